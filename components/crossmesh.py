@@ -1,0 +1,71 @@
+"""CrossMesh: the root component that wires both clouds together, in the one-way order of data.
+
+config -> networks -> link / clusters -> CA -> meshes -> services -> observability. Each part gets
+what it needs as typed arguments; nothing below reads pulumi.Config.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_gcp as gcp
+
+from components.aws_network import AwsNetwork, AwsNetworkArgs
+from components.config import StackConfig
+from components.gcp_network import GcpNetwork, GcpNetworkArgs
+
+
+@dataclass(frozen=True)
+class CrossMeshArgs:
+    config: StackConfig
+    stack: str
+
+
+class CrossMesh(pulumi.ComponentResource):
+    def __init__(self, name: str, args: CrossMeshArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("crossmesh:index:CrossMesh", name, None, opts)
+        config = args.config
+        prefix = f"cm-{args.stack}"
+        labels = {"crossmesh-stack": args.stack, "managed-by": "pulumi"}
+
+        # Explicit providers: the region and project come from the validated config, not from
+        # ambient provider config, so a stack file is the single source of truth.
+        self.aws_provider = aws.Provider(
+            "aws",
+            aws.ProviderArgs(
+                region=config.aws.region,
+                default_tags=aws.ProviderDefaultTagsArgs(
+                    tags={"crossmesh:stack": args.stack, "managed-by": "pulumi"}
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.gcp_provider = gcp.Provider(
+            "gcp",
+            gcp.ProviderArgs(project=config.gcp.project, region=config.gcp.region, default_labels=labels),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        in_clouds = pulumi.ResourceOptions(
+            parent=self, providers={"aws": self.aws_provider, "gcp": self.gcp_provider}
+        )
+
+        self.aws_network = AwsNetwork(
+            "aws-network", AwsNetworkArgs(config=config.aws, name_prefix=prefix), opts=in_clouds
+        )
+        self.gcp_network = GcpNetwork(
+            "gcp-network",
+            GcpNetworkArgs(config=config.gcp, router_asn=config.link.gcp_asn, name_prefix=prefix),
+            opts=in_clouds,
+        )
+
+        self.register_outputs(self.exports())
+
+    def exports(self) -> dict[str, Any]:
+        """The stack outputs, by name; secret values stay secret Outputs."""
+        return {
+            "awsVpcId": self.aws_network.vpc_id,
+            "gcpNetwork": self.gcp_network.network_self_link,
+        }
