@@ -1,0 +1,24 @@
+"""KubeCluster: what a mesh needs of a cluster, whichever cloud runs it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+Cloud = Literal["aws", "gcp"]
+
+
+@dataclass(frozen=True)
+class KubeCluster:
+    cloud: Cloud
+    # Istio's clusterName and network for this cluster; static so mesh config never waits on a cloud.
+    mesh_cluster_name: str
+    mesh_network: str
+    endpoint: pulumi.Output[str]
+    """The API server URL, https://..."""
+    ca_data: pulumi.Output[str]
+    """Base64 PEM of the API server's CA."""
+    provider: k8s.Provider
