@@ -1,0 +1,43 @@
+# Two entry points for a fresh clone on a machine with only Python 3.11+:
+#   make plan   plan the dev stack offline (no cloud account, no Pulumi CLI)
+#   make test   ruff, mypy and the whole pytest suite
+# Both create the environment first when it is missing or stale.
+
+PYTHON ?= python3
+STACK ?= dev
+VENV := .venv
+TOOLS := .tools
+UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
+
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: plan test lint typecheck unit env clean
+
+plan: $(VENV)/.synced
+	$(VENV)/bin/crossmesh plan --stack $(STACK)
+
+test: lint typecheck unit
+
+lint: $(VENV)/.synced
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(VENV)/.synced
+	$(VENV)/bin/mypy
+
+unit: $(VENV)/.synced
+	$(VENV)/bin/pytest
+
+env: $(VENV)/.synced
+
+# uv comes from PyPI when the machine does not have it; the lock file pins everything else.
+$(TOOLS)/bin/uv:
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv
+
+$(VENV)/.synced: pyproject.toml uv.lock | $(UV)
+	$(UV) sync --locked --python $(PYTHON)
+	touch $@
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .mypy_cache .pytest_cache .ruff_cache
