@@ -50,9 +50,7 @@ class ConfigError(pulumi.RunError):
 
     def __init__(self, problems: Sequence[str]) -> None:
         self.problems = list(problems)
-        super().__init__(
-            "invalid stack configuration:\n" + "\n".join(f"  {line}" for line in self.problems)
-        )
+        super().__init__("invalid stack configuration:\n" + "\n".join(f"  {line}" for line in self.problems))
 
 
 # --- value types -------------------------------------------------------------------------------
@@ -112,9 +110,7 @@ Percent = Annotated[float, Field(ge=0, le=100)]
 class _Model(BaseModel):
     """Stack file keys are camelCase; unknown keys are errors; a loaded config never changes."""
 
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True
-    )
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
 
 
 # --- the AWS and GCP networks ------------------------------------------------------------------
@@ -232,7 +228,9 @@ class ClustersConfig(_Model):
 class CaConfig(_Model):
     key_algorithm: Literal["RSA", "ECDSA"] = Field("RSA", description="RSA 4096 or ECDSA P-384.")
     root_validity_days: int = Field(3650, ge=365, description="Validity of the shared root.")
-    intermediate_validity_days: int = Field(730, ge=30, description="Validity of each cluster's intermediate.")
+    intermediate_validity_days: int = Field(
+        730, ge=30, description="Validity of each cluster's intermediate."
+    )
     early_renewal_days: int = Field(
         60, ge=1, description="Renew an intermediate this long before it expires (at the next pulumi up)."
     )
@@ -274,7 +272,9 @@ class RetrySpec(_Model):
 class ConnectionPoolSpec(_Model):
     max_connections: int = Field(1024, ge=1, description="TCP connections to one destination.")
     max_pending_requests: int = Field(1024, ge=1, description="Requests queued waiting for a connection.")
-    max_requests: int = Field(1024, ge=1, description="Concurrent requests to one destination (HTTP/2, gRPC).")
+    max_requests: int = Field(
+        1024, ge=1, description="Concurrent requests to one destination (HTTP/2, gRPC)."
+    )
 
 
 class OutlierDetectionSpec(_Model):
@@ -310,10 +310,14 @@ class ServiceConfig(_Model):
 
 
 class ObservabilityConfig(_Model):
-    tracing: bool = Field(True, description="OpenTelemetry collectors and mesh tracing to X-Ray and Cloud Trace.")
+    tracing: bool = Field(
+        True, description="OpenTelemetry collectors and mesh tracing to X-Ray and Cloud Trace."
+    )
     sampling_percent: Percent = Field(1.0, description="Share of requests traced, 0-100.")
     container_insights: bool = Field(True, description="CloudWatch Container Insights on EKS.")
-    managed_prometheus: bool = Field(True, description="Google Managed Prometheus collection of mesh metrics.")
+    managed_prometheus: bool = Field(
+        True, description="Google Managed Prometheus collection of mesh metrics."
+    )
     alarms: bool = Field(True, description="Tunnel, BGP, error-rate and latency alarms.")
     dashboards: bool = Field(True, description="CloudWatch and Cloud Monitoring dashboards.")
     sns_topic_arn: str | None = Field(
@@ -506,8 +510,7 @@ def _node_problems(path: str, nodes: NodeScaling) -> list[str]:
     if nodes.min <= nodes.desired <= nodes.max:
         return []
     return [
-        f"{_key(path)}: min {nodes.min}, desired {nodes.desired}, max {nodes.max}; "
-        "need min <= desired <= max"
+        f"{_key(path)}: min {nodes.min}, desired {nodes.desired}, max {nodes.max}; need min <= desired <= max"
     ]
 
 

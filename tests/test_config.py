@@ -1,0 +1,304 @@
+"""StackConfig: every rule accepts what it should, rejects what it should, and says where."""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import given
+from hypothesis import strategies as st
+
+from components.config import (
+    ConfigError,
+    StackConfig,
+    load_config,
+    overlapping_pairs,
+    read_stack_config,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+
+VALID: dict[str, Any] = {
+    "aws": {"region": "us-east-1", "vpcCidr": "10.10.0.0/16", "serviceCidr": "172.20.0.0/16"},
+    "gcp": {
+        "project": "crossmesh-test",
+        "region": "us-east4",
+        "subnetCidr": "10.20.0.0/20",
+        "podsCidr": "10.24.0.0/14",
+        "servicesCidr": "10.28.0.0/20",
+        "masterCidr": "172.16.0.0/28",
+    },
+    "services": [
+        {"name": "checkout", "cloud": "gcp", "namespace": "shop"},
+        {"name": "payment", "cloud": "aws", "namespace": "payments", "callers": ["checkout"]},
+    ],
+}
+
+
+def with_change(path: str, value: Any) -> dict[str, Any]:
+    """VALID with one dotted key set (or removed when value is ...)."""
+    raw = copy.deepcopy(VALID)
+    *parents, leaf = path.split(".")
+    node: Any = raw
+    for part in parents:
+        node = node[int(part)] if part.isdigit() else node.setdefault(part, {})
+    if value is ...:
+        del node[leaf]
+    elif leaf.isdigit():
+        node[int(leaf)] = value
+    else:
+        node[leaf] = value
+    return raw
+
+
+def problems_of(raw: dict[str, Any]) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        load_config(raw)
+    return caught.value.problems
+
+
+def test_valid_config_loads_with_production_safe_defaults() -> None:
+    config = load_config(VALID)
+    assert config.link.kind == "vpn"
+    assert config.link.tunnel_groups == 1
+    assert config.mesh.engines.aws == "istio"
+    assert config.clusters.eks.public_access_cidrs == []
+    assert config.observability.tracing and config.observability.alarms
+    assert config.protect is False
+
+
+@pytest.mark.parametrize("stack_file", sorted(ROOT.glob("Pulumi.*.yaml")), ids=lambda p: p.name)
+def test_every_shipped_stack_file_is_valid(stack_file: Path) -> None:
+    config_keys = yaml.safe_load(stack_file.read_text())["config"]
+    raw = {key.split(":", 1)[1]: value for key, value in config_keys.items() if key.startswith("crossmesh:")}
+    assert isinstance(load_config(raw), StackConfig)
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "expected"),
+    [
+        (
+            "aws.vpcCidr",
+            "10.10.1.0/16",
+            "crossmesh:aws.vpcCidr: '10.10.1.0/16' is not a valid CIDR block; did you mean 10.10.0.0/16?",
+        ),
+        ("aws.vpcCidr", "notacidr", "crossmesh:aws.vpcCidr: 'notacidr' is not a valid IPv4 CIDR block"),
+        (
+            "link.tunnelBandwidth",
+            "huge",
+            "crossmesh:link.tunnelBandwidth: 'huge' is not allowed; must be 'standard' or 'large'",
+        ),
+        ("link.tunnelGroups", 0, "crossmesh:link.tunnelGroups: 0 must be greater than or equal to 1"),
+        ("link.tunnelGroups", 26, "crossmesh:link.tunnelGroups: 26 must be less than or equal to 25"),
+        ("link.awsAsn", 64511, "crossmesh:link.awsAsn: 64511 must be a private ASN"),
+        ("link.gcpAsn", 4294967295, "crossmesh:link.gcpAsn: 4294967295 must be a private ASN"),
+        ("mesh.engines.gcp", "appmesh", "crossmesh:mesh.engines.gcp: 'appmesh' is not allowed"),
+        ("trafficPolicy.timeout", 15, "crossmesh:trafficPolicy.timeout: 15 must be a duration string"),
+        (
+            "trafficPolicy.timeout",
+            "15 seconds",
+            "crossmesh:trafficPolicy.timeout: '15 seconds' must be a duration",
+        ),
+        (
+            "gcp.project",
+            ...,
+            "crossmesh:gcp.project: missing; set it with `pulumi config set --path 'gcp.project' <value>`",
+        ),
+    ],
+)
+def test_bad_value_names_key_value_and_what_is_allowed(path: str, value: Any, expected: str) -> None:
+    problems = problems_of(with_change(path, value))
+    assert any(line.startswith(expected) for line in problems), problems
+
+
+def test_misspelt_key_is_rejected_with_a_suggestion_at_any_depth() -> None:
+    raw = with_change("aws.azCuont", 3)
+    raw["servces"] = []
+    raw["mesh"] = {"ca": {"rootValidityDay": 3650}}
+    problems = problems_of(raw)
+    assert any(p.startswith("crossmesh:aws.azCuont: unknown key; did you mean 'azCount'?") for p in problems)
+    assert any(p.startswith("crossmesh:servces: unknown key; did you mean 'services'?") for p in problems)
+    assert any(
+        p.startswith("crossmesh:mesh.ca.rootValidityDay: unknown key; did you mean 'rootValidityDays'?")
+        for p in problems
+    )
+
+
+def test_every_problem_is_reported_one_line_each() -> None:
+    raw = with_change("link.tunnelBandwidth", "huge")
+    raw["link"]["awsAsn"] = 1
+    raw["aws"]["vpcCidr"] = "bad"
+    assert len(problems_of(raw)) == 3
+
+
+def test_overlapping_ranges_across_clouds_are_named_both() -> None:
+    problems = problems_of(with_change("gcp.podsCidr", "10.8.0.0/14"))
+    assert problems == [
+        "crossmesh:gcp.podsCidr: '10.8.0.0/14' overlaps crossmesh:aws.vpcCidr '10.10.0.0/16'; every range "
+        "of both clouds must be distinct, or routes across the link black-hole"
+    ]
+
+
+def test_range_inside_link_local_is_rejected() -> None:
+    problems = problems_of(with_change("aws.serviceCidr", "169.254.0.0/16"))
+    assert any("crossmesh:aws.serviceCidr: '169.254.0.0/16' is inside 169.254.0.0/16" in p for p in problems)
+
+
+def test_public_range_is_rejected() -> None:
+    problems = problems_of(with_change("gcp.subnetCidr", "8.8.0.0/20"))
+    assert any(
+        p.startswith("crossmesh:gcp.subnetCidr: '8.8.0.0/20' is not a private range") for p in problems
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "fragment"),
+    [
+        ("aws.vpcCidr", "10.0.0.0/12", "must be a /16 to /22"),
+        ("aws.serviceCidr", "172.20.0.0/25", "must be a /12 to /24"),
+        ("gcp.masterCidr", "172.16.0.0/27", "must be a /28"),
+    ],
+)
+def test_range_sizes_follow_the_clouds(path: str, value: str, fragment: str) -> None:
+    problems = problems_of(with_change(path, value))
+    assert any(p.startswith(f"crossmesh:{path}: '{value}' {fragment}") for p in problems), problems
+
+
+def test_same_asn_on_both_sides_is_rejected() -> None:
+    raw = with_change("link", {"awsAsn": 65000, "gcpAsn": 65000})
+    assert problems_of(raw) == [
+        "crossmesh:link.gcpAsn: 65000 equals crossmesh:link.awsAsn; the two BGP sides need different ASNs"
+    ]
+
+
+@pytest.mark.parametrize("asn", [64512, 65534, 4_200_000_000, 4_294_967_294])
+def test_private_asn_edges_are_accepted(asn: int) -> None:
+    other = 65000 if asn != 65000 else 65001
+    assert load_config(with_change("link", {"awsAsn": asn, "gcpAsn": other})).link.aws_asn == asn
+
+
+def test_interconnect_without_its_settings_is_rejected() -> None:
+    problems = problems_of(with_change("link", {"kind": "interconnect"}))
+    assert problems == [
+        "crossmesh:link.interconnect: missing; kind 'interconnect' needs remoteProfile, bandwidth and "
+        "awsAccountId"
+    ]
+
+
+def test_interconnect_settings_on_a_vpn_link_are_rejected() -> None:
+    settings = {"remoteProfile": "aws-us-east-1", "awsAccountId": "123456789012"}
+    problems = problems_of(with_change("link", {"kind": "vpn", "interconnect": settings}))
+    assert problems[0].startswith("crossmesh:link.interconnect: set, but link.kind is 'vpn'")
+
+
+def test_world_open_control_plane_cidr_is_rejected() -> None:
+    raw = with_change("clusters", {"eks": {"publicAccessCidrs": ["0.0.0.0/0"]}})
+    assert problems_of(raw)[0].startswith("crossmesh:clusters.eks.publicAccessCidrs[0]: '0.0.0.0/0' opens")
+
+
+def test_unknown_and_self_callers_are_rejected() -> None:
+    raw = with_change("services.1.callers", ["chekout", "payment"])
+    assert problems_of(raw) == [
+        "crossmesh:services[1].callers[0]: 'chekout' is not a declared service; did you mean 'checkout'?",
+        "crossmesh:services[1].callers[1]: 'payment' cannot list itself as a caller",
+    ]
+
+
+def test_duplicate_service_names_are_rejected() -> None:
+    raw = copy.deepcopy(VALID)
+    raw["services"].append({"name": "checkout", "cloud": "aws", "namespace": "other"})
+    assert "crossmesh:services[2].name: 'checkout' is declared twice" in problems_of(raw)[0]
+
+
+def test_intermediate_outliving_root_is_rejected() -> None:
+    raw = with_change("mesh", {"ca": {"rootValidityDays": 700, "intermediateValidityDays": 730}})
+    assert problems_of(raw)[0].startswith(
+        "crossmesh:mesh.ca.intermediateValidityDays: 730 must be shorter than "
+        "crossmesh:mesh.ca.rootValidityDays"
+    )
+
+
+def test_early_renewal_longer_than_validity_is_rejected() -> None:
+    raw = with_change("mesh", {"ca": {"intermediateValidityDays": 60, "earlyRenewalDays": 60}})
+    assert problems_of(raw)[0].startswith("crossmesh:mesh.ca.earlyRenewalDays: 60 must be shorter")
+
+
+def test_node_scaling_must_be_ordered() -> None:
+    raw = with_change("clusters", {"eks": {"nodes": {"min": 4, "desired": 3, "max": 6}}})
+    assert problems_of(raw) == [
+        "crossmesh:clusters.eks.nodes: min 4, desired 3, max 6; need min <= desired <= max"
+    ]
+
+
+def test_retries_that_cannot_fit_in_the_timeout_are_rejected() -> None:
+    raw = with_change("trafficPolicy", {"timeout": "5s", "retries": {"attempts": 3, "perTryTimeout": "2s"}})
+    assert problems_of(raw)[0].startswith(
+        "crossmesh:trafficPolicy.retries.perTryTimeout: 2000ms x 4 tries exceeds timeout 5000ms"
+    )
+
+
+def test_service_override_merges_key_by_key_over_the_default() -> None:
+    raw = with_change("services.1.trafficPolicy", {"timeout": "5s", "retries": {"attempts": 1}})
+    config = load_config(raw)
+    policy = config.effective_policy(config.services[1])
+    assert policy.timeout == 5000
+    assert policy.retries.attempts == 1
+    assert policy.retries.per_try_timeout == config.traffic_policy.retries.per_try_timeout
+    assert policy.outlier_detection == config.traffic_policy.outlier_detection
+    assert config.effective_policy(config.services[0]) == config.traffic_policy
+
+
+def test_service_override_errors_name_the_service_path() -> None:
+    raw = with_change("services.1.trafficPolicy", {"retries": {"attemps": 3}, "timeout": 5})
+    problems = problems_of(raw)
+    assert any(
+        p.startswith(
+            "crossmesh:services[1].trafficPolicy.retries.attemps: unknown key; did you mean 'attempts'?"
+        )
+        for p in problems
+    )
+    assert any(
+        p.startswith("crossmesh:services[1].trafficPolicy.timeout: 5 must be a duration") for p in problems
+    )
+
+
+def test_read_stack_config_decodes_structured_values_of_the_namespace_only(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from pulumi.runtime import config as runtime_config
+
+    monkeypatch.setenv(
+        "PULUMI_CONFIG",
+        json.dumps(
+            {"crossmesh:aws": json.dumps(VALID["aws"]), "crossmesh:protect": "true", "aws:region": "x"}
+        ),
+    )
+    raw = read_stack_config()
+    assert raw == {"aws": VALID["aws"], "protect": "true"}
+    assert runtime_config.CONFIG.get() == {}
+
+
+networks = st.builds(
+    lambda address, prefix: ipaddress.IPv4Network((address, prefix), strict=False),
+    st.integers(min_value=0, max_value=2**32 - 1),
+    st.integers(min_value=8, max_value=30),
+)
+
+
+@given(st.dictionaries(st.sampled_from("abcdef"), networks, min_size=2, max_size=6))
+def test_overlap_detection_matches_address_sets(ranges: dict[str, ipaddress.IPv4Network]) -> None:
+    def shares_an_address(a: ipaddress.IPv4Network, b: ipaddress.IPv4Network) -> bool:
+        first = max(int(a.network_address), int(b.network_address))
+        last = min(int(a.broadcast_address), int(b.broadcast_address))
+        return first <= last
+
+    names = list(ranges)
+    expected = [
+        (x, y) for i, x in enumerate(names) for y in names[i + 1 :] if shares_an_address(ranges[x], ranges[y])
+    ]
+    assert overlapping_pairs(ranges) == expected
