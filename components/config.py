@@ -56,7 +56,7 @@ class ConfigError(pulumi.RunError):
 # --- value types -------------------------------------------------------------------------------
 
 
-def _cidr(value: object) -> str:
+def parse_cidr(value: object) -> str:
     if not isinstance(value, str):
         raise ValueError("must be an IPv4 CIDR block such as 10.0.0.0/16")
     try:
@@ -71,7 +71,7 @@ def _cidr(value: object) -> str:
         raise ValueError(f"is not a valid CIDR block; did you mean {fixed}?") from None
 
 
-def _duration_ms(value: object) -> int:
+def parse_duration_ms(value: object) -> int:
     if isinstance(value, int) and not isinstance(value, bool):
         raise ValueError("must be a duration string with a unit, such as 250ms, 15s, 5m or 1h")
     match = _DURATION.match(str(value))
@@ -86,7 +86,7 @@ def _positive_duration(ms: int) -> int:
     return ms
 
 
-def _dns_label(value: str) -> str:
+def check_dns_label(value: str) -> str:
     if not _DNS_LABEL.match(value):
         raise ValueError(
             "must be a DNS label: lower-case letters, digits and '-', starting with a letter, at most 63"
@@ -94,16 +94,16 @@ def _dns_label(value: str) -> str:
     return value
 
 
-def _private_asn(value: int) -> int:
+def check_private_asn(value: int) -> int:
     if not any(low <= value <= high for low, high in PRIVATE_ASN_RANGES):
         raise ValueError("must be a private ASN: 64512-65534 or 4200000000-4294967294 (RFC 6996)")
     return value
 
 
-Cidr = Annotated[str, BeforeValidator(_cidr)]
-DurationMs = Annotated[int, BeforeValidator(_duration_ms), AfterValidator(_positive_duration)]
-DnsLabel = Annotated[str, AfterValidator(_dns_label)]
-PrivateAsn = Annotated[int, AfterValidator(_private_asn)]
+Cidr = Annotated[str, BeforeValidator(parse_cidr)]
+DurationMs = Annotated[int, BeforeValidator(parse_duration_ms), AfterValidator(_positive_duration)]
+DnsLabel = Annotated[str, AfterValidator(check_dns_label)]
+PrivateAsn = Annotated[int, AfterValidator(check_private_asn)]
 Percent = Annotated[float, Field(ge=0, le=100)]
 
 
@@ -137,13 +137,16 @@ class GcpConfig(_Model):
 
 class InterconnectConfig(_Model):
     remote_profile: str = Field(
-        description="Remote transport profile of the AWS side, e.g. aws-us-east-1 (see the region list in "
-        "AWS Interconnect - multicloud)."
+        description="Remote transport profile of the AWS side (see the region list in "
+        "AWS Interconnect - multicloud).",
+        examples=["aws-us-east-1"],
     )
     bandwidth: Literal["BPS_1G", "BPS_2G", "BPS_5G", "BPS_10G", "BPS_20G", "BPS_50G", "BPS_100G"] = Field(
         "BPS_1G", description="Transport bandwidth; must be one the remote profile offers."
     )
-    aws_account_id: str = Field(description="AWS account that accepts the transport.", pattern=r"^\d{12}$")
+    aws_account_id: str = Field(
+        description="AWS account that accepts the transport.", pattern=r"^\d{12}$", examples=["111122223333"]
+    )
     direct_connect_asn: PrivateAsn = Field(
         64513, description="Amazon-side ASN of the Direct Connect gateway; must differ from the TGW ASN."
     )
@@ -193,7 +196,9 @@ class EksConfig(_Model):
         description="CIDRs allowed to reach the public API endpoint; empty disables the public endpoint.",
     )
     admin_role_arns: list[str] = Field(
-        default_factory=list, description="IAM roles granted cluster admin through access entries."
+        default_factory=list,
+        description="IAM roles granted cluster admin through access entries.",
+        examples=[["arn:aws:iam::111122223333:role/platform-admin"]],
     )
     log_retention_days: int = Field(365, ge=1, description="Retention of the control-plane logs.")
 
@@ -203,7 +208,7 @@ class GkeConfig(_Model):
         "REGULAR", description="GKE release channel; versions follow it."
     )
     min_master_version: str | None = Field(
-        None, pattern=r"^1\.\d{2}", description="Lowest control-plane version to accept."
+        None, pattern=r"^1\.\d{2}", description="Lowest control-plane version to accept.", examples=["1.33"]
     )
     machine_type: str = Field("e2-standard-4", description="Node machine type.")
     disk_size_gb: int = Field(50, ge=20, le=1000, description="Node boot disk size.")
@@ -321,10 +326,15 @@ class ObservabilityConfig(_Model):
     alarms: bool = Field(True, description="Tunnel, BGP, error-rate and latency alarms.")
     dashboards: bool = Field(True, description="CloudWatch and Cloud Monitoring dashboards.")
     sns_topic_arn: str | None = Field(
-        None, pattern=r"^arn:aws[-a-z]*:sns:", description="Existing SNS topic that receives AWS alarms."
+        None,
+        pattern=r"^arn:aws[-a-z]*:sns:",
+        description="Existing SNS topic that receives AWS alarms.",
+        examples=["arn:aws:sns:us-east-1:111122223333:platform-alerts"],
     )
     gcp_notification_channels: list[str] = Field(
-        default_factory=list, description="Existing Cloud Monitoring channel IDs for GCP alert policies."
+        default_factory=list,
+        description="Existing Cloud Monitoring channel IDs for GCP alert policies.",
+        examples=[["projects/my-project/notificationChannels/1234567890"]],
     )
 
 
@@ -617,18 +627,18 @@ def _model_at(model: type[BaseModel], loc: Sequence[str | int]) -> type[BaseMode
         )
         if field is None:
             return None
-        current = _innermost_model(field.annotation)
+        current = innermost_model(field.annotation)
     return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
-def _innermost_model(annotation: Any) -> Any:
+def innermost_model(annotation: Any) -> Any:
     """The BaseModel inside list[...], X | None and Annotated[...] annotations."""
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return annotation
     origin = typing.get_origin(annotation)
     if origin in (list, Union, types.UnionType, Annotated):
         for arg in typing.get_args(annotation):
-            found = _innermost_model(arg)
+            found = innermost_model(arg)
             if found is not None:
                 return found
     return None
