@@ -262,13 +262,16 @@ class MeshConfig(_Model):
 # --- the traffic policy ------------------------------------------------------------------------------
 
 RetryEvent = Literal["server-error", "gateway-error", "client-error", "stream-error", "connection-error"]
+# Retry what is safe for any request: the upstream never processed it (a refused stream, a failed
+# connection) or a gateway in between failed. 5xx from the service itself is opt-in.
+DEFAULT_RETRY_EVENTS: tuple[RetryEvent, ...] = ("gateway-error", "connection-error", "stream-error")
 
 
 class RetrySpec(_Model):
     attempts: int = Field(2, ge=0, le=10, description="Retries after the first try; 0 disables retries.")
     per_try_timeout: DurationMs = Field(2000, description="Timeout of each try.")
     events: list[RetryEvent] = Field(
-        default_factory=lambda: ["gateway-error", "connection-error", "stream-error"],
+        default_factory=lambda: list(DEFAULT_RETRY_EVENTS),
         min_length=1,
         description="Events that cause a retry, in App Mesh's vocabulary (they map to Istio's retryOn).",
     )
