@@ -262,8 +262,8 @@ class MeshConfig(_Model):
 # --- the traffic policy ------------------------------------------------------------------------------
 
 RetryEvent = Literal["server-error", "gateway-error", "client-error", "stream-error", "connection-error"]
-# Retry what is safe for any request: the upstream never processed it (a refused stream, a failed
-# connection) or a gateway in between failed. 5xx from the service itself is opt-in.
+# Retry failures that most likely never reached the service: a refused stream, a failed connection,
+# a 502/503/504 from a proxy in between. Retrying the service's own 5xx is opt-in (server-error).
 DEFAULT_RETRY_EVENTS: tuple[RetryEvent, ...] = ("gateway-error", "connection-error", "stream-error")
 
 
