@@ -1,0 +1,218 @@
+"""The offline engine: run the real program against the Pulumi SDK's mock monitor and record it all.
+
+`plan_stack` reads a stack file, runs `__main__.py` with its config, and returns a `Plan`: every
+registration with its parent, provider, dependencies, protect flag and inputs under their wire names,
+secrets kept as `Secret`, and the stack outputs. The fake cloud (offline/fake_cloud.py and
+offline/fakes/) answers every registration and invoke the way a provider would.
+"""
+
+from __future__ import annotations
+
+import json
+import runpy
+import sys
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from google.protobuf import json_format
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+import offline.fakes  # noqa: F401  (registers the fakes)
+from offline.fake_cloud import FakeCloud, FakeResource, invoke, resource_outputs
+from offline.record import Plan, Registration, Secret
+
+PROVIDER_PREFIX = "pulumi:providers:"
+UNKNOWN_MASK = "[unknown]"
+# Stand-in for a `secure:` stack value: the engine has no passphrase or KMS key to decrypt it.
+ENCRYPTED_PLACEHOLDER = "offline-placeholder-for-encrypted-value"
+
+
+class StackFileError(Exception):
+    """A stack that cannot be planned: no such stack file, or a file that is not a Pulumi stack file."""
+
+
+class FakeCloudMocks(pulumi.runtime.Mocks):
+    def __init__(self, cloud: FakeCloud) -> None:
+        self.cloud = cloud
+        # The SDK calls the monitor from executor threads; each call's URN travels in a thread-local.
+        self.registering = threading.local()
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        inputs = dict(args.inputs)
+        urn: str = getattr(self.registering, "urn", args.name)
+        if not args.custom:
+            return None, {}
+        if args.typ.startswith(PROVIDER_PREFIX):
+            self.cloud.providers[urn] = inputs
+            return f"{args.name}-provider-id", inputs
+        resource = FakeResource(
+            type=args.typ,
+            name=args.name,
+            urn=urn,
+            inputs=inputs,
+            provider_inputs=self.cloud.providers.get(_provider_urn(args.provider) or "", {}),
+            cloud=self.cloud,
+        )
+        resource_id, outputs = resource_outputs(resource)
+        state = {**inputs, **outputs}
+        self.cloud.by_id[resource_id] = (args.typ, state)
+        return resource_id, state
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        provider_inputs = self.cloud.providers.get(_provider_urn(args.provider) or "", {})
+        return invoke(args.token, dict(args.args), provider_inputs), []
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    """The SDK's mock monitor, keeping what it is told about each resource."""
+
+    def __init__(self, fake_mocks: FakeCloudMocks) -> None:
+        super().__init__(fake_mocks)
+        self.fake_mocks = fake_mocks
+        self.registrations: list[Registration] = []
+        self.stack_urn: str | None = None
+
+    def RegisterResource(self, request: Any) -> Any:
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == "pulumi:pulumi:Stack":
+            self.stack_urn = urn
+            return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        registration = Registration(
+            urn=urn,
+            type=request.type,
+            name=request.name,
+            custom=bool(request.custom),
+            parent=request.parent or None,
+            provider=_provider_urn(request.provider),
+            dependencies=sorted(set(request.dependencies)),
+            protect=bool(request.protect),
+            inputs=_from_wire(json_format.MessageToDict(request.object)),
+        )
+        self.registrations.append(registration)
+        self.fake_mocks.registering.urn = urn
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        registration.id = response.id or None
+        registration.outputs = dict(self.resources[urn].state) if urn in self.resources else {}
+        return response
+
+
+def _provider_urn(reference: str | None) -> str | None:
+    """A provider reference is 'urn::id'; the record wants the URN."""
+    if not reference:
+        return None
+    return reference.rsplit("::", 1)[0]
+
+
+def _from_wire(value: Any) -> Any:
+    """Decode a property value as the monitor received it, keeping secrets as Secret."""
+    if isinstance(value, dict):
+        signature = value.get(rpc._special_sig_key)
+        if signature == rpc._special_secret_sig:
+            return Secret(_from_wire(value.get("value")))
+        if signature == rpc._special_resource_sig:
+            return value.get("urn")
+        return {key: _from_wire(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_from_wire(item) for item in value]
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if value == rpc.UNKNOWN:
+        return UNKNOWN_MASK
+    return value
+
+
+def read_stack_file(project_dir: Path, stack: str) -> tuple[str, dict[str, str], list[str]]:
+    """The project name, the stack's config as the Pulumi CLI would pass it, and the secret keys."""
+    project_file = project_dir / "Pulumi.yaml"
+    stack_file = project_dir / f"Pulumi.{stack}.yaml"
+    if not stack_file.is_file():
+        known = sorted(
+            path.name[len("Pulumi.") : -len(".yaml")] for path in project_dir.glob("Pulumi.*.yaml")
+        )
+        raise StackFileError(f"no stack file {stack_file.name}; stacks here: {', '.join(known) or 'none'}")
+    project = yaml.safe_load(project_file.read_text())["name"]
+    document = yaml.safe_load(stack_file.read_text()) or {}
+    if not isinstance(document, dict):
+        raise StackFileError(f"{stack_file.name} is not a mapping")
+    config: dict[str, str] = {}
+    secret_keys: list[str] = []
+    for key, value in (document.get("config") or {}).items():
+        full_key = key if ":" in key else f"{project}:{key}"
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            config[full_key] = ENCRYPTED_PLACEHOLDER
+            secret_keys.append(full_key)
+        elif isinstance(value, str):
+            config[full_key] = value
+        else:
+            config[full_key] = json.dumps(value)
+    return project, config, secret_keys
+
+
+def plan_stack(project_dir: Path, stack: str, overrides: Mapping[str, Any] | None = None) -> Plan:
+    """Plan one stack file; `overrides` replace whole top-level keys (e.g. {"link": {...}})."""
+    project, config, secret_keys = read_stack_file(project_dir, stack)
+    for key, value in (overrides or {}).items():
+        config[f"{project}:{key}"] = value if isinstance(value, str) else json.dumps(value)
+    return run_program(project_dir, project, stack, config, secret_keys)
+
+
+def run_program(
+    project_dir: Path, project: str, stack: str, config: dict[str, str], secret_keys: list[str]
+) -> Plan:
+    """Run `__main__.py` of project_dir under the recording monitor with exactly this config."""
+    cloud = FakeCloud()
+    monitor = RecordingMonitor(FakeCloudMocks(cloud))
+    settings.ROOT.set(None)
+    pulumi.runtime.set_mocks(monitor.fake_mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    runtime_config.set_all_config(config, secret_keys)
+    if str(project_dir) not in sys.path:
+        sys.path.insert(0, str(project_dir))
+    outputs: dict[str, Any] = {}
+
+    async def program() -> None:
+        runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+        root = settings.get_root_resource()
+        exported: dict[str, Any] = getattr(root, "outputs", {})
+        for name, value in exported.items():
+            output = pulumi.Output.from_input(value)
+            resolved = await output.future(with_unknowns=True)
+            outputs[name] = Secret(_plain(resolved)) if await output.is_secret() else _plain(resolved)
+
+    try:
+        _sync_await(run_pulumi_func(program))
+    finally:
+        settings.ROOT.set(None)
+    return Plan(project=project, stack=stack, resources=tree_order(monitor.registrations), outputs=outputs)
+
+
+def tree_order(registrations: list[Registration]) -> list[Registration]:
+    """Parents before children, siblings by URN: the same order whatever order the SDK registered in."""
+    children: dict[str | None, list[Registration]] = {}
+    urns = {registration.urn for registration in registrations}
+    for registration in registrations:
+        parent = registration.parent if registration.parent in urns else None
+        children.setdefault(parent, []).append(registration)
+    ordered: list[Registration] = []
+    pending = sorted(children.get(None, []), key=lambda r: r.urn, reverse=True)
+    while pending:
+        current = pending.pop()
+        ordered.append(current)
+        pending.extend(sorted(children.get(current.urn, []), key=lambda r: r.urn, reverse=True))
+    return ordered
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    if type(value).__name__ == "Unknown":
+        return UNKNOWN_MASK
+    return value

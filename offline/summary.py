@@ -1,0 +1,77 @@
+"""The readable side of a plan: the resource tree by component, the cross-cloud wiring, the outputs."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any
+
+from offline.record import Plan, Registration, mask
+
+TUNNEL_OUTPUT = "tunnels"
+
+
+def cloud_of(type_token: str) -> str:
+    """The package of a type token: aws, gcp, kubernetes, tls, random, ..."""
+    return type_token.split(":", 1)[0]
+
+
+def render_summary(plan: Plan) -> str:
+    custom = [resource for resource in plan.resources if resource.custom and not _is_provider(resource)]
+    per_cloud = Counter(cloud_of(resource.type) for resource in custom)
+    components = [resource for resource in plan.resources if not resource.custom]
+    lines = [
+        f"crossmesh plan: stack {plan.stack} (project {plan.project})",
+        f"  {len(custom)} resources in {len(components)} components: "
+        + ", ".join(f"{cloud} {count}" for cloud, count in sorted(per_cloud.items())),
+        "",
+        "Resources by component",
+    ]
+    for root in (resource for resource in components if resource.parent not in _urns(components)):
+        lines.extend(_component_lines(plan, root, depth=1))
+    lines += ["", "Cross-cloud wiring"]
+    lines.extend(_wiring_lines(plan.outputs.get(TUNNEL_OUTPUT)))
+    lines += ["", "Outputs"]
+    for name, value in sorted(mask(plan.outputs).items()):
+        lines.append(f"  {name} = {_short(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _component_lines(plan: Plan, component: Registration, depth: int) -> list[str]:
+    children = plan.children(component.urn)
+    resources = [child for child in children if child.custom and not _is_provider(child)]
+    indent = "  " * depth
+    lines = [f"{indent}{component.name} ({component.type}): {len(resources)} resources"]
+    for type_token, count in sorted(Counter(child.type for child in resources).items()):
+        lines.append(f"{indent}    {count:>3} x {type_token}")
+    for child in children:
+        if not child.custom:
+            lines.extend(_component_lines(plan, child, depth + 1))
+    return lines
+
+
+def _wiring_lines(tunnels: Any) -> list[str]:
+    if not isinstance(tunnels, list) or not tunnels:
+        return ["  no tunnels in this plan"]
+    lines = []
+    for tunnel in tunnels:
+        lines.append(
+            f"  group {tunnel['group']} tunnel {tunnel['tunnel']}: "
+            f"AWS {tunnel['awsOutsideIp']} [{tunnel['awsInsideIp']} AS {tunnel['awsAsn']}] <-> "
+            f"GCP {tunnel['gcpOutsideIp']} [{tunnel['gcpInsideIp']} AS {tunnel['gcpAsn']}] "
+            f"inside {tunnel['insideCidr']}"
+        )
+    return lines
+
+
+def _short(value: Any, limit: int = 100) -> str:
+    text = value if isinstance(value, str) else json.dumps(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _is_provider(resource: Registration) -> bool:
+    return resource.type.startswith("pulumi:providers:")
+
+
+def _urns(resources: list[Registration]) -> set[str]:
+    return {resource.urn for resource in resources}
