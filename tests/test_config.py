@@ -278,9 +278,12 @@ def test_read_stack_config_decodes_structured_values_of_the_namespace_only(
             {"crossmesh:aws": json.dumps(VALID["aws"]), "crossmesh:protect": "true", "aws:region": "x"}
         ),
     )
-    raw = read_stack_config()
-    assert raw == {"aws": VALID["aws"], "protect": "true"}
-    assert runtime_config.CONFIG.get() == {}
+    # Config set in-process (as the offline engine does) by an earlier plan must not leak in.
+    earlier = runtime_config.CONFIG.set({})
+    try:
+        assert read_stack_config() == {"aws": VALID["aws"], "protect": "true"}
+    finally:
+        runtime_config.CONFIG.reset(earlier)
 
 
 networks = st.builds(
