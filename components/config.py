@@ -386,11 +386,50 @@ def load_config(raw: Mapping[str, Any]) -> StackConfig:
     try:
         config = StackConfig.model_validate(dict(raw))
     except ValidationError as err:
-        raise ConfigError([_describe(error) for error in err.errors()]) from None
+        problems = [_describe(error) for error in err.errors()]
+        raise ConfigError(problems + _cross_field_problems_despite(raw, err)) from None
     problems = cross_field_problems(config)
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def _cross_field_problems_despite(raw: Mapping[str, Any], err: ValidationError) -> list[str]:
+    """Cross-field problems among the keys that did validate, so one run reports everything.
+
+    The bad keys are removed (falling back to their defaults); if the rest validates, its cross-field
+    problems are reported, except those naming a removed key, whose value is not the user's.
+    """
+    locations = [tuple(error["loc"]) for error in err.errors()]
+    pruned: Any = json.loads(json.dumps(dict(raw)))
+    for loc in locations:
+        _remove_at(pruned, loc)
+    try:
+        partial = StackConfig.model_validate(pruned)
+    except ValidationError:
+        return []
+    removed = [_key(_loc_path(loc)) for loc in locations]
+    return [
+        problem
+        for problem in cross_field_problems(partial)
+        if not any(re.search(re.escape(key) + r"\b", problem) for key in removed)
+    ]
+
+
+def _remove_at(document: Any, loc: Sequence[int | str]) -> None:
+    """Delete the deepest existing key or item along loc."""
+    parent, last = None, None
+    node = document
+    for part in loc:
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if not (in_dict or in_list):
+            break
+        parent, last, node = node, part, node[part]
+    if isinstance(parent, dict) and last in parent:
+        del parent[last]
+    elif isinstance(parent, list) and isinstance(last, int):
+        parent[last] = None
 
 
 def _decode(value: Any) -> Any:

@@ -136,6 +136,26 @@ def test_every_problem_is_reported_one_line_each() -> None:
     assert len(problems_of(raw)) == 3
 
 
+def test_cross_field_problems_are_reported_alongside_bad_values() -> None:
+    raw = with_change("gcp.podsCidr", "10.8.0.0/14")
+    raw["aws"]["azCuont"] = 3
+    raw["link"] = {"tunnelBandwidth": "huge", "awsAsn": 65000, "gcpAsn": 65000}
+    problems = problems_of(raw)
+    assert [p.split(":")[1].split(" ")[0] for p in problems] == [
+        "aws.azCuont",
+        "link.tunnelBandwidth",
+        "gcp.podsCidr",
+        "link.gcpAsn",
+    ]
+
+
+def test_no_cross_field_problem_is_derived_from_a_rejected_value() -> None:
+    # awsAsn 1 is rejected and falls back to its default 64512, which equals gcpAsn: that clash is the
+    # default's, not the user's, so only the rejection is reported.
+    problems = problems_of(with_change("link", {"awsAsn": 1, "gcpAsn": 64512}))
+    assert len(problems) == 1 and problems[0].startswith("crossmesh:link.awsAsn: 1 ")
+
+
 def test_overlapping_ranges_across_clouds_are_named_both() -> None:
     problems = problems_of(with_change("gcp.podsCidr", "10.8.0.0/14"))
     assert problems == [
