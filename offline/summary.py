@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from typing import Any
 
+from offline.estimate import estimate_deploy, format_minutes
 from offline.record import Plan, Registration, mask
 
 TUNNEL_OUTPUT = "tunnels"
@@ -31,6 +32,8 @@ def render_summary(plan: Plan) -> str:
         lines.extend(_component_lines(plan, root, depth=1))
     lines += ["", "Cross-cloud wiring"]
     lines.extend(_wiring_lines(plan.outputs.get(TUNNEL_OUTPUT)))
+    lines += ["", "First `pulumi up`, estimated (typical creation times; see offline/estimate.py)"]
+    lines.extend(_estimate_lines(plan))
     lines += ["", "Outputs"]
     for name, value in sorted(mask(plan.outputs).items()):
         lines.append(f"  {name} = {_short(value)}")
@@ -62,6 +65,18 @@ def _wiring_lines(tunnels: Any) -> list[str]:
             f"inside {tunnel['insideCidr']}"
         )
     return lines
+
+
+def _estimate_lines(plan: Plan) -> list[str]:
+    estimate = estimate_deploy(plan)
+    by_urn = {resource.urn: resource for resource in plan.resources}
+    chain = " -> ".join(by_urn[urn].name for urn in estimate.critical_path)
+    wall, serial = format_minutes(estimate.critical_seconds), format_minutes(estimate.total_seconds)
+    return [
+        f"  about {wall} wall time for {estimate.resource_count} resources"
+        f" ({serial} if run one by one; {estimate.parallelism:.1f}x parallel)",
+        f"  longest chain: {chain}",
+    ]
 
 
 def _short(value: Any, limit: int = 100) -> str:
