@@ -61,6 +61,18 @@ class CrossMesh(pulumi.ComponentResource):
             opts=in_clouds,
         )
 
+        self.services = [
+            {
+                "name": service.name,
+                "cloud": service.cloud,
+                "namespace": service.namespace,
+                "port": service.port,
+                "protocol": service.protocol,
+                "callers": list(service.callers),
+            }
+            for service in config.services
+        ]
+
         self.register_outputs(self.exports())
 
     def exports(self) -> dict[str, Any]:
@@ -68,4 +80,5 @@ class CrossMesh(pulumi.ComponentResource):
         return {
             "awsVpcId": self.aws_network.vpc_id,
             "gcpNetwork": self.gcp_network.network_self_link,
+            "services": self.services,
         }

@@ -1,4 +1,4 @@
-"""`crossmesh`: plan a stack offline, and regenerate the configuration reference.
+"""`crossmesh`: plan a stack offline, draw it, and regenerate the configuration reference.
 
 Exit codes: 0 success, 2 invalid input (stack config or stack file; one `error:` line per problem,
 no traceback), 1 a program error.
@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from components.config import ConfigError
+from offline.record import Plan
 
 EXIT_OK = 0
 EXIT_PROGRAM_ERROR = 1
@@ -24,7 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     project_dir = Path(args.project_dir).resolve()
-    handler = {"plan": _plan, "config-docs": _config_docs}[args.command]
+    handler = {"plan": _plan, "graph": _graph, "config-docs": _config_docs}[args.command]
     return handler(args, project_dir)
 
 
@@ -38,17 +39,22 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--json", metavar="FILE", help="also write the plan contract as JSON to FILE")
     plan.add_argument("--debug", action="store_true", help="print the traceback of a program error")
 
+    graph = commands.add_parser("graph", help="draw the stack's architecture from its plan")
+    graph.add_argument("--stack", default="dev", help="stack name (default: dev)")
+    graph.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
+    graph.add_argument("--readme", action="store_true", help="rewrite the generated diagram in README.md")
+
     docs = commands.add_parser("config-docs", help="regenerate docs/configuration.md from StackConfig")
     docs.add_argument("--check", action="store_true", help="exit 1 if the file is stale, write nothing")
     return parser
 
 
-def _plan(args: argparse.Namespace, project_dir: Path) -> int:
+def _planned(args: argparse.Namespace, project_dir: Path) -> Plan | int:
+    """The plan of args.stack, or the exit code after reporting why there is none."""
     from offline.engine import StackFileError, plan_stack
-    from offline.summary import render_summary
 
     try:
-        plan = plan_stack(project_dir, args.stack)
+        return plan_stack(project_dir, args.stack)
     except ConfigError as err:
         print(
             f"error: invalid configuration in Pulumi.{args.stack}.yaml; nothing was registered",
@@ -60,15 +66,37 @@ def _plan(args: argparse.Namespace, project_dir: Path) -> int:
     except StackFileError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INVALID_INPUT
-    except Exception as err:
-        if args.debug:
+    except Exception as err:  # any failure of the program is reported, not raised
+        if getattr(args, "debug", False):
             traceback.print_exc()
         print(f"error: the program failed: {type(err).__name__}: {err}", file=sys.stderr)
         return EXIT_PROGRAM_ERROR
+
+
+def _plan(args: argparse.Namespace, project_dir: Path) -> int:
+    from offline.summary import render_summary
+
+    plan = _planned(args, project_dir)
+    if isinstance(plan, int):
+        return plan
     sys.stdout.write(render_summary(plan))
     if args.json:
-        Path(args.json).write_text(json.dumps(plan.to_contract(), indent=2, sort_keys=False) + "\n")
+        Path(args.json).write_text(json.dumps(plan.to_contract(), indent=2) + "\n")
         print(f"\nplan written to {args.json}")
+    return EXIT_OK
+
+
+def _graph(args: argparse.Namespace, project_dir: Path) -> int:
+    from offline.graph import render, update_readme
+
+    plan = _planned(args, project_dir)
+    if isinstance(plan, int):
+        return plan
+    if args.readme:
+        changed = update_readme(project_dir / "README.md", plan)
+        print("README.md updated" if changed else "README.md already current")
+        return EXIT_OK
+    sys.stdout.write(render(plan, args.format))
     return EXIT_OK
 
 
