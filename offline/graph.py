@@ -111,11 +111,11 @@ def _clusters_and_meshes(plan: Plan, arch: Architecture) -> None:
     meshes: dict[str, str] = {}
     for release in plan.of_type("kubernetes:helm.sh/v3:Release"):
         chart = str(release.inputs.get("chart", ""))
-        cloud = _cluster_cloud(plan, release, clusters)
-        if cloud and chart == "istiod":
-            meshes[cloud] = f"Istio {release.inputs.get('version', '')}".strip()
-        if cloud and chart == "appmesh-controller":
-            meshes[cloud] = "App Mesh (end of support 2026-09-30)"
+        release_cloud = _cluster_cloud(plan, release, clusters)
+        if release_cloud and chart == "istiod":
+            meshes[release_cloud] = f"Istio {release.inputs.get('version', '')}".strip()
+        if release_cloud and chart == "appmesh-controller":
+            meshes[release_cloud] = "App Mesh (end of support 2026-09-30)"
     for cloud, label in sorted(meshes.items()):
         arch.groups[cloud].append(Node(f"{cloud}_mesh", label, "round"))
         arch.edges.append(Edge(f"{cloud}_cluster", f"{cloud}_mesh"))
