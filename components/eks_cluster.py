@@ -91,7 +91,10 @@ class EksCluster(pulumi.ComponentResource):
             opts=protected,
         )
         aws.kms.Alias(
-            f"{name}-secrets-key", name=f"alias/{cluster_name}-secrets", target_key_id=secrets_key.key_id, opts=child
+            f"{name}-secrets-key",
+            name=f"alias/{cluster_name}-secrets",
+            target_key_id=secrets_key.key_id,
+            opts=child,
         )
 
         cluster_role = aws.iam.Role(
@@ -187,7 +190,7 @@ class EksCluster(pulumi.ComponentResource):
         self.endpoint = cluster.endpoint
         self.ca_data = cluster.certificate_authority.data
         self.cluster_security_group_id = cluster.vpc_config.cluster_security_group_id
-        self.oidc_issuer = cluster.identities.apply(lambda ids: ids[0].oidcs[0].issuer)  # type: ignore[index]
+        self.oidc_issuer = cluster.identities.apply(_oidc_issuer)
 
         for index, role_arn in enumerate(config.admin_role_arns):
             entry = aws.eks.AccessEntry(
@@ -213,7 +216,9 @@ class EksCluster(pulumi.ComponentResource):
             opts=child,
         )
         self.oidc_provider_arn = oidc.arn
-        cni_role = self._irsa_role(name, "vpc-cni", oidc, policies.CNI_SERVICE_ACCOUNT, policies.CNI_POLICY, args)
+        cni_role = self._irsa_role(
+            name, "vpc-cni", oidc, policies.CNI_SERVICE_ACCOUNT, policies.CNI_POLICY, args
+        )
         ebs_role = self._irsa_role(
             name, "ebs-csi", oidc, policies.EBS_CSI_SERVICE_ACCOUNT, policies.EBS_CSI_POLICY, args
         )
@@ -392,3 +397,12 @@ class EksCluster(pulumi.ComponentResource):
             resolve_conflicts_on_update="OVERWRITE",
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
         )
+
+
+def _oidc_issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:
+    """The cluster's OIDC issuer URL; EKS always sets one."""
+    for identity in identities:
+        for oidc in identity.oidcs or []:
+            if oidc.issuer:
+                return oidc.issuer
+    raise pulumi.RunError("the EKS cluster reported no OIDC issuer")

@@ -135,7 +135,9 @@ class GkeCluster(pulumi.ComponentResource):
             crypto_key_id=secrets_key.id,
             role=KMS_ENCRYPTER_DECRYPTER,
             member=project.number.apply(
-                lambda number: f"serviceAccount:service-{number}@container-engine-robot.iam.gserviceaccount.com"
+                lambda number: (
+                    f"serviceAccount:service-{number}@container-engine-robot.iam.gserviceaccount.com"
+                )
             ),
             opts=child,
         )
@@ -240,7 +242,9 @@ class GkeCluster(pulumi.ComponentResource):
             ),
             resource_labels=dict(args.labels),
             deletion_protection=args.protect,
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=[key_grant, *node_grants]),
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.protect, depends_on=[key_grant, *node_grants]
+            ),
         )
         cluster = self.cluster
 
@@ -251,7 +255,7 @@ class GkeCluster(pulumi.ComponentResource):
             f"{name}-control-plane-routes",
             project=args.project,
             network=network.network_name,
-            peering=cluster.private_cluster_config.peering_name,  # type: ignore[union-attr]
+            peering=cluster.private_cluster_config.peering_name,
             export_custom_routes=True,
             import_custom_routes=False,
             opts=child,
@@ -297,10 +301,10 @@ class GkeCluster(pulumi.ComponentResource):
         )
 
         self.cluster_name = cluster.name
-        self.ca_data = cluster.master_auth.cluster_ca_certificate  # type: ignore[assignment]
+        self.ca_data = cluster.master_auth.cluster_ca_certificate
         self.endpoint = cluster.endpoint.apply(lambda address: f"https://{address}")
         self.private_endpoint = cluster.private_cluster_config.apply(
-            lambda private: f"https://{private.private_endpoint}"  # type: ignore[union-attr]
+            lambda private: f"https://{private.private_endpoint}"
         )
         self.node_service_account_email = node_account.email
 

@@ -22,7 +22,16 @@ def eks_kubeconfig(cluster_name: str, endpoint: str, ca_data: str, region: str) 
         "exec": {
             "apiVersion": EXEC_API_VERSION,
             "command": "aws",
-            "args": ["eks", "get-token", "--cluster-name", cluster_name, "--region", region, "--output", "json"],
+            "args": [
+                "eks",
+                "get-token",
+                "--cluster-name",
+                cluster_name,
+                "--region",
+                region,
+                "--output",
+                "json",
+            ],
             "interactiveMode": "Never",
             "provideClusterInfo": False,
         }

@@ -71,7 +71,9 @@ def eks_node_group(resource: FakeResource) -> tuple[str, dict[str, Any]]:
 @outputs_for("aws:eks/addon:Addon")
 def eks_addon(resource: FakeResource) -> tuple[str, dict[str, Any]]:
     cluster, addon = resource.inputs.get("clusterName"), resource.inputs.get("addonName")
-    return f"{cluster}:{addon}", {"arn": resource.aws_arn("eks", f"addon/{cluster}/{addon}/{resource.hex(8)}")}
+    return f"{cluster}:{addon}", {
+        "arn": resource.aws_arn("eks", f"addon/{cluster}/{addon}/{resource.hex(8)}")
+    }
 
 
 @outputs_for("aws:eks/accessEntry:AccessEntry")
