@@ -23,6 +23,7 @@ What a security review looks for (CIS GKE section 5), and where it is:
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -48,6 +49,7 @@ NODE_ROLES = (
 NODE_OAUTH_SCOPES = ["https://www.googleapis.com/auth/cloud-platform"]
 SECRETS_KEY_ROTATION = "7776000s"  # 90 days
 KMS_ENCRYPTER_DECRYPTER = "roles/cloudkms.cryptoKeyEncrypterDecrypter"
+ACCOUNT_ID_MAX = 30  # service account IDs are 6-30 characters
 
 
 @dataclass(frozen=True)
@@ -98,7 +100,7 @@ class GkeCluster(pulumi.ComponentResource):
 
         node_account = gcp.serviceaccount.Account(
             f"{name}-nodes",
-            account_id=f"{prefix}-gke-nodes",
+            account_id=node_account_id(prefix),
             display_name=f"{cluster_name} nodes",
             description="GKE nodes: logs, metrics, image pulls; nothing else",
             project=args.project,
@@ -337,3 +339,13 @@ class GkeCluster(pulumi.ComponentResource):
                 "kubeconfig": self.kubeconfig,
             }
         )
+
+
+def node_account_id(prefix: str) -> str:
+    """The node service account ID: '<prefix>-gke-nodes', or a shortened, hashed form past 30 characters."""
+    wanted = f"{prefix}-gke-nodes"
+    if len(wanted) <= ACCOUNT_ID_MAX:
+        return wanted
+    suffix = hashlib.sha256(prefix.encode()).hexdigest()[:6]
+    head = prefix[: ACCOUNT_ID_MAX - len("-gke-") - len(suffix)].rstrip("-")
+    return f"{head}-gke-{suffix}"
