@@ -270,7 +270,7 @@ class GkeCluster(pulumi.ComponentResource):
             project=args.project,
             location=region,
             cluster=cluster.name,
-            initial_node_count=scaling.desired,
+            initial_node_count=scaling.min,
             autoscaling=gcp.container.NodePoolAutoscalingArgs(
                 min_node_count=scaling.min, max_node_count=scaling.max, location_policy="BALANCED"
             ),
