@@ -117,10 +117,9 @@ class GkeCluster(pulumi.ComponentResource):
             for role in NODE_ROLES
         ]
 
-        # A key ring cannot be deleted in Cloud KMS; protecting it in production keeps Pulumi honest.
-        key_ring = gcp.kms.KeyRing(
-            f"{name}-keys", name=f"{cluster_name}-keys", location=region, project=args.project, opts=protected
-        )
+        # Cloud KMS never deletes a key ring or a key, so a fixed name would collide when a destroyed
+        # stack is brought up again: the ring is auto-named (with a random suffix) instead.
+        key_ring = gcp.kms.KeyRing(f"{name}-keys", location=region, project=args.project, opts=protected)
         secrets_key = gcp.kms.CryptoKey(
             f"{name}-secrets-key",
             name="gke-secrets",
