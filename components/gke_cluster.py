@@ -4,8 +4,8 @@ What a security review looks for (CIS GKE section 5), and where it is:
 - regional, VPC-native on GcpNetwork's secondary ranges, private nodes (no external IPs);
 - the control plane: its IP endpoints accept only authorized networks, enforced on the private
   endpoint too (`privateEndpointEnforcementEnabled`), and the AWS VPC is one of them so the EKS side's
-  istiod can read this API over the link. Global access on the private endpoint, because traffic from
-  the link may arrive through any region's Cloud Router. The control plane lives in `masterCidr`
+  istiod can read this API over the link. Global access on the private endpoint: the VPC routes
+  globally, so a tunnel or Interconnect attachment in another region still reaches it. The control plane lives in `masterCidr`
   (VPC Network Peering with Google's project): GcpNetwork advertises that range to AWS, and the
   peering exports our custom routes so the control plane has a route back to AWS. The DNS-based
   endpoint (IAM-authorized, reachable from anywhere Google APIs are) is left closed to user traffic:
