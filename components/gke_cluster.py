@@ -5,11 +5,11 @@ What a security review looks for (CIS GKE section 5), and where it is:
 - the control plane: its IP endpoints accept only authorized networks, enforced on the private
   endpoint too (`privateEndpointEnforcementEnabled`), and the AWS VPC is one of them so the EKS side's
   istiod can read this API over the link. Global access on the private endpoint: the VPC routes
-  globally, so a tunnel or Interconnect attachment in another region still reaches it. The control plane lives in `masterCidr`
-  (VPC Network Peering with Google's project): GcpNetwork advertises that range to AWS, and the
-  peering exports our custom routes so the control plane has a route back to AWS. The DNS-based
-  endpoint (IAM-authorized, reachable from anywhere Google APIs are) is left closed to user traffic:
-  every client here comes through the IP endpoints and authorized networks.
+  globally, so a tunnel or Interconnect attachment in another region still reaches it. The control
+  plane lives in `masterCidr` (VPC Network Peering with Google's project): GcpNetwork advertises that
+  range to AWS, and the peering exports our custom routes so the control plane has a route back to
+  AWS. The DNS-based endpoint (IAM-authorized, reachable from anywhere Google APIs are) is left
+  closed to user traffic: every client here comes through the IP endpoints and authorized networks.
   https://cloud.google.com/kubernetes-engine/docs/concepts/network-isolation
   With no configured admin CIDRs the public endpoint is off and Pulumi must run inside the network.
 - Workload Identity and the GKE metadata server on nodes; Dataplane V2, whose network policy
