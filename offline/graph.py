@@ -103,7 +103,8 @@ def _clusters_and_meshes(plan: Plan, arch: Architecture) -> None:
     for cluster in clusters.values():
         cloud = CLUSTER_TYPES[cluster.type]
         kind = "EKS" if cloud == "aws" else "GKE"
-        version = cluster.inputs.get("version") or cluster.inputs.get("minMasterVersion") or ""
+        channel = (cluster.inputs.get("releaseChannel") or {}).get("channel")
+        version = cluster.inputs.get("version") or (f"{channel} channel" if channel else "")
         arch.groups[cloud].append(
             Node(f"{cloud}_cluster", f"{kind} {cluster.inputs.get('name', cluster.name)} {version}".strip())
         )

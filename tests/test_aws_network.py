@@ -75,7 +75,7 @@ def test_flow_logs_capture_all_traffic_into_an_encrypted_retained_group() -> Non
     assert flow_log["trafficType"] == "ALL"
     assert flow_log["logDestination"] == group.outputs["arn"]
     assert group.inputs["retentionInDays"] == 365
-    assert group.inputs["kmsKeyId"] == plan.one("aws:kms/key:Key").outputs["arn"]
+    assert group.inputs["kmsKeyId"] == plan.one("aws:kms/key:Key", "aws-network-logs-key").outputs["arn"]
 
 
 def test_flow_log_role_may_only_write_to_its_own_group() -> None:
@@ -83,7 +83,9 @@ def test_flow_log_role_may_only_write_to_its_own_group() -> None:
     group_arn = plan.one("aws:cloudwatch/logGroup:LogGroup", "aws-network-flow-logs").outputs["arn"]
     trust = json.loads(plan.one("aws:iam/role:Role", "aws-network-flow-logs-role").inputs["assumeRolePolicy"])
     assert trust["Statement"][0]["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
-    policy = json.loads(plan.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
+    policy = json.loads(
+        plan.one("aws:iam/rolePolicy:RolePolicy", "aws-network-flow-logs-write").inputs["policy"]
+    )
     (statement,) = policy["Statement"]
     assert statement["Resource"] == [group_arn, f"{group_arn}:*"]
     assert "*" not in json.dumps(statement["Action"])
@@ -95,7 +97,7 @@ def test_default_security_group_is_left_with_no_rules() -> None:
 
 
 def test_logs_key_rotates_and_logs_may_use_it_only_for_this_accounts_groups() -> None:
-    key = planned("dev").one("aws:kms/key:Key").inputs
+    key = planned("dev").one("aws:kms/key:Key", "aws-network-logs-key").inputs
     assert key["enableKeyRotation"] is True
     statements = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}
     logs = statements["CloudWatchLogsUse"]
