@@ -16,6 +16,7 @@ import pulumi_gcp as gcp
 from components.aws_network import AwsNetwork, AwsNetworkArgs
 from components.config import StackConfig
 from components.gcp_network import GcpNetwork, GcpNetworkArgs
+from components.mesh_ca import MeshCA, MeshCAArgs
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,18 @@ class CrossMesh(pulumi.ComponentResource):
             opts=in_clouds,
         )
 
+        # One root for the mesh, one intermediate per cloud's cluster (App Mesh's file certs included).
+        self.mesh_ca = MeshCA(
+            "mesh-ca",
+            MeshCAArgs(
+                ca=config.mesh.ca,
+                mesh_id=config.mesh.mesh_id,
+                clusters=("aws", "gcp"),
+                protect=config.protect,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
         self.register_outputs(self.exports())
 
     def exports(self) -> dict[str, Any]:
@@ -68,4 +81,5 @@ class CrossMesh(pulumi.ComponentResource):
         return {
             "awsVpcId": self.aws_network.vpc_id,
             "gcpNetwork": self.gcp_network.network_self_link,
+            "meshRootCertPem": self.mesh_ca.root_cert_pem,
         }
