@@ -28,6 +28,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from components.eks_policies import architecture_of
+
 NAMESPACE = "crossmesh"
 
 # RFC 3927 link-local: the VPN inside addresses are allocated from it, nothing else may use it.
@@ -94,6 +96,26 @@ def check_dns_label(value: str) -> str:
     return value
 
 
+def check_instance_type(value: str) -> str:
+    try:
+        architecture_of(value)
+    except ValueError:
+        raise ValueError("is not an EC2 instance type such as m6i.large or m7g.xlarge") from None
+    return value
+
+
+_IAM_ROLE_ARN = re.compile(r"^arn:aws[-a-z]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+$")
+
+
+def check_iam_role_arn(value: str) -> str:
+    if not _IAM_ROLE_ARN.match(value):
+        raise ValueError(
+            "must be an IAM role ARN such as arn:aws:iam::111122223333:role/platform-admin "
+            "(users and assumed-role sessions cannot be admins here)"
+        )
+    return value
+
+
 def check_private_asn(value: int) -> int:
     if not any(low <= value <= high for low, high in PRIVATE_ASN_RANGES):
         raise ValueError("must be a private ASN: 64512-65534 or 4200000000-4294967294 (RFC 6996)")
@@ -104,6 +126,8 @@ Cidr = Annotated[str, BeforeValidator(parse_cidr)]
 DurationMs = Annotated[int, BeforeValidator(parse_duration_ms), AfterValidator(_positive_duration)]
 DnsLabel = Annotated[str, AfterValidator(check_dns_label)]
 PrivateAsn = Annotated[int, AfterValidator(check_private_asn)]
+InstanceType = Annotated[str, AfterValidator(check_instance_type)]
+IamRoleArn = Annotated[str, AfterValidator(check_iam_role_arn)]
 Percent = Annotated[float, Field(ge=0, le=100)]
 
 
@@ -186,8 +210,10 @@ class NodeScaling(_Model):
 
 class EksConfig(_Model):
     version: str = Field("1.33", pattern=r"^1\.\d{2}$", description="Kubernetes minor version of EKS.")
-    instance_types: list[str] = Field(
-        default_factory=lambda: ["m6i.large"], min_length=1, description="Node group instance types."
+    instance_types: list[InstanceType] = Field(
+        default_factory=lambda: ["m6i.large"],
+        min_length=1,
+        description="Node group instance types; all of one CPU architecture (x86_64 or Graviton).",
     )
     disk_size_gb: int = Field(50, ge=20, le=1000, description="Node root volume size.")
     nodes: NodeScaling = Field(default_factory=NodeScaling, description="Node group scaling.")
@@ -195,9 +221,10 @@ class EksConfig(_Model):
         default_factory=list,
         description="CIDRs allowed to reach the public API endpoint; empty disables the public endpoint.",
     )
-    admin_role_arns: list[str] = Field(
+    admin_role_arns: list[IamRoleArn] = Field(
         default_factory=list,
-        description="IAM roles granted cluster admin through access entries.",
+        description="IAM roles granted cluster admin through access entries (not the role that runs "
+        "pulumi up: it is admin from creation).",
         examples=[["arn:aws:iam::111122223333:role/platform-admin"]],
     )
     log_retention_days: int = Field(365, ge=1, description="Retention of the control-plane logs.")
@@ -499,6 +526,18 @@ def cross_field_problems(config: StackConfig) -> list[str]:
                 f"{_key(f'clusters.eks.publicAccessCidrs[{index}]')}: '{cidr}' opens the API to the "
                 "internet (CIS EKS 5.4.1); list your admin networks, or none for a private endpoint"
             )
+    instance_types = config.clusters.eks.instance_types
+    architectures = {instance_type: architecture_of(instance_type) for instance_type in instance_types}
+    if len(set(architectures.values())) > 1:
+        listed = ", ".join(f"{name} ({arch})" for name, arch in architectures.items())
+        problems.append(
+            f"{_key('clusters.eks.instanceTypes')}: {listed} mix CPU architectures; one node group runs "
+            "one AMI, so list only x86_64 or only Graviton types"
+        )
+    if len(set(config.clusters.eks.admin_role_arns)) != len(config.clusters.eks.admin_role_arns):
+        problems.append(
+            f"{_key('clusters.eks.adminRoleArns')}: lists a role twice; each role gets one access entry"
+        )
     for index, cidr in enumerate(config.clusters.gke.master_authorized_cidrs):
         if ipaddress.IPv4Network(cidr).prefixlen == 0:
             problems.append(

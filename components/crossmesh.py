@@ -15,7 +15,9 @@ import pulumi_gcp as gcp
 
 from components.aws_network import AwsNetwork, AwsNetworkArgs
 from components.config import StackConfig
+from components.eks_cluster import EksCluster, EksClusterArgs
 from components.gcp_network import GcpNetwork, GcpNetworkArgs
+from components.gke_cluster import GkeCluster, GkeClusterArgs
 from components.mesh_ca import MeshCA, MeshCAArgs
 
 
@@ -62,6 +64,40 @@ class CrossMesh(pulumi.ComponentResource):
             opts=in_clouds,
         )
 
+        # The clusters take only their own cloud's network and the other cloud's address ranges
+        # (static config), never the link or each other, so the engine creates both in parallel
+        # with the link.
+        gcp_ranges = [config.gcp.subnet_cidr, config.gcp.pods_cidr]
+        self.eks = EksCluster(
+            "eks",
+            EksClusterArgs(
+                config=config.clusters.eks,
+                network=self.aws_network,
+                region=config.aws.region,
+                service_cidr=config.aws.service_cidr,
+                name_prefix=prefix,
+                api_peer_cidrs=gcp_ranges,
+                node_security_group_ids=[],
+                protect=config.protect,
+            ),
+            opts=in_clouds,
+        )
+        self.gke = GkeCluster(
+            "gke",
+            GkeClusterArgs(
+                config=config.clusters.gke,
+                network=self.gcp_network,
+                project=config.gcp.project,
+                master_cidr=config.gcp.master_cidr,
+                name_prefix=prefix,
+                api_peer_cidrs=[config.aws.vpc_cidr],
+                protect=config.protect,
+                managed_prometheus=config.observability.managed_prometheus,
+                labels=labels,
+            ),
+            opts=in_clouds,
+        )
+
         # One root for the mesh, one intermediate per cloud's cluster (App Mesh's file certs included).
         self.mesh_ca = MeshCA(
             "mesh-ca",
@@ -81,5 +117,12 @@ class CrossMesh(pulumi.ComponentResource):
         return {
             "awsVpcId": self.aws_network.vpc_id,
             "gcpNetwork": self.gcp_network.network_self_link,
+            "eksClusterName": self.eks.cluster_name,
+            "eksEndpoint": self.eks.endpoint,
+            "eksKubeconfig": self.eks.kubeconfig,
+            "gkeClusterName": self.gke.cluster_name,
+            "gkeEndpoint": self.gke.endpoint,
+            "gkePrivateEndpoint": self.gke.private_endpoint,
+            "gkeKubeconfig": self.gke.kubeconfig,
             "meshRootCertPem": self.mesh_ca.root_cert_pem,
         }

@@ -201,6 +201,52 @@ def test_world_open_control_plane_cidr_is_rejected() -> None:
     assert problems_of(raw)[0].startswith("crossmesh:clusters.eks.publicAccessCidrs[0]: '0.0.0.0/0' opens")
 
 
+def test_node_group_instance_types_of_two_architectures_are_rejected() -> None:
+    raw = with_change("clusters", {"eks": {"instanceTypes": ["m6i.large", "m7g.large"]}})
+    assert problems_of(raw) == [
+        "crossmesh:clusters.eks.instanceTypes: m6i.large (x86_64), m7g.large (arm64) mix CPU "
+        "architectures; one node group runs one AMI, so list only x86_64 or only Graviton types"
+    ]
+
+
+def test_a_word_that_is_not_an_instance_type_is_rejected() -> None:
+    raw = with_change("clusters", {"eks": {"instanceTypes": ["large"]}})
+    assert problems_of(raw) == [
+        "crossmesh:clusters.eks.instanceTypes[0]: 'large' is not an EC2 instance type such as m6i.large "
+        "or m7g.xlarge"
+    ]
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:iam::111122223333:user/alice",
+        "arn:aws:sts::111122223333:assumed-role/admin/session",
+        "arn:aws:iam::1111:role/admin",
+        "platform-admin",
+    ],
+)
+def test_admin_entries_must_name_iam_roles(arn: str) -> None:
+    raw = with_change("clusters", {"eks": {"adminRoleArns": [arn]}})
+    assert problems_of(raw)[0].startswith(
+        f"crossmesh:clusters.eks.adminRoleArns[0]: '{arn}' must be an IAM role ARN"
+    )
+
+
+def test_admin_roles_in_other_partitions_and_with_paths_are_accepted() -> None:
+    arns = ["arn:aws:iam::111122223333:role/platform/admin", "arn:aws-us-gov:iam::111122223333:role/ops"]
+    config = load_config(with_change("clusters", {"eks": {"adminRoleArns": arns}}))
+    assert config.clusters.eks.admin_role_arns == arns
+
+
+def test_an_admin_role_listed_twice_is_rejected() -> None:
+    arn = "arn:aws:iam::111122223333:role/admin"
+    raw = with_change("clusters", {"eks": {"adminRoleArns": [arn, arn]}})
+    assert problems_of(raw) == [
+        "crossmesh:clusters.eks.adminRoleArns: lists a role twice; each role gets one access entry"
+    ]
+
+
 def test_unknown_and_self_callers_are_rejected() -> None:
     raw = with_change("services.1.callers", ["chekout", "payment"])
     assert problems_of(raw) == [
