@@ -65,12 +65,6 @@ class Localities:
     aws_region: str
     gcp_region: str
 
-    def other(self, cloud: str) -> str:
-        return self.gcp_region if cloud == "aws" else self.aws_region
-
-    def own(self, cloud: str) -> str:
-        return self.aws_region if cloud == "aws" else self.gcp_region
-
 
 def duration(ms: int) -> str:
     """A duration as Istio writes it: whole seconds as "Ns", anything finer as "Nms"."""
