@@ -156,4 +156,5 @@ class CrossMesh(pulumi.ComponentResource):
             "gkePrivateEndpoint": self.gke.private_endpoint,
             "gkeKubeconfig": self.gke.kubeconfig,
             "meshRootCertPem": self.mesh_ca.root_cert_pem,
+            "meshCaExpiry": self.mesh_ca.expiries,
         }

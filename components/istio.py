@@ -76,7 +76,7 @@ class IstioMesh(pulumi.ComponentResource):
         self.system_namespace = namespace.metadata.name
         cacerts = self._cacerts(args.intermediate)
 
-        base = self._release("istio-base", "base", specs.base_values(), args.istio_version, [namespace])
+        base = self._release("istio-base", "base", {}, args.istio_version, [namespace])
         self.istiod = self._release(
             "istiod",
             "istiod",

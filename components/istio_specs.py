@@ -71,16 +71,12 @@ def istiod_values(mesh_id: str, cluster_name: str, network: str, trust_domain: s
         "meshConfig": {
             "trustDomain": trust_domain,
             "defaultConfig": {
-                # Sidecars answer DNS for services that run only in the other cluster, so callers can
-                # use the plain service name (https://istio.io/latest/docs/ops/configuration/traffic-management/dns-proxy/).
-                "proxyMetadata": {"ISTIO_META_DNS_CAPTURE": "true", "ISTIO_META_DNS_AUTO_ALLOCATE": "true"}
+                # Sidecars answer DNS for services that run only in the other cluster, so callers need
+                # no local Service stub (https://istio.io/latest/docs/ops/configuration/traffic-management/dns-proxy/).
+                "proxyMetadata": {"ISTIO_META_DNS_CAPTURE": "true"}
             },
         },
     }
-
-
-def base_values() -> dict[str, Any]:
-    return {"defaultRevision": "default"}
 
 
 def east_west_gateway_values(cloud: Cloud, network: str) -> dict[str, Any]:
@@ -90,6 +86,9 @@ def east_west_gateway_values(cloud: Cloud, network: str) -> dict[str, Any]:
         "networkGateway": network,
         "labels": {**EAST_WEST_SELECTOR, "app": EAST_WEST_GATEWAY, NETWORK_LABEL: network},
         "service": {"type": "LoadBalancer", "annotations": dict(LOAD_BALANCER_ANNOTATIONS[cloud])},
+        # Every cross-cluster call passes through this gateway: two replicas, one kept through drains.
+        "autoscaling": {"minReplicas": 2},
+        "podDisruptionBudget": {"minAvailable": 1},
     }
 
 

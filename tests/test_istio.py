@@ -132,6 +132,13 @@ def test_east_west_gateways_sit_on_internal_load_balancers(dev_plan: Plan) -> No
     assert gcp["service"]["annotations"] == {"networking.gke.io/load-balancer-type": "Internal"}
     assert (aws["networkGateway"], gcp["networkGateway"]) == ("aws", "gcp")
     assert aws["labels"]["istio"] == "eastwestgateway"
+    assert aws["autoscaling"] == gcp["autoscaling"] == {"minReplicas": 2}
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_sidecars_resolve_services_that_run_only_in_the_other_cluster(dev_plan: Plan, cloud: str) -> None:
+    metadata = istiod_values(dev_plan, cloud)["meshConfig"]["defaultConfig"]["proxyMetadata"]
+    assert metadata == {"ISTIO_META_DNS_CAPTURE": "true"}
 
 
 @pytest.mark.parametrize("cloud", CLOUDS)
