@@ -611,6 +611,7 @@ def cross_field_problems(config: StackConfig) -> list[str]:
         )
 
     problems.extend(_service_problems(config))
+    problems.extend(_bridge_problems(config))
     problems.extend(_policy_problems(config))
     return problems
 
@@ -639,6 +640,25 @@ def _service_problems(config: StackConfig) -> list[str]:
             elif caller not in names:
                 suggestion = _did_you_mean(caller, names)
                 problems.append(f"{caller_path}: '{caller}' is not a declared service{suggestion}")
+    return problems
+
+
+def _bridge_problems(config: StackConfig) -> list[str]:
+    """With App Mesh on EKS, calls between the clouds cross gateways that route plain HTTP by Host."""
+    if config.mesh.engines.aws != "appmesh":
+        return []
+    cloud_of = {service.name: service.cloud for service in config.services}
+    problems = []
+    for index, service in enumerate(config.services):
+        crossing = [
+            caller for caller in service.callers if cloud_of.get(caller, service.cloud) != service.cloud
+        ]
+        if crossing and service.protocol != "http":
+            problems.append(
+                f"{_key(f'services[{index}].protocol')}: '{service.protocol}' cannot cross between App Mesh "
+                f"and Istio (called from the other cloud by {', '.join(crossing)}); the gateway bridge "
+                "carries http only"
+            )
     return problems
 
 

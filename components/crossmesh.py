@@ -13,12 +13,15 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 
+from components.appmesh import AppMesh, AppMeshArgs
 from components.aws_network import AwsNetwork, AwsNetworkArgs
-from components.config import StackConfig
+from components.bridge_specs import ingress_address
+from components.config import StackConfig, TrafficPolicySpec
 from components.eks_cluster import EksCluster, EksClusterArgs
 from components.gcp_network import GcpNetwork, GcpNetworkArgs
 from components.gke_cluster import GkeCluster, GkeClusterArgs
 from components.istio import IstioMesh, IstioMeshArgs
+from components.istio_bridge import IstioBridge, IstioBridgeArgs
 from components.istio_peering import IstioPeering, IstioPeeringArgs
 from components.mesh_ca import MeshCA, MeshCAArgs
 from components.traffic_policy import Localities
@@ -129,6 +132,8 @@ class CrossMesh(pulumi.ComponentResource):
         policies = {service.name: config.effective_policy(service) for service in config.services}
         localities = Localities(aws_region=config.aws.region, gcp_region=config.gcp.region)
         engines = {"aws": config.mesh.engines.aws, "gcp": config.mesh.engines.gcp}
+        # Services in an App Mesh cluster are reached from Istio through the bridge, not ISTIO_MUTUAL.
+        bridged = frozenset(s.name for s in config.services if engines[s.cloud] == "appmesh")
         self.istio: dict[str, IstioMesh] = {}
         for cluster in (self.eks.kube, self.gke.kube):
             if engines[cluster.cloud] != "istio":
@@ -143,6 +148,7 @@ class CrossMesh(pulumi.ComponentResource):
                     services=config.services,
                     policies=policies,
                     localities=localities,
+                    bridged=bridged,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
@@ -152,8 +158,73 @@ class CrossMesh(pulumi.ComponentResource):
                 IstioPeeringArgs(first=self.istio["aws"], second=self.istio["gcp"]),
                 opts=pulumi.ResourceOptions(parent=self),
             )
+        self.appmesh: AppMesh | None = None
+        if engines["aws"] == "appmesh":
+            self.appmesh = self._appmesh_bridged_to_istio(config, policies, localities, prefix, in_clouds)
 
         self.register_outputs(self.exports())
+
+    def _appmesh_bridged_to_istio(
+        self,
+        config: StackConfig,
+        policies: dict[str, TrafficPolicySpec],
+        localities: Localities,
+        prefix: str,
+        in_clouds: pulumi.ResourceOptions,
+    ) -> AppMesh:
+        """App Mesh on EKS and the bridge to Istio on GKE: the one place where the two sides meet.
+
+        The GKE ingress gateway's internal address is reserved first, so that Cloud Map on AWS and the
+        load balancer on GKE both take it from the same resource; the VirtualGateway's NLB hostname
+        flows the other way, into the GKE ServiceEntries.
+        """
+        address = gcp.compute.Address(
+            "appmesh-bridge-ingress",
+            name=f"{prefix}-appmesh-bridge-ingress",
+            description="Istio ingress gateway for App Mesh callers (internal load balancer)",
+            address_type="INTERNAL",
+            address=ingress_address(config.gcp.subnet_cidr),
+            subnetwork=self.gcp_network.subnet_self_link,
+            region=config.gcp.region,
+            opts=in_clouds,
+        )
+        appmesh = AppMesh(
+            "appmesh",
+            AppMeshArgs(
+                cluster=self.eks.kube,
+                cluster_name=self.eks.cluster_name,
+                region=config.aws.region,
+                oidc_provider_arn=self.eks.oidc_provider_arn,
+                oidc_issuer=self.eks.oidc_issuer,
+                vpc_id=self.aws_network.vpc_id,
+                intermediate=self.mesh_ca.intermediates["aws"],
+                mesh_name=config.mesh.mesh_id,
+                trust_domain=config.mesh.trust_domain,
+                services=config.services,
+                policies=policies,
+                gke_ingress_address=address.address,
+                gke_source_ranges=[config.gcp.subnet_cidr, config.gcp.pods_cidr],
+                tracing=config.observability.tracing,
+                sampling_percent=config.observability.sampling_percent,
+            ),
+            opts=in_clouds,
+        )
+        IstioBridge(
+            "istio-bridge",
+            IstioBridgeArgs(
+                istio=self.istio["gcp"],
+                intermediate=self.mesh_ca.intermediates["gcp"],
+                trust_domain=config.mesh.trust_domain,
+                services=config.services,
+                policies=policies,
+                localities=localities,
+                ingress_address=address.address,
+                aws_source_ranges=[config.aws.vpc_cidr],
+                virtual_gateway_hostname=appmesh.virtual_gateway_hostname,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return appmesh
 
     def exports(self) -> dict[str, Any]:
         """The stack outputs, by name; secret values stay secret Outputs."""
@@ -170,4 +241,14 @@ class CrossMesh(pulumi.ComponentResource):
             "gkeKubeconfig": self.gke.kubeconfig,
             "meshRootCertPem": self.mesh_ca.root_cert_pem,
             "meshCaExpiry": self.mesh_ca.expiries,
+            **self._appmesh_exports(),
+        }
+
+    def _appmesh_exports(self) -> dict[str, Any]:
+        if self.appmesh is None:
+            return {}
+        return {
+            "appMeshSecretMounts": self.appmesh.secret_mounts,
+            "appMeshCertificateExpiry": self.appmesh.certificate_expiries,
+            "appMeshVirtualGateway": self.appmesh.virtual_gateway_hostname,
         }

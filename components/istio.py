@@ -51,6 +51,9 @@ class IstioMeshArgs:
     """The effective traffic policy of each service, by name."""
     localities: Localities
     istio_version: str = specs.ISTIO_VERSION
+    bridged: frozenset[str] = frozenset()
+    """Services of the other cloud reached through a gateway bridge (App Mesh on EKS): the bridge owns
+    their DestinationRules, which originate its TLS instead of ISTIO_MUTUAL."""
 
 
 class IstioMesh(pulumi.ComponentResource):
@@ -127,14 +130,15 @@ class IstioMesh(pulumi.ComponentResource):
                     specs.callers_policy_spec(service, callers, args.trust_domain),
                 )
             policy = args.policies[service.name]
-            self._custom(
-                service.name,
-                ISTIO_NETWORKING,
-                "DestinationRule",
-                ns,
-                destination_rule_spec(service, policy, args.localities),
-                resource_name=f"{name}-{service.name}-dr",
-            )
+            if service.name not in args.bridged:
+                self._custom(
+                    service.name,
+                    ISTIO_NETWORKING,
+                    "DestinationRule",
+                    ns,
+                    destination_rule_spec(service, policy, args.localities),
+                    resource_name=f"{name}-{service.name}-dr",
+                )
             self._custom(
                 service.name,
                 ISTIO_NETWORKING,

@@ -79,6 +79,8 @@ def _plan(args: argparse.Namespace, project_dir: Path) -> int:
     plan = _planned(args, project_dir)
     if isinstance(plan, int):
         return plan
+    for message in plan.warnings:
+        print(f"warning: {message}", file=sys.stderr)
     sys.stdout.write(render_summary(plan))
     if args.json:
         Path(args.json).write_text(json.dumps(plan.to_contract(), indent=2) + "\n")

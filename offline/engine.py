@@ -9,6 +9,7 @@ offline/fakes/) answers every registration and invoke the way a provider would.
 from __future__ import annotations
 
 import json
+import logging
 import runpy
 import sys
 import threading
@@ -183,7 +184,15 @@ def run_program(
     cloud = FakeCloud()
     monitor = RecordingMonitor(FakeCloudMocks(cloud))
     settings.ROOT.set(None)
-    pulumi.runtime.set_mocks(monitor.fake_mocks, project=project, stack=stack, preview=False, monitor=monitor)
+    warnings = _WarningLog()
+    pulumi.runtime.set_mocks(
+        monitor.fake_mocks,
+        project=project,
+        stack=stack,
+        preview=False,
+        monitor=monitor,
+        logger=warnings.logger,
+    )
     runtime_config.set_all_config(config, secret_keys)
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))
@@ -202,7 +211,28 @@ def run_program(
         _sync_await(run_pulumi_func(program))
     finally:
         settings.ROOT.set(None)
-    return Plan(project=project, stack=stack, resources=tree_order(monitor.registrations), outputs=outputs)
+    return Plan(
+        project=project,
+        stack=stack,
+        resources=tree_order(monitor.registrations),
+        outputs=outputs,
+        warnings=warnings.messages,
+    )
+
+
+class _WarningLog(logging.Handler):
+    """Collects what the program logs with pulumi.log.warn, which `pulumi up` would show as warnings."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: list[str] = []
+        # A logger outside the logging tree: nothing propagates to the root logger's handlers.
+        self.logger = logging.Logger("crossmesh.plan", logging.WARNING)
+        self.logger.addHandler(self)
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.levelno == logging.WARNING:
+            self.messages.append(record.getMessage())
 
 
 def tree_order(registrations: list[Registration]) -> list[Registration]:

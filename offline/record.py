@@ -94,6 +94,8 @@ class Plan:
     resources: list[Registration]
     outputs: dict[str, Any]
     """Stack outputs by name; secret outputs are wrapped in Secret."""
+    warnings: list[str] = field(default_factory=list)
+    """What the program logged as warnings (pulumi.log.warn), in order."""
 
     def of_type(self, type_token: str) -> list[Registration]:
         return [resource for resource in self.resources if resource.type == type_token]

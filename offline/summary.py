@@ -25,9 +25,11 @@ def render_summary(plan: Plan) -> str:
         f"crossmesh plan: stack {plan.stack} (project {plan.project})",
         f"  {len(custom)} resources in {len(components)} components: "
         + ", ".join(f"{cloud} {count}" for cloud, count in sorted(per_cloud.items())),
-        "",
-        "Resources by component",
     ]
+    if plan.warnings:
+        lines += ["", "Warnings"]
+        lines.extend(f"  warning: {message}" for message in plan.warnings)
+    lines += ["", "Resources by component"]
     for root in (resource for resource in components if resource.parent not in _urns(components)):
         lines.extend(_component_lines(plan, root, depth=1))
     lines += ["", "Cross-cloud wiring"]

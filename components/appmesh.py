@@ -1,0 +1,521 @@
+"""AppMesh: AWS App Mesh on EKS, the legacy engine of the AWS side, bridged to Istio on GKE.
+
+AWS App Mesh reached end of support on 2026-09-30: after that date AWS no longer gives access to the
+App Mesh console or App Mesh resources (banner of
+https://docs.aws.amazon.com/app-mesh/latest/userguide/what-is-app-mesh.html). This component exists
+for estates still described that way and for the move to Istio (docs/migrating-from-app-mesh.md); it
+warns on every run.
+
+In order: the controller's IRSA role (only this mesh's objects and this Cloud Map namespace), the
+controller chart with its CRDs, the Mesh (egress DROP_ALL), the Cloud Map private DNS namespace on
+the VPC; per AWS service its namespace, its Envoy's IRSA role and ServiceAccount, a certificate from
+the EKS intermediate (SPIFFE URI and Cloud Map DNS SANs) in a Secret that Envoy mounts, and its
+VirtualNode (listener STRICT, clients verified against the root, exact SANs), VirtualRouter with its
+route, and VirtualService. The bridge: a virtual node for the Istio ingress gateway on GKE (its
+internal address registered in Cloud Map) with a router per GKE service that AWS services call; and
+for GKE callers a VirtualGateway on an internal NLB with a GatewayRoute per called AWS service.
+
+Certificates are files: Envoy reads them at start and never again (aws-app-mesh-roadmap #245, #483),
+and pulumi-tls reissues them only when `pulumi up` runs inside the early-renewal window
+(pulumi-tls #39). After a `pulumi up` that reissued any, restart the workloads named in the
+`reissued` output's services (kubectl rollout restart) before the old certificates expire.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+import pulumi_tls as tls
+
+from components import appmesh_specs as specs
+from components.aws_network import partition_of
+from components.bridge_specs import ingress_gateway_id
+from components.config import ServiceConfig, TrafficPolicySpec
+from components.eks_policies import irsa_trust_policy
+from components.kube_cluster import KubeCluster
+from components.mesh_ca import HOURS_PER_DAY, Intermediate
+from components.traffic_policy import service_host
+
+END_OF_SUPPORT = "2026-09-30"
+EOL_WARNING = (
+    f"AWS App Mesh reached end of support on {END_OF_SUPPORT}: AWS no longer gives access to App Mesh "
+    "resources or its console. crossmesh:mesh.engines.aws is 'appmesh'; move this stack to Istio on EKS "
+    "(docs/migrating-from-app-mesh.md)."
+)
+# Workload certificates: short enough to limit a leaked key, long enough that a monthly `pulumi up`
+# (which reissues inside the renewal window) and a rollout fit well before expiry.
+WORKLOAD_CERT_DAYS = 90
+WORKLOAD_RENEWAL_DAYS = 30
+WORKLOAD_CERT_USES = ("digital_signature", "key_encipherment", "server_auth", "client_auth")
+# Helm waits this long for the controller's webhook to be ready (seconds).
+RELEASE_TIMEOUT = 600
+
+
+@dataclass(frozen=True)
+class AppMeshArgs:
+    cluster: KubeCluster
+    cluster_name: pulumi.Output[str]
+    region: str
+    oidc_provider_arn: pulumi.Output[str]
+    oidc_issuer: pulumi.Output[str]
+    vpc_id: pulumi.Output[str]
+    intermediate: Intermediate
+    """The EKS cluster's intermediate CA: it signs every App Mesh certificate."""
+    mesh_name: str
+    trust_domain: str
+    services: Sequence[ServiceConfig]
+    """Every service of both clouds; the AWS ones run in App Mesh, the GCP ones are bridged."""
+    policies: Mapping[str, TrafficPolicySpec]
+    gke_ingress_address: pulumi.Input[str]
+    """The internal address of the Istio ingress gateway on GKE that App Mesh callers reach."""
+    gke_source_ranges: Sequence[str]
+    """GKE address ranges allowed on the VirtualGateway's load balancer."""
+    tracing: bool = True
+    sampling_percent: float = 1.0
+
+
+class AppMesh(pulumi.ComponentResource):
+    cloud_map_namespace: str
+    controller: k8s.helm.v3.Release
+    controller_role_arn: pulumi.Output[str]
+    secret_mounts: dict[str, str]
+    """Per AWS service, the `appmesh.k8s.aws/secretMounts` annotation its pods need."""
+    certificate_expiries: dict[str, pulumi.Output[str]]
+    virtual_gateway_hostname: pulumi.Output[str] | None
+    """The VirtualGateway's internal NLB, when GKE services call AWS services."""
+
+    def __init__(self, name: str, args: AppMeshArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("crossmesh:appmesh:AppMesh", name, None, opts)
+        pulumi.log.warn(EOL_WARNING, resource=self)
+        self._name = name
+        self._args = args
+        self._in_aws = pulumi.ResourceOptions(parent=self)
+        self._in_cluster = pulumi.ResourceOptions(parent=self, provider=args.cluster.provider)
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        self._scope: pulumi.Output[specs.AwsScope] = identity.account_id.apply(
+            lambda account: specs.AwsScope(
+                partition=partition_of(args.region), region=args.region, account=account
+            )
+        )
+        self.cloud_map_namespace = f"{args.mesh_name}.{specs.BRIDGE_NAMESPACE}.internal"
+
+        namespace = aws.servicediscovery.PrivateDnsNamespace(
+            f"{name}-discovery",
+            name=self.cloud_map_namespace,
+            vpc=args.vpc_id,
+            description=f"App Mesh service discovery of mesh {args.mesh_name}",
+            opts=self._in_aws,
+        )
+        self.controller_role_arn = self._irsa_role(
+            "controller",
+            specs.CONTROLLER_NAMESPACE,
+            specs.CONTROLLER_SERVICE_ACCOUNT,
+            pulumi.Output.all(self._scope, namespace.arn, namespace.hosted_zone).apply(
+                lambda v: specs.controller_policy(v[0], args.mesh_name, v[1], v[2])
+            ),
+        )
+        system = k8s.core.v1.Namespace(
+            f"{name}-system",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=specs.CONTROLLER_NAMESPACE),
+            opts=self._in_cluster,
+        )
+        self.controller = k8s.helm.v3.Release(
+            f"{name}-controller",
+            k8s.helm.v3.ReleaseArgs(
+                name=specs.CONTROLLER_CHART,
+                chart=specs.CONTROLLER_CHART,
+                version=specs.CONTROLLER_CHART_VERSION,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=specs.EKS_CHARTS_REPO),
+                namespace=system.metadata.name,
+                values=pulumi.Output.all(args.cluster_name, self.controller_role_arn).apply(
+                    lambda v: specs.controller_values(
+                        args.region, v[0], v[1], args.tracing, args.sampling_percent
+                    )
+                ),
+                skip_crds=False,
+                atomic=True,
+                cleanup_on_fail=True,
+                timeout=RELEASE_TIMEOUT,
+            ),
+            opts=self._in_cluster,
+        )
+        self._custom("mesh", None, "Mesh", args.mesh_name, specs.mesh_spec(args.mesh_name))
+
+        aws_services = [s for s in args.services if s.cloud == "aws"]
+        gcp_services = [s for s in args.services if s.cloud == "gcp"]
+        cloud_of = {s.name: s.cloud for s in args.services}
+        by_name = {s.name: s for s in args.services}
+        td = args.trust_domain
+
+        namespaces = sorted({s.namespace for s in aws_services} | {specs.BRIDGE_NAMESPACE})
+        self._namespaces = {ns: self._mesh_namespace(ns) for ns in namespaces}
+
+        # Who calls whom across the bridge, from the declared callers.
+        gke_callers = {s.name: [c for c in s.callers if cloud_of[c] == "gcp"] for s in aws_services}
+        called_on_gke = [s for s in gcp_services if any(cloud_of[c] == "aws" for c in s.callers)]
+        ingress_ids = (ingress_gateway_id(td),)
+
+        self.secret_mounts = {}
+        self.certificate_expiries = {}
+        for service in aws_services:
+            callers = [by_name[c] for c in service.callers]
+            caller_ids = [specs.workload_id(td, c) for c in callers if c.cloud == "aws"]
+            if gke_callers[service.name]:
+                caller_ids.append(specs.gateway_id(td))
+            backends = [
+                specs.Backend(s.name, s.namespace, (specs.workload_id(td, s),))
+                for s in aws_services
+                if service.name in s.callers
+            ] + [
+                specs.Backend(specs.remote_service_name(s), specs.BRIDGE_NAMESPACE, ingress_ids)
+                for s in called_on_gke
+                if service.name in s.callers
+            ]
+            self._workload(service, caller_ids, backends, args.policies[service.name])
+
+        if called_on_gke:
+            self._gke_ingress(namespace, called_on_gke)
+        self.virtual_gateway_hostname = None
+        bridged = [s for s in aws_services if gke_callers[s.name]]
+        if bridged:
+            gke_caller_ids = sorted(
+                {specs.workload_id(td, by_name[c]) for s in bridged for c in gke_callers[s.name]}
+            )
+            self.virtual_gateway_hostname = self._virtual_gateway(bridged, gke_caller_ids)
+
+        self.register_outputs(
+            {
+                "cloudMapNamespace": self.cloud_map_namespace,
+                "controllerStatus": self.controller.status,
+                "secretMounts": self.secret_mounts,
+                "certificateExpiries": self.certificate_expiries,
+                "virtualGatewayHostname": self.virtual_gateway_hostname,
+            }
+        )
+
+    # --- per service ------------------------------------------------------------------------------------
+
+    def _workload(
+        self,
+        service: ServiceConfig,
+        caller_ids: list[str],
+        backends: list[specs.Backend],
+        policy: TrafficPolicySpec,
+    ) -> None:
+        args = self._args
+        ns = self._namespaces[service.namespace]
+        role_arn = self._irsa_role(
+            service.name,
+            service.namespace,
+            service.name,
+            self._scope.apply(
+                lambda scope: specs.envoy_policy(
+                    scope,
+                    args.mesh_name,
+                    f"virtualNode/{specs.virtual_node_name(service)}",
+                    args.tracing,
+                )
+            ),
+        )
+        self._service_account(service.name, ns, role_arn)
+        self._certificate(
+            service.name,
+            ns,
+            uris=[specs.workload_id(args.trust_domain, service)],
+            dns_names=[specs.discovery_host(service, self.cloud_map_namespace), service_host(service)],
+        )
+        self.secret_mounts[service.name] = specs.secret_mounts(service.name)
+        self._custom(
+            service.name,
+            ns,
+            "VirtualNode",
+            service.name,
+            specs.virtual_node_spec(service, policy, self.cloud_map_namespace, caller_ids, backends),
+        )
+        self._custom(
+            f"{service.name}-router",
+            ns,
+            "VirtualRouter",
+            service.name,
+            specs.virtual_router_spec(service, policy),
+        )
+        self._custom(
+            f"{service.name}-service", ns, "VirtualService", service.name, specs.virtual_service_spec(service)
+        )
+
+    # --- the bridge ---------------------------------------------------------------------------------------
+
+    def _gke_ingress(
+        self, namespace: aws.servicediscovery.PrivateDnsNamespace, called: list[ServiceConfig]
+    ) -> None:
+        """The Istio ingress gateway on GKE, registered in Cloud Map, and a router per called service."""
+        discovery = aws.servicediscovery.Service(
+            f"{self._name}-gke-ingress",
+            name=specs.GKE_INGRESS_NODE,
+            dns_config=aws.servicediscovery.ServiceDnsConfigArgs(
+                namespace_id=namespace.id,
+                dns_records=[aws.servicediscovery.ServiceDnsConfigDnsRecordArgs(type="A", ttl=10)],
+                routing_policy="MULTIVALUE",
+            ),
+            opts=self._in_aws,
+        )
+        aws.servicediscovery.Instance(
+            f"{self._name}-gke-ingress",
+            instance_id=specs.GKE_INGRESS_NODE,
+            service_id=discovery.id,
+            attributes={
+                "AWS_INSTANCE_IPV4": self._args.gke_ingress_address,
+                "AWS_INSTANCE_PORT": str(specs.GKE_INGRESS_PORT),
+            },
+            opts=self._in_aws,
+        )
+        bridge_ns = self._namespaces[specs.BRIDGE_NAMESPACE]
+        self._custom(
+            specs.GKE_INGRESS_NODE,
+            bridge_ns,
+            "VirtualNode",
+            specs.GKE_INGRESS_NODE,
+            specs.gke_ingress_node_spec(self.cloud_map_namespace),
+        )
+        for service in called:
+            remote = specs.remote_service_name(service)
+            policy = self._args.policies[service.name]
+            self._custom(
+                f"{remote}-router",
+                bridge_ns,
+                "VirtualRouter",
+                remote,
+                specs.remote_virtual_router_spec(service, policy),
+            )
+            self._custom(
+                f"{remote}-service",
+                bridge_ns,
+                "VirtualService",
+                remote,
+                specs.remote_virtual_service_spec(service),
+            )
+
+    def _virtual_gateway(self, bridged: list[ServiceConfig], caller_ids: list[str]) -> pulumi.Output[str]:
+        """The App Mesh entry for GKE callers: Envoy pods, their NLB, the VirtualGateway and its routes."""
+        args = self._args
+        ns = self._namespaces[specs.BRIDGE_NAMESPACE]
+        name = specs.VIRTUAL_GATEWAY
+        role_arn = self._irsa_role(
+            "gateway",
+            specs.BRIDGE_NAMESPACE,
+            name,
+            self._scope.apply(
+                lambda scope: specs.envoy_policy(
+                    scope, args.mesh_name, f"virtualGateway/{name}_{specs.BRIDGE_NAMESPACE}", args.tracing
+                )
+            ),
+        )
+        account = self._service_account(name, ns, role_arn)
+        secret = self._certificate(
+            name,
+            ns,
+            uris=[specs.gateway_id(args.trust_domain)],
+            dns_names=[service_host(s) for s in bridged],
+        )
+        gateway = self._custom(
+            name,
+            ns,
+            "VirtualGateway",
+            name,
+            specs.virtual_gateway_spec(
+                args.mesh_name, caller_ids, [specs.workload_id(args.trust_domain, s) for s in bridged]
+            ),
+        )
+        for service in bridged:
+            route = f"{service.name}-{service.namespace}"
+            self._custom(
+                f"{route}-gateway-route",
+                ns,
+                "GatewayRoute",
+                route,
+                specs.gateway_route_spec(service),
+                labels={"gateway": name},
+            )
+        labels = {"app": name}
+        k8s.apps.v1.Deployment(
+            f"{self._name}-gateway",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=ns),
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                replicas=specs.GATEWAY_REPLICAS,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        service_account_name=name,
+                        containers=[
+                            k8s.core.v1.ContainerArgs(
+                                name="envoy",
+                                # The controller's webhook replaces the image and adds the Envoy env.
+                                image=specs.ENVOY_IMAGE,
+                                ports=[
+                                    k8s.core.v1.ContainerPortArgs(container_port=specs.VIRTUAL_GATEWAY_PORT)
+                                ],
+                                volume_mounts=[
+                                    k8s.core.v1.VolumeMountArgs(
+                                        name="mesh-tls", mount_path=specs.CERT_DIR, read_only=True
+                                    )
+                                ],
+                                # App Mesh's Envoy runs as uid 1337, the uid its iptables rules exempt.
+                                security_context=k8s.core.v1.SecurityContextArgs(
+                                    allow_privilege_escalation=False, run_as_non_root=True, run_as_user=1337
+                                ),
+                            )
+                        ],
+                        volumes=[
+                            k8s.core.v1.VolumeArgs(
+                                name="mesh-tls",
+                                secret=k8s.core.v1.SecretVolumeSourceArgs(secret_name=secret.metadata.name),
+                            )
+                        ],
+                    ),
+                ),
+            ),
+            opts=pulumi.ResourceOptions.merge(
+                self._in_cluster, pulumi.ResourceOptions(depends_on=[gateway, account])
+            ),
+        )
+        balancer = k8s.core.v1.Service(
+            f"{self._name}-gateway",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=name, namespace=ns, annotations=specs.gateway_service_annotations()
+            ),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type="LoadBalancer",
+                selector=labels,
+                load_balancer_source_ranges=sorted(args.gke_source_ranges),
+                ports=[
+                    k8s.core.v1.ServicePortArgs(
+                        name="https", port=443, target_port=specs.VIRTUAL_GATEWAY_PORT, protocol="TCP"
+                    )
+                ],
+            ),
+            opts=self._in_cluster,
+        )
+        hostname: pulumi.Output[str] = balancer.status.load_balancer.ingress.apply(_first_hostname)
+        return hostname
+
+    # --- building blocks ----------------------------------------------------------------------------------
+
+    def _mesh_namespace(self, ns: str) -> pulumi.Output[str]:
+        namespace = k8s.core.v1.Namespace(
+            f"{self._name}-ns-{ns}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels=specs.namespace_labels(self._args.mesh_name)),
+            opts=self._in_cluster,
+        )
+        return namespace.metadata.name
+
+    def _irsa_role(
+        self, purpose: str, namespace: str, service_account: str, policy: pulumi.Input[str]
+    ) -> pulumi.Output[str]:
+        args = self._args
+        role = aws.iam.Role(
+            f"{self._name}-{purpose}-irsa",
+            assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer).apply(
+                lambda v: irsa_trust_policy(v[0], v[1], namespace, service_account)
+            ),
+            opts=self._in_aws,
+        )
+        aws.iam.RolePolicy(f"{self._name}-{purpose}-irsa", role=role.id, policy=policy, opts=self._in_aws)
+        return role.arn
+
+    def _service_account(
+        self, name: str, namespace: pulumi.Output[str], role_arn: pulumi.Output[str]
+    ) -> k8s.core.v1.ServiceAccount:
+        return k8s.core.v1.ServiceAccount(
+            f"{self._name}-{name}-account",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=name, namespace=namespace, annotations={specs.ROLE_ANNOTATION: role_arn}
+            ),
+            opts=self._in_cluster,
+        )
+
+    def _certificate(
+        self, name: str, namespace: pulumi.Output[str], uris: list[str], dns_names: list[str]
+    ) -> k8s.core.v1.Secret:
+        """A key and certificate from the EKS intermediate, in the Secret Envoy mounts at CERT_DIR."""
+        intermediate = self._args.intermediate
+        opts = pulumi.ResourceOptions(parent=self)
+        key = tls.PrivateKey(
+            f"{self._name}-{name}-key", tls.PrivateKeyArgs(algorithm="ECDSA", ecdsa_curve="P256"), opts=opts
+        )
+        request = tls.CertRequest(
+            f"{self._name}-{name}-csr",
+            tls.CertRequestArgs(
+                private_key_pem=key.private_key_pem,
+                subject=tls.CertRequestSubjectArgs(
+                    common_name=dns_names[0], organization=f"crossmesh {self._args.mesh_name}"
+                ),
+                uris=uris,
+                dns_names=dns_names,
+            ),
+            opts=opts,
+        )
+        cert = tls.LocallySignedCert(
+            f"{self._name}-{name}",
+            tls.LocallySignedCertArgs(
+                cert_request_pem=request.cert_request_pem,
+                ca_cert_pem=intermediate.cert_pem,
+                ca_private_key_pem=intermediate.key_pem,
+                validity_period_hours=WORKLOAD_CERT_DAYS * HOURS_PER_DAY,
+                early_renewal_hours=WORKLOAD_RENEWAL_DAYS * HOURS_PER_DAY,
+                allowed_uses=list(WORKLOAD_CERT_USES),
+            ),
+            opts=opts,
+        )
+        self.certificate_expiries[name] = cert.validity_end_time
+        data: pulumi.Output[dict[str, str]] = pulumi.Output.secret(
+            pulumi.Output.all(
+                cert.cert_pem, intermediate.cert_pem, key.private_key_pem, intermediate.root_cert_pem
+            ).apply(
+                lambda pems: {
+                    specs.CERT_CHAIN_KEY: pems[0] + pems[1],
+                    specs.PRIVATE_KEY_KEY: pems[2],
+                    specs.ROOT_KEY: pems[3],
+                }
+            )
+        )
+        return k8s.core.v1.Secret(
+            f"{self._name}-{name}-tls",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=specs.tls_secret_name(name), namespace=namespace),
+            type="Opaque",
+            string_data=data,
+            opts=self._in_cluster,
+        )
+
+    def _custom(
+        self,
+        resource_suffix: str,
+        namespace: pulumi.Input[str] | None,
+        kind: str,
+        object_name: str,
+        spec: dict[str, Any],
+        labels: dict[str, str] | None = None,
+    ) -> k8s.apiextensions.CustomResource:
+        """An App Mesh object; its CRDs and validating webhook come with the controller."""
+        return k8s.apiextensions.CustomResource(
+            f"{self._name}-{resource_suffix}",
+            api_version=specs.APPMESH_API,
+            kind=kind,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=object_name, namespace=namespace, labels=labels),
+            spec=spec,
+            opts=pulumi.ResourceOptions.merge(
+                self._in_cluster, pulumi.ResourceOptions(depends_on=[self.controller])
+            ),
+        )
+
+
+def _first_hostname(ingress: Sequence[Any] | None) -> str:
+    for entry in ingress or []:
+        if entry.hostname:
+            return str(entry.hostname)
+    raise ValueError("the VirtualGateway's load balancer has no hostname yet")
