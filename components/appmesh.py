@@ -102,7 +102,7 @@ class AppMesh(pulumi.ComponentResource):
                 partition=partition_of(args.region), region=args.region, account=account
             )
         )
-        self.cloud_map_namespace = f"{args.mesh_name}.{specs.BRIDGE_NAMESPACE}.internal"
+        self.cloud_map_namespace = specs.cloud_map_namespace(args.mesh_name)
 
         namespace = aws.servicediscovery.PrivateDnsNamespace(
             f"{name}-discovery",

@@ -81,6 +81,11 @@ def gateway_id(trust_domain: str) -> str:
     return spiffe_id(trust_domain, BRIDGE_NAMESPACE, VIRTUAL_GATEWAY)
 
 
+def cloud_map_namespace(mesh: str) -> str:
+    """The Cloud Map private DNS namespace of the mesh's services (a Route 53 private zone on the VPC)."""
+    return f"{mesh}.appmesh.internal"
+
+
 def discovery_host(service: ServiceConfig, cloud_map_namespace: str) -> str:
     """The service's name in Cloud Map's private DNS namespace."""
     return f"{service.name}.{cloud_map_namespace}"

@@ -1,0 +1,523 @@
+"""AppMesh and IstioBridge in the legacy plan: the controller and its IAM, the mesh, each service's
+objects and certificates, the bridge in both directions, secrecy, and the end-of-support warning.
+
+The legacy stack: storefront (GKE) -> orders (EKS, App Mesh) -> inventory (GKE).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from appmesh_schema import appmesh_problems
+from conftest import planned
+from test_appmesh_policy import same_numbers
+
+from components import appmesh_specs as specs
+from components import bridge_specs
+from components.appmesh import END_OF_SUPPORT
+from offline.fake_cloud import FAKE_AWS_ACCOUNT
+from offline.record import Plan, Registration, Secret, secret_paths
+
+APPMESH = "kubernetes:appmesh.k8s.aws/v1beta2"
+ROLE = "aws:iam/role:Role"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+SECRET = "kubernetes:core/v1:Secret"
+CERT = "tls:index/locallySignedCert:LocallySignedCert"
+CSR = "tls:index/certRequest:CertRequest"
+KEY = "tls:index/privateKey:PrivateKey"
+DR = "kubernetes:networking.istio.io/v1:DestinationRule"
+VS = "kubernetes:networking.istio.io/v1:VirtualService"
+TRUST_DOMAIN = "legacy.crossmesh.local"
+MESH = "crossmesh-legacy"
+ORDERS_ID = "spiffe://legacy.crossmesh.local/ns/orders/sa/orders"
+STOREFRONT_ID = "spiffe://legacy.crossmesh.local/ns/shop/sa/storefront"
+GATEWAY_ID = "spiffe://legacy.crossmesh.local/ns/crossmesh-bridge/sa/crossmesh-bridge"
+INGRESS_ID = "spiffe://legacy.crossmesh.local/ns/istio-system/sa/crossmesh-bridge-gateway"
+ROOT_FILE = "/certs/root.pem"
+
+
+@pytest.fixture(scope="module")
+def plan() -> Plan:
+    return planned("legacy")
+
+
+def appmesh_objects(plan: Plan, kind: str) -> list[Registration]:
+    return plan.of_type(f"{APPMESH}:{kind}")
+
+
+def appmesh_object(plan: Plan, kind: str, name: str, namespace: str | None = None) -> dict[str, Any]:
+    found = [
+        r
+        for r in appmesh_objects(plan, kind)
+        if r.inputs["metadata"]["name"] == name and r.inputs["metadata"].get("namespace") == namespace
+    ]
+    assert len(found) == 1, [r.name for r in found]
+    spec: dict[str, Any] = found[0].inputs["spec"]
+    return spec
+
+
+def policy_document(plan: Plan, name: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(plan.one(ROLE_POLICY, name).inputs["policy"])
+    return document
+
+
+# --- honesty -------------------------------------------------------------------------------------------
+
+
+def test_choosing_app_mesh_warns_with_the_end_of_support_date_and_the_migration(plan: Plan) -> None:
+    assert len(plan.warnings) == 1
+    assert END_OF_SUPPORT == "2026-09-30"
+    assert "2026-09-30" in plan.warnings[0]
+    assert "docs/migrating-from-app-mesh.md" in plan.warnings[0]
+
+
+def test_the_istio_topology_does_not_warn() -> None:
+    assert planned("dev").warnings == []
+
+
+def test_istio_runs_only_on_gke_when_eks_runs_app_mesh(plan: Plan) -> None:
+    components = {r.name for r in plan.resources if r.type == "crossmesh:istio:IstioMesh"}
+    assert components == {"istio-gcp"}
+    assert plan.one("crossmesh:appmesh:AppMesh").name == "appmesh"
+
+
+# --- the controller ------------------------------------------------------------------------------------
+
+
+def test_controller_is_the_pinned_eks_chart_with_its_crds_and_x_ray(plan: Plan) -> None:
+    release = plan.one(RELEASE, "appmesh-controller")
+    inputs = release.inputs
+    assert (inputs["chart"], inputs["version"]) == ("appmesh-controller", "1.13.3")
+    assert inputs["repositoryOpts"] == {"repo": "https://aws.github.io/eks-charts"}
+    assert inputs["namespace"] == "appmesh-system"
+    assert inputs.get("skipCrds", False) is False
+    values = inputs["values"]
+    assert values["region"] == "us-east-1"
+    assert values["clusterName"] == "cm-legacy-eks"
+    assert values["tracing"] == {"enabled": True, "provider": "x-ray", "samplingRate": 0.01}
+    role_arn = plan.one(ROLE, "appmesh-controller-irsa").outputs["arn"]
+    assert values["serviceAccount"] == {
+        "create": True,
+        "name": "appmesh-controller",
+        "annotations": {"eks.amazonaws.com/role-arn": role_arn},
+    }
+
+
+def test_controller_role_trusts_only_its_service_account_through_the_eks_oidc_provider(plan: Plan) -> None:
+    trust = json.loads(plan.one(ROLE, "appmesh-controller-irsa").inputs["assumeRolePolicy"])
+    oidc = plan.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    (statement,) = trust["Statement"]
+    assert statement["Principal"] == {"Federated": oidc.outputs["arn"]}
+    assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+    conditions = statement["Condition"]["StringEquals"]
+    issuer = oidc.inputs["url"].removeprefix("https://")
+    assert conditions == {
+        f"{issuer}:sub": "system:serviceaccount:appmesh-system:appmesh-controller",
+        f"{issuer}:aud": "sts.amazonaws.com",
+    }
+
+
+# The calls the controller's code makes (pkg/aws/services of aws-app-mesh-controller-for-k8s v1.13.3).
+CONTROLLER_CALLS = {
+    *(
+        f"appmesh:{verb}{kind}"
+        for verb in ("Create", "Describe", "Update", "Delete")
+        for kind in (
+            "Mesh",
+            "VirtualGateway",
+            "GatewayRoute",
+            "VirtualNode",
+            "VirtualRouter",
+            "Route",
+            "VirtualService",
+        )
+    ),
+    "appmesh:ListRoutes",
+    "iam:CreateServiceLinkedRole",
+    "servicediscovery:CreateService",
+    "servicediscovery:DeleteService",
+    "servicediscovery:DeregisterInstance",
+    "servicediscovery:GetInstance",
+    "servicediscovery:GetInstancesHealthStatus",
+    "servicediscovery:GetService",
+    "servicediscovery:ListInstances",
+    "servicediscovery:RegisterInstance",
+    "servicediscovery:GetOperation",
+    "servicediscovery:ListNamespaces",
+    "servicediscovery:ListServices",
+    "route53:ChangeResourceRecordSets",
+}
+
+
+def actions_of(statement: dict[str, Any]) -> list[str]:
+    actions = statement["Action"]
+    return [actions] if isinstance(actions, str) else list(actions)
+
+
+def test_controller_policy_grants_exactly_the_calls_the_controller_makes(plan: Plan) -> None:
+    document = policy_document(plan, "appmesh-controller-irsa")
+    granted = [action for statement in document["Statement"] for action in actions_of(statement)]
+    assert sorted(granted) == sorted(CONTROLLER_CALLS)
+    assert all(
+        statement["Effect"] == "Allow" and "*" not in actions_of(statement)
+        for statement in document["Statement"]
+    )
+    assert not any(action.startswith(("acm", "acm-pca", "route53:CreateHealthCheck")) for action in granted)
+
+
+def test_controller_policy_reaches_only_this_mesh_namespace_and_zone(plan: Plan) -> None:
+    document = policy_document(plan, "appmesh-controller-irsa")
+    by_sid = {statement["Sid"]: statement for statement in document["Statement"]}
+    mesh_arn = f"arn:aws:appmesh:us-east-1:{FAKE_AWS_ACCOUNT}:mesh/{MESH}"
+    assert by_sid["ThisMesh"]["Resource"] == [mesh_arn, f"{mesh_arn}/*"]
+    namespace = plan.one("aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace")
+    assert by_sid["CloudMapServicesOfThisNamespace"]["Resource"] == namespace.outputs["arn"]
+    assert (
+        by_sid["CloudMapRecords"]["Resource"]
+        == f"arn:aws:route53:::hostedzone/{namespace.outputs['hostedZone']}"
+    )
+    assert (
+        by_sid["CloudMapInstances"]["Resource"]
+        == f"arn:aws:servicediscovery:us-east-1:{FAKE_AWS_ACCOUNT}:service/*"
+    )
+    unscoped = [a for s in document["Statement"] if s["Resource"] == "*" for a in actions_of(s)]
+    assert sorted(unscoped) == [
+        "servicediscovery:GetOperation",
+        "servicediscovery:ListNamespaces",
+        "servicediscovery:ListServices",
+    ]
+    assert by_sid["AppMeshServiceLinkedRole"]["Condition"] == {
+        "StringLike": {"iam:AWSServiceName": "appmesh.amazonaws.com"}
+    }
+
+
+@pytest.mark.parametrize(
+    ("role", "resource"),
+    [
+        ("appmesh-orders-irsa", "virtualNode/orders_orders"),
+        ("appmesh-gateway-irsa", "virtualGateway/crossmesh-bridge_crossmesh-bridge"),
+    ],
+)
+def test_each_envoy_may_fetch_only_its_own_configuration(plan: Plan, role: str, resource: str) -> None:
+    statements = {s["Sid"]: s for s in policy_document(plan, role)["Statement"]}
+    assert statements["OwnConfiguration"]["Action"] == "appmesh:StreamAggregatedResources"
+    assert (
+        statements["OwnConfiguration"]["Resource"]
+        == f"arn:aws:appmesh:us-east-1:{FAKE_AWS_ACCOUNT}:mesh/{MESH}/{resource}"
+    )
+    assert set(statements) == {"OwnConfiguration", "Traces"}
+    assert all(action.startswith("xray:") for action in statements["Traces"]["Action"])
+
+
+def test_cloud_map_namespace_is_private_dns_on_the_vpc(plan: Plan) -> None:
+    namespace = plan.one("aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace")
+    assert namespace.inputs["name"] == f"{MESH}.appmesh.internal"
+    assert namespace.inputs["vpc"] == plan.one("aws:ec2/vpc:Vpc").id
+
+
+# --- the mesh and each service -------------------------------------------------------------------------
+
+
+def test_mesh_drops_all_egress_to_undeclared_backends(plan: Plan) -> None:
+    spec = appmesh_object(plan, "Mesh", MESH)
+    assert spec["egressFilter"] == {"type": "DROP_ALL"}
+    assert spec["namespaceSelector"] == {"matchLabels": {"mesh": MESH}}
+
+
+def test_mesh_namespaces_join_the_mesh_and_get_sidecars(plan: Plan) -> None:
+    namespaces = {
+        r.inputs["metadata"]["name"]: r.inputs["metadata"].get("labels")
+        for r in plan.of_type("kubernetes:core/v1:Namespace")
+        if r.parent and r.parent.endswith("AppMesh::appmesh")
+    }
+    labels = {"mesh": MESH, "appmesh.k8s.aws/sidecarInjectorWebhook": "enabled"}
+    assert namespaces == {"appmesh-system": None, "orders": labels, "crossmesh-bridge": labels}
+
+
+def test_every_aws_service_has_a_node_a_router_with_its_route_and_a_service(plan: Plan) -> None:
+    node = appmesh_object(plan, "VirtualNode", "orders", "orders")
+    router = appmesh_object(plan, "VirtualRouter", "orders", "orders")
+    service = appmesh_object(plan, "VirtualService", "orders", "orders")
+    assert node["podSelector"] == {"matchLabels": {"app": "orders"}}
+    assert node["serviceDiscovery"] == {
+        "awsCloudMap": {"namespaceName": f"{MESH}.appmesh.internal", "serviceName": "orders"}
+    }
+    (route,) = router["routes"]
+    assert route["httpRoute"]["action"]["weightedTargets"] == [
+        {"virtualNodeRef": {"name": "orders", "namespace": "orders"}, "weight": 100}
+    ]
+    assert service == {
+        "awsName": "orders.orders.svc.cluster.local",
+        "provider": {"virtualRouter": {"virtualRouterRef": {"name": "orders", "namespace": "orders"}}},
+    }
+
+
+def test_every_app_mesh_object_has_the_v1beta2_structure(plan: Plan) -> None:
+    registrations = [r for r in plan.resources if r.type.startswith(APPMESH)]
+    kinds = sorted(r.type.rsplit(":", 1)[-1] for r in registrations)
+    assert kinds == [
+        "GatewayRoute",
+        "Mesh",
+        "VirtualGateway",
+        "VirtualNode",
+        "VirtualNode",
+        "VirtualRouter",
+        "VirtualRouter",
+        "VirtualService",
+        "VirtualService",
+    ]
+    for registration in registrations:
+        kind = registration.type.rsplit(":", 1)[-1]
+        assert registration.inputs["apiVersion"] == "appmesh.k8s.aws/v1beta2"
+        assert appmesh_problems(kind, registration.inputs["spec"]) == [], registration.name
+
+
+def test_app_mesh_objects_wait_for_the_controller_and_its_crds(plan: Plan) -> None:
+    controller = plan.one(RELEASE, "appmesh-controller").urn
+    for registration in (r for r in plan.resources if r.type.startswith(APPMESH)):
+        assert controller in registration.dependencies, registration.name
+
+
+def test_the_schema_check_would_catch_a_misspelt_field_and_a_bad_enum() -> None:
+    assert appmesh_problems("Mesh", {"egressFilter": {"type": "DENY_ALL"}}) == [
+        "Mesh.egressFilter.type: 'DENY_ALL' is not one of ('ALLOW_ALL', 'DROP_ALL')"
+    ]
+    assert appmesh_problems("VirtualNode", {"listener": []}) == ["VirtualNode.listener: not in the schema"]
+
+
+# --- mTLS from the shared root -------------------------------------------------------------------------
+
+
+def test_listener_is_strict_with_file_certificates_validated_against_the_root(plan: Plan) -> None:
+    (listener,) = appmesh_object(plan, "VirtualNode", "orders", "orders")["listeners"]
+    tls = listener["tls"]
+    assert tls["mode"] == "STRICT"
+    assert tls["certificate"] == {
+        "file": {"certificateChain": "/certs/cert_chain.pem", "privateKey": "/certs/key.pem"}
+    }
+    assert tls["validation"]["trust"] == {"file": {"certificateChain": ROOT_FILE}}
+
+
+def test_listener_accepts_exactly_its_callers_identities(plan: Plan) -> None:
+    # orders is called by storefront on GKE, which arrives through the VirtualGateway.
+    (listener,) = appmesh_object(plan, "VirtualNode", "orders", "orders")["listeners"]
+    assert listener["tls"]["validation"]["subjectAlternativeNames"] == {"match": {"exact": [GATEWAY_ID]}}
+
+
+def test_backends_enforce_tls_with_the_root_and_exact_sans(plan: Plan) -> None:
+    (backend,) = appmesh_object(plan, "VirtualNode", "orders", "orders")["backends"]
+    virtual_service = backend["virtualService"]
+    assert virtual_service["virtualServiceRef"] == {"name": "inventory-shop", "namespace": "crossmesh-bridge"}
+    tls = virtual_service["clientPolicy"]["tls"]
+    assert tls["enforce"] is True
+    assert tls["validation"] == {
+        "trust": {"file": {"certificateChain": ROOT_FILE}},
+        "subjectAlternativeNames": {"match": {"exact": [INGRESS_ID]}},
+    }
+    assert tls["certificate"]["file"]["privateKey"] == "/certs/key.pem"
+
+
+def test_workload_certificate_carries_the_spiffe_uri_and_discovery_dns_names(plan: Plan) -> None:
+    request = plan.one(CSR, "appmesh-orders-csr").inputs
+    assert request["uris"] == [ORDERS_ID]
+    assert request["dnsNames"] == [f"orders.{MESH}.appmesh.internal", "orders.orders.svc.cluster.local"]
+
+
+def test_workload_certificate_is_issued_by_the_eks_intermediate(plan: Plan) -> None:
+    cert = plan.one(CERT, "appmesh-orders").plain_inputs
+    intermediate = plan.one(CERT, "mesh-ca-aws").outputs["certPem"]
+    intermediate_key = plan.one(KEY, "mesh-ca-aws-key").outputs["privateKeyPem"]
+    assert cert["caCertPem"] == intermediate
+    assert cert["caPrivateKeyPem"] == intermediate_key.value
+    assert sorted(cert["allowedUses"]) == [
+        "client_auth",
+        "digital_signature",
+        "key_encipherment",
+        "server_auth",
+    ]
+    assert cert.get("isCaCertificate", False) is False
+    assert cert["earlyRenewalHours"] < cert["validityPeriodHours"]
+
+
+def test_workload_secret_holds_chain_key_and_root_and_is_secret(plan: Plan) -> None:
+    secret = plan.one(SECRET, "appmesh-orders-tls")
+    assert list(secret_paths(secret.inputs)) == ["stringData"]
+    assert secret.inputs["metadata"] == {"name": "orders-mesh-tls", "namespace": "orders"}
+    data = secret.plain_inputs["stringData"]
+    leaf = plan.one(CERT, "appmesh-orders").outputs["certPem"]
+    intermediate = plan.one(CERT, "mesh-ca-aws").outputs["certPem"]
+    root = plan.one("tls:index/selfSignedCert:SelfSignedCert").outputs["certPem"]
+    assert data == {
+        "cert_chain.pem": leaf + intermediate,
+        "key.pem": plan.one(KEY, "appmesh-orders-key").outputs["privateKeyPem"].value,
+        "root.pem": root,
+    }
+    assert plan.outputs["appMeshSecretMounts"] == {"orders": "orders-mesh-tls:/certs"}
+
+
+def test_no_private_key_appears_anywhere_in_clear(plan: Plan) -> None:
+    keys = [r.outputs["privateKeyPem"] for r in plan.of_type(KEY)]
+    assert all(isinstance(key, Secret) for key in keys)
+    clear = json.dumps([[r.inputs for r in plan.resources], plan.outputs], default=lambda _: "[secret]")
+    for key in keys:
+        assert key.value not in clear
+
+
+# --- the bridge: App Mesh -> Istio ---------------------------------------------------------------------
+
+
+def test_gke_ingress_address_is_reserved_once_and_used_by_both_clouds(plan: Plan) -> None:
+    address = plan.one("gcp:compute/address:Address", "appmesh-bridge-ingress")
+    assert address.inputs["addressType"] == "INTERNAL"
+    assert address.inputs["address"] == "10.50.15.253"
+    instance = plan.one("aws:servicediscovery/instance:Instance").inputs
+    assert instance["attributes"] == {"AWS_INSTANCE_IPV4": "10.50.15.253", "AWS_INSTANCE_PORT": "443"}
+    values = plan.one(RELEASE, "istio-bridge-ingress").inputs["values"]
+    assert values["service"]["loadBalancerIP"] == "10.50.15.253"
+    assert values["service"]["annotations"] == {"networking.gke.io/load-balancer-type": "Internal"}
+    assert values["service"]["loadBalancerSourceRanges"] == ["10.40.0.0/16"]
+
+
+def test_app_mesh_reaches_gke_services_through_a_router_with_their_policy(plan: Plan) -> None:
+    service = appmesh_object(plan, "VirtualService", "inventory-shop", "crossmesh-bridge")
+    assert service["awsName"] == "inventory.shop.svc.cluster.local"
+    (route,) = appmesh_object(plan, "VirtualRouter", "inventory-shop", "crossmesh-bridge")["routes"]
+    assert route["httpRoute"]["action"]["weightedTargets"] == [
+        {"virtualNodeRef": {"name": "gke-ingress", "namespace": "crossmesh-bridge"}, "weight": 100}
+    ]
+    ingress = appmesh_object(plan, "VirtualNode", "gke-ingress", "crossmesh-bridge")
+    assert ingress["serviceDiscovery"]["awsCloudMap"]["serviceName"] == "gke-ingress"
+
+
+def test_istio_ingress_gateway_is_mutual_tls_against_the_root_with_sni_per_service(plan: Plan) -> None:
+    gateway = plan.one("kubernetes:networking.istio.io/v1:Gateway", "istio-bridge-ingress-gateway").inputs[
+        "spec"
+    ]
+    (server,) = gateway["servers"]
+    assert server["hosts"] == ["inventory.shop.svc.cluster.local"]
+    assert server["tls"] == {
+        "mode": "MUTUAL",
+        "credentialName": "crossmesh-bridge-credential",
+        "subjectAltNames": [ORDERS_ID],
+        "minProtocolVersion": "TLSV1_2",
+    }
+    credential = plan.one(SECRET, "istio-bridge-ingress-credential")
+    assert list(secret_paths(credential.inputs)) == ["stringData"]
+    data = credential.plain_inputs["stringData"]
+    assert data["ca.crt"] == plan.one("tls:index/selfSignedCert:SelfSignedCert").outputs["certPem"]
+    assert data["tls.crt"].endswith(plan.one(CERT, "mesh-ca-gcp").outputs["certPem"])
+    assert plan.one(CSR, "istio-bridge-ingress-csr").inputs["uris"] == [INGRESS_ID]
+
+
+def test_gateway_identity_is_let_through_the_services_deny_by_default(plan: Plan) -> None:
+    policy = plan.one(
+        "kubernetes:security.istio.io/v1:AuthorizationPolicy", "istio-bridge-inventory-from-bridge"
+    )
+    assert policy.inputs["metadata"]["namespace"] == "shop"
+    assert policy.inputs["spec"]["rules"] == [
+        {
+            "from": [
+                {
+                    "source": {
+                        "principals": ["legacy.crossmesh.local/ns/istio-system/sa/crossmesh-bridge-gateway"]
+                    }
+                }
+            ]
+        }
+    ]
+
+
+# --- the bridge: Istio -> App Mesh ---------------------------------------------------------------------
+
+
+def test_virtual_gateway_is_strict_and_accepts_only_declared_gke_callers(plan: Plan) -> None:
+    spec = appmesh_object(plan, "VirtualGateway", "crossmesh-bridge", "crossmesh-bridge")
+    (listener,) = spec["listeners"]
+    assert listener["tls"]["mode"] == "STRICT"
+    assert listener["tls"]["validation"] == {
+        "trust": {"file": {"certificateChain": ROOT_FILE}},
+        "subjectAlternativeNames": {"match": {"exact": [STOREFRONT_ID]}},
+    }
+    backend_tls = spec["backendDefaults"]["clientPolicy"]["tls"]
+    assert backend_tls["enforce"] is True
+    assert backend_tls["validation"]["subjectAlternativeNames"] == {"match": {"exact": [ORDERS_ID]}}
+    route = appmesh_object(plan, "GatewayRoute", "orders-orders", "crossmesh-bridge")
+    assert route["httpRoute"]["match"]["hostname"] == {"exact": "orders.orders.svc.cluster.local"}
+
+
+def test_virtual_gateway_sits_behind_an_internal_nlb_open_to_gke_only(plan: Plan) -> None:
+    service = plan.one("kubernetes:core/v1:Service", "appmesh-gateway")
+    assert (
+        service.inputs["metadata"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-scheme"]
+        == "internal"
+    )
+    assert service.inputs["spec"]["loadBalancerSourceRanges"] == ["10.50.0.0/20", "10.52.0.0/14"]
+    assert service.inputs["spec"]["ports"][0]["targetPort"] == specs.VIRTUAL_GATEWAY_PORT
+
+
+def test_gke_callers_reach_app_mesh_through_a_service_entry_on_the_nlb(plan: Plan) -> None:
+    hostname = plan.one("kubernetes:core/v1:Service", "appmesh-gateway").outputs["status"]["loadBalancer"][
+        "ingress"
+    ][0]["hostname"]
+    entry = plan.one("kubernetes:networking.istio.io/v1:ServiceEntry").inputs["spec"]
+    assert entry["hosts"] == ["orders.orders.svc.cluster.local"]
+    assert entry["endpoints"] == [{"address": hostname, "ports": {"http-orders": 443}}]
+    assert plan.outputs["appMeshVirtualGateway"] == hostname
+
+
+def test_gke_caller_originates_mutual_tls_with_its_own_identity_and_checks_the_gateway(plan: Plan) -> None:
+    rule = plan.one(DR, "istio-bridge-orders-from-storefront").inputs
+    assert rule["metadata"]["namespace"] == "shop"
+    spec = rule["spec"]
+    assert spec["workloadSelector"] == {"matchLabels": {"app": "storefront"}}
+    assert spec["trafficPolicy"]["tls"] == {
+        "mode": "MUTUAL",
+        "credentialName": "storefront-appmesh-client",
+        "subjectAltNames": [GATEWAY_ID],
+        "sni": "orders.orders.svc.cluster.local",
+    }
+    assert plan.one(CSR, "istio-bridge-storefront-csr").inputs["uris"] == [STOREFRONT_ID]
+    client = plan.one(SECRET, "istio-bridge-storefront-credential")
+    assert client.inputs["metadata"] == {"name": "storefront-appmesh-client", "namespace": "shop"}
+    assert list(secret_paths(client.inputs)) == ["stringData"]
+
+
+def test_istio_keeps_no_istio_mutual_rule_for_the_app_mesh_service(plan: Plan) -> None:
+    hosts = [
+        r.inputs["spec"]["host"]
+        for r in plan.of_type(DR)
+        if r.parent and r.parent.endswith("IstioMesh::istio-gcp")
+    ]
+    assert "orders.orders.svc.cluster.local" not in hosts
+    assert sorted(hosts) == ["inventory.shop.svc.cluster.local", "storefront.shop.svc.cluster.local"]
+
+
+# --- one policy, both meshes, every service ------------------------------------------------------------
+
+
+def istio_vs(plan: Plan, service: str) -> dict[str, Any]:
+    spec: dict[str, Any] = plan.one(VS, f"istio-gcp-{service}-vs").inputs["spec"]
+    return spec
+
+
+def test_orders_carries_the_same_policy_in_app_mesh_and_for_its_istio_callers(plan: Plan) -> None:
+    (route,) = appmesh_object(plan, "VirtualRouter", "orders", "orders")["routes"]
+    (listener,) = appmesh_object(plan, "VirtualNode", "orders", "orders")["listeners"]
+    rule = plan.one(DR, "istio-bridge-orders-from-storefront").inputs["spec"]
+    same_numbers(rule, istio_vs(plan, "orders"), route, listener, "http")
+
+
+def test_inventory_route_from_app_mesh_carries_its_istio_retries_and_timeout(plan: Plan) -> None:
+    (route,) = appmesh_object(plan, "VirtualRouter", "inventory-shop", "crossmesh-bridge")["routes"]
+    http = istio_vs(plan, "inventory")["http"][0]
+    assert route["httpRoute"]["retryPolicy"]["maxRetries"] == http["retries"]["attempts"]
+    assert route["httpRoute"]["timeout"]["perRequest"] == {"unit": "s", "value": 15}
+    assert http["timeout"] == "15s"
+
+
+def test_bridge_ingress_address_is_the_subnets_last_usable_address() -> None:
+    assert bridge_specs.ingress_address("10.50.0.0/20") == "10.50.15.253"
+    assert bridge_specs.ingress_address("192.168.4.0/24") == "192.168.4.253"

@@ -1,0 +1,278 @@
+"""The App Mesh traffic-policy renderer: same numbers as the Istio renderer, v1beta2 structure, and the
+gaps between the two meshes named one by one."""
+
+from __future__ import annotations
+
+from typing import Any, get_args
+
+import pytest
+from appmesh_schema import appmesh_problems
+from hypothesis import given
+from hypothesis import strategies as st
+
+from components import appmesh_specs
+from components.appmesh_policy import (
+    connection_pool,
+    duration,
+    duration_ms,
+    listener_policy,
+    retry_policy,
+    route_spec,
+)
+from components.config import RetryEvent, ServiceConfig, TrafficPolicySpec
+from components.traffic_policy import Localities, destination_rule_spec, retry_events, virtual_service_spec
+from components.traffic_policy import duration_ms as istio_ms
+
+EAST = Localities(aws_region="us-east-1", gcp_region="us-east4")
+EVENTS: tuple[RetryEvent, ...] = get_args(RetryEvent)
+TARGET = {"virtualNodeRef": {"name": "orders", "namespace": "orders"}, "weight": 100}
+
+
+def svc(protocol: str = "http") -> ServiceConfig:
+    return ServiceConfig.model_validate(
+        {"name": "orders", "cloud": "aws", "namespace": "orders", "protocol": protocol}
+    )
+
+
+def policy_of(raw: dict[str, Any] | None = None) -> TrafficPolicySpec:
+    return TrafficPolicySpec.model_validate(raw or {})
+
+
+# --- durations and retries -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("ms", "rendered"),
+    [
+        (15_000, {"unit": "s", "value": 15}),
+        (250, {"unit": "ms", "value": 250}),
+        (1500, {"unit": "ms", "value": 1500}),
+    ],
+)
+def test_durations_render_as_app_mesh_unit_and_value(ms: int, rendered: dict[str, Any]) -> None:
+    assert duration(ms) == rendered
+
+
+@given(st.integers(min_value=1, max_value=10**9))
+def test_durations_round_trip(ms: int) -> None:
+    assert duration_ms(duration(ms)) == ms
+
+
+def test_a_zero_duration_is_refused() -> None:
+    with pytest.raises(ValueError, match="longer than zero"):
+        duration(0)
+
+
+def test_connection_error_is_a_tcp_retry_event_and_the_rest_are_http_events() -> None:
+    rendered = retry_policy(
+        policy_of({"retries": {"events": ["connection-error", "server-error", "gateway-error"]}})
+    )
+    assert rendered["httpRetryEvents"] == ["server-error", "gateway-error"]
+    assert rendered["tcpRetryEvents"] == ["connection-error"]
+
+
+def test_a_policy_retrying_only_on_connection_errors_has_no_http_events() -> None:
+    rendered = retry_policy(policy_of({"retries": {"events": ["connection-error"]}}))
+    assert "httpRetryEvents" not in rendered
+    assert rendered["tcpRetryEvents"] == ["connection-error"]
+
+
+def test_zero_attempts_are_written_out_so_app_mesh_does_not_retry_on_its_defaults() -> None:
+    rendered = retry_policy(policy_of({"retries": {"attempts": 0}}))
+    assert rendered["maxRetries"] == 0
+    assert (
+        appmesh_problems(
+            "VirtualRouter",
+            {"routes": [route_spec(svc(), policy_of({"retries": {"attempts": 0}}), [TARGET])]},
+        )
+        == []
+    )
+
+
+def test_default_policy_renders_the_documented_route() -> None:
+    route = route_spec(svc(), policy_of(), [TARGET])
+    assert route == {
+        "name": "orders",
+        "httpRoute": {
+            "match": {"prefix": "/"},
+            "action": {"weightedTargets": [TARGET]},
+            "retryPolicy": {
+                "maxRetries": 2,
+                "perRetryTimeout": {"unit": "s", "value": 2},
+                "httpRetryEvents": ["gateway-error", "stream-error"],
+                "tcpRetryEvents": ["connection-error"],
+            },
+            "timeout": {"perRequest": {"unit": "s", "value": 15}},
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("protocol", "key"), [("http", "httpRoute"), ("http2", "http2Route"), ("grpc", "grpcRoute")]
+)
+def test_each_protocol_gets_its_own_route_kind(protocol: str, key: str) -> None:
+    route = route_spec(svc(protocol), policy_of(), [TARGET])
+    assert set(route) == {"name", key}
+
+
+# --- the listener --------------------------------------------------------------------------------------
+
+
+def test_http_listener_pools_connections_and_pending_requests() -> None:
+    pool = connection_pool(
+        "http", policy_of({"connectionPool": {"maxConnections": 10, "maxPendingRequests": 20}})
+    )
+    assert pool == {"http": {"maxConnections": 10, "maxPendingRequests": 20}}
+
+
+@pytest.mark.parametrize("protocol", ["http2", "grpc"])
+def test_http2_and_grpc_listeners_pool_requests(protocol: str) -> None:
+    pool = connection_pool(protocol, policy_of({"connectionPool": {"maxRequests": 30}}))  # type: ignore[arg-type]
+    assert pool == {protocol: {"maxRequests": 30}}
+
+
+def test_listener_timeout_matches_the_route_timeout() -> None:
+    listener = listener_policy(svc(), policy_of({"timeout": "45s"}))
+    assert listener["timeout"] == {"http": {"perRequest": {"unit": "s", "value": 45}}}
+
+
+# --- the same numbers in both meshes -------------------------------------------------------------------
+
+millis = st.integers(min_value=1, max_value=600_000).map(lambda ms: f"{ms}ms")
+
+
+@st.composite
+def policies(draw: st.DrawFn) -> TrafficPolicySpec:
+    attempts = draw(st.integers(0, 10))
+    per_try = draw(st.integers(1, 60_000))
+    return TrafficPolicySpec.model_validate(
+        {
+            "timeout": f"{max(per_try * (attempts + 1), draw(st.integers(1, 600_000)))}ms",
+            "retries": {
+                "attempts": attempts,
+                "perTryTimeout": f"{per_try}ms",
+                "events": draw(st.lists(st.sampled_from(EVENTS), min_size=1, max_size=5)),
+            },
+            "connectionPool": {
+                "maxConnections": draw(st.integers(1, 2**31 - 1)),
+                "maxPendingRequests": draw(st.integers(1, 2**31 - 1)),
+                "maxRequests": draw(st.integers(1, 2**31 - 1)),
+            },
+            "outlierDetection": {
+                "consecutiveServerErrors": draw(st.integers(1, 1000)),
+                "interval": draw(millis),
+                "baseEjectionTime": draw(millis),
+                "maxEjectionPercent": draw(st.integers(0, 100)),
+            },
+            "localityFailover": draw(st.booleans()),
+        }
+    )
+
+
+services = st.builds(
+    ServiceConfig,
+    name=st.from_regex(r"^[a-z][a-z0-9]{0,20}$", fullmatch=True),
+    cloud=st.just("aws"),
+    namespace=st.from_regex(r"^[a-z][a-z0-9]{0,20}$", fullmatch=True),
+    port=st.integers(1, 65535),
+    protocol=st.sampled_from(["http", "http2", "grpc"]),
+)
+
+
+def same_numbers(
+    istio_dr: dict[str, Any],
+    istio_vs: dict[str, Any],
+    route: dict[str, Any],
+    listener: dict[str, Any],
+    protocol: str,
+) -> None:
+    """Assert that an Istio DestinationRule + VirtualService and an App Mesh route + listener carry the
+    same policy, field by field. Shared with tests/test_appmesh.py, which applies it to the plan."""
+    http = istio_vs["http"][0]
+    body = next(iter(v for k, v in route.items() if k != "name"))
+    retries = body["retryPolicy"]
+    assert duration_ms(body["timeout"]["perRequest"]) == istio_ms(http["timeout"])
+    assert duration_ms(listener["timeout"][protocol]["perRequest"]) == istio_ms(http["timeout"])
+    assert retries["maxRetries"] == http["retries"]["attempts"]
+    if http["retries"]["attempts"]:
+        assert duration_ms(retries["perRetryTimeout"]) == istio_ms(http["retries"]["perTryTimeout"])
+        app_mesh_events = retries.get("httpRetryEvents", []) + retries.get("tcpRetryEvents", [])
+        assert sorted(app_mesh_events) == sorted(retry_events(http["retries"]["retryOn"]))
+    pool, outliers = (
+        istio_dr["trafficPolicy"]["connectionPool"],
+        istio_dr["trafficPolicy"]["outlierDetection"],
+    )
+    if protocol == "http":
+        assert listener["connectionPool"]["http"] == {
+            "maxConnections": pool["tcp"]["maxConnections"],
+            "maxPendingRequests": pool["http"]["http1MaxPendingRequests"],
+        }
+    else:
+        assert listener["connectionPool"][protocol] == {"maxRequests": pool["http"]["http2MaxRequests"]}
+    detection = listener["outlierDetection"]
+    assert detection["maxServerErrors"] == outliers["consecutive5xxErrors"]
+    assert duration_ms(detection["interval"]) == istio_ms(outliers["interval"])
+    assert duration_ms(detection["baseEjectionDuration"]) == istio_ms(outliers["baseEjectionTime"])
+    assert detection["maxEjectionPercent"] == outliers["maxEjectionPercent"]
+
+
+@given(policy=policies(), service=services)
+def test_one_policy_carries_the_same_numbers_into_istio_and_app_mesh(
+    policy: TrafficPolicySpec, service: ServiceConfig
+) -> None:
+    same_numbers(
+        destination_rule_spec(service, policy, EAST),
+        virtual_service_spec(service, policy),
+        route_spec(service, policy, [TARGET]),
+        listener_policy(service, policy),
+        service.protocol,
+    )
+
+
+@given(policy=policies(), service=services)
+def test_any_valid_policy_renders_app_mesh_objects_of_the_v1beta2_structure(
+    policy: TrafficPolicySpec, service: ServiceConfig
+) -> None:
+    node = appmesh_specs.virtual_node_spec(service, policy, "mesh.internal", ["spiffe://td/ns/a/sa/b"], [])
+    assert appmesh_problems("VirtualNode", node) == []
+    assert appmesh_problems("VirtualRouter", appmesh_specs.virtual_router_spec(service, policy)) == []
+
+
+# --- what does not carry over --------------------------------------------------------------------------
+
+
+def test_gap_an_http_listener_has_no_request_limit_though_istio_applies_one() -> None:
+    policy = policy_of({"connectionPool": {"maxRequests": 7}})
+    assert (
+        destination_rule_spec(svc(), policy, EAST)["trafficPolicy"]["connectionPool"]["http"][
+            "http2MaxRequests"
+        ]
+        == 7
+    )
+    assert listener_policy(svc(), policy)["connectionPool"] == {
+        "http": {"maxConnections": 1024, "maxPendingRequests": 1024}
+    }
+
+
+@pytest.mark.parametrize("protocol", ["http2", "grpc"])
+def test_gap_http2_and_grpc_listeners_have_no_connection_or_pending_limit(protocol: str) -> None:
+    policy = policy_of({"connectionPool": {"maxConnections": 11, "maxPendingRequests": 13}})
+    pool = listener_policy(svc(protocol), policy)["connectionPool"]
+    assert pool == {protocol: {"maxRequests": 1024}}
+
+
+def test_gap_locality_failover_has_no_app_mesh_equivalent() -> None:
+    on, off = policy_of({"localityFailover": True}), policy_of({"localityFailover": False})
+    assert route_spec(svc(), on, [TARGET]) == route_spec(svc(), off, [TARGET])
+    assert listener_policy(svc(), on) == listener_policy(svc(), off)
+    assert destination_rule_spec(svc(), on, EAST) != destination_rule_spec(svc(), off, EAST)
+
+
+def test_gap_per_try_timeout_bounds_retries_only_in_app_mesh_but_every_try_in_istio() -> None:
+    # The same number lands in both; the first try differs in meaning (see the module docstring).
+    policy = policy_of({"retries": {"perTryTimeout": "3s"}})
+    assert virtual_service_spec(svc(), policy)["http"][0]["retries"]["perTryTimeout"] == "3s"
+    assert route_spec(svc(), policy, [TARGET])["httpRoute"]["retryPolicy"]["perRetryTimeout"] == {
+        "unit": "s",
+        "value": 3,
+    }
