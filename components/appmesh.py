@@ -407,10 +407,15 @@ class AppMesh(pulumi.ComponentResource):
     # --- building blocks ----------------------------------------------------------------------------------
 
     def _mesh_namespace(self, ns: str) -> pulumi.Output[str]:
+        # Application namespaces hold the teams' workloads: leaving App Mesh (or deleting this
+        # component) must never delete them; Istio takes the same namespaces over.
+        keep = ns != specs.BRIDGE_NAMESPACE
         namespace = k8s.core.v1.Namespace(
             f"{self._name}-ns-{ns}",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels=specs.namespace_labels(self._args.mesh_name)),
-            opts=self._in_cluster,
+            opts=pulumi.ResourceOptions.merge(
+                self._in_cluster, pulumi.ResourceOptions(retain_on_delete=keep)
+            ),
         )
         return namespace.metadata.name
 

@@ -98,6 +98,7 @@ class RecordingMonitor(mocks.MockMonitor):
             provider=_provider_urn(request.provider),
             dependencies=sorted(set(request.dependencies)),
             protect=bool(request.protect),
+            retain_on_delete=bool(request.retainOnDelete),
             inputs=_from_wire(json_format.MessageToDict(request.object)),
             data_dependencies=sorted(
                 {urn for deps in request.propertyDependencies.values() for urn in deps.urns}

@@ -67,6 +67,8 @@ class Registration:
     outputs: dict[str, Any] = field(default_factory=dict)
     data_dependencies: list[str] = field(default_factory=list)
     """URNs whose outputs feed an input; `dependencies` adds explicit depends_on to these."""
+    retain_on_delete: bool = False
+    """Deleting the resource from the stack leaves the cloud object in place."""
 
     @property
     def plain_inputs(self) -> dict[str, Any]:

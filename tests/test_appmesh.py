@@ -17,8 +17,10 @@ from test_appmesh_policy import same_numbers
 from components import appmesh_specs as specs
 from components import bridge_specs
 from components.appmesh import END_OF_SUPPORT
+from offline import cli, engine
 from offline.fake_cloud import FAKE_AWS_ACCOUNT
 from offline.record import Plan, Registration, Secret, secret_paths
+from offline.summary import render_summary
 
 APPMESH = "kubernetes:appmesh.k8s.aws/v1beta2"
 ROLE = "aws:iam/role:Role"
@@ -72,6 +74,15 @@ def test_choosing_app_mesh_warns_with_the_end_of_support_date_and_the_migration(
     assert END_OF_SUPPORT == "2026-09-30"
     assert "2026-09-30" in plan.warnings[0]
     assert "docs/migrating-from-app-mesh.md" in plan.warnings[0]
+
+
+def test_plan_summary_and_the_command_show_the_warning(
+    plan: Plan, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert f"Warnings\n  warning: {plan.warnings[0]}" in render_summary(plan)
+    monkeypatch.setattr(engine, "plan_stack", lambda project_dir, stack: plan)
+    assert cli.main(["plan", "--stack", "legacy"]) == 0
+    assert capsys.readouterr().err == f"warning: {plan.warnings[0]}\n"
 
 
 def test_the_istio_topology_does_not_warn() -> None:
@@ -235,6 +246,15 @@ def test_mesh_namespaces_join_the_mesh_and_get_sidecars(plan: Plan) -> None:
     }
     labels = {"mesh": MESH, "appmesh.k8s.aws/sidecarInjectorWebhook": "enabled"}
     assert namespaces == {"appmesh-system": None, "orders": labels, "crossmesh-bridge": labels}
+
+
+def test_leaving_app_mesh_never_deletes_an_application_namespace(plan: Plan) -> None:
+    retained = {
+        r.inputs["metadata"]["name"]: r.retain_on_delete
+        for r in plan.of_type("kubernetes:core/v1:Namespace")
+        if r.parent and r.parent.endswith("AppMesh::appmesh")
+    }
+    assert retained == {"appmesh-system": False, "orders": True, "crossmesh-bridge": False}
 
 
 def test_every_aws_service_has_a_node_a_router_with_its_route_and_a_service(plan: Plan) -> None:
@@ -521,3 +541,24 @@ def test_inventory_route_from_app_mesh_carries_its_istio_retries_and_timeout(pla
 def test_bridge_ingress_address_is_the_subnets_last_usable_address() -> None:
     assert bridge_specs.ingress_address("10.50.0.0/20") == "10.50.15.253"
     assert bridge_specs.ingress_address("192.168.4.0/24") == "192.168.4.253"
+
+
+def test_switching_the_engine_to_istio_removes_app_mesh_and_the_bridge() -> None:
+    migrated = planned(
+        "legacy",
+        {
+            "mesh": {
+                "engines": {"aws": "istio", "gcp": "istio"},
+                "meshId": MESH,
+                "trustDomain": TRUST_DOMAIN,
+            }
+        },
+    )
+    types = {r.type for r in migrated.resources}
+    assert not any(t.startswith(APPMESH) or t.startswith("aws:servicediscovery") for t in types)
+    assert "crossmesh:appmesh:AppMesh" not in types and "crossmesh:istio:IstioBridge" not in types
+    assert migrated.warnings == []
+    meshes = {r.name for r in migrated.resources if r.type == "crossmesh:istio:IstioMesh"}
+    assert meshes == {"istio-aws", "istio-gcp"}
+    gke_rule = migrated.one(DR, "istio-gcp-orders-dr").inputs["spec"]
+    assert gke_rule["trafficPolicy"]["tls"] == {"mode": "ISTIO_MUTUAL"}

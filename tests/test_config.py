@@ -418,3 +418,34 @@ def test_an_accepted_ca_never_issues_an_intermediate_that_outlives_its_root(
     last_issue_day = ca.root_validity_days - ca.root_early_renewal_days
     assert last_issue_day + ca.intermediate_validity_days <= ca.root_validity_days
     assert ca.early_renewal_days < ca.intermediate_validity_days
+
+
+def test_app_mesh_refuses_a_non_http_service_called_across_the_bridge() -> None:
+    raw = copy.deepcopy(VALID)
+    raw["mesh"] = {"engines": {"aws": "appmesh"}}
+    raw["services"][1]["protocol"] = "grpc"
+    assert problems_of(raw) == [
+        "crossmesh:services[1].protocol: 'grpc' cannot cross between App Mesh and Istio (called from the "
+        "other cloud by checkout); the gateway bridge carries http only"
+    ]
+
+
+def test_istio_on_both_clusters_carries_any_protocol_across_clouds() -> None:
+    raw = copy.deepcopy(VALID)
+    raw["services"][1]["protocol"] = "grpc"
+    assert load_config(raw).services[1].protocol == "grpc"
+
+
+def test_app_mesh_accepts_grpc_between_services_of_one_cloud() -> None:
+    raw = copy.deepcopy(VALID)
+    raw["mesh"] = {"engines": {"aws": "appmesh"}}
+    raw["services"].append(
+        {
+            "name": "ledger",
+            "cloud": "aws",
+            "namespace": "payments",
+            "protocol": "grpc",
+            "callers": ["payment"],
+        }
+    )
+    assert load_config(raw).services[2].protocol == "grpc"

@@ -311,19 +311,14 @@ def test_no_token_or_kubeconfig_is_ever_plain(dev_plan: Plan) -> None:
 
 
 def test_with_app_mesh_on_aws_istio_runs_on_gke_alone(plan_of: Callable[..., Plan]) -> None:
-    plan = plan_of(
-        "dev",
-        {
-            "mesh": {
-                "engines": {"aws": "appmesh", "gcp": "istio"},
-                "meshId": "crossmesh",
-                "trustDomain": "crossmesh.local",
-            }
-        },
-    )
+    plan = plan_of("legacy")
     assert [r.name for r in plan.of_type("crossmesh:istio:IstioMesh")] == ["istio-gcp"]
     assert plan.of_type("crossmesh:istio:IstioPeering") == []
-    assert in_cluster(plan, RELEASE, "aws") == []
+    assert not [
+        r
+        for r in plan.of_type(RELEASE)
+        if r.inputs["chart"] != "appmesh-controller" and r.provider and r.provider.endswith("::eks-k8s")
+    ]
 
 
 # --- pure renderings -----------------------------------------------------------------------------------
