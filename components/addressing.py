@@ -245,8 +245,10 @@ class LinkCapacity:
     """What one tunnel, and so one flow, can carry: the smaller of the two ends."""
     aggregate_gbps: float
     """All tunnels in use by ECMP on the TGW and the Cloud Router: tunnels x tunnel_gbps."""
+    tunnel_pps: int
+    """One tunnel's packet rate: the tighter of AWS's (standard tunnels) and Google's."""
     aggregate_pps: int
-    """The packet ceiling: tunnels x the tighter of AWS's and Google's per-tunnel packet rates."""
+    """The packet ceiling: tunnels x tunnel_pps."""
 
     def as_dict(self) -> dict[str, float | int | str]:
         return {
@@ -256,6 +258,7 @@ class LinkCapacity:
             "gcpTunnelGbpsMax": self.gcp_tunnel_gbps_max,
             "tunnelGbps": self.tunnel_gbps,
             "aggregateGbps": self.aggregate_gbps,
+            "tunnelPps": self.tunnel_pps,
             "aggregatePps": self.aggregate_pps,
         }
 
@@ -285,6 +288,7 @@ def link_capacity(groups: int, tunnel_bandwidth: str) -> LinkCapacity:
         gcp_tunnel_gbps_max=gcp_max,
         tunnel_gbps=per_tunnel,
         aggregate_gbps=round(tunnels * per_tunnel, 2),
+        tunnel_pps=pps,
         aggregate_pps=tunnels * pps,
     )
 

@@ -10,6 +10,7 @@ engine builds in that order and nothing else waits across clouds.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -155,8 +156,7 @@ class CrossCloudLink(pulumi.ComponentResource):
             opts=kept,
         )
         interface_ips = [
-            ha_gateway.vpn_interfaces.apply(lambda interfaces, index=index: _interface_ip(interfaces, index))
-            for index in (0, 1)
+            ha_gateway.vpn_interfaces.apply(functools.partial(_interface_ip, index=index)) for index in (0, 1)
         ]
 
         keys = [
@@ -173,7 +173,7 @@ class CrossCloudLink(pulumi.ComponentResource):
             for tunnel in tunnels
         ]
         # Secret in our hands too, whatever the provider marks: the key reaches both clouds from here.
-        psks = [pulumi.Output.secret(key.result) for key in keys]
+        psks: list[pulumi.Output[str]] = [pulumi.Output.secret(key.result) for key in keys]
 
         cgw_asn = customer_gateway_asn(link.gcp_asn)
         connections = []
@@ -308,22 +308,25 @@ class CrossCloudLink(pulumi.ComponentResource):
                     aws_inside=aws_ip,
                     gcp_inside=gcp_ip,
                     aws_asn=asn,
-                ).apply(
-                    lambda values, tunnel=tunnel: {
-                        "group": tunnel.group,
-                        "tunnel": tunnel.tunnel,
-                        "awsOutsideIp": values["aws_outside"],
-                        "gcpOutsideIp": values["gcp_outside"],
-                        "insideCidr": tunnel.inside_cidr,
-                        "awsInsideIp": values["aws_inside"],
-                        "gcpInsideIp": values["gcp_inside"],
-                        "awsAsn": values["aws_asn"],
-                        "gcpAsn": link.gcp_asn,
-                        "capacityGbps": tunnel_gbps,
-                    }
-                )
+                ).apply(functools.partial(_tunnel_row, tunnel, link.gcp_asn, tunnel_gbps))
             )
         return exported
+
+
+def _tunnel_row(tunnel: TunnelAddresses, gcp_asn: int, gbps: float, values: dict[str, Any]) -> dict[str, Any]:
+    """One row of the `tunnels` output, keyed as `crossmesh plan` prints it."""
+    return {
+        "group": tunnel.group,
+        "tunnel": tunnel.tunnel,
+        "awsOutsideIp": values["aws_outside"],
+        "gcpOutsideIp": values["gcp_outside"],
+        "insideCidr": tunnel.inside_cidr,
+        "awsInsideIp": values["aws_inside"],
+        "gcpInsideIp": values["gcp_inside"],
+        "awsAsn": values["aws_asn"],
+        "gcpAsn": gcp_asn,
+        "capacityGbps": gbps,
+    }
 
 
 def _interface_ip(interfaces: Sequence[Any], index: int) -> str:
