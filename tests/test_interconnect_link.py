@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from conftest import planned
 
 from components.interconnect_link import bandwidth_gbps, remote_profile_url
 from offline.record import Plan, Secret
-from tests.conftest import planned
 
 LINK = {
     "kind": "interconnect",

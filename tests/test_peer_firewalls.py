@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+from conftest import planned
+
 from components.peer_firewalls import MESH_PORTS, peer_ports
 from offline.record import Plan
-from tests.conftest import planned
 
 SG = "aws:ec2/securityGroup:SecurityGroup"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 import yaml
+from conftest import PROJECT_DIR, planned
 
 from components.addressing import PSK_SPEC, psk_problems
 from offline.cli import EXIT_INVALID_INPUT, main
 from offline.record import Plan, Registration, Secret, mask, reveal
-from tests.conftest import PROJECT_DIR, planned
 
 TGW = "aws:ec2transitgateway/transitGateway:TransitGateway"
 VPC_ATTACHMENT = "aws:ec2transitgateway/vpcAttachment:VpcAttachment"
@@ -145,7 +145,7 @@ def test_transit_gateway_spreads_over_tunnels_and_accepts_nothing_by_itself(dev_
 
 def test_vpc_attachment_uses_every_private_subnet_and_no_public_one(dev_plan: Plan) -> None:
     attachment = dev_plan.one(VPC_ATTACHMENT).inputs
-    subnets = {r.name: r.id for r in dev_plan.of_type("aws:ec2/subnet:Subnet")}
+    subnets = {r.name: str(r.id) for r in dev_plan.of_type("aws:ec2/subnet:Subnet")}
     private = sorted(rid for name, rid in subnets.items() if "-private-" in name)
     assert sorted(attachment["subnetIds"]) == private and len(private) == 3
     assert attachment["vpcId"] == dev_plan.one("aws:ec2/vpc:Vpc").id
