@@ -12,6 +12,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
+import pulumi_random as random
 
 from components.addressing import gcp_prefixes
 from components.aws_network import AwsNetwork, AwsNetworkArgs
@@ -52,8 +53,11 @@ class CrossMesh(pulumi.ComponentResource):
             gcp.ProviderArgs(project=config.gcp.project, region=config.gcp.region, default_labels=labels),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        # Explicit too, so that every resource of the plan names its provider (the VPN keys use it).
+        self.random_provider = random.Provider("random", opts=pulumi.ResourceOptions(parent=self))
         in_clouds = pulumi.ResourceOptions(
-            parent=self, providers={"aws": self.aws_provider, "gcp": self.gcp_provider}
+            parent=self,
+            providers={"aws": self.aws_provider, "gcp": self.gcp_provider, "random": self.random_provider},
         )
 
         self.aws_network = AwsNetwork(
