@@ -82,7 +82,6 @@ class CrossMesh(pulumi.ComponentResource):
                     name_prefix=prefix,
                     protect=config.protect,
                     vpc_id=self.aws_network.vpc_id,
-                    vpc_cidr=self.aws_network.vpc_cidr,
                     private_subnet_ids=self.aws_network.private_subnet_ids,
                     private_route_table_ids=self.aws_network.private_route_table_ids,
                     logs_key_arn=self.aws_network.logs_key_arn,

@@ -73,7 +73,6 @@ class InterconnectLink(pulumi.ComponentResource):
                 name_prefix=prefix,
                 amazon_side_asn=args.link.aws_asn,
                 vpc_id=args.vpc_id,
-                vpc_cidr=args.vpc_cidr,
                 private_subnet_ids=args.private_subnet_ids,
                 private_route_table_ids=args.private_route_table_ids,
                 gcp_prefixes=args.gcp_prefixes,

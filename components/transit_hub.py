@@ -20,7 +20,6 @@ class TransitHubArgs:
     name_prefix: str
     amazon_side_asn: int
     vpc_id: pulumi.Input[str]
-    vpc_cidr: str
     private_subnet_ids: Sequence[pulumi.Input[str]]
     private_route_table_ids: Sequence[pulumi.Input[str]]
     gcp_prefixes: Sequence[str]

@@ -56,7 +56,6 @@ class CrossCloudLinkArgs:
     protect: bool
     # AWS side (AwsNetwork)
     vpc_id: pulumi.Input[str]
-    vpc_cidr: str
     private_subnet_ids: Sequence[pulumi.Input[str]]
     private_route_table_ids: Sequence[pulumi.Input[str]]
     logs_key_arn: pulumi.Input[str]
@@ -90,7 +89,6 @@ class CrossCloudLink(pulumi.ComponentResource):
                 name_prefix=prefix,
                 amazon_side_asn=link.aws_asn,
                 vpc_id=args.vpc_id,
-                vpc_cidr=args.vpc_cidr,
                 private_subnet_ids=args.private_subnet_ids,
                 private_route_table_ids=args.private_route_table_ids,
                 gcp_prefixes=args.gcp_prefixes,
