@@ -243,6 +243,9 @@ class CrossCloudLink(pulumi.ComponentResource):
             opts=kept,
         )
 
+        # Tunnels, interfaces and peers carry fixed names and Google updates none of their settings in
+        # place: a new key means a new tunnel, which can only be created once the old one is gone.
+        delete_first = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
         exported = []
         for tunnel in tunnels:
             tunnel_name = f"{prefix}-aws-{group}-{tunnel.tunnel}"
@@ -269,7 +272,7 @@ class CrossCloudLink(pulumi.ComponentResource):
                     ),
                 ),
                 description=f"{prefix}: to AWS tunnel {tunnel.inside_cidr}",
-                opts=child,
+                opts=delete_first,
             )
             gcp_ip = gcp_inside_ip(tunnel)
             interface = gcp.compute.RouterInterface(
@@ -279,7 +282,7 @@ class CrossCloudLink(pulumi.ComponentResource):
                 region=args.gcp_region,
                 ip_range=gcp_ip.apply(lambda ip: f"{ip}/30"),
                 vpn_tunnel=vpn_tunnel.name,
-                opts=child,
+                opts=delete_first,
             )
             aws_ip, asn = aws_inside_ip(tunnel), aws_asn(tunnel)
             gcp.compute.RouterPeer(
@@ -297,7 +300,7 @@ class CrossCloudLink(pulumi.ComponentResource):
                     gcp.compute.RouterPeerAdvertisedIpRangeArgs(range=cidr) for cidr in args.gcp_prefixes
                 ],
                 advertised_route_priority=100,
-                opts=child,
+                opts=delete_first,
             )
             exported.append(
                 pulumi.Output.all(

@@ -279,9 +279,12 @@ def test_keys_are_drawn_from_the_aws_alphabet_and_never_start_with_zero(prod_pla
         assert password.inputs["length"] == PSK_SPEC.length
         assert password.inputs["numeric"] is False
         assert password.inputs["overrideSpecial"] == "._"
+    alphabet = set(PSK_SPEC.alphabet())
     for vpn in prod_plan.of_type(VPN):
         for number in (1, 2):
-            assert psk_problems(reveal(vpn.inputs[f"tunnel{number}PresharedKey"])) == []
+            key = reveal(vpn.inputs[f"tunnel{number}PresharedKey"])
+            assert psk_problems(key) == []
+            assert len(key) == PSK_SPEC.length and set(key) <= alphabet
 
 
 def test_no_key_appears_in_any_output_or_masked_input(prod_plan: Plan) -> None:
