@@ -4,7 +4,8 @@ Google's side is a `networkconnectivity.Transport` peered with the VPC; AWS's si
 Interconnect - multicloud") ends on a Direct Connect gateway associated with the Transit Gateway.
 The transport gives an activation key, and accepting it on the AWS side has no Pulumi or Terraform
 resource yet (pulumi-aws 7.51 has a service endpoint `interconnect` but no resource for it;
-terraform-provider-aws #47458 is open), so that step is done once by hand: see the README.
+terraform-provider-aws #47458 is open), so that step is done once by hand with
+`aws interconnect accept-connection-proposal` (docs/cross-cloud-link.md).
 No BGP addresses are ours to allocate: the managed service runs the sessions.
 """
 
