@@ -12,7 +12,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
+import pulumi_random as random
+import pulumi_tls as tls
 
+from components.addressing import gcp_prefixes
 from components.appmesh import AppMesh, AppMeshArgs
 from components.aws_network import AwsNetwork, AwsNetworkArgs
 from components.bridge_specs import ingress_address
@@ -20,11 +23,14 @@ from components.config import StackConfig, TrafficPolicySpec
 from components.eks_cluster import EksCluster, EksClusterArgs
 from components.gcp_network import GcpNetwork, GcpNetworkArgs
 from components.gke_cluster import GkeCluster, GkeClusterArgs
+from components.interconnect_link import InterconnectLink, InterconnectLinkArgs
 from components.istio import IstioMesh, IstioMeshArgs
 from components.istio_bridge import IstioBridge, IstioBridgeArgs
 from components.istio_peering import IstioPeering, IstioPeeringArgs
 from components.mesh_ca import MeshCA, MeshCAArgs
+from components.peer_firewalls import PeerFirewalls, PeerFirewallsArgs
 from components.traffic_policy import Localities
+from components.vpn_link import CrossCloudLink, CrossCloudLinkArgs
 
 
 @dataclass(frozen=True)
@@ -38,6 +44,8 @@ class CrossMesh(pulumi.ComponentResource):
         super().__init__("crossmesh:index:CrossMesh", name, None, opts)
         config = args.config
         prefix = f"cm-{args.stack}"
+        self.aws_region = config.aws.region
+        self.gcp_project = config.gcp.project
         labels = {"crossmesh-stack": args.stack, "managed-by": "pulumi"}
 
         # Explicit providers: the region and project come from the validated config, not from
@@ -57,8 +65,17 @@ class CrossMesh(pulumi.ComponentResource):
             gcp.ProviderArgs(project=config.gcp.project, region=config.gcp.region, default_labels=labels),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        # Explicit too, so that every resource of the plan names its provider (the VPN keys use it).
+        self.random_provider = random.Provider("random", opts=pulumi.ResourceOptions(parent=self))
+        self.tls_provider = tls.Provider("tls", opts=pulumi.ResourceOptions(parent=self))
         in_clouds = pulumi.ResourceOptions(
-            parent=self, providers={"aws": self.aws_provider, "gcp": self.gcp_provider}
+            parent=self,
+            providers={
+                "aws": self.aws_provider,
+                "gcp": self.gcp_provider,
+                "random": self.random_provider,
+                "tls": self.tls_provider,
+            },
         )
 
         self.aws_network = AwsNetwork(
@@ -67,6 +84,61 @@ class CrossMesh(pulumi.ComponentResource):
         self.gcp_network = GcpNetwork(
             "gcp-network",
             GcpNetworkArgs(config=config.gcp, router_asn=config.link.gcp_asn, name_prefix=prefix),
+            opts=in_clouds,
+        )
+
+        # The link: the one place where each cloud's network outputs flow into the other.
+        prefixes = gcp_prefixes(
+            config.gcp.subnet_cidr, config.gcp.pods_cidr, config.gcp.services_cidr, config.gcp.master_cidr
+        )
+        self.link: CrossCloudLink | InterconnectLink
+        if config.link.kind == "vpn":
+            self.link = CrossCloudLink(
+                "link",
+                CrossCloudLinkArgs(
+                    link=config.link,
+                    name_prefix=prefix,
+                    protect=config.protect,
+                    vpc_id=self.aws_network.vpc_id,
+                    private_subnet_ids=self.aws_network.private_subnet_ids,
+                    private_route_table_ids=self.aws_network.private_route_table_ids,
+                    logs_key_arn=self.aws_network.logs_key_arn,
+                    gcp_region=self.gcp_network.region,
+                    network_self_link=self.gcp_network.network_self_link,
+                    router_name=self.gcp_network.router_name,
+                    gcp_prefixes=prefixes,
+                ),
+                opts=in_clouds,
+            )
+        else:
+            self.link = InterconnectLink(
+                "link",
+                InterconnectLinkArgs(
+                    link=config.link,
+                    name_prefix=prefix,
+                    protect=config.protect,
+                    vpc_id=self.aws_network.vpc_id,
+                    vpc_cidr=self.aws_network.vpc_cidr,
+                    private_subnet_ids=self.aws_network.private_subnet_ids,
+                    private_route_table_ids=self.aws_network.private_route_table_ids,
+                    gcp_project=config.gcp.project,
+                    gcp_region=self.gcp_network.region,
+                    network_self_link=self.gcp_network.network_self_link,
+                    gcp_prefixes=prefixes,
+                ),
+                opts=in_clouds,
+            )
+        self.peer_firewalls = PeerFirewalls(
+            "peer-firewalls",
+            PeerFirewallsArgs(
+                name_prefix=prefix,
+                vpc_id=self.aws_network.vpc_id,
+                aws_vpc_cidr=self.aws_network.vpc_cidr,
+                gcp_network=self.gcp_network.network_self_link,
+                gcp_source_ranges=(config.gcp.subnet_cidr, config.gcp.pods_cidr),
+                aws_service_ports=tuple(sorted({s.port for s in config.services if s.cloud == "aws"})),
+                gcp_service_ports=tuple(sorted({s.port for s in config.services if s.cloud == "gcp"})),
+            ),
             opts=in_clouds,
         )
 
@@ -83,7 +155,7 @@ class CrossMesh(pulumi.ComponentResource):
                 service_cidr=config.aws.service_cidr,
                 name_prefix=prefix,
                 api_peer_cidrs=gcp_ranges,
-                node_security_group_ids=[],
+                node_security_group_ids=[self.peer_firewalls.node_security_group_id],
                 protect=config.protect,
             ),
             opts=in_clouds,
@@ -125,7 +197,7 @@ class CrossMesh(pulumi.ComponentResource):
                 clusters=("aws", "gcp"),
                 protect=config.protect,
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=in_clouds,
         )
 
         # Istio on every cluster whose engine is istio (App Mesh on EKS is a separate component).
@@ -222,14 +294,18 @@ class CrossMesh(pulumi.ComponentResource):
                 aws_source_ranges=[config.aws.vpc_cidr],
                 virtual_gateway_hostname=appmesh.virtual_gateway_hostname,
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=in_clouds,
         )
         return appmesh
 
     def exports(self) -> dict[str, Any]:
         """The stack outputs, by name; secret values stay secret Outputs."""
         return {
+            "awsRegion": self.aws_region,
             "awsVpcId": self.aws_network.vpc_id,
+            "gcpProject": self.gcp_project,
+            "gcpRegion": self.gcp_network.region,
+            "gcpRouter": self.gcp_network.router_name,
             "gcpNetwork": self.gcp_network.network_self_link,
             "services": self.services,
             "eksClusterName": self.eks.cluster_name,
@@ -241,6 +317,7 @@ class CrossMesh(pulumi.ComponentResource):
             "gkeKubeconfig": self.gke.kubeconfig,
             "meshRootCertPem": self.mesh_ca.root_cert_pem,
             "meshCaExpiry": self.mesh_ca.expiries,
+            **self.link.exports(),
             **self._appmesh_exports(),
         }
 

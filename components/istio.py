@@ -59,6 +59,8 @@ class IstioMeshArgs:
 class IstioMesh(pulumi.ComponentResource):
     cluster: KubeCluster
     system_namespace: pulumi.Output[str]
+    app_namespaces: dict[str, pulumi.Output[str]]
+    """The application namespaces, by name, once created with injection on."""
     istiod: k8s.helm.v3.Release
     reader_token: pulumi.Output[str]
     """Secret: the token of the account the other cluster's istiod reads this API with."""
@@ -115,7 +117,7 @@ class IstioMesh(pulumi.ComponentResource):
         )
 
         by_name = {service.name: service for service in args.services}
-        app_namespaces = {
+        self.app_namespaces = app_namespaces = {
             ns: self._app_namespace(ns) for ns in sorted({service.namespace for service in args.services})
         }
         for service in args.services:

@@ -61,8 +61,10 @@ class IstioBridge(pulumi.ComponentResource):
         super().__init__("crossmesh:istio:IstioBridge", name, None, opts)
         self._name = name
         self._args = args
+        # Istio objects need istiod (its CRDs and validating webhook); objects in application
+        # namespaces take the namespace from IstioMesh's resource, so they follow it.
         self._in_cluster = pulumi.ResourceOptions(
-            parent=self, provider=args.istio.cluster.provider, depends_on=[args.istio]
+            parent=self, provider=args.istio.cluster.provider, depends_on=[args.istio.istiod]
         )
         self.certificate_expiries = {}
         td = args.trust_domain
@@ -94,7 +96,7 @@ class IstioBridge(pulumi.ComponentResource):
 
     def _ingress(self, called: dict[str, tuple[ServiceConfig, list[str]]]) -> None:
         args = self._args
-        system = istio_specs.ISTIO_NAMESPACE
+        system = args.istio.system_namespace
         credential = self._credential(
             "ingress",
             specs.INGRESS_CREDENTIAL,
@@ -117,10 +119,9 @@ class IstioBridge(pulumi.ComponentResource):
                 cleanup_on_fail=True,
                 timeout=600,
             ),
-            opts=pulumi.ResourceOptions.merge(
-                self._in_cluster, pulumi.ResourceOptions(depends_on=[credential])
-            ),
+            opts=self._in_cluster,
         )
+        # The Gateway's servers need the gateway's pods and the credential they serve.
         self._custom(
             "ingress-gateway",
             ISTIO_NETWORKING,
@@ -128,7 +129,7 @@ class IstioBridge(pulumi.ComponentResource):
             specs.INGRESS_GATEWAY,
             system,
             specs.ingress_gateway_spec(called),
-            after=[release],
+            after=[release, credential],
         )
         for service, _ in called.values():
             self._custom(
@@ -144,7 +145,7 @@ class IstioBridge(pulumi.ComponentResource):
                 ISTIO_SECURITY,
                 "AuthorizationPolicy",
                 f"{service.name}-from-bridge",
-                service.namespace,
+                args.istio.app_namespaces[service.namespace],
                 specs.ingress_allowed_spec(service, args.trust_domain),
             )
 
@@ -163,7 +164,7 @@ class IstioBridge(pulumi.ComponentResource):
                 ISTIO_NETWORKING,
                 "ServiceEntry",
                 f"{service.name}-appmesh",
-                istio_specs.ISTIO_NAMESPACE,
+                args.istio.system_namespace,
                 pulumi.Output.from_input(gateway_hostname).apply(_entry_spec(service)),
             )
             for caller in (by_name[c] for c in service.callers if by_name[c].cloud == "gcp"):
@@ -172,7 +173,7 @@ class IstioBridge(pulumi.ComponentResource):
                     self._credential(
                         caller.name,
                         specs.client_credential_name(caller),
-                        caller.namespace,
+                        args.istio.app_namespaces[caller.namespace],
                         uris=[spiffe_id(args.trust_domain, caller.namespace, caller.name)],
                         dns_names=[service_host(caller)],
                     )
@@ -181,14 +182,19 @@ class IstioBridge(pulumi.ComponentResource):
                     ISTIO_NETWORKING,
                     "DestinationRule",
                     f"{service.name}-appmesh-from-{caller.name}",
-                    caller.namespace,
+                    args.istio.app_namespaces[caller.namespace],
                     specs.appmesh_destination_rule_spec(
                         service, caller, args.policies[service.name], args.localities, gateway_ids
                     ),
                 )
 
     def _credential(
-        self, purpose: str, secret_name: str, namespace: str, uris: list[str], dns_names: list[str]
+        self,
+        purpose: str,
+        secret_name: str,
+        namespace: pulumi.Input[str],
+        uris: list[str],
+        dns_names: list[str],
     ) -> k8s.core.v1.Secret:
         """A key and certificate from the GKE intermediate in Istio's credential format: tls.crt (with
         the intermediate), tls.key, and ca.crt, the shared root, to verify the other side."""
@@ -241,7 +247,7 @@ class IstioBridge(pulumi.ComponentResource):
         api_version: str,
         kind: str,
         object_name: str,
-        namespace: str,
+        namespace: pulumi.Input[str],
         spec: pulumi.Input[dict[str, Any]],
         after: Sequence[pulumi.Resource] = (),
     ) -> k8s.apiextensions.CustomResource:
