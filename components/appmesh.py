@@ -17,8 +17,8 @@ for GKE callers a VirtualGateway on an internal NLB with a GatewayRoute per call
 
 Certificates are files: Envoy reads them at start and never again (aws-app-mesh-roadmap #245, #483),
 and pulumi-tls reissues them only when `pulumi up` runs inside the early-renewal window
-(pulumi-tls #39). After a `pulumi up` that reissued any, restart the workloads named in the
-`reissued` output's services (kubectl rollout restart) before the old certificates expire.
+(pulumi-tls #39). After a `pulumi up` that reissued any (their end dates in `certificate_expiries`
+move), restart the workloads that mount them before the old ones expire (docs/appmesh.md).
 """
 
 from __future__ import annotations

@@ -25,11 +25,10 @@ from components import bridge_specs as specs
 from components import istio_specs
 from components.appmesh_specs import gateway_id, spiffe_id
 from components.config import ServiceConfig, TrafficPolicySpec
-from components.istio import IstioMesh
+from components.istio import ISTIO_SECURITY, RELEASE_TIMEOUT, IstioMesh
 from components.mesh_ca import HOURS_PER_DAY, Intermediate
 from components.traffic_policy import ISTIO_NETWORKING, Localities, service_host
 
-ISTIO_SECURITY = "security.istio.io/v1"
 # As for App Mesh's workload certificates: reissued by a `pulumi up` in the last 30 days.
 BRIDGE_CERT_DAYS = 90
 BRIDGE_RENEWAL_DAYS = 30
@@ -117,7 +116,7 @@ class IstioBridge(pulumi.ComponentResource):
                 ),
                 atomic=True,
                 cleanup_on_fail=True,
-                timeout=600,
+                timeout=RELEASE_TIMEOUT,
             ),
             opts=self._in_cluster,
         )

@@ -17,6 +17,9 @@ from test_appmesh_policy import same_numbers
 from components import appmesh_specs as specs
 from components import bridge_specs
 from components.appmesh import END_OF_SUPPORT
+from components.appmesh_policy import duration_ms
+from components.traffic_policy import duration_ms as istio_ms
+from components.traffic_policy import retry_events
 from offline import cli, engine
 from offline.fake_cloud import FAKE_AWS_ACCOUNT
 from offline.record import Plan, Registration, Secret, secret_paths
@@ -39,6 +42,7 @@ STOREFRONT_ID = "spiffe://legacy.crossmesh.local/ns/shop/sa/storefront"
 GATEWAY_ID = "spiffe://legacy.crossmesh.local/ns/crossmesh-bridge/sa/crossmesh-bridge"
 INGRESS_ID = "spiffe://legacy.crossmesh.local/ns/istio-system/sa/crossmesh-bridge-gateway"
 ROOT_FILE = "/certs/root.pem"
+GKE_SERVICES = {"storefront", "inventory"}
 
 
 @pytest.fixture(scope="module")
@@ -523,19 +527,32 @@ def istio_vs(plan: Plan, service: str) -> dict[str, Any]:
     return spec
 
 
-def test_orders_carries_the_same_policy_in_app_mesh_and_for_its_istio_callers(plan: Plan) -> None:
-    (route,) = appmesh_object(plan, "VirtualRouter", "orders", "orders")["routes"]
-    (listener,) = appmesh_object(plan, "VirtualNode", "orders", "orders")["listeners"]
-    rule = plan.one(DR, "istio-bridge-orders-from-storefront").inputs["spec"]
-    same_numbers(rule, istio_vs(plan, "orders"), route, listener, "http")
+def test_every_app_mesh_service_carries_the_same_policy_as_its_istio_callers_use(plan: Plan) -> None:
+    aws_services = [s for s in plan.outputs["services"] if s["cloud"] == "aws"]
+    assert aws_services
+    for service in aws_services:
+        name, namespace = service["name"], service["namespace"]
+        (route,) = appmesh_object(plan, "VirtualRouter", name, namespace)["routes"]
+        (listener,) = appmesh_object(plan, "VirtualNode", name, namespace)["listeners"]
+        for caller in (c for c in service["callers"] if c in GKE_SERVICES):
+            rule = plan.one(DR, f"istio-bridge-{name}-from-{caller}").inputs["spec"]
+            same_numbers(rule, istio_vs(plan, name), route, listener, service["protocol"])
 
 
-def test_inventory_route_from_app_mesh_carries_its_istio_retries_and_timeout(plan: Plan) -> None:
-    (route,) = appmesh_object(plan, "VirtualRouter", "inventory-shop", "crossmesh-bridge")["routes"]
-    http = istio_vs(plan, "inventory")["http"][0]
-    assert route["httpRoute"]["retryPolicy"]["maxRetries"] == http["retries"]["attempts"]
-    assert route["httpRoute"]["timeout"]["perRequest"] == {"unit": "s", "value": 15}
-    assert http["timeout"] == "15s"
+def test_every_gke_service_called_from_app_mesh_gets_its_istio_retries_and_timeout(plan: Plan) -> None:
+    called = [s for s in plan.outputs["services"] if s["cloud"] == "gcp" and set(s["callers"]) - GKE_SERVICES]
+    assert [s["name"] for s in called] == ["inventory"]
+    for service in called:
+        remote = f"{service['name']}-{service['namespace']}"
+        (route,) = appmesh_object(plan, "VirtualRouter", remote, "crossmesh-bridge")["routes"]
+        http = istio_vs(plan, service["name"])["http"][0]
+        retry = route["httpRoute"]["retryPolicy"]
+        assert retry["maxRetries"] == http["retries"]["attempts"]
+        assert duration_ms(retry["perRetryTimeout"]) == istio_ms(http["retries"]["perTryTimeout"])
+        assert sorted(retry["httpRetryEvents"] + retry["tcpRetryEvents"]) == sorted(
+            retry_events(http["retries"]["retryOn"])
+        )
+        assert duration_ms(route["httpRoute"]["timeout"]["perRequest"]) == istio_ms(http["timeout"])
 
 
 def test_bridge_ingress_address_is_the_subnets_last_usable_address() -> None:
