@@ -6,6 +6,7 @@ import json
 from collections import Counter
 from typing import Any
 
+from offline.appmesh_summary import appmesh_lines
 from offline.estimate import estimate_deploy, format_minutes
 from offline.record import Plan, Registration, mask
 
@@ -38,6 +39,7 @@ def render_summary(plan: Plan) -> str:
     lines.extend(_capacity_lines(plan.outputs.get(CAPACITY_OUTPUT)))
     lines += ["", "First `pulumi up`, estimated (typical creation times; see offline/estimate.py)"]
     lines.extend(_estimate_lines(plan))
+    lines.extend(appmesh_lines(plan))
     lines += ["", "Outputs"]
     for name, value in sorted(mask(plan.outputs).items()):
         lines.append(f"  {name} = {_short(value)}")

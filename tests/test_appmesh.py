@@ -10,17 +10,20 @@ import json
 from typing import Any
 
 import pytest
+import yaml
 from appmesh_schema import appmesh_problems
-from conftest import planned
+from conftest import PROJECT_DIR, planned
 from test_appmesh_policy import same_numbers
 
 from components import appmesh_specs as specs
 from components import bridge_specs
 from components.appmesh import END_OF_SUPPORT
 from components.appmesh_policy import duration_ms
+from components.config import load_config
 from components.traffic_policy import duration_ms as istio_ms
 from components.traffic_policy import retry_events
 from offline import cli, engine
+from offline.appmesh_summary import appmesh_lines
 from offline.fake_cloud import FAKE_AWS_ACCOUNT
 from offline.record import Plan, Registration, Secret, secret_paths
 from offline.summary import render_summary
@@ -42,7 +45,13 @@ STOREFRONT_ID = "spiffe://legacy.crossmesh.local/ns/shop/sa/storefront"
 GATEWAY_ID = "spiffe://legacy.crossmesh.local/ns/crossmesh-bridge/sa/crossmesh-bridge"
 INGRESS_ID = "spiffe://legacy.crossmesh.local/ns/istio-system/sa/crossmesh-bridge-gateway"
 ROOT_FILE = "/certs/root.pem"
-GKE_SERVICES = {"storefront", "inventory"}
+LEGACY = load_config(
+    {
+        key.removeprefix("crossmesh:"): value
+        for key, value in yaml.safe_load((PROJECT_DIR / "Pulumi.legacy.yaml").read_text())["config"].items()
+    }
+)
+GKE_SERVICES = {s.name for s in LEGACY.services if s.cloud == "gcp"}
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +96,19 @@ def test_plan_summary_and_the_command_show_the_warning(
     monkeypatch.setattr(engine, "plan_stack", lambda project_dir, stack: plan)
     assert cli.main(["plan", "--stack", "legacy"]) == 0
     assert capsys.readouterr().err == f"warning: {plan.warnings[0]}\n"
+
+
+def test_plan_summary_shows_the_controller_mesh_tls_and_bridge(plan: Plan) -> None:
+    text = "\n".join(appmesh_lines(plan))
+    assert (
+        "controller: appmesh-controller 1.13.3 from https://aws.github.io/eks-charts, tracing x-ray" in text
+    )
+    assert f"mesh {MESH}: egress DROP_ALL" in text
+    assert f"virtual node orders/orders: 8080/http, TLS STRICT, clients {GATEWAY_ID}" in text
+    assert "router orders/orders: -> orders, 2 retries, timeout 15s" in text
+    assert f"virtual gateway crossmesh-bridge/crossmesh-bridge: TLS STRICT, clients {STOREFRONT_ID}" in text
+    assert f"inventory.shop.svc.cluster.local MUTUAL, clients {ORDERS_ID}" in text
+    assert appmesh_lines(planned("dev")) == []
 
 
 def test_the_istio_topology_does_not_warn() -> None:
@@ -528,24 +550,24 @@ def istio_vs(plan: Plan, service: str) -> dict[str, Any]:
 
 
 def test_every_app_mesh_service_carries_the_same_policy_as_its_istio_callers_use(plan: Plan) -> None:
-    aws_services = [s for s in plan.outputs["services"] if s["cloud"] == "aws"]
+    aws_services = [s for s in LEGACY.services if s.cloud == "aws"]
     assert aws_services
     for service in aws_services:
-        name, namespace = service["name"], service["namespace"]
+        name, namespace = service.name, service.namespace
         (route,) = appmesh_object(plan, "VirtualRouter", name, namespace)["routes"]
         (listener,) = appmesh_object(plan, "VirtualNode", name, namespace)["listeners"]
-        for caller in (c for c in service["callers"] if c in GKE_SERVICES):
+        for caller in (c for c in service.callers if c in GKE_SERVICES):
             rule = plan.one(DR, f"istio-bridge-{name}-from-{caller}").inputs["spec"]
-            same_numbers(rule, istio_vs(plan, name), route, listener, service["protocol"])
+            same_numbers(rule, istio_vs(plan, name), route, listener, service.protocol)
 
 
 def test_every_gke_service_called_from_app_mesh_gets_its_istio_retries_and_timeout(plan: Plan) -> None:
-    called = [s for s in plan.outputs["services"] if s["cloud"] == "gcp" and set(s["callers"]) - GKE_SERVICES]
-    assert [s["name"] for s in called] == ["inventory"]
+    called = [s for s in LEGACY.services if s.cloud == "gcp" and set(s.callers) - GKE_SERVICES]
+    assert [s.name for s in called] == ["inventory"]
     for service in called:
-        remote = f"{service['name']}-{service['namespace']}"
+        remote = f"{service.name}-{service.namespace}"
         (route,) = appmesh_object(plan, "VirtualRouter", remote, "crossmesh-bridge")["routes"]
-        http = istio_vs(plan, service["name"])["http"][0]
+        http = istio_vs(plan, service.name)["http"][0]
         retry = route["httpRoute"]["retryPolicy"]
         assert retry["maxRetries"] == http["retries"]["attempts"]
         assert duration_ms(retry["perRetryTimeout"]) == istio_ms(http["retries"]["perTryTimeout"])
