@@ -299,6 +299,31 @@ class AppMesh(pulumi.ComponentResource):
                 remote,
                 specs.remote_virtual_service_spec(service),
             )
+            self._placeholder(service)
+
+    def _placeholder(self, service: ServiceConfig) -> None:
+        """A selector-less Service that makes a GKE service's host resolve on EKS: App Mesh's Envoy
+        takes over a call only once the application has resolved its name and connected
+        (https://docs.aws.amazon.com/app-mesh/latest/userguide/virtual_services.html)."""
+        namespace = self._namespaces.get(service.namespace)
+        if namespace is None:
+            namespace = k8s.core.v1.Namespace(
+                f"{self._name}-remote-ns-{service.namespace}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=service.namespace),
+                opts=self._in_cluster,
+            ).metadata.name
+            self._namespaces[service.namespace] = namespace
+        k8s.core.v1.Service(
+            f"{self._name}-{specs.remote_service_name(service)}-placeholder",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=service.name, namespace=namespace, labels={"crossmesh/remote-cloud": service.cloud}
+            ),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type="ClusterIP",
+                ports=[k8s.core.v1.ServicePortArgs(name="http", port=service.port, protocol="TCP")],
+            ),
+            opts=self._in_cluster,
+        )
 
     def _virtual_gateway(self, bridged: list[ServiceConfig], caller_ids: list[str]) -> pulumi.Output[str]:
         """The App Mesh entry for GKE callers: Envoy pods, their NLB, the VirtualGateway and its routes."""

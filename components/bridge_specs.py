@@ -20,6 +20,7 @@ https://istio.io/latest/docs/reference/config/networking/destination-rule/#Clien
 
 from __future__ import annotations
 
+import hashlib
 import ipaddress
 from collections.abc import Sequence
 from typing import Any
@@ -117,11 +118,37 @@ def ingress_allowed_spec(service: ServiceConfig, trust_domain: str) -> dict[str,
     }
 
 
-def service_entry_spec(service: ServiceConfig, gateway_hostname: str) -> dict[str, Any]:
-    """The App Mesh service's host, on the VirtualGateway's NLB; callers keep calling host:port."""
+def service_entry_addresses(hosts: Sequence[str]) -> dict[str, str]:
+    """A virtual IP per App Mesh host seen from GKE, which sidecars answer DNS with (the host has no
+    Kubernetes Service there).
+
+    From 240.241.0.0/16 (reserved class E, never routed), beside the 240.240.0.0/16 Istio allocates
+    from itself (https://istio.io/latest/docs/ops/configuration/traffic-management/dns-proxy/), so
+    the two never collide. Each host hashes to its address, so adding a service moves no other one
+    (short of a hash collision, settled in host order).
+    """
+    block = ipaddress.IPv4Network("240.241.0.0/16")
+    usable = block.num_addresses - 2
+    if len(set(hosts)) > usable:
+        raise ValueError(f"more than {usable} App Mesh services called from GKE")
+    taken: dict[str, str] = {}
+    used: set[int] = set()
+    for host in sorted(set(hosts)):
+        offset = int(hashlib.sha256(host.encode()).hexdigest(), 16) % usable
+        while offset in used:
+            offset = (offset + 1) % usable
+        used.add(offset)
+        taken[host] = str(block.network_address + 1 + offset)
+    return taken
+
+
+def service_entry_spec(service: ServiceConfig, gateway_hostname: str, address: str) -> dict[str, Any]:
+    """The App Mesh service's host, on the VirtualGateway's NLB; callers keep calling host:port,
+    which the sidecar resolves to `address` (the host has no Kubernetes Service on GKE)."""
     port_name = f"http-{service.name}"
     return {
         "hosts": [service_host(service)],
+        "addresses": [address],
         "location": "MESH_INTERNAL",
         "resolution": "DNS",
         "ports": [{"number": service.port, "name": port_name, "protocol": "HTTP"}],

@@ -157,6 +157,7 @@ class IstioBridge(pulumi.ComponentResource):
         args = self._args
         gateway_ids = [gateway_id(args.trust_domain)]
         issued: set[str] = set()
+        addresses = specs.service_entry_addresses([service_host(s) for s in called])
         for service in called:
             self._custom(
                 f"{service.name}-appmesh-entry",
@@ -164,7 +165,9 @@ class IstioBridge(pulumi.ComponentResource):
                 "ServiceEntry",
                 f"{service.name}-appmesh",
                 args.istio.system_namespace,
-                pulumi.Output.from_input(gateway_hostname).apply(_entry_spec(service)),
+                pulumi.Output.from_input(gateway_hostname).apply(
+                    _entry_spec(service, addresses[service_host(service)])
+                ),
             )
             for caller in (by_name[c] for c in service.callers if by_name[c].cloud == "gcp"):
                 if caller.name not in issued:
@@ -262,6 +265,6 @@ class IstioBridge(pulumi.ComponentResource):
         )
 
 
-def _entry_spec(service: ServiceConfig) -> Callable[[str], dict[str, Any]]:
+def _entry_spec(service: ServiceConfig, address: str) -> Callable[[str], dict[str, Any]]:
     """The ServiceEntry spec of `service` once the gateway's hostname is known."""
-    return lambda hostname: specs.service_entry_spec(service, hostname)
+    return lambda hostname: specs.service_entry_spec(service, hostname, address)

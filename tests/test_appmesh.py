@@ -6,6 +6,7 @@ The legacy stack: storefront (GKE) -> orders (EKS, App Mesh) -> inventory (GKE).
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from typing import Any
 
@@ -13,6 +14,8 @@ import pytest
 import yaml
 from appmesh_schema import appmesh_problems
 from conftest import PROJECT_DIR, planned
+from hypothesis import given
+from hypothesis import strategies as st
 from test_appmesh_policy import same_numbers
 
 from components import appmesh_specs as specs
@@ -271,7 +274,8 @@ def test_mesh_namespaces_join_the_mesh_and_get_sidecars(plan: Plan) -> None:
         if r.parent and r.parent.endswith("AppMesh::appmesh")
     }
     labels = {"mesh": MESH, "appmesh.k8s.aws/sidecarInjectorWebhook": "enabled"}
-    assert namespaces == {"appmesh-system": None, "orders": labels, "crossmesh-bridge": labels}
+    # shop only holds the placeholder that makes inventory's GKE host resolve on EKS.
+    assert namespaces == {"appmesh-system": None, "orders": labels, "crossmesh-bridge": labels, "shop": None}
 
 
 def test_leaving_app_mesh_never_deletes_an_application_namespace(plan: Plan) -> None:
@@ -280,7 +284,7 @@ def test_leaving_app_mesh_never_deletes_an_application_namespace(plan: Plan) -> 
         for r in plan.of_type("kubernetes:core/v1:Namespace")
         if r.parent and r.parent.endswith("AppMesh::appmesh")
     }
-    assert retained == {"appmesh-system": False, "orders": True, "crossmesh-bridge": False}
+    assert retained == {"appmesh-system": False, "orders": True, "crossmesh-bridge": False, "shop": False}
 
 
 def test_every_aws_service_has_a_node_a_router_with_its_route_and_a_service(plan: Plan) -> None:
@@ -438,6 +442,14 @@ def test_app_mesh_reaches_gke_services_through_a_router_with_their_policy(plan: 
     assert ingress["serviceDiscovery"]["awsCloudMap"]["serviceName"] == "gke-ingress"
 
 
+def test_gke_hosts_resolve_on_eks_through_selectorless_placeholders(plan: Plan) -> None:
+    placeholder = plan.one("kubernetes:core/v1:Service", "appmesh-inventory-shop-placeholder").inputs
+    assert placeholder["metadata"]["name"] == "inventory"
+    assert placeholder["metadata"]["namespace"] == "shop"
+    assert "selector" not in placeholder["spec"]
+    assert placeholder["spec"]["ports"] == [{"name": "http", "port": 8080, "protocol": "TCP"}]
+
+
 def test_istio_ingress_gateway_is_mutual_tls_against_the_root_with_sni_per_service(plan: Plan) -> None:
     gateway = plan.one("kubernetes:networking.istio.io/v1:Gateway", "istio-bridge-ingress-gateway").inputs[
         "spec"
@@ -511,6 +523,8 @@ def test_gke_callers_reach_app_mesh_through_a_service_entry_on_the_nlb(plan: Pla
     entry = plan.one("kubernetes:networking.istio.io/v1:ServiceEntry").inputs["spec"]
     assert entry["hosts"] == ["orders.orders.svc.cluster.local"]
     assert entry["endpoints"] == [{"address": hostname, "ports": {"http-orders": 443}}]
+    (address,) = entry["addresses"]
+    assert ipaddress.IPv4Address(address) in ipaddress.IPv4Network("240.241.0.0/16")
     assert plan.outputs["appMeshVirtualGateway"] == hostname
 
 
@@ -601,3 +615,18 @@ def test_switching_the_engine_to_istio_removes_app_mesh_and_the_bridge() -> None
     assert meshes == {"istio-aws", "istio-gcp"}
     gke_rule = migrated.one(DR, "istio-gcp-orders-dr").inputs["spec"]
     assert gke_rule["trafficPolicy"]["tls"] == {"mode": "ISTIO_MUTUAL"}
+
+
+@given(st.lists(st.from_regex(r"^[a-z]{1,8}\.[a-z]{1,8}\.svc\.cluster\.local$", fullmatch=True), max_size=30))
+def test_service_entry_addresses_are_distinct_unrouted_and_stable(hosts: list[str]) -> None:
+    addresses = bridge_specs.service_entry_addresses(hosts)
+    assert sorted(addresses) == sorted(set(hosts))
+    assert len(set(addresses.values())) == len(addresses)
+    block = ipaddress.IPv4Network("240.241.0.0/16")
+    assert all(
+        ipaddress.IPv4Address(a) in block and a != str(block.network_address) for a in addresses.values()
+    )
+    assert bridge_specs.service_entry_addresses(list(reversed(hosts))) == addresses
+    # A new host that sorts after the others never takes an address from them.
+    more = bridge_specs.service_entry_addresses([*hosts, "zzzzzzzzz.added.svc.cluster.local"])
+    assert {host: more[host] for host in addresses} == addresses
