@@ -144,49 +144,28 @@ class AppMesh(pulumi.ComponentResource):
             ),
             opts=self._in_cluster,
         )
-        self._custom("mesh", None, "Mesh", args.mesh_name, specs.mesh_spec(args.mesh_name))
+        self._discovery = namespace
+        self._mesh = self._custom("mesh", None, "Mesh", args.mesh_name, specs.mesh_spec(args.mesh_name))
 
         aws_services = [s for s in args.services if s.cloud == "aws"]
-        gcp_services = [s for s in args.services if s.cloud == "gcp"]
-        cloud_of = {s.name: s.cloud for s in args.services}
-        by_name = {s.name: s for s in args.services}
-        td = args.trust_domain
-
         namespaces = sorted({s.namespace for s in aws_services} | {specs.BRIDGE_NAMESPACE})
         self._namespaces = {ns: self._mesh_namespace(ns) for ns in namespaces}
-
-        # Who calls whom across the bridge, from the declared callers.
-        gke_callers = {s.name: [c for c in s.callers if cloud_of[c] == "gcp"] for s in aws_services}
-        called_on_gke = [s for s in gcp_services if any(cloud_of[c] == "aws" for c in s.callers)]
-        ingress_ids = (ingress_gateway_id(td),)
+        calls = specs.topology(args.services, args.trust_domain, ingress_gateway_id(args.trust_domain))
 
         self.secret_mounts = {}
         self.certificate_expiries = {}
         for service in aws_services:
-            callers = [by_name[c] for c in service.callers]
-            caller_ids = [specs.workload_id(td, c) for c in callers if c.cloud == "aws"]
-            if gke_callers[service.name]:
-                caller_ids.append(specs.gateway_id(td))
-            backends = [
-                specs.Backend(s.name, s.namespace, (specs.workload_id(td, s),))
-                for s in aws_services
-                if service.name in s.callers
-            ] + [
-                specs.Backend(specs.remote_service_name(s), specs.BRIDGE_NAMESPACE, ingress_ids)
-                for s in called_on_gke
-                if service.name in s.callers
-            ]
-            self._workload(service, caller_ids, backends, args.policies[service.name])
-
-        if called_on_gke:
-            self._gke_ingress(namespace, called_on_gke)
-        self.virtual_gateway_hostname = None
-        bridged = [s for s in aws_services if gke_callers[s.name]]
-        if bridged:
-            gke_caller_ids = sorted(
-                {specs.workload_id(td, by_name[c]) for s in bridged for c in gke_callers[s.name]}
+            self._workload(
+                service,
+                calls.caller_ids[service.name],
+                calls.backends[service.name],
+                args.policies[service.name],
             )
-            self.virtual_gateway_hostname = self._virtual_gateway(bridged, gke_caller_ids)
+        if calls.called_on_gke:
+            self._gke_ingress(namespace, calls.called_on_gke)
+        self.virtual_gateway_hostname = None
+        if calls.bridged:
+            self.virtual_gateway_hostname = self._virtual_gateway(calls.bridged, calls.gke_caller_ids)
 
         self.register_outputs(
             {
@@ -531,16 +510,19 @@ class AppMesh(pulumi.ComponentResource):
         spec: dict[str, Any],
         labels: dict[str, str] | None = None,
     ) -> k8s.apiextensions.CustomResource:
-        """An App Mesh object; its CRDs and validating webhook come with the controller."""
+        """An App Mesh object. Its CRDs and webhook come with the controller; the webhook places an
+        object in the Mesh that selects its namespace, and the controller resolves Cloud Map names,
+        so every object but the Mesh waits for both."""
+        after: list[pulumi.Resource] = [self.controller]
+        if kind != "Mesh":
+            after += [self._mesh, self._discovery]
         return k8s.apiextensions.CustomResource(
             f"{self._name}-{resource_suffix}",
             api_version=specs.APPMESH_API,
             kind=kind,
             metadata=k8s.meta.v1.ObjectMetaArgs(name=object_name, namespace=namespace, labels=labels),
             spec=spec,
-            opts=pulumi.ResourceOptions.merge(
-                self._in_cluster, pulumi.ResourceOptions(depends_on=[self.controller])
-            ),
+            opts=pulumi.ResourceOptions.merge(self._in_cluster, pulumi.ResourceOptions(depends_on=after)),
         )
 
 

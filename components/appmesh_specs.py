@@ -320,6 +320,57 @@ class Backend:
     answering_ids: tuple[str, ...]
 
 
+@dataclass(frozen=True)
+class Topology:
+    """Who may call whom, in identities, for every App Mesh object of the stack."""
+
+    caller_ids: dict[str, list[str]]
+    """Per AWS service, the SANs its listener accepts: its AWS callers, and the VirtualGateway when
+    GKE services call it."""
+    backends: dict[str, list[Backend]]
+    """Per AWS service, what it calls: AWS services by their identity, GKE services through the Istio
+    ingress gateway's identity."""
+    called_on_gke: list[ServiceConfig]
+    """GKE services that AWS services call (each gets a router to the GKE ingress)."""
+    bridged: list[ServiceConfig]
+    """AWS services that GKE services call (each gets a GatewayRoute)."""
+    gke_caller_ids: list[str]
+    """The SANs the VirtualGateway accepts: every GKE service that calls an AWS service."""
+
+
+def topology(services: Sequence[ServiceConfig], trust_domain: str, ingress_id: str) -> Topology:
+    by_name = {s.name: s for s in services}
+    aws_services = [s for s in services if s.cloud == "aws"]
+    gke_callers = {s.name: [c for c in s.callers if by_name[c].cloud == "gcp"] for s in aws_services}
+    called_on_gke = [
+        s for s in services if s.cloud == "gcp" and any(by_name[c].cloud == "aws" for c in s.callers)
+    ]
+    caller_ids: dict[str, list[str]] = {}
+    backends: dict[str, list[Backend]] = {}
+    for service in aws_services:
+        ids = [workload_id(trust_domain, by_name[c]) for c in service.callers if by_name[c].cloud == "aws"]
+        caller_ids[service.name] = ids + ([gateway_id(trust_domain)] if gke_callers[service.name] else [])
+        backends[service.name] = [
+            Backend(s.name, s.namespace, (workload_id(trust_domain, s),))
+            for s in aws_services
+            if service.name in s.callers
+        ] + [
+            Backend(remote_service_name(s), BRIDGE_NAMESPACE, (ingress_id,))
+            for s in called_on_gke
+            if service.name in s.callers
+        ]
+    bridged = [s for s in aws_services if gke_callers[s.name]]
+    return Topology(
+        caller_ids=caller_ids,
+        backends=backends,
+        called_on_gke=called_on_gke,
+        bridged=bridged,
+        gke_caller_ids=sorted(
+            {workload_id(trust_domain, by_name[c]) for s in bridged for c in gke_callers[s.name]}
+        ),
+    )
+
+
 def virtual_node_spec(
     service: ServiceConfig,
     policy: TrafficPolicySpec,

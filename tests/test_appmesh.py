@@ -22,7 +22,7 @@ from components import appmesh_specs as specs
 from components import bridge_specs
 from components.appmesh import END_OF_SUPPORT
 from components.appmesh_policy import duration_ms
-from components.config import load_config
+from components.config import ServiceConfig, load_config
 from components.traffic_policy import duration_ms as istio_ms
 from components.traffic_policy import retry_events
 from offline import cli, engine
@@ -325,10 +325,14 @@ def test_every_app_mesh_object_has_the_v1beta2_structure(plan: Plan) -> None:
         assert appmesh_problems(kind, registration.inputs["spec"]) == [], registration.name
 
 
-def test_app_mesh_objects_wait_for_the_controller_and_its_crds(plan: Plan) -> None:
+def test_app_mesh_objects_wait_for_the_controller_the_mesh_and_cloud_map(plan: Plan) -> None:
     controller = plan.one(RELEASE, "appmesh-controller").urn
+    mesh = plan.one(f"{APPMESH}:Mesh").urn
+    discovery = plan.one("aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace").urn
     for registration in (r for r in plan.resources if r.type.startswith(APPMESH)):
         assert controller in registration.dependencies, registration.name
+        if registration.urn != mesh:
+            assert {mesh, discovery} <= set(registration.dependencies), registration.name
 
 
 def test_the_schema_check_would_catch_a_misspelt_field_and_a_bad_enum() -> None:
@@ -630,3 +634,59 @@ def test_service_entry_addresses_are_distinct_unrouted_and_stable(hosts: list[st
     # A new host that sorts after the others never takes an address from them.
     more = bridge_specs.service_entry_addresses([*hosts, "zzzzzzzzz.added.svc.cluster.local"])
     assert {host: more[host] for host in addresses} == addresses
+
+
+# --- who may call whom, for any call graph -------------------------------------------------------------
+
+NAMES = ["a", "b", "c", "d", "e", "f"]
+
+
+@st.composite
+def call_graphs(draw: st.DrawFn) -> list[ServiceConfig]:
+    clouds = draw(st.lists(st.sampled_from(["aws", "gcp"]), min_size=len(NAMES), max_size=len(NAMES)))
+    services = []
+    for name, cloud in zip(NAMES, clouds, strict=True):
+        callers = draw(st.lists(st.sampled_from([n for n in NAMES if n != name]), unique=True))
+        services.append(
+            ServiceConfig.model_validate(
+                {"name": name, "cloud": cloud, "namespace": f"ns-{name}", "callers": callers}
+            )
+        )
+    return services
+
+
+@given(call_graphs())
+def test_every_listener_and_backend_names_exactly_the_declared_identities(
+    services: list[ServiceConfig],
+) -> None:
+    td = "example.local"
+    ingress = bridge_specs.ingress_gateway_id(td)
+    calls = specs.topology(services, td, ingress)
+    by_name = {s.name: s for s in services}
+    for service in (s for s in services if s.cloud == "aws"):
+        aws_callers = {
+            f"spiffe://{td}/ns/ns-{c}/sa/{c}" for c in service.callers if by_name[c].cloud == "aws"
+        }
+        from_gke = any(by_name[c].cloud == "gcp" for c in service.callers)
+        expected = aws_callers | ({specs.gateway_id(td)} if from_gke else set())
+        assert set(calls.caller_ids[service.name]) == expected
+        assert len(calls.caller_ids[service.name]) == len(expected)
+        assert (service in calls.bridged) == from_gke
+        for backend in calls.backends[service.name]:
+            if backend.namespace == specs.BRIDGE_NAMESPACE:
+                assert backend.answering_ids == (ingress,)
+            else:
+                assert backend.answering_ids == (f"spiffe://{td}/ns/{backend.namespace}/sa/{backend.name}",)
+        called = {s.name for s in services if service.name in s.callers}
+        assert {b.name.split("-")[0] for b in calls.backends[service.name]} == called
+    gke_callers_of_aws = {
+        f"spiffe://{td}/ns/ns-{c}/sa/{c}"
+        for s in services
+        if s.cloud == "aws"
+        for c in s.callers
+        if by_name[c].cloud == "gcp"
+    }
+    assert calls.gke_caller_ids == sorted(gke_callers_of_aws)
+    assert {s.name for s in calls.called_on_gke} == {
+        s.name for s in services if s.cloud == "gcp" and any(by_name[c].cloud == "aws" for c in s.callers)
+    }
