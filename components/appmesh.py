@@ -373,6 +373,9 @@ class AppMesh(pulumi.ComponentResource):
                                 security_context=k8s.core.v1.SecurityContextArgs(
                                     allow_privilege_escalation=False, run_as_non_root=True, run_as_user=1337
                                 ),
+                                resources=k8s.core.v1.ResourceRequirementsArgs(
+                                    requests={"cpu": "100m", "memory": "64Mi"}
+                                ),
                             )
                         ],
                         volumes=[
@@ -387,6 +390,15 @@ class AppMesh(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(
                 self._in_cluster, pulumi.ResourceOptions(depends_on=[gateway, account])
             ),
+        )
+        # Every GKE -> App Mesh call passes here: keep one replica through node drains.
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{self._name}-gateway",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=ns),
+            spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+                min_available=1, selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels)
+            ),
+            opts=self._in_cluster,
         )
         balancer = k8s.core.v1.Service(
             f"{self._name}-gateway",

@@ -520,6 +520,22 @@ def test_virtual_gateway_sits_behind_an_internal_nlb_open_to_gke_only(plan: Plan
     assert service.inputs["spec"]["ports"][0]["targetPort"] == specs.VIRTUAL_GATEWAY_PORT
 
 
+def test_virtual_gateway_pods_mount_their_certificate_and_survive_drains(plan: Plan) -> None:
+    deployment = plan.one("kubernetes:apps/v1:Deployment", "appmesh-gateway").inputs["spec"]
+    pod = deployment["template"]["spec"]
+    assert deployment["replicas"] == 2
+    assert pod["serviceAccountName"] == "crossmesh-bridge"
+    assert pod["volumes"] == [{"name": "mesh-tls", "secret": {"secretName": "crossmesh-bridge-mesh-tls"}}]
+    assert pod["containers"][0]["volumeMounts"] == [
+        {"name": "mesh-tls", "mountPath": "/certs", "readOnly": True}
+    ]
+    assert deployment["template"]["metadata"]["labels"] == {"app": "crossmesh-bridge"}
+    budget = plan.one("kubernetes:policy/v1:PodDisruptionBudget", "appmesh-gateway").inputs["spec"]
+    assert budget == {"minAvailable": 1, "selector": {"matchLabels": {"app": "crossmesh-bridge"}}}
+    spec = appmesh_object(plan, "VirtualGateway", "crossmesh-bridge", "crossmesh-bridge")
+    assert spec["podSelector"] == {"matchLabels": {"app": "crossmesh-bridge"}}
+
+
 def test_gke_callers_reach_app_mesh_through_a_service_entry_on_the_nlb(plan: Plan) -> None:
     hostname = plan.one("kubernetes:core/v1:Service", "appmesh-gateway").outputs["status"]["loadBalancer"][
         "ingress"

@@ -65,7 +65,11 @@ def appmesh_object(resource: FakeResource) -> tuple[str, dict[str, Any]]:
     return resource_id, outputs
 
 
-@outputs_for("kubernetes:networking.istio.io/v1:ServiceEntry", "kubernetes:apps/v1:Deployment")
+@outputs_for(
+    "kubernetes:networking.istio.io/v1:ServiceEntry",
+    "kubernetes:apps/v1:Deployment",
+    "kubernetes:policy/v1:PodDisruptionBudget",
+)
 def plain_object(resource: FakeResource) -> tuple[str, dict[str, Any]]:
     return kubernetes_object(resource)
 
