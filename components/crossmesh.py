@@ -21,7 +21,7 @@ from components.gke_cluster import GkeCluster, GkeClusterArgs
 from components.istio import IstioMesh, IstioMeshArgs
 from components.istio_peering import IstioPeering, IstioPeeringArgs
 from components.mesh_ca import MeshCA, MeshCAArgs
-from components.traffic_policy import Localities
+from components.traffic_policy import Localities, service_catalogue
 
 
 @dataclass(frozen=True)
@@ -141,6 +141,8 @@ class CrossMesh(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
 
+        self.services = service_catalogue(config)
+
         self.register_outputs(self.exports())
 
     def exports(self) -> dict[str, Any]:
@@ -157,4 +159,5 @@ class CrossMesh(pulumi.ComponentResource):
             "gkeKubeconfig": self.gke.kubeconfig,
             "meshRootCertPem": self.mesh_ca.root_cert_pem,
             "meshCaExpiry": self.mesh_ca.expiries,
+            "services": self.services,
         }

@@ -9,6 +9,7 @@ from typing import Any
 from offline.record import Plan, Registration, mask
 
 TUNNEL_OUTPUT = "tunnels"
+SERVICES_OUTPUT = "services"
 
 
 def cloud_of(type_token: str) -> str:
@@ -31,6 +32,8 @@ def render_summary(plan: Plan) -> str:
         lines.extend(_component_lines(plan, root, depth=1))
     lines += ["", "Cross-cloud wiring"]
     lines.extend(_wiring_lines(plan.outputs.get(TUNNEL_OUTPUT)))
+    lines += ["", "Services"]
+    lines.extend(_service_lines(plan.outputs.get(SERVICES_OUTPUT)))
     lines += ["", "Outputs"]
     for name, value in sorted(mask(plan.outputs).items()):
         lines.append(f"  {name} = {_short(value)}")
@@ -60,6 +63,29 @@ def _wiring_lines(tunnels: Any) -> list[str]:
             f"AWS {tunnel['awsOutsideIp']} [{tunnel['awsInsideIp']} AS {tunnel['awsAsn']}] <-> "
             f"GCP {tunnel['gcpOutsideIp']} [{tunnel['gcpInsideIp']} AS {tunnel['gcpAsn']}] "
             f"inside {tunnel['insideCidr']}"
+        )
+    return lines
+
+
+def _service_lines(services: Any) -> list[str]:
+    if not isinstance(services, dict) or not services:
+        return ["  no services in this plan"]
+    lines = []
+    for name, service in services.items():
+        policy = service["policy"]
+        retries, pool, outliers = policy["retries"], policy["connectionPool"], policy["outlierDetection"]
+        callers = ", ".join(service["callers"]) or "nobody"
+        lines.append(
+            f"  {name}: {service['cloud']} {service['namespace']}:{service['port']} {service['protocol']}; "
+            f"callers: {callers}"
+        )
+        lines.append(
+            f"      timeout {policy['timeout']}, {retries['attempts']} retries x {retries['perTryTimeout']} "
+            f"on {','.join(retries['events'])}; pool {pool['maxConnections']} conns, "
+            f"{pool['maxPendingRequests']} pending, {pool['maxRequests']} requests; eject after "
+            f"{outliers['consecutiveServerErrors']} 5xx per {outliers['interval']} for "
+            f"{outliers['baseEjectionTime']} (max {outliers['maxEjectionPercent']}%); "
+            f"locality failover {'on' if policy['localityFailover'] else 'off'}"
         )
     return lines
 
