@@ -346,3 +346,11 @@ def test_security_renderings_pass_the_istio_schema() -> None:
     assert istio_problems("AuthorizationPolicy", specs.allow_nothing_spec()) == []
     assert istio_problems("AuthorizationPolicy", specs.callers_policy_spec(callee, [caller], "td")) == []
     assert istio_problems("Gateway", specs.cross_network_gateway_spec()) == []
+
+
+def test_without_a_peer_no_reader_account_or_token_exists(plan_of: Callable[..., Plan]) -> None:
+    plan = plan_of("legacy")
+    assert plan.of_type("kubernetes:core/v1:ServiceAccount") == []
+    assert [
+        s for s in plan.of_type(SECRET) if s.inputs.get("type") == "kubernetes.io/service-account-token"
+    ] == []
