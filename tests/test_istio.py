@@ -8,6 +8,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from istio_schema import istio_problems
 
 from components import istio_specs as specs
@@ -354,3 +356,34 @@ def test_without_a_peer_no_reader_account_or_token_exists(plan_of: Callable[...,
     assert [
         s for s in plan.of_type(SECRET) if s.inputs.get("type") == "kubernetes.io/service-account-token"
     ] == []
+
+
+@st.composite
+def call_graphs(draw: st.DrawFn) -> list[ServiceConfig]:
+    count = draw(st.integers(2, 12))
+    names = [f"svc{i}" for i in range(count)]
+    return [
+        ServiceConfig(
+            name=name,
+            cloud=draw(st.sampled_from(["aws", "gcp"])),
+            namespace=draw(st.sampled_from(["shop", "payments", "ops"])),
+            callers=draw(st.lists(st.sampled_from([other for other in names if other != name]), unique=True)),
+        )
+        for name in names
+    ]
+
+
+@given(call_graphs())
+def test_allow_policies_name_exactly_the_declared_callers(services: list[ServiceConfig]) -> None:
+    by_name = {s.name: s for s in services}
+    for service in services:
+        if not service.callers:
+            continue
+        spec = specs.callers_policy_spec(service, [by_name[c] for c in service.callers], "mesh.example")
+        assert istio_problems("AuthorizationPolicy", spec) == []
+        (rule,) = spec["rules"]
+        (source,) = rule["from"]
+        assert source["source"]["principals"] == [
+            f"mesh.example/ns/{by_name[c].namespace}/sa/{c}" for c in service.callers
+        ]
+        assert spec["selector"] == {"matchLabels": {"app": service.name}}
