@@ -95,14 +95,14 @@ class IstioMesh(pulumi.ComponentResource):
             "cross-network-gateway",
             ISTIO_NETWORKING,
             "Gateway",
-            specs.ISTIO_NAMESPACE,
+            self.system_namespace,
             specs.cross_network_gateway_spec(),
         )
         self._custom(
             "default",
             ISTIO_SECURITY,
             "PeerAuthentication",
-            specs.ISTIO_NAMESPACE,
+            self.system_namespace,
             specs.strict_mtls_spec(),
             resource_name=f"{name}-mesh-strict-mtls",
         )

@@ -38,7 +38,7 @@ class MeshCAArgs:
     ca: CaConfig
     mesh_id: str
     clusters: Sequence[str]
-    """Istio clusterName of every cluster that gets an intermediate."""
+    """One name per cluster that gets an intermediate (the key of `intermediates`)."""
     protect: bool = False
     """Protect the root key and certificate: replacing them re-roots the whole mesh."""
 
