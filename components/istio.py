@@ -76,8 +76,14 @@ class IstioMesh(pulumi.ComponentResource):
         self.istiod = self._release(
             "istiod",
             "istiod",
-            specs.istiod_values(
-                args.mesh_id, cluster.mesh_cluster_name, cluster.mesh_network, args.trust_domain
+            args.intermediate.chain_pem.apply(
+                lambda chain: specs.istiod_values(
+                    args.mesh_id,
+                    cluster.mesh_cluster_name,
+                    cluster.mesh_network,
+                    args.trust_domain,
+                    specs.ca_fingerprint(chain),
+                )
             ),
             args.istio_version,
             [base, cacerts],
@@ -163,7 +169,7 @@ class IstioMesh(pulumi.ComponentResource):
         self,
         release: str,
         chart: str,
-        values: dict[str, Any],
+        values: pulumi.Input[dict[str, Any]],
         version: str,
         after: list[pulumi.Resource],
     ) -> k8s.helm.v3.Release:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Callable
 from typing import Any
@@ -108,6 +109,19 @@ def test_istiod_knows_the_mesh_its_cluster_network_and_trust_domain(dev_plan: Pl
         "network": cloud,
     }
     assert values["meshConfig"]["trustDomain"] == "crossmesh.local"
+
+
+def test_istiod_restarts_when_its_ca_chain_changes(dev_plan: Plan) -> None:
+    fingerprints = {}
+    for cloud in CLOUDS:
+        chain = named(in_cluster(dev_plan, SECRET, cloud), "cacerts").plain_inputs["stringData"][
+            "cert-chain.pem"
+        ]
+        values = istiod_values(dev_plan, cloud)
+        fingerprints[cloud] = values["podAnnotations"]["crossmesh.io/ca-chain-sha256"]
+        assert fingerprints[cloud] == hashlib.sha256(chain.encode()).hexdigest()
+        assert values["autoscaleMin"] == 2
+    assert fingerprints["aws"] != fingerprints["gcp"]
 
 
 def test_the_clusters_share_one_mesh_id_on_distinct_networks(dev_plan: Plan) -> None:
