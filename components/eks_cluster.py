@@ -16,6 +16,9 @@ engine cannot serve (FACTS.md section 4). What a security review looks for, and 
   network needs its own role (IRSA or EKS Pod Identity) and cannot discover its region or VPC from
   IMDS. Here the VPC CNI and the EBS CSI controller get IRSA roles; the CNI, kube-proxy and the Pod
   Identity agent run on the host network and are unaffected;
+- the GCP ranges reach the API on 443 through a security group of its own attached to the
+  control-plane ENIs only (vpcConfig.securityGroupIds), so the nodes, which share the EKS cluster
+  security group, gain no exposure to the other cloud from it;
 - encrypted gp3 root volumes, no SSH access (no remote_access, no key pair);
 - an IAM OIDC provider for IRSA, and the managed add-ons at the newest version for the cluster's
   Kubernetes version.

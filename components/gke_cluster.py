@@ -4,12 +4,12 @@ What a security review looks for (CIS GKE section 5), and where it is:
 - regional, VPC-native on GcpNetwork's secondary ranges, private nodes (no external IPs);
 - the control plane: its IP endpoints accept only authorized networks, enforced on the private
   endpoint too (`privateEndpointEnforcementEnabled`), and the AWS VPC is one of them so the EKS side's
-  istiod can read this API over the link. Global access on the private endpoint, because traffic from
-  the link may arrive through any region's Cloud Router. The control plane lives in `masterCidr`
-  (VPC Network Peering with Google's project): GcpNetwork advertises that range to AWS, and the
-  peering exports our custom routes so the control plane has a route back to AWS. The DNS-based
-  endpoint (IAM-authorized, reachable from anywhere Google APIs are) is left closed to user traffic:
-  every client here comes through the IP endpoints and authorized networks.
+  istiod can read this API over the link. Global access on the private endpoint: the VPC routes
+  globally, so a tunnel or Interconnect attachment in another region still reaches it. The control
+  plane lives in `masterCidr` (VPC Network Peering with Google's project): GcpNetwork advertises that
+  range to AWS, and the peering exports our custom routes so the control plane has a route back to
+  AWS. The DNS-based endpoint (IAM-authorized, reachable from anywhere Google APIs are) is left
+  closed to user traffic: every client here comes through the IP endpoints and authorized networks.
   https://cloud.google.com/kubernetes-engine/docs/concepts/network-isolation
   With no configured admin CIDRs the public endpoint is off and Pulumi must run inside the network.
 - Workload Identity and the GKE metadata server on nodes; Dataplane V2, whose network policy
@@ -117,10 +117,9 @@ class GkeCluster(pulumi.ComponentResource):
             for role in NODE_ROLES
         ]
 
-        # A key ring cannot be deleted in Cloud KMS; protecting it in production keeps Pulumi honest.
-        key_ring = gcp.kms.KeyRing(
-            f"{name}-keys", name=f"{cluster_name}-keys", location=region, project=args.project, opts=protected
-        )
+        # Cloud KMS never deletes a key ring or a key, so a fixed name would collide when a destroyed
+        # stack is brought up again: the ring is auto-named (with a random suffix) instead.
+        key_ring = gcp.kms.KeyRing(f"{name}-keys", location=region, project=args.project, opts=protected)
         secrets_key = gcp.kms.CryptoKey(
             f"{name}-secrets-key",
             name="gke-secrets",

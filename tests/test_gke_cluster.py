@@ -150,6 +150,7 @@ def test_secrets_are_encrypted_with_a_rotating_cloud_kms_key(dev_plan: Plan) -> 
     assert cluster_of(dev_plan).inputs["databaseEncryption"] == {"state": "ENCRYPTED", "keyName": key.id}
     assert key.inputs["keyRing"] == ring.id
     assert ring.inputs["location"] == "us-east4"  # the cluster's region, as GKE requires
+    assert "name" not in ring.inputs  # auto-named: Cloud KMS keeps a deleted stack's ring forever
     assert key.inputs["purpose"] == "ENCRYPT_DECRYPT"
     seconds = int(key.inputs["rotationPeriod"].removesuffix("s"))
     assert 0 < seconds <= 90 * 24 * 3600

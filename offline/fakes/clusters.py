@@ -185,7 +185,7 @@ def service_account(resource: FakeResource) -> tuple[str, dict[str, Any]]:
 
 @outputs_for("gcp:kms/keyRing:KeyRing")
 def key_ring(resource: FakeResource) -> tuple[str, dict[str, Any]]:
-    name = str(resource.inputs.get("name"))
+    name = str(resource.inputs.get("name") or f"{resource.name}-{resource.hex(7)}")
     location = str(resource.inputs.get("location"))
     return f"projects/{resource.gcp_project}/locations/{location}/keyRings/{name}", {"name": name}
 
