@@ -23,7 +23,8 @@ spec -> Istio -> App Mesh:
   region's mesh; cross-cloud calls leave through a VirtualGateway)
 
 Where the meshes differ in meaning, not in name: Istio's perTryTimeout bounds every try, the first
-included, App Mesh's perRetryTimeout every retry; App Mesh listeners hold one pool per protocol, so
+included, App Mesh's perRetryTimeout every retry; Envoy's 5xx (server-error) also retries resets and
+failed connections, which App Mesh lists as separate events; App Mesh listeners hold one pool per protocol, so
 maxConnections/maxPendingRequests apply to http, maxRequests to http2 and grpc. Istio adds
 mTLS to every DestinationRule (ISTIO_MUTUAL); App Mesh's client TLS policy is rendered with the App
 Mesh engine.
