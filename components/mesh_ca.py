@@ -106,7 +106,7 @@ class MeshCA(pulumi.ComponentResource):
                     subject=tls.CertRequestSubjectArgs(
                         common_name=f"{args.mesh_id} intermediate CA {cluster}",
                         organization=organization,
-                        # Istio's tooling names the cluster in L; operators read it in istiod logs.
+                        # As Istio's cert tooling does: the subject names the cluster it serves.
                         locality=cluster,
                     ),
                 ),
