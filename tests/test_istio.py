@@ -401,3 +401,18 @@ def test_allow_policies_name_exactly_the_declared_callers(services: list[Service
             f"mesh.example/ns/{by_name[c].namespace}/sa/{c}" for c in service.callers
         ]
         assert spec["selector"] == {"matchLabels": {"app": service.name}}
+
+
+def test_the_plan_contract_carries_no_key_token_or_kubeconfig(dev_plan: Plan) -> None:
+    contract = json.dumps(dev_plan.to_contract())
+    tokens = [
+        base64.b64decode(
+            named(in_cluster(dev_plan, SECRET, c), "crossmesh-remote-reader-token")
+            .outputs["data"]
+            .value["token"]
+        ).decode()
+        for c in CLOUDS
+    ]
+    assert "PRIVATE KEY" not in contract
+    assert not any(token in contract for token in tokens)
+    assert '"current-context"' not in contract
