@@ -29,7 +29,7 @@ from components.istio_bridge import IstioBridge, IstioBridgeArgs
 from components.istio_peering import IstioPeering, IstioPeeringArgs
 from components.mesh_ca import MeshCA, MeshCAArgs
 from components.peer_firewalls import PeerFirewalls, PeerFirewallsArgs
-from components.traffic_policy import Localities
+from components.traffic_policy import Localities, service_catalogue
 from components.vpn_link import CrossCloudLink, CrossCloudLinkArgs
 
 
@@ -176,18 +176,6 @@ class CrossMesh(pulumi.ComponentResource):
             opts=in_clouds,
         )
 
-        self.services = [
-            {
-                "name": service.name,
-                "cloud": service.cloud,
-                "namespace": service.namespace,
-                "port": service.port,
-                "protocol": service.protocol,
-                "callers": list(service.callers),
-            }
-            for service in config.services
-        ]
-
         # One root for the mesh, one intermediate per cloud's cluster (App Mesh's file certs included).
         self.mesh_ca = MeshCA(
             "mesh-ca",
@@ -233,6 +221,8 @@ class CrossMesh(pulumi.ComponentResource):
         self.appmesh: AppMesh | None = None
         if engines["aws"] == "appmesh":
             self.appmesh = self._appmesh_bridged_to_istio(config, policies, localities, prefix, in_clouds)
+
+        self.services = service_catalogue(config)
 
         self.register_outputs(self.exports())
 
@@ -315,9 +305,9 @@ class CrossMesh(pulumi.ComponentResource):
             "gkeEndpoint": self.gke.endpoint,
             "gkePrivateEndpoint": self.gke.private_endpoint,
             "gkeKubeconfig": self.gke.kubeconfig,
+            **self.link.exports(),
             "meshRootCertPem": self.mesh_ca.root_cert_pem,
             "meshCaExpiry": self.mesh_ca.expiries,
-            **self.link.exports(),
             **self._appmesh_exports(),
         }
 

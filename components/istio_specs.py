@@ -11,6 +11,7 @@ ServiceAccount `<service>` in the service's namespace, so its identity is
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from typing import Any, Literal
@@ -31,6 +32,7 @@ MULTICLUSTER_LABEL = "istio/multiCluster"
 CLUSTER_ANNOTATION = "networking.istio.io/cluster"
 # ClusterRole the istiod chart creates for readers of a remote cluster (reader-clusterrole.yaml).
 READER_CLUSTER_ROLE = f"istio-reader-clusterrole-{ISTIO_NAMESPACE}"
+CA_FINGERPRINT_ANNOTATION = "crossmesh.io/ca-chain-sha256"
 CACERTS_KEYS = ("ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem")
 
 Cloud = Literal["aws", "gcp"]
@@ -61,8 +63,19 @@ def service_principal(trust_domain: str, service: ServiceConfig) -> str:
     return principal(trust_domain, service.namespace, service.name)
 
 
-def istiod_values(mesh_id: str, cluster_name: str, network: str, trust_domain: str) -> dict[str, Any]:
+def ca_fingerprint(chain_pem: str) -> str:
+    return hashlib.sha256(chain_pem.encode()).hexdigest()
+
+
+def istiod_values(
+    mesh_id: str, cluster_name: str, network: str, trust_domain: str, ca_fingerprint: str
+) -> dict[str, Any]:
+    """istiod reads cacerts only when it starts: the chain's fingerprint on its pods makes Helm roll
+    istiod whenever the intermediate or the root is reissued (istio #28575). Workloads keep their
+    certificates until they restart or rotate them (24 h by default)."""
     return {
+        "autoscaleMin": 2,
+        "podAnnotations": {CA_FINGERPRINT_ANNOTATION: ca_fingerprint},
         "global": {
             "meshID": mesh_id,
             "multiCluster": {"clusterName": cluster_name},

@@ -38,7 +38,7 @@ class MeshCAArgs:
     ca: CaConfig
     mesh_id: str
     clusters: Sequence[str]
-    """Istio clusterName of every cluster that gets an intermediate."""
+    """One name per cluster that gets an intermediate (the key of `intermediates`)."""
     protect: bool = False
     """Protect the root key and certificate: replacing them re-roots the whole mesh."""
 
@@ -106,7 +106,7 @@ class MeshCA(pulumi.ComponentResource):
                     subject=tls.CertRequestSubjectArgs(
                         common_name=f"{args.mesh_id} intermediate CA {cluster}",
                         organization=organization,
-                        # Istio's tooling names the cluster in L; operators read it in istiod logs.
+                        # As Istio's cert tooling does: the subject names the cluster it serves.
                         locality=cluster,
                     ),
                 ),
