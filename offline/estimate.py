@@ -56,6 +56,8 @@ CREATION_TIMES: Mapping[str, CreationTime] = {
     "gcp:networkconnectivity/transport:Transport": CreationTime(600, ESTIMATE),
     "gcp:projects/iAMMember:IAMMember": CreationTime(10, ESTIMATE),
     "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": CreationTime(10, ESTIMATE),
+    # Cloud Map creates the namespace's Route 53 private hosted zone as an asynchronous operation.
+    "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": CreationTime(90, ESTIMATE),
     # A Helm release waits for its workloads to become ready (istiod, gateways, collectors).
     "kubernetes:helm.sh/v3:Release": CreationTime(120, ESTIMATE),
 }
@@ -111,11 +113,25 @@ REQUIRED_ORDERINGS: Mapping[tuple[str, str], str] = {
         "kubernetes:helm.sh/v3:Release",
         "kubernetes:helm.sh/v3:Release",
     ): "istiod needs base's CRDs; gateways need istiod's injector",
+    (
+        "kubernetes:apps/v1:Deployment",
+        "kubernetes:appmesh.k8s.aws/v1beta2:VirtualGateway",
+    ): "App Mesh's webhook configures a gateway pod only if its VirtualGateway exists",
 }
+# Every App Mesh object but the Mesh: the webhook refuses an object whose namespace no Mesh selects,
+# and the controller looks the Cloud Map namespace up by name.
+APPMESH_PREFIX = "kubernetes:appmesh.k8s.aws/"
+APPMESH_PREREQUISITES = frozenset(
+    {
+        "kubernetes:appmesh.k8s.aws/v1beta2:Mesh",
+        "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace",
+    }
+)
 MESH_CRD_PREFIXES = (
     "kubernetes:networking.istio.io/",
     "kubernetes:security.istio.io/",
     "kubernetes:telemetry.istio.io/",
+    APPMESH_PREFIX,
 )
 
 
@@ -202,6 +218,8 @@ def is_required_ordering(dependent_type: str, dependency_type: str) -> bool:
     if (dependent_type, dependency_type) in REQUIRED_ORDERINGS:
         return True
     # Istio's custom resources need base's CRDs and istiod's validating webhook.
+    if dependent_type.startswith(APPMESH_PREFIX) and dependency_type in APPMESH_PREREQUISITES:
+        return True
     return dependent_type.startswith(MESH_CRD_PREFIXES) and dependency_type == "kubernetes:helm.sh/v3:Release"
 
 

@@ -27,6 +27,7 @@ from components.traffic_policy import duration_ms as istio_ms
 from components.traffic_policy import retry_events
 from offline import cli, engine
 from offline.appmesh_summary import appmesh_lines
+from offline.estimate import estimate_deploy, is_required_ordering
 from offline.fake_cloud import FAKE_AWS_ACCOUNT
 from offline.record import Plan, Registration, Secret, secret_paths
 from offline.summary import render_summary
@@ -333,6 +334,18 @@ def test_app_mesh_objects_wait_for_the_controller_the_mesh_and_cloud_map(plan: P
         assert controller in registration.dependencies, registration.name
         if registration.urn != mesh:
             assert {mesh, discovery} <= set(registration.dependencies), registration.name
+
+
+def test_the_deploy_estimate_counts_app_mesh_orderings_as_required(plan: Plan) -> None:
+    for kind in ("VirtualNode", "VirtualRouter", "VirtualService", "VirtualGateway", "GatewayRoute"):
+        dependent = f"{APPMESH}:{kind}"
+        assert is_required_ordering(dependent, f"{APPMESH}:Mesh")
+        assert is_required_ordering(dependent, "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace")
+        assert is_required_ordering(dependent, RELEASE)
+    assert not is_required_ordering(f"{APPMESH}:VirtualNode", "aws:iam/role:Role")
+    assert (
+        estimate_deploy(plan).critical_seconds == estimate_deploy(plan, required_only=True).critical_seconds
+    )
 
 
 def test_the_schema_check_would_catch_a_misspelt_field_and_a_bad_enum() -> None:
