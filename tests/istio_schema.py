@@ -18,6 +18,7 @@ SPEC_MODELS: dict[str, type[BaseModel]] = {
     "DestinationRule": networking.DestinationRuleSpec,
     "VirtualService": networking.VirtualServiceSpec,
     "Gateway": networking.GatewaySpec,
+    "ServiceEntry": networking.ServiceEntrySpec,
     "PeerAuthentication": security.PeerAuthenticationSpec,
     "AuthorizationPolicy": security.AuthorizationPolicySpec,
 }

@@ -16,6 +16,7 @@ from appmesh_schema import appmesh_problems
 from conftest import PROJECT_DIR, planned
 from hypothesis import given
 from hypothesis import strategies as st
+from istio_schema import istio_problems
 from test_appmesh_policy import same_numbers
 
 from components import appmesh_specs as specs
@@ -588,6 +589,21 @@ def test_istio_keeps_no_istio_mutual_rule_for_the_app_mesh_service(plan: Plan) -
     assert sorted(hosts) == ["inventory.shop.svc.cluster.local", "storefront.shop.svc.cluster.local"]
 
 
+def test_every_istio_object_of_the_bridge_has_the_istio_crd_structure(plan: Plan) -> None:
+    bridge = [
+        r
+        for r in plan.resources
+        if r.type.startswith(("kubernetes:networking.istio.io/", "kubernetes:security.istio.io/"))
+        and r.parent
+        and r.parent.endswith("IstioBridge::istio-bridge")
+    ]
+    kinds = sorted(r.type.rsplit(":", 1)[-1] for r in bridge)
+    assert kinds == ["AuthorizationPolicy", "DestinationRule", "Gateway", "ServiceEntry", "VirtualService"]
+    for registration in bridge:
+        kind = registration.type.rsplit(":", 1)[-1]
+        assert istio_problems(kind, registration.inputs["spec"]) == [], registration.name
+
+
 # --- one policy, both meshes, every service ------------------------------------------------------------
 
 
@@ -719,3 +735,28 @@ def test_every_listener_and_backend_names_exactly_the_declared_identities(
     assert {s.name for s in calls.called_on_gke} == {
         s.name for s in services if s.cloud == "gcp" and any(by_name[c].cloud == "aws" for c in s.callers)
     }
+
+
+# --- the IAM documents, for any partition ----------------------------------------------------------------
+
+
+def arns_in(document: dict[str, Any]) -> list[str]:
+    resources = [s["Resource"] for s in document["Statement"]]
+    flat = [r for item in resources for r in (item if isinstance(item, list) else [item])]
+    return [r for r in flat if r != "*"]
+
+
+def test_iam_documents_name_the_partition_of_the_region() -> None:
+    scope = specs.AwsScope(partition="aws-us-gov", region="us-gov-west-1", account="210987654321")
+    namespace_arn = "arn:aws-us-gov:servicediscovery:us-gov-west-1:210987654321:namespace/ns-1"
+    controller = json.loads(specs.controller_policy(scope, "m", namespace_arn, "Z1"))
+    envoy = json.loads(specs.envoy_policy(scope, "m", "virtualNode/a_b", tracing=True))
+    for arn in arns_in(controller) + arns_in(envoy):
+        assert arn.startswith("arn:aws-us-gov:"), arn
+    assert "arn:aws-us-gov:appmesh:us-gov-west-1:210987654321:mesh/m/virtualNode/a_b" in arns_in(envoy)
+
+
+def test_an_envoy_without_tracing_gets_no_x_ray_permissions() -> None:
+    scope = specs.AwsScope(partition="aws", region="us-east-1", account="210987654321")
+    document = json.loads(specs.envoy_policy(scope, "m", "virtualNode/a_b", tracing=False))
+    assert [s["Sid"] for s in document["Statement"]] == ["OwnConfiguration"]
