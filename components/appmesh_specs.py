@@ -139,7 +139,8 @@ def controller_values(
         "cloudMapCustomHealthCheck": {"enabled": False},
         # Workloads start only once their Envoy is ready, so no first call leaves the mesh unproxied.
         "sidecar": {"waitUntilProxyReady": True},
-        # X-Ray through the injected daemon; App Mesh Envoy samples at this rate (FACTS 7).
+        # X-Ray through the injected daemon. Not a fixed 5 %: 0.05 is only the default; the controller
+        # hands this rate to every Envoy as XRAY_SAMPLING_RATE (pkg/inject/config.go, envoy.go).
         "tracing": {
             "enabled": tracing,
             "provider": "x-ray",
