@@ -243,9 +243,9 @@ def _kms_lockout(props: Props, _: Config) -> Iterator[str]:
 
 def _log_retention(props: Props, _: Config) -> Iterator[str]:
     days = as_int(props.get("retentionInDays"))
-    if not days:
-        yield "retentionInDays is unset (logs never expire, nor is retention a decision): set at least 365."
-    elif days < 365:
+    if days is None:
+        yield "retentionInDays is unset: decide how long logs live (0 keeps them forever, else 365+)."
+    elif 0 < days < 365:
         yield f"retentionInDays is {days}: keep logs at least 365 days."
 
 
