@@ -50,7 +50,7 @@ CACERTS_KEYS = ("ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem")
 def _strict_mtls(props: Props, _: Config) -> Iterator[str]:
     mode = get(props, "spec.mtls.mode")
     if mode is not None and mode not in STRICT_MODES:
-        yield f"PeerAuthentication resources may only set UNSET or STRICT for the mode (found {mode})."
+        yield f"PeerAuthentication resources may only set UNSET or STRICT for the mode. Found {mode}."
     for port, setting in (get(props, "spec.portLevelMtls", {}) or {}).items():
         port_mode = get(setting, "mode")
         if port_mode is not None and port_mode not in STRICT_MODES:

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from crossmesh_policy import POLICIES, CrossmeshPolicy, CrossmeshResourcePolicy
+from crossmesh_policy import POLICIES, CrossmeshPolicy, CrossmeshResourcePolicy, CrossmeshStackPolicy
 from pulumi_policy import (
     PolicyCustomTimeouts,
     PolicyProviderResource,
@@ -65,17 +65,24 @@ def resource_violations(
         provider,
         config,
     )
-    policy.validate(args, lambda message, urn=None: found.append(message))
+
+    def report(message: str, _urn: str | None = None) -> None:
+        found.append(message)
+
+    policy.validate(args, report)
     return found
 
 
 def stack_violations(
     policy: CrossmeshPolicy, resources: Sequence[PolicyResource], config: Mapping[str, Any] | None = None
 ) -> list[tuple[str, str | None]]:
+    assert isinstance(policy, CrossmeshStackPolicy), f"{policy.name} is a resource policy"
     found: list[tuple[str, str | None]] = []
-    policy.validate(
-        StackValidationArgs(list(resources), config), lambda message, urn=None: found.append((message, urn))
-    )
+
+    def report(message: str, urn: str | None = None) -> None:
+        found.append((message, urn))
+
+    policy.validate(StackValidationArgs(list(resources), config), report)
     return found
 
 
@@ -154,7 +161,7 @@ def baseline_violations(
     resource_type: str, props: Mapping[str, Any], mandatory_only: bool = False
 ) -> list[str]:
     """Everything the pack's resource policies report on one bag (a baseline must report nothing)."""
-    found = []
+    found: list[str] = []
     for policy in policies_for(resource_type):
         if (
             mandatory_only
