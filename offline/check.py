@@ -3,7 +3,8 @@
 The plan is either run now from a stack file (`--stack`) or read from a saved plan contract
 (`--plan FILE.json`, written by `crossmesh plan --json`). Resource policies see each resource's inputs
 under their wire names, as CrossGuard does; stack policies see every resource (inputs plus the fake
-id) and the stack outputs on the `pulumi:pulumi:Stack` resource. A saved plan shows secrets as
+id) and the stack outputs on the `pulumi:pulumi:Stack` resource. Both get the analyzer's own
+read-only proxies, so a rule behaves here as it does under `pulumi preview`. A saved plan shows secrets as
 "[secret]": rules that need a secret's value (PSK format, key pairing) cannot judge those and pass
 them, while a plan run now hands rules the values, as `pulumi preview` does.
 
@@ -30,6 +31,7 @@ from pulumi_policy import (
     ResourceValidationArgs,
     StackValidationArgs,
 )
+from pulumi_policy.proxy import unknown_checking_proxy
 
 from offline.record import Plan, mask
 
@@ -192,7 +194,7 @@ def _options(resource: PlannedResource) -> PolicyResourceOptions:
 
 def _providers(planned: PlannedStack) -> dict[str, PolicyProviderResource]:
     return {
-        r.urn: PolicyProviderResource(r.type, r.inputs, r.urn, r.name)
+        r.urn: PolicyProviderResource(r.type, unknown_checking_proxy(dict(r.inputs)), r.urn, r.name)
         for r in planned.resources
         if r.type.startswith("pulumi:providers:")
     }
@@ -205,7 +207,7 @@ def stack_resources(planned: PlannedStack) -> list[PolicyResource]:
     by_urn: dict[str, PolicyResource] = {}
     root = PolicyResource(
         STACK_TYPE,
-        dict(planned.outputs),
+        unknown_checking_proxy(dict(planned.outputs)),
         planned.stack_urn,
         f"{planned.project}-{planned.stack}",
         _options(PlannedResource(planned.stack_urn, STACK_TYPE, "", None, None, (), False, {})),
@@ -221,7 +223,7 @@ def stack_resources(planned: PlannedStack) -> list[PolicyResource]:
             props.setdefault("id", resource.id)
         by_urn[resource.urn] = PolicyResource(
             resource.type,
-            props,
+            unknown_checking_proxy(props),
             resource.urn,
             resource.name,
             _options(resource),
@@ -286,7 +288,7 @@ def _findings(
                 continue
             args = ResourceValidationArgs(
                 resource.type,
-                resource.inputs,
+                unknown_checking_proxy(dict(resource.inputs)),
                 resource.urn,
                 resource.name,
                 _options(resource),

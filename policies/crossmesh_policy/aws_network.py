@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ from crossmesh_policy.kit import (
     StackView,
     as_int,
     as_list,
+    has,
     is_world,
     policy_document,
     port_in,
@@ -99,7 +100,7 @@ def sg_rules(resource_type: str, props: Props) -> list[Rule]:
 
 
 def _inline_rule(label: str, direction: str, rule: Any) -> Rule:
-    rule = rule if isinstance(rule, dict) else {}
+    rule = rule if isinstance(rule, Mapping) else {}
     cidrs = [*as_list(rule.get("cidrBlocks")), *as_list(rule.get("ipv6CidrBlocks"))]
     return Rule(
         label,
@@ -189,7 +190,7 @@ def _default_sg_closed(stack: StackView, _: Config) -> Iterator[tuple[str, str |
 def _flow_logs(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
     logs = stack.of_type(FLOW_LOG)
     for vpc in stack.of_type(VPC):
-        if not any(log.props.get("vpcId") is not None and stack.refers_to(log, "vpcId", vpc) for log in logs):
+        if not any(has(log.props, "vpcId") and stack.refers_to(log, "vpcId", vpc) for log in logs):
             yield f"VPC {vpc.name} has no flow log.", vpc.urn
 
 
@@ -220,8 +221,8 @@ def _public_principal(statement: Any) -> bool:
     principal = statement.get("Principal")
     if principal == "*":
         return True
-    if isinstance(principal, dict):
-        return any(value == "*" or (isinstance(value, list) and "*" in value) for value in principal.values())
+    if isinstance(principal, Mapping):
+        return any("*" in as_list(value) for value in principal.values())
     return False
 
 
@@ -279,7 +280,7 @@ def _iam_no_admin(resource_type: str) -> Any:
             if any(str(arn).endswith(ADMIN_POLICY_SUFFIX) for arn in as_list(props.get("managedPolicyArns"))):
                 yield "the role gets AdministratorAccess."
             for inline in as_list(props.get("inlinePolicies")):
-                if isinstance(inline, dict) and _full_admin(policy_document(inline.get("policy"))):
+                if isinstance(inline, Mapping) and _full_admin(policy_document(inline.get("policy"))):
                     yield f"inline policy {inline.get('name', '(unnamed)')} allows '*' on '*'."
         if resource_type == ROLE_POLICY and _full_admin(policy_document(props.get("policy"))):
             yield "the policy allows '*' on '*' (full administrator)."

@@ -19,6 +19,7 @@ from crossmesh_policy.kit import (
     as_list,
     covers,
     get,
+    has,
     network,
     overlaps,
 )
@@ -135,9 +136,9 @@ def _aws_routes(stack: StackView, gcp_cidrs: list[str]) -> Iterator[tuple[str, s
     routes = stack.of_type(ROUTE)
     for table in stack.of_type(ROUTE_TABLE):
         mine = [r for r in routes if stack.refers_to(r, "routeTableId", table)]
-        if not any(r.props.get("natGatewayId") for r in mine):
+        if not any(has(r.props, "natGatewayId") for r in mine):
             continue  # public and isolated tables do not carry node traffic
-        to_tgw = [str(r.props.get("destinationCidrBlock")) for r in mine if r.props.get("transitGatewayId")]
+        to_tgw = [str(r.props.get("destinationCidrBlock")) for r in mine if has(r.props, "transitGatewayId")]
         for cidr in gcp_cidrs:
             if not any(covers(dest, cidr) for dest in to_tgw):
                 yield (

@@ -26,6 +26,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UnknownValueError
 
 MANDATORY = EnforcementLevel.MANDATORY
 ADVISORY = EnforcementLevel.ADVISORY
@@ -141,13 +142,14 @@ class StackView:
         return [r for r in self.resources if any(fnmatchcase(r.resource_type, p) for p in patterns)]
 
     def refers_to(self, resource: PolicyResource, prop: str, target: PolicyResource) -> bool:
-        """Whether resource.props[prop] names target: by id, self link, name or name-bearing ARN when
-        known, else by the property's (or, failing that, the resource's) recorded dependencies."""
-        value = resource.props.get(prop)
-        if value is not None and isinstance(value, str):
+        """Whether resource.props[prop] names target: by id, ARN, self link or name when both are
+        known, else (as on a first preview, where ids are unknown) by the property's recorded
+        dependencies, or failing those the resource's."""
+        value = known(resource.props, prop)
+        if isinstance(value, str):
             for key in ("id", "arn", "selfLink", "name"):
-                known = target.props.get(key)
-                if isinstance(known, str) and known and (value == known or value.endswith("/" + known)):
+                other = known(target.props, key)
+                if isinstance(other, str) and other and (value == other or value.endswith("/" + other)):
                     return True
         deps = resource.property_dependencies.get(prop)
         if deps:
@@ -155,14 +157,29 @@ class StackView:
         return any(dep.urn == target.urn for dep in resource.dependencies)
 
     def region_of(self, resource: PolicyResource) -> str | None:
-        region = resource.props.get("region")
+        region = known(resource.props, "region")
         if isinstance(region, str) and region:
             return region
         if resource.provider is not None:
-            provider_region = resource.provider.props.get("region")
+            provider_region = known(resource.provider.props, "region")
             if isinstance(provider_region, str) and provider_region:
                 return provider_region
         return None
+
+
+def known(props: Mapping[str, Any], key: str) -> Any:
+    """props[key], or None when absent or not known until the update runs. For lookups only: a rule
+    that judges a value reads it plainly, so an unknown value makes CrossGuard report the rule as
+    unable to run during preview rather than as passed."""
+    try:
+        return props.get(key)
+    except UnknownValueError:
+        return None
+
+
+def has(props: Mapping[str, Any], key: str) -> bool:
+    """Whether props sets key, known or not (`in` would read the value, and an unknown one raises)."""
+    return key in list(props)
 
 
 def get(props: Any, path: str, default: Any = None) -> Any:
@@ -176,9 +193,10 @@ def get(props: Any, path: str, default: Any = None) -> Any:
 
 
 def as_list(value: Any) -> list[Any]:
+    """A list of value's items; CrossGuard hands rules Sequence proxies, not lists."""
     if value is None:
         return []
-    if isinstance(value, list | tuple):
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
         return list(value)
     return [value]
 

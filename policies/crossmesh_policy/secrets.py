@@ -10,10 +10,11 @@ private key or a tunnel key at all is what Checkov's secret rules forbid.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import Severity
+from pulumi_policy.proxy import UnknownValueError
 
 from crossmesh_policy.kit import (
     MANDATORY,
@@ -24,6 +25,7 @@ from crossmesh_policy.kit import (
     Props,
     StackView,
     is_masked,
+    known,
 )
 from crossmesh_policy.vpn import VPN_CONNECTION, VPN_TUNNEL
 
@@ -50,18 +52,26 @@ def leaks(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
                 yield path or "(value)", kind
                 return
     elif isinstance(value, Mapping):
-        for key, item in value.items():
-            yield from leaks(item, f"{path}.{key}" if path else str(key))
-    elif isinstance(value, list):
-        for index, item in enumerate(value):
-            yield from leaks(item, f"{path}[{index}]")
+        for key in value:
+            yield from leaks(known(value, key), f"{path}.{key}" if path else str(key))
+    elif isinstance(value, Sequence):
+        for index in range(len(value)):
+            yield from leaks(_known_item(value, index), f"{path}[{index}]")
+
+
+def _known_item(items: Sequence[Any], index: int) -> Any:
+    # A value computed by another resource is not plain config; skip it rather than block the rule.
+    try:
+        return items[index]
+    except UnknownValueError:
+        return None
 
 
 def _plaintext_inputs(resource_type: str) -> Any:
     def check(props: Props, _: Config) -> Iterator[str]:
         if resource_type.startswith(CARRIER_TYPES):
             return
-        for path, kind in leaks(dict(props)):
+        for path, kind in leaks(props):
             yield (
                 f"input {path} holds {kind} in plain config: pass it as a secret Output to a "
                 "resource made for it."
@@ -74,11 +84,12 @@ def _outputs(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
     tunnel_keys = set()
     for resource in stack.of_type(VPN_CONNECTION, VPN_TUNNEL):
         for field in ("tunnel1PresharedKey", "tunnel2PresharedKey", "sharedSecret"):
-            value = resource.props.get(field)
+            value = known(resource.props, field)
             if isinstance(value, str) and not is_masked(value):
                 tunnel_keys.add(value)
     for root in stack.of_type(STACK):
-        for name, value in root.props.items():
+        for name in root.props:
+            value = known(root.props, name)
             for path, kind in leaks(value, name):
                 yield f"stack output {path} holds {kind}: export it as a secret, or not at all.", root.urn
             if isinstance(value, str) and value in tunnel_keys:

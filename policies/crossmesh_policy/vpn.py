@@ -28,7 +28,9 @@ from crossmesh_policy.kit import (
     as_int,
     as_list,
     get,
+    has,
     is_masked,
+    known,
 )
 
 VPN_CONNECTION = "aws:ec2/vpnConnection:VpnConnection"
@@ -143,7 +145,7 @@ def _psk_format(resource_type: str) -> Any:
 def _psk_secret(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
     for resource in stack.of_type(VPN_CONNECTION, VPN_TUNNEL):
         for field in _psk_fields(resource.resource_type):
-            if resource.props.get(field) is None:
+            if not has(resource.props, field):
                 continue  # AWS generates it, and the provider keeps it secret.
             sources = resource.property_dependencies.get(field) or resource.dependencies
             if not any(dep.resource_type == RANDOM_PASSWORD for dep in sources):
@@ -164,7 +166,7 @@ def _psk_per_tunnel(stack: StackView, _: Config) -> Iterator[tuple[str, str | No
     for resource in stack.of_type(VPN_CONNECTION, VPN_TUNNEL):
         side = aws if resource.resource_type == VPN_CONNECTION else gcp
         for field in _psk_fields(resource.resource_type):
-            value = resource.props.get(field)
+            value = known(resource.props, field)  # a RandomPassword's result is unknown until created
             if isinstance(value, str) and not is_masked(value):
                 side.append((_fingerprint(value), field, resource))
     for label, side in (("AWS", aws), ("GCP", gcp)):
@@ -268,7 +270,12 @@ def _ha_topology(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]
     if tunnels and not {0, 1, 2, 3} <= peer_interfaces:
         yield "tunnels must reach all four AWS tunnel endpoints (peerExternalGatewayInterface 0-3).", None
     connections = stack.of_type(VPN_CONNECTION)
-    gateways = {c.props.get("customerGatewayId") for c in connections}
+    gateways = {
+        gateway.urn
+        for connection in connections
+        for gateway in stack.of_type(CUSTOMER_GATEWAY)
+        if stack.refers_to(connection, "customerGatewayId", gateway)
+    }
     if tunnels and (len(connections) < 2 or len(gateways) < 2):
         yield "AWS needs two VPN connections on two customer gateways (one per HA VPN interface).", None
 

@@ -22,6 +22,7 @@ from pulumi_policy import (
     ResourceValidationArgs,
     StackValidationArgs,
 )
+from pulumi_policy.proxy import unknown_checking_proxy
 
 BY_NAME: dict[str, CrossmeshPolicy] = {policy.name: policy for policy in POLICIES}
 ABSENT = object()
@@ -32,9 +33,24 @@ def options(parent: str | None = None) -> PolicyResourceOptions:
     return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], parent)
 
 
+def plain(value: Any) -> Any:
+    """value with CrossGuard's proxies turned back into dicts and lists."""
+    if isinstance(value, Mapping):
+        return {key: plain(value[key]) for key in value}
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [plain(item) for item in value]
+    return copy.deepcopy(value)
+
+
+def as_analyzer_sees(props: Mapping[str, Any]) -> Any:
+    """props wrapped as the CrossGuard analyzer wraps them: unknown-checking Mapping and Sequence
+    proxies, not dicts and lists."""
+    return unknown_checking_proxy(plain(props))
+
+
 def changed(base: Mapping[str, Any], **changes: Any) -> dict[str, Any]:
     """A deep copy of base with dotted paths (given with '__' for '.') set, or removed when ABSENT."""
-    result = copy.deepcopy(dict(base))
+    result: dict[str, Any] = plain(base)
     for dotted, value in changes.items():
         keys = dotted.split("__")
         target = result
@@ -58,7 +74,7 @@ def resource_violations(
     found: list[str] = []
     args = ResourceValidationArgs(
         resource_type,
-        props,
+        as_analyzer_sees(props),
         f"urn:pulumi:test::crossmesh::{resource_type}::subject",
         "subject",
         options(),
@@ -97,7 +113,7 @@ def res(
     """A stack resource; its props are what the provider reports (inputs plus id)."""
     return PolicyResource(
         resource_type,
-        dict(props),
+        as_analyzer_sees(props),
         f"urn:pulumi:test::crossmesh::{resource_type}::{name}",
         name,
         options(),
