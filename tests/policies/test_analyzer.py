@@ -18,8 +18,9 @@ MANDATORY = proto.EnforcementLevel.Value("MANDATORY")
 ADVISORY = proto.EnforcementLevel.Value("ADVISORY")
 
 
-def analyzer(pack_config: dict[str, Any] | None = None) -> _PolicyAnalyzerServicer:
-    servicer = _PolicyAnalyzerServicer(PACK_NAME, "0.1.0", list(POLICIES), EnforcementLevel.ADVISORY)
+def analyzer(pack_config: dict[str, Any] | None = None) -> Any:
+    """The servicer `pulumi preview` talks to (its gRPC methods are untyped)."""
+    servicer: Any = _PolicyAnalyzerServicer(PACK_NAME, "0.1.0", list(POLICIES), EnforcementLevel.ADVISORY)
     request = proto.ConfigureAnalyzerRequest()
     for name, setting in (pack_config or {}).items():
         config = proto.PolicyConfig(
@@ -41,7 +42,11 @@ def analyze(type_token: str, props: dict[str, Any], pack_config: dict[str, Any] 
     return list(analyzer(pack_config).Analyze(request, None).diagnostics)
 
 
-def analyze_stack(resources: list[tuple[str, str, dict[str, Any], dict[str, list[str]]]]) -> list[Any]:
+Row = tuple[str, str, dict[str, Any], dict[str, list[str]]]
+"""type, name, properties, property dependencies (by URN)"""
+
+
+def analyze_stack(resources: list[Row]) -> list[Any]:
     request = proto.AnalyzeStackRequest()
     for type_token, name, props, property_dependencies in resources:
         resource = request.resources.add(type=type_token, urn=urn(type_token, name), name=name)
@@ -99,8 +104,8 @@ def test_a_secret_key_is_judged_but_never_echoed() -> None:
 
 
 def test_a_flow_log_finds_its_vpc_by_dependency_while_the_id_is_unknown() -> None:
-    vpc = ("aws:ec2/vpc:Vpc", "vpc", {"cidrBlock": "10.10.0.0/16"}, {})
-    flow_log = (
+    vpc: Row = ("aws:ec2/vpc:Vpc", "vpc", {"cidrBlock": "10.10.0.0/16"}, {})
+    flow_log: Row = (
         "aws:ec2/flowLog:FlowLog",
         "flow",
         {"vpcId": UNKNOWN_STRING_VALUE},
