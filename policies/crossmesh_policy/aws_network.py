@@ -210,7 +210,7 @@ def _tgw_ecmp(props: Props, _: Config) -> Iterator[str]:
 
 
 def _kms_rotation(props: Props, _: Config) -> Iterator[str]:
-    spec = props.get("customerMasterKeySpec") or props.get("keySpec") or "SYMMETRIC_DEFAULT"
+    spec = props.get("customerMasterKeySpec") or "SYMMETRIC_DEFAULT"
     if spec != "SYMMETRIC_DEFAULT":
         return  # KMS rotates only symmetric encryption keys.
     if props.get("enableKeyRotation") is not True:

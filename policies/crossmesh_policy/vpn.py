@@ -66,6 +66,10 @@ DEFAULT_AMAZON_ASN = 64512
 ALLOWED_ENCRYPTION = ("AES256", "AES128-GCM-16", "AES256-GCM-16")
 ALLOWED_INTEGRITY = ("SHA2-256", "SHA2-384", "SHA2-512")
 ALLOWED_DH = (14, 15, 16, 17, 18, 19, 20, 21)
+# The same floor in Cloud VPN's names (https://cloud.google.com/network-connectivity/docs/vpn/concepts/supported-ike-ciphers).
+GCP_ENCRYPTION = ("AES-CBC-256", "AES-GCM-16-128", "AES-GCM-16-256")
+GCP_INTEGRITY = ("HMAC-SHA2-256-128", "HMAC-SHA2-384-192", "HMAC-SHA2-512-256")
+GCP_DH = tuple(f"Group-{group}" for group in ALLOWED_DH)
 PROPOSAL_FIELDS = (
     "Phase1EncryptionAlgorithms",
     "Phase1IntegrityAlgorithms",
@@ -303,14 +307,17 @@ def _ike(resource_type: str) -> Any:
 def _crypto_floor(resource_type: str) -> Any:
     def check(props: Props, _: Config) -> Iterator[str]:
         if resource_type == VPN_TUNNEL:
-            for phase in ("phase1", "phase2"):
-                suite = get(props, f"cipherSuite.{phase}", {})
-                for value in as_list(get(suite, "encryptions")):
-                    if value not in ALLOWED_ENCRYPTION:
-                        yield f"cipherSuite.{phase}.encryptions offers {value}."
-                for value in as_list(get(suite, "dh")) + as_list(get(suite, "pfs")):
-                    if not str(value).startswith("Group-") or as_int(str(value)[6:]) not in ALLOWED_DH:
-                        yield f"cipherSuite.{phase} offers DH {value}."
+            for path, allowed in (
+                ("phase1.encryptions", GCP_ENCRYPTION),
+                ("phase1.integrities", GCP_INTEGRITY),
+                ("phase1.dhs", GCP_DH),
+                ("phase2.encryptions", GCP_ENCRYPTION),
+                ("phase2.integrities", GCP_INTEGRITY),
+                ("phase2.pfs", GCP_DH),
+            ):
+                weak = [v for v in as_list(get(props, f"cipherSuite.{path}")) if v not in allowed]
+                if weak:
+                    yield f"cipherSuite.{path} offers {', '.join(str(w) for w in weak)}, below the floor."
             return
         for tunnel in TUNNELS:
             for field, allowed in (

@@ -131,3 +131,57 @@ def test_every_resource_policy_can_be_asked_which_types_it_covers() -> None:
         for t in p.resource_types
         if "*" not in t
     )
+
+
+FREE_FORM = {"tags", "labels", "resourceLabels", "defaultLabels", "matchLabels", "annotations"}
+
+
+def _wire_names(token: str) -> set[str]:
+    """Every wire (camelCase) name the SDK module of a resource type declares: its resource file's
+    getters plus the module's input types."""
+    package, module, _ = token.split(":")
+    directory = _sdk_root() / f"pulumi_{package}"
+    if module.split("/")[0] != "index":
+        directory = directory / module.split("/")[0]
+    files = [p for p in directory.glob("*.py") if f"'{token}'" in p.read_text()]
+    files.append(directory / "_inputs.py")
+    names: set[str] = set()
+    for path in files:
+        text = path.read_text()
+        names.update(re.findall(r'@pulumi\.getter\(name="([A-Za-z0-9]+)"\)', text))
+        names.update(re.findall(r"@pulumi\.getter\n\s+def ([a-z0-9]+)\(", text))
+    return names
+
+
+def _keys(value: Any, path: str = "") -> list[tuple[str, str]]:
+    found: list[tuple[str, str]] = []
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found.append((f"{path}.{key}" if path else key, key))
+            if key not in FREE_FORM:
+                found.extend(_keys(item, f"{path}.{key}" if path else key))
+    elif isinstance(value, list):
+        for item in value:
+            found.extend(_keys(item, path))
+    return found
+
+
+SCHEMA_CASES = sorted(
+    {(case.resource_type, str(case)) for case in ALL_CASES if hasattr(case, "resource_type")},
+)
+CASE_BY_ID = {str(case): case for case in ALL_CASES}
+
+
+@pytest.mark.parametrize(
+    "token", sorted({t for t, _ in SCHEMA_CASES if t.split(":")[0] in ("aws", "gcp", "tls", "random")})
+)
+def test_case_bags_use_the_provider_s_wire_names(token: str) -> None:
+    names = _wire_names(token) | {"id"}
+    unknown = {
+        path
+        for _, case_id in SCHEMA_CASES
+        if CASE_BY_ID[case_id].resource_type == token
+        for path, key in _keys(CASE_BY_ID[case_id].props)
+        if key not in names
+    }
+    assert not unknown, f"{token}: not in the SDK schema: {sorted(unknown)}"

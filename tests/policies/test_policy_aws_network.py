@@ -164,7 +164,7 @@ CASES: list[Case] = [
     ok(
         "xc-aws-kms-rotation",
         KMS_KEY,
-        changed(KEY, enableKeyRotation=ABSENT, keySpec="RSA_4096"),
+        changed(KEY, enableKeyRotation=ABSENT, customerMasterKeySpec="RSA_4096"),
         "asymmetric",
     ),
     bad("xc-aws-kms-rotation", KMS_KEY, changed(KEY, enableKeyRotation=ABSENT), "default-off"),

@@ -208,6 +208,28 @@ CASES: list[Case] = [
     ),
     ok("xc-vpn-crypto-floor", VPN_CONNECTION, CONNECTION),
     ok("xc-vpn-crypto-floor", VPN_TUNNEL, GCP_TUNNEL, "gcp-default"),
+    ok(
+        "xc-vpn-crypto-floor",
+        VPN_TUNNEL,
+        changed(
+            GCP_TUNNEL,
+            cipherSuite={
+                "phase1": {
+                    "encryptions": ["AES-GCM-16-256"],
+                    "integrities": ["HMAC-SHA2-256-128"],
+                    "dhs": ["Group-20"],
+                },
+                "phase2": {"encryptions": ["AES-GCM-16-256"], "pfs": ["Group-20"]},
+            },
+        ),
+        "gcp-pinned-suite",
+    ),
+    bad(
+        "xc-vpn-crypto-floor",
+        VPN_TUNNEL,
+        changed(GCP_TUNNEL, cipherSuite={"phase2": {"integrities": ["HMAC-SHA1-96"]}}),
+        "gcp-sha1",
+    ),
     bad(
         "xc-vpn-crypto-floor",
         VPN_CONNECTION,
@@ -230,7 +252,7 @@ CASES: list[Case] = [
     bad(
         "xc-vpn-crypto-floor",
         VPN_TUNNEL,
-        changed(GCP_TUNNEL, cipherSuite={"phase1": {"encryptions": ["AES-CBC-128"], "dh": ["Group-2"]}}),
+        changed(GCP_TUNNEL, cipherSuite={"phase1": {"encryptions": ["AES-CBC-128"], "dhs": ["Group-2"]}}),
         "gcp-weak-suite",
     ),
     ok("xc-vpn-dpd", VPN_CONNECTION, CONNECTION),
