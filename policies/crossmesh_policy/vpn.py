@@ -319,15 +319,16 @@ def _crypto_floor(resource_type: str) -> Any:
                 if weak:
                     yield f"cipherSuite.{path} offers {', '.join(str(w) for w in weak)}, below the floor."
             return
+        floor: tuple[tuple[str, tuple[object, ...]], ...] = (
+            ("Phase1EncryptionAlgorithms", ALLOWED_ENCRYPTION),
+            ("Phase2EncryptionAlgorithms", ALLOWED_ENCRYPTION),
+            ("Phase1IntegrityAlgorithms", ALLOWED_INTEGRITY),
+            ("Phase2IntegrityAlgorithms", ALLOWED_INTEGRITY),
+            ("Phase1DhGroupNumbers", ALLOWED_DH),
+            ("Phase2DhGroupNumbers", ALLOWED_DH),
+        )
         for tunnel in TUNNELS:
-            for field, allowed in (
-                ("Phase1EncryptionAlgorithms", ALLOWED_ENCRYPTION),
-                ("Phase2EncryptionAlgorithms", ALLOWED_ENCRYPTION),
-                ("Phase1IntegrityAlgorithms", ALLOWED_INTEGRITY),
-                ("Phase2IntegrityAlgorithms", ALLOWED_INTEGRITY),
-                ("Phase1DhGroupNumbers", ALLOWED_DH),
-                ("Phase2DhGroupNumbers", ALLOWED_DH),
-            ):
+            for field, allowed in floor:
                 values = props.get(f"{tunnel}{field}")
                 if values is None:
                     yield f"{tunnel}{field} is unset: AWS then offers weak algorithms too."
