@@ -328,12 +328,12 @@ def _crypto_floor(resource_type: str) -> Any:
             ("Phase2DhGroupNumbers", ALLOWED_DH),
         )
         for tunnel in TUNNELS:
-            for field, allowed in floor:
+            for field, accepted in floor:
                 values = props.get(f"{tunnel}{field}")
                 if values is None:
                     yield f"{tunnel}{field} is unset: AWS then offers weak algorithms too."
                     continue
-                weak = [v for v in as_list(values) if (as_int(v) if "Dh" in field else v) not in allowed]
+                weak = [v for v in as_list(values) if (as_int(v) if "Dh" in field else v) not in accepted]
                 if weak:
                     yield f"{tunnel}{field} offers {', '.join(str(w) for w in weak)}, below the floor."
 
