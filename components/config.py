@@ -28,6 +28,8 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
+from components.eks_policies import architecture_of
+
 NAMESPACE = "crossmesh"
 
 # RFC 3927 link-local: the VPN inside addresses are allocated from it, nothing else may use it.
@@ -94,6 +96,26 @@ def check_dns_label(value: str) -> str:
     return value
 
 
+def check_instance_type(value: str) -> str:
+    try:
+        architecture_of(value)
+    except ValueError:
+        raise ValueError("is not an EC2 instance type such as m6i.large or m7g.xlarge") from None
+    return value
+
+
+_IAM_ROLE_ARN = re.compile(r"^arn:aws[-a-z]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+$")
+
+
+def check_iam_role_arn(value: str) -> str:
+    if not _IAM_ROLE_ARN.match(value):
+        raise ValueError(
+            "must be an IAM role ARN such as arn:aws:iam::111122223333:role/platform-admin "
+            "(users and assumed-role sessions cannot be admins here)"
+        )
+    return value
+
+
 def check_private_asn(value: int) -> int:
     if not any(low <= value <= high for low, high in PRIVATE_ASN_RANGES):
         raise ValueError("must be a private ASN: 64512-65534 or 4200000000-4294967294 (RFC 6996)")
@@ -104,6 +126,8 @@ Cidr = Annotated[str, BeforeValidator(parse_cidr)]
 DurationMs = Annotated[int, BeforeValidator(parse_duration_ms), AfterValidator(_positive_duration)]
 DnsLabel = Annotated[str, AfterValidator(check_dns_label)]
 PrivateAsn = Annotated[int, AfterValidator(check_private_asn)]
+InstanceType = Annotated[str, AfterValidator(check_instance_type)]
+IamRoleArn = Annotated[str, AfterValidator(check_iam_role_arn)]
 Percent = Annotated[float, Field(ge=0, le=100)]
 
 
@@ -165,7 +189,9 @@ class LinkConfig(_Model):
         description="HA VPN groups of 4 tunnels each (99.99 % SLA per group); more groups, more bandwidth.",
     )
     tunnel_bandwidth: Literal["standard", "large"] = Field(
-        "standard", description="AWS tunnel bandwidth: standard (1.25 Gbps) or large (5 Gbps, TGW only)."
+        "standard",
+        description="AWS tunnel bandwidth: standard (1.25 Gbps) or large (5 Gbps, TGW only); a Cloud VPN "
+        "tunnel carries at most 3 Gbps, so large gives up to 3 Gbps a tunnel.",
     )
     interconnect: InterconnectConfig | None = Field(
         None, description="Settings for kind: interconnect; must be absent for kind: vpn."
@@ -186,8 +212,10 @@ class NodeScaling(_Model):
 
 class EksConfig(_Model):
     version: str = Field("1.33", pattern=r"^1\.\d{2}$", description="Kubernetes minor version of EKS.")
-    instance_types: list[str] = Field(
-        default_factory=lambda: ["m6i.large"], min_length=1, description="Node group instance types."
+    instance_types: list[InstanceType] = Field(
+        default_factory=lambda: ["m6i.large"],
+        min_length=1,
+        description="Node group instance types; all of one CPU architecture (x86_64 or Graviton).",
     )
     disk_size_gb: int = Field(50, ge=20, le=1000, description="Node root volume size.")
     nodes: NodeScaling = Field(default_factory=NodeScaling, description="Node group scaling.")
@@ -195,9 +223,10 @@ class EksConfig(_Model):
         default_factory=list,
         description="CIDRs allowed to reach the public API endpoint; empty disables the public endpoint.",
     )
-    admin_role_arns: list[str] = Field(
+    admin_role_arns: list[IamRoleArn] = Field(
         default_factory=list,
-        description="IAM roles granted cluster admin through access entries.",
+        description="IAM roles granted cluster admin through access entries (not the role that runs "
+        "pulumi up: it is admin from creation).",
         examples=[["arn:aws:iam::111122223333:role/platform-admin"]],
     )
     log_retention_days: int = Field(365, ge=1, description="Retention of the control-plane logs.")
@@ -386,11 +415,50 @@ def load_config(raw: Mapping[str, Any]) -> StackConfig:
     try:
         config = StackConfig.model_validate(dict(raw))
     except ValidationError as err:
-        raise ConfigError([_describe(error) for error in err.errors()]) from None
+        problems = [_describe(error) for error in err.errors()]
+        raise ConfigError(problems + _cross_field_problems_despite(raw, err)) from None
     problems = cross_field_problems(config)
     if problems:
         raise ConfigError(problems)
     return config
+
+
+def _cross_field_problems_despite(raw: Mapping[str, Any], err: ValidationError) -> list[str]:
+    """Cross-field problems among the keys that did validate, so one run reports everything.
+
+    The bad keys are removed (falling back to their defaults); if the rest validates, its cross-field
+    problems are reported, except those naming a removed key, whose value is not the user's.
+    """
+    locations = [tuple(error["loc"]) for error in err.errors()]
+    pruned: Any = json.loads(json.dumps(dict(raw)))
+    for loc in locations:
+        _remove_at(pruned, loc)
+    try:
+        partial = StackConfig.model_validate(pruned)
+    except ValidationError:
+        return []
+    removed = [_key(_loc_path(loc)) for loc in locations]
+    return [
+        problem
+        for problem in cross_field_problems(partial)
+        if not any(re.search(re.escape(key) + r"\b", problem) for key in removed)
+    ]
+
+
+def _remove_at(document: Any, loc: Sequence[int | str]) -> None:
+    """Delete the deepest existing key or item along loc."""
+    parent, last = None, None
+    node = document
+    for part in loc:
+        in_dict = isinstance(node, dict) and part in node
+        in_list = isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if not (in_dict or in_list):
+            break
+        parent, last, node = node, part, node[part]
+    if isinstance(parent, dict) and last in parent:
+        del parent[last]
+    elif isinstance(parent, list) and isinstance(last, int):
+        parent[last] = None
 
 
 def _decode(value: Any) -> Any:
@@ -479,6 +547,18 @@ def cross_field_problems(config: StackConfig) -> list[str]:
         problems.append(
             f"{_key('link.interconnect')}: set, but link.kind is 'vpn'; remove it or set kind: interconnect"
         )
+    if link.kind == "interconnect":
+        for field, alias in (("tunnel_groups", "tunnelGroups"), ("tunnel_bandwidth", "tunnelBandwidth")):
+            if field in link.model_fields_set:
+                problems.append(
+                    f"{_key('link.' + alias)}: {getattr(link, field)!r} is set, but it applies only to "
+                    "kind 'vpn'; the interconnect's size is link.interconnect.bandwidth"
+                )
+    if link.interconnect is not None and link.interconnect.remote_profile != f"aws-{config.aws.region}":
+        problems.append(
+            f"{_key('link.interconnect.remoteProfile')}: {link.interconnect.remote_profile!r} does not "
+            f"name the stack's AWS region; use 'aws-{config.aws.region}' (the transport ends in aws.region)"
+        )
     if link.interconnect is not None and link.interconnect.direct_connect_asn == link.aws_asn:
         problems.append(
             f"{_key('link.interconnect.directConnectAsn')}: {link.aws_asn} equals {_key('link.awsAsn')}; "
@@ -493,6 +573,18 @@ def cross_field_problems(config: StackConfig) -> list[str]:
                 f"{_key(f'clusters.eks.publicAccessCidrs[{index}]')}: '{cidr}' opens the API to the "
                 "internet (CIS EKS 5.4.1); list your admin networks, or none for a private endpoint"
             )
+    instance_types = config.clusters.eks.instance_types
+    architectures = {instance_type: architecture_of(instance_type) for instance_type in instance_types}
+    if len(set(architectures.values())) > 1:
+        listed = ", ".join(f"{name} ({arch})" for name, arch in architectures.items())
+        problems.append(
+            f"{_key('clusters.eks.instanceTypes')}: {listed} mix CPU architectures; one node group runs "
+            "one AMI, so list only x86_64 or only Graviton types"
+        )
+    if len(set(config.clusters.eks.admin_role_arns)) != len(config.clusters.eks.admin_role_arns):
+        problems.append(
+            f"{_key('clusters.eks.adminRoleArns')}: lists a role twice; each role gets one access entry"
+        )
     for index, cidr in enumerate(config.clusters.gke.master_authorized_cidrs):
         if ipaddress.IPv4Network(cidr).prefixlen == 0:
             problems.append(

@@ -1,5 +1,5 @@
-"""`crossmesh`: plan a stack offline, check it against the policy pack, list the pack, and
-regenerate the configuration reference.
+"""`crossmesh`: plan a stack offline, check it against the policy pack, draw it, and regenerate
+the configuration reference.
 
 Exit codes: 0 success, 2 invalid input (stack config or stack file; one `error:` line per problem,
 no traceback), 1 a program error. `crossmesh check` differs: 1 means mandatory policy violations,
@@ -14,14 +14,11 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from crossmesh_policy import POLICIES
 
 from components.config import ConfigError
-
-if TYPE_CHECKING:
-    from offline.check import PlannedStack
+from offline.record import Plan
 
 EXIT_OK = 0
 EXIT_PROGRAM_ERROR = 1
@@ -32,9 +29,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     project_dir = Path(args.project_dir).resolve()
-    handler = {"plan": _plan, "check": _check, "policies": _policies, "config-docs": _config_docs}[
-        args.command
-    ]
+    handler = {
+        "plan": _plan,
+        "check": _check,
+        "policies": _policies,
+        "graph": _graph,
+        "verify": _verify,
+        "config-docs": _config_docs,
+    }[args.command]
     return handler(args, project_dir)
 
 
@@ -60,17 +62,30 @@ def _parser() -> argparse.ArgumentParser:
     policies = commands.add_parser("policies", help="list the policy pack: name, level, types, anchors")
     policies.add_argument("--json", action="store_true", help="print the list as JSON")
 
+    graph = commands.add_parser("graph", help="draw the stack's architecture from its plan")
+    graph.add_argument("--stack", default="dev", help="stack name (default: dev)")
+    graph.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
+    graph.add_argument("--readme", action="store_true", help="rewrite the generated diagram in README.md")
+
+    verify = commands.add_parser(
+        "verify", help="after pulumi up: check tunnels, BGP, istiod sync and a cross-cloud call"
+    )
+    verify.add_argument("--stack", required=True, help="the deployed stack")
+    verify.add_argument(
+        "--outputs", metavar="FILE", help="stack outputs as JSON (pulumi stack output --json --show-secrets)"
+    )
+
     docs = commands.add_parser("config-docs", help="regenerate docs/configuration.md from StackConfig")
     docs.add_argument("--check", action="store_true", help="exit 1 if the file is stale, write nothing")
     return parser
 
 
-def _plan(args: argparse.Namespace, project_dir: Path) -> int:
+def _planned(args: argparse.Namespace, project_dir: Path) -> Plan | int:
+    """The plan of args.stack, or the exit code after reporting why there is none."""
     from offline.engine import StackFileError, plan_stack
-    from offline.summary import render_summary
 
     try:
-        plan = plan_stack(project_dir, args.stack)
+        return plan_stack(project_dir, args.stack)
     except ConfigError as err:
         print(
             f"error: invalid configuration in Pulumi.{args.stack}.yaml; nothing was registered",
@@ -82,18 +97,26 @@ def _plan(args: argparse.Namespace, project_dir: Path) -> int:
     except StackFileError as err:
         print(f"error: {err}", file=sys.stderr)
         return EXIT_INVALID_INPUT
-    except Exception as err:
-        if args.debug:
+    except Exception as err:  # any failure of the program is reported, not raised
+        if getattr(args, "debug", False):
             traceback.print_exc()
         print(f"error: the program failed: {type(err).__name__}: {err}", file=sys.stderr)
         return EXIT_PROGRAM_ERROR
+
+
+def _plan(args: argparse.Namespace, project_dir: Path) -> int:
+    from offline.summary import render_summary
+
+    plan = _planned(args, project_dir)
+    if isinstance(plan, int):
+        return plan
     sys.stdout.write(render_summary(plan))
     from offline.check import from_plan, render, run_policies
 
     planned = from_plan(plan)
     sys.stdout.write("\n" + render(run_policies(planned), planned, len(POLICIES)))
     if args.json:
-        Path(args.json).write_text(json.dumps(plan.to_contract(), indent=2, sort_keys=False) + "\n")
+        Path(args.json).write_text(json.dumps(plan.to_contract(), indent=2) + "\n")
         print(f"\nplan written to {args.json}")
     return EXIT_OK
 
@@ -103,16 +126,18 @@ def _check(args: argparse.Namespace, project_dir: Path) -> int:
 
     try:
         pack_config = json.loads(Path(args.policy_config).read_text()) if args.policy_config else {}
-        planned = (
-            check.load_contract(Path(args.plan)) if args.plan else _planned_stack(args.stack, project_dir)
-        )
-        if planned is None:
-            return check.EXIT_INVALID_INPUT
+        if args.plan:
+            planned = check.load_contract(Path(args.plan))
+        else:
+            plan = _planned(args, project_dir)
+            if isinstance(plan, int):
+                return check.EXIT_INVALID_INPUT if plan == EXIT_INVALID_INPUT else check.EXIT_PROGRAM_ERROR
+            planned = check.from_plan(plan)
         violations = check.run_policies(planned, POLICIES, pack_config)
     except (check.PlanFileError, check.PolicyConfigError, OSError, json.JSONDecodeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return check.EXIT_INVALID_INPUT
-    except Exception as err:
+    except Exception as err:  # a rule that breaks is reported, not raised
         print(f"error: the check failed: {type(err).__name__}: {err}", file=sys.stderr)
         return check.EXIT_PROGRAM_ERROR
     sys.stdout.write(check.render(violations, planned, len(POLICIES)))
@@ -121,22 +146,6 @@ def _check(args: argparse.Namespace, project_dir: Path) -> int:
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
         print(f"results written to {args.json}")
     return check.EXIT_MANDATORY_VIOLATIONS if check.has_mandatory(violations) else check.EXIT_OK
-
-
-def _planned_stack(stack: str, project_dir: Path) -> PlannedStack | None:
-    """The stack planned now, or None after printing why its input is invalid."""
-    from offline.check import from_plan
-    from offline.engine import StackFileError, plan_stack
-
-    try:
-        return from_plan(plan_stack(project_dir, stack))
-    except ConfigError as err:
-        print(f"error: invalid configuration in Pulumi.{stack}.yaml; nothing was registered", file=sys.stderr)
-        for problem in err.problems:
-            print(f"error: {problem}", file=sys.stderr)
-    except StackFileError as err:
-        print(f"error: {err}", file=sys.stderr)
-    return None
 
 
 def _policies(args: argparse.Namespace, project_dir: Path) -> int:
@@ -155,6 +164,42 @@ def _policies(args: argparse.Namespace, project_dir: Path) -> int:
     mandatory = sum(1 for p in pack if p["level"] == "mandatory")
     print(f"\n{len(pack)} policies, {mandatory} mandatory")
     return EXIT_OK
+
+
+def _graph(args: argparse.Namespace, project_dir: Path) -> int:
+    from offline.graph import render, update_readme
+
+    plan = _planned(args, project_dir)
+    if isinstance(plan, int):
+        return plan
+    if args.readme:
+        changed = update_readme(project_dir / "README.md", plan)
+        print("README.md updated" if changed else "README.md already current")
+        return EXIT_OK
+    sys.stdout.write(render(plan, args.format))
+    return EXIT_OK
+
+
+def _verify(args: argparse.Namespace, project_dir: Path) -> int:
+    from offline import verify
+
+    try:
+        outputs = (
+            json.loads(Path(args.outputs).read_text()) if args.outputs else verify.stack_outputs(args.stack)
+        )
+    except (verify.CommandUnavailable, verify.CommandFailed) as err:
+        print(
+            f"error: cannot read the outputs of stack {args.stack}: {err}\n"
+            "error: crossmesh verify needs the Pulumi CLI logged in to the stack's backend, or --outputs FILE"
+            " written by `pulumi stack output --json --show-secrets`. It would then check: every AWS tunnel"
+            " UP, every GCP tunnel ESTABLISHED, every BGP session Established, each istiod synced with the"
+            " other cluster, and one declared cross-cloud call through the mesh.",
+            file=sys.stderr,
+        )
+        return verify.EXIT_UNVERIFIED
+    findings = verify.verify(outputs)
+    sys.stdout.write(verify.render_findings(findings))
+    return verify.exit_code(findings)
 
 
 def _config_docs(args: argparse.Namespace, project_dir: Path) -> int:

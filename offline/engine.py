@@ -94,6 +94,9 @@ class RecordingMonitor(mocks.MockMonitor):
             dependencies=sorted(set(request.dependencies)),
             protect=bool(request.protect),
             inputs=_from_wire(json_format.MessageToDict(request.object)),
+            data_dependencies=sorted(
+                {urn for deps in request.propertyDependencies.values() for urn in deps.urns}
+            ),
         )
         self.registrations.append(registration)
         self.fake_mocks.registering.urn = urn

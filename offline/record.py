@@ -65,6 +65,8 @@ class Registration:
     inputs: dict[str, Any]
     id: str | None = None
     outputs: dict[str, Any] = field(default_factory=dict)
+    data_dependencies: list[str] = field(default_factory=list)
+    """URNs whose outputs feed an input; `dependencies` adds explicit depends_on to these."""
 
     @property
     def plain_inputs(self) -> dict[str, Any]:

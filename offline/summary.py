@@ -6,9 +6,11 @@ import json
 from collections import Counter
 from typing import Any
 
+from offline.estimate import estimate_deploy, format_minutes
 from offline.record import Plan, Registration, mask
 
 TUNNEL_OUTPUT = "tunnels"
+CAPACITY_OUTPUT = "linkCapacity"
 
 
 def cloud_of(type_token: str) -> str:
@@ -31,6 +33,9 @@ def render_summary(plan: Plan) -> str:
         lines.extend(_component_lines(plan, root, depth=1))
     lines += ["", "Cross-cloud wiring"]
     lines.extend(_wiring_lines(plan.outputs.get(TUNNEL_OUTPUT)))
+    lines.extend(_capacity_lines(plan.outputs.get(CAPACITY_OUTPUT)))
+    lines += ["", "First `pulumi up`, estimated (typical creation times; see offline/estimate.py)"]
+    lines.extend(_estimate_lines(plan))
     lines += ["", "Outputs"]
     for name, value in sorted(mask(plan.outputs).items()):
         lines.append(f"  {name} = {_short(value)}")
@@ -62,6 +67,39 @@ def _wiring_lines(tunnels: Any) -> list[str]:
             f"inside {tunnel['insideCidr']}"
         )
     return lines
+
+
+def _estimate_lines(plan: Plan) -> list[str]:
+    estimate = estimate_deploy(plan)
+    by_urn = {resource.urn: resource for resource in plan.resources}
+    chain = " -> ".join(by_urn[urn].name for urn in estimate.critical_path)
+    wall, serial = format_minutes(estimate.critical_seconds), format_minutes(estimate.total_seconds)
+    return [
+        f"  about {wall} wall time for {estimate.resource_count} resources"
+        f" ({serial} if run one by one; {estimate.parallelism:.1f}x parallel)",
+        f"  longest chain: {chain}",
+    ]
+
+
+def _capacity_lines(capacity: Any) -> list[str]:
+    """The modelled capacity: ECMP over every tunnel gives tunnels x one tunnel's limit."""
+    if not isinstance(capacity, dict):
+        return []
+    if capacity.get("kind") == "interconnect":
+        return [f"  capacity: interconnect {capacity['bandwidth']} = {capacity['aggregateGbps']} Gbps"]
+    per_tunnel = capacity["tunnelGbps"]
+    cap_note = (
+        f", capped by Cloud VPN's {capacity['gcpTunnelGbpsMax']} Gbps"
+        if capacity["awsTunnelGbps"] > per_tunnel
+        else ""
+    )
+    return [
+        f"  capacity: {capacity['tunnels']} tunnels x {per_tunnel} Gbps "
+        f"(AWS {capacity['tunnelBandwidth']} {capacity['awsTunnelGbps']} Gbps{cap_note}) "
+        f"= {capacity['aggregateGbps']} Gbps with ECMP; one flow uses one tunnel: {per_tunnel} Gbps",
+        f"  packet ceiling: {capacity['tunnels']} tunnels x {capacity['tunnelPps']:,} pps = "
+        f"{capacity['aggregatePps']:,} pps (the tighter of AWS's and Cloud VPN's per-tunnel rates)",
+    ]
 
 
 def _short(value: Any, limit: int = 100) -> str:

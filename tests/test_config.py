@@ -136,6 +136,26 @@ def test_every_problem_is_reported_one_line_each() -> None:
     assert len(problems_of(raw)) == 3
 
 
+def test_cross_field_problems_are_reported_alongside_bad_values() -> None:
+    raw = with_change("gcp.podsCidr", "10.8.0.0/14")
+    raw["aws"]["azCuont"] = 3
+    raw["link"] = {"tunnelBandwidth": "huge", "awsAsn": 65000, "gcpAsn": 65000}
+    problems = problems_of(raw)
+    assert [p.split(":")[1].split(" ")[0] for p in problems] == [
+        "aws.azCuont",
+        "link.tunnelBandwidth",
+        "gcp.podsCidr",
+        "link.gcpAsn",
+    ]
+
+
+def test_no_cross_field_problem_is_derived_from_a_rejected_value() -> None:
+    # awsAsn 1 is rejected and falls back to its default 64512, which equals gcpAsn: that clash is the
+    # default's, not the user's, so only the rejection is reported.
+    problems = problems_of(with_change("link", {"awsAsn": 1, "gcpAsn": 64512}))
+    assert len(problems) == 1 and problems[0].startswith("crossmesh:link.awsAsn: 1 ")
+
+
 def test_overlapping_ranges_across_clouds_are_named_both() -> None:
     problems = problems_of(with_change("gcp.podsCidr", "10.8.0.0/14"))
     assert problems == [
@@ -199,6 +219,52 @@ def test_interconnect_settings_on_a_vpn_link_are_rejected() -> None:
 def test_world_open_control_plane_cidr_is_rejected() -> None:
     raw = with_change("clusters", {"eks": {"publicAccessCidrs": ["0.0.0.0/0"]}})
     assert problems_of(raw)[0].startswith("crossmesh:clusters.eks.publicAccessCidrs[0]: '0.0.0.0/0' opens")
+
+
+def test_node_group_instance_types_of_two_architectures_are_rejected() -> None:
+    raw = with_change("clusters", {"eks": {"instanceTypes": ["m6i.large", "m7g.large"]}})
+    assert problems_of(raw) == [
+        "crossmesh:clusters.eks.instanceTypes: m6i.large (x86_64), m7g.large (arm64) mix CPU "
+        "architectures; one node group runs one AMI, so list only x86_64 or only Graviton types"
+    ]
+
+
+def test_a_word_that_is_not_an_instance_type_is_rejected() -> None:
+    raw = with_change("clusters", {"eks": {"instanceTypes": ["large"]}})
+    assert problems_of(raw) == [
+        "crossmesh:clusters.eks.instanceTypes[0]: 'large' is not an EC2 instance type such as m6i.large "
+        "or m7g.xlarge"
+    ]
+
+
+@pytest.mark.parametrize(
+    "arn",
+    [
+        "arn:aws:iam::111122223333:user/alice",
+        "arn:aws:sts::111122223333:assumed-role/admin/session",
+        "arn:aws:iam::1111:role/admin",
+        "platform-admin",
+    ],
+)
+def test_admin_entries_must_name_iam_roles(arn: str) -> None:
+    raw = with_change("clusters", {"eks": {"adminRoleArns": [arn]}})
+    assert problems_of(raw)[0].startswith(
+        f"crossmesh:clusters.eks.adminRoleArns[0]: '{arn}' must be an IAM role ARN"
+    )
+
+
+def test_admin_roles_in_other_partitions_and_with_paths_are_accepted() -> None:
+    arns = ["arn:aws:iam::111122223333:role/platform/admin", "arn:aws-us-gov:iam::111122223333:role/ops"]
+    config = load_config(with_change("clusters", {"eks": {"adminRoleArns": arns}}))
+    assert config.clusters.eks.admin_role_arns == arns
+
+
+def test_an_admin_role_listed_twice_is_rejected() -> None:
+    arn = "arn:aws:iam::111122223333:role/admin"
+    raw = with_change("clusters", {"eks": {"adminRoleArns": [arn, arn]}})
+    assert problems_of(raw) == [
+        "crossmesh:clusters.eks.adminRoleArns: lists a role twice; each role gets one access entry"
+    ]
 
 
 def test_unknown_and_self_callers_are_rejected() -> None:
@@ -278,9 +344,12 @@ def test_read_stack_config_decodes_structured_values_of_the_namespace_only(
             {"crossmesh:aws": json.dumps(VALID["aws"]), "crossmesh:protect": "true", "aws:region": "x"}
         ),
     )
-    raw = read_stack_config()
-    assert raw == {"aws": VALID["aws"], "protect": "true"}
-    assert runtime_config.CONFIG.get() == {}
+    # Config set in-process (as the offline engine does) by an earlier plan must not leak in.
+    earlier = runtime_config.CONFIG.set({})
+    try:
+        assert read_stack_config() == {"aws": VALID["aws"], "protect": "true"}
+    finally:
+        runtime_config.CONFIG.reset(earlier)
 
 
 networks = st.builds(
@@ -302,3 +371,41 @@ def test_overlap_detection_matches_address_sets(ranges: dict[str, ipaddress.IPv4
         (x, y) for i, x in enumerate(names) for y in names[i + 1 :] if shares_an_address(ranges[x], ranges[y])
     ]
     assert overlapping_pairs(ranges) == expected
+
+
+INTERCONNECT = {"remoteProfile": "aws-us-east-1", "awsAccountId": "123456789012"}
+
+
+def test_interconnect_with_its_settings_loads() -> None:
+    config = load_config(with_change("link", {"kind": "interconnect", "interconnect": INTERCONNECT}))
+    assert config.link.interconnect is not None
+    assert config.link.interconnect.bandwidth == "BPS_1G"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("tunnelGroups", 2), ("tunnelBandwidth", "large"), ("tunnelBandwidth", "standard")]
+)
+def test_vpn_sizing_on_an_interconnect_link_is_rejected(key: str, value: Any) -> None:
+    link = {"kind": "interconnect", "interconnect": INTERCONNECT, key: value}
+    assert problems_of(with_change("link", link)) == [
+        f"crossmesh:link.{key}: {value!r} is set, but it applies only to kind 'vpn'; the interconnect's "
+        "size is link.interconnect.bandwidth"
+    ]
+
+
+def test_interconnect_profile_of_another_aws_region_is_rejected() -> None:
+    settings = {**INTERCONNECT, "remoteProfile": "aws-us-west-2"}
+    assert problems_of(with_change("link", {"kind": "interconnect", "interconnect": settings})) == [
+        "crossmesh:link.interconnect.remoteProfile: 'aws-us-west-2' does not name the stack's AWS region; "
+        "use 'aws-us-east-1' (the transport ends in aws.region)"
+    ]
+
+
+def test_interconnect_bandwidth_outside_the_offered_steps_is_rejected() -> None:
+    settings = {**INTERCONNECT, "bandwidth": "BPS_3G"}
+    problems = problems_of(with_change("link", {"kind": "interconnect", "interconnect": settings}))
+    assert problems[0].startswith("crossmesh:link.interconnect.bandwidth: 'BPS_3G' is not allowed; must be")
+
+
+def test_large_tunnels_are_accepted_on_a_vpn_link() -> None:
+    assert load_config(with_change("link", {"tunnelBandwidth": "large"})).link.tunnel_bandwidth == "large"

@@ -1,5 +1,5 @@
 """Fake provider outputs by area; importing this package registers all of them."""
 
-from offline.fakes import aws_base, gcp_base
+from offline.fakes import aws_base, clusters, gcp_base, link
 
-__all__ = ["aws_base", "gcp_base"]
+__all__ = ["aws_base", "clusters", "gcp_base", "link"]

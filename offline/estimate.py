@@ -1,0 +1,155 @@
+"""How long a first `pulumi up` of a plan will take: the critical path through its dependency graph.
+
+Pulumi creates a resource as soon as everything it depends on exists, so the wall time of a first
+deploy is the longest chain of dependencies, each link weighted by how long the cloud takes to create
+that resource. The weights are typical creation times, not guarantees; the table says where a figure
+comes from. Components take no time of their own: a dependency on a component is a dependency on
+everything inside it. Providers are created instantly but wait for their own inputs (a Kubernetes
+provider waits for its cluster).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from graphlib import TopologicalSorter
+
+from offline.record import Plan, Registration
+
+EKS_API = "https://docs.aws.amazon.com/eks/latest/APIReference/API_CreateCluster.html"
+EKS_ROADMAP = "https://github.com/aws/containers-roadmap/issues/1227"
+ESTIMATE = "crossmesh estimate from observed deploys"
+
+
+@dataclass(frozen=True)
+class CreationTime:
+    seconds: int
+    source: str
+
+
+# Typical creation times by type token. Types not listed take DEFAULT_SECONDS (an API call and the
+# engine's bookkeeping).
+CREATION_TIMES: Mapping[str, CreationTime] = {
+    # "In most cases, it takes several minutes to create a cluster"; AWS tracked ~15 min averages in
+    # 2021 and has cut them since.
+    "aws:eks/cluster:Cluster": CreationTime(600, f"{EKS_API}; {EKS_ROADMAP}"),
+    "aws:eks/nodeGroup:NodeGroup": CreationTime(240, ESTIMATE),
+    "aws:eks/addon:Addon": CreationTime(90, ESTIMATE),
+    "aws:ec2/natGateway:NatGateway": CreationTime(120, ESTIMATE),
+    "aws:ec2transitgateway/transitGateway:TransitGateway": CreationTime(150, ESTIMATE),
+    "aws:ec2transitgateway/vpcAttachment:VpcAttachment": CreationTime(90, ESTIMATE),
+    "aws:ec2/vpnConnection:VpnConnection": CreationTime(300, ESTIMATE),
+    "aws:directconnect/gateway:Gateway": CreationTime(60, ESTIMATE),
+    "aws:directconnect/gatewayAssociation:GatewayAssociation": CreationTime(600, ESTIMATE),
+    "aws:kms/key:Key": CreationTime(10, ESTIMATE),
+    "aws:iam/role:Role": CreationTime(5, ESTIMATE),
+    "gcp:container/cluster:Cluster": CreationTime(600, ESTIMATE),
+    "gcp:container/nodePool:NodePool": CreationTime(300, ESTIMATE),
+    "gcp:compute/network:Network": CreationTime(30, ESTIMATE),
+    "gcp:compute/subnetwork:Subnetwork": CreationTime(30, ESTIMATE),
+    "gcp:compute/haVpnGateway:HaVpnGateway": CreationTime(30, ESTIMATE),
+    "gcp:compute/vPNTunnel:VPNTunnel": CreationTime(30, ESTIMATE),
+    "gcp:compute/router:Router": CreationTime(20, ESTIMATE),
+    "gcp:compute/routerInterface:RouterInterface": CreationTime(15, ESTIMATE),
+    "gcp:compute/routerPeer:RouterPeer": CreationTime(20, ESTIMATE),
+    "gcp:compute/routerNat:RouterNat": CreationTime(20, ESTIMATE),
+    "gcp:networkconnectivity/transport:Transport": CreationTime(600, ESTIMATE),
+    "gcp:projects/iAMMember:IAMMember": CreationTime(10, ESTIMATE),
+    "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember": CreationTime(10, ESTIMATE),
+    # A Helm release waits for its workloads to become ready (istiod, gateways, collectors).
+    "kubernetes:helm.sh/v3:Release": CreationTime(120, ESTIMATE),
+}
+DEFAULT_SECONDS = 5
+
+
+@dataclass(frozen=True)
+class DeployEstimate:
+    critical_path: tuple[str, ...]
+    """URNs of the chain that dominates, first created first."""
+    critical_seconds: int
+    total_seconds: int
+    """The sum over all resources: the wall time if nothing ran in parallel."""
+    resource_count: int
+
+    @property
+    def parallelism(self) -> float:
+        return self.total_seconds / self.critical_seconds if self.critical_seconds else 1.0
+
+
+def creation_seconds(resource: Registration) -> int:
+    if not resource.custom or resource.type.startswith("pulumi:providers:"):
+        return 0
+    known = CREATION_TIMES.get(resource.type)
+    return known.seconds if known else DEFAULT_SECONDS
+
+
+def estimate_deploy(plan: Plan, *, data_only: bool = False) -> DeployEstimate:
+    """The critical path of the plan; with data_only, only edges that carry an output into an input.
+
+    The data-only path is the longest chain that must be serial; the full one adds every explicit
+    depends_on, so the difference is what the program serialises beyond what the data demands.
+    """
+    edges = dependency_edges(plan, data_only=data_only)
+    finish: dict[str, int] = {}
+    previous: dict[str, str | None] = {}
+    by_urn = {resource.urn: resource for resource in plan.resources}
+    for urn in TopologicalSorter(edges).static_order():
+        if urn not in by_urn:
+            continue
+        before = max(edges.get(urn, ()), key=lambda dep: finish.get(dep, 0), default=None)
+        start = finish.get(before, 0) if before else 0
+        finish[urn] = start + creation_seconds(by_urn[urn])
+        previous[urn] = before
+    if not finish:
+        return DeployEstimate((), 0, 0, 0)
+    last: str | None = max(finish, key=lambda urn: finish[urn])
+    chain: list[str] = []
+    while last is not None:
+        if creation_seconds(by_urn[last]) > 0:
+            chain.append(last)
+        last = previous.get(last)
+    managed = [r for r in plan.resources if creation_seconds(r) > 0]
+    return DeployEstimate(
+        critical_path=tuple(reversed(chain)),
+        critical_seconds=max(finish.values()),
+        total_seconds=sum(creation_seconds(r) for r in managed),
+        resource_count=len(managed),
+    )
+
+
+def dependency_edges(plan: Plan, *, data_only: bool = False) -> dict[str, set[str]]:
+    """For each resource, the resources that must exist before it is created."""
+    descendants = _custom_descendants(plan.resources)
+    edges: dict[str, set[str]] = {}
+    for resource in plan.resources:
+        direct = set(resource.data_dependencies if data_only else resource.dependencies)
+        if resource.provider:
+            direct.add(resource.provider)
+        expanded: set[str] = set()
+        for urn in direct:
+            expanded |= descendants.get(urn, {urn})
+        expanded.discard(resource.urn)
+        edges[resource.urn] = expanded
+    return edges
+
+
+def _custom_descendants(resources: Iterable[Registration]) -> dict[str, set[str]]:
+    """For each component, every custom resource below it at any depth."""
+    resources = list(resources)
+    children: dict[str, list[Registration]] = {}
+    for resource in resources:
+        if resource.parent:
+            children.setdefault(resource.parent, []).append(resource)
+
+    def below(urn: str) -> set[str]:
+        found: set[str] = set()
+        for child in children.get(urn, []):
+            found |= {child.urn} if child.custom else below(child.urn)
+        return found
+
+    return {resource.urn: below(resource.urn) for resource in resources if not resource.custom}
+
+
+def format_minutes(seconds: int) -> str:
+    minutes, rest = divmod(seconds, 60)
+    return f"{minutes} min {rest:02d} s" if minutes else f"{rest} s"
