@@ -23,6 +23,12 @@ from crossmesh_policy.kit import (
 VIRTUAL_NODE = "aws:appmesh/virtualNode:VirtualNode"
 VIRTUAL_GATEWAY = "aws:appmesh/virtualGateway:VirtualGateway"
 MESH = "aws:appmesh/mesh:Mesh"
+# The same objects as the App Mesh controller's custom resources on EKS (appmesh.k8s.aws), whose
+# specs use the App Mesh API's field names.
+K8S_VIRTUAL_NODE = "kubernetes:appmesh.k8s.aws/*:VirtualNode"
+K8S_VIRTUAL_GATEWAY = "kubernetes:appmesh.k8s.aws/*:VirtualGateway"
+K8S_MESH = "kubernetes:appmesh.k8s.aws/*:Mesh"
+NODES_AND_GATEWAYS = [VIRTUAL_NODE, VIRTUAL_GATEWAY, K8S_VIRTUAL_NODE, K8S_VIRTUAL_GATEWAY]
 END_OF_SUPPORT = "2026-09-30"
 
 
@@ -32,7 +38,25 @@ def _listeners(props: Props) -> list[tuple[str, Any]]:
     ]
 
 
-def _listener_strict(props: Props, _: Config) -> Iterator[str]:
+def _without_envoy(resource_type: str, props: Props) -> bool:
+    """A controller VirtualNode that selects no pods stands for a backend outside the mesh (say, a
+    peer cluster's ingress): no Envoy serves its listeners, so their TLS settings do nothing."""
+    return (
+        resource_type.startswith("kubernetes:")
+        and resource_type.endswith(":VirtualNode")
+        and (get(props, "spec.podSelector") is None)
+    )
+
+
+def _listener_strict(resource_type: str) -> Any:
+    def check(props: Props, _: Config) -> Iterator[str]:
+        if not _without_envoy(resource_type, props):
+            yield from _strict_listeners(props)
+
+    return check
+
+
+def _strict_listeners(props: Props) -> Iterator[str]:
     for path, listener in _listeners(props):
         if get(listener, "tls.mode") != "STRICT":
             yield f"{path}.tls.mode is {get(listener, 'tls.mode', 'unset (plaintext)')}: use STRICT."
@@ -42,7 +66,15 @@ def _file_or_sds(block: Any) -> bool:
     return get(block, "file") is not None or get(block, "sds") is not None
 
 
-def _mtls_trust(props: Props, _: Config) -> Iterator[str]:
+def _mtls_trust(resource_type: str) -> Any:
+    def check(props: Props, _: Config) -> Iterator[str]:
+        if not _without_envoy(resource_type, props):
+            yield from _trusted_listeners(props)
+
+    return check
+
+
+def _trusted_listeners(props: Props) -> Iterator[str]:
     for path, listener in _listeners(props):
         if get(listener, "tls") is None:
             continue
@@ -55,35 +87,40 @@ def _mtls_trust(props: Props, _: Config) -> Iterator[str]:
             yield f"{path}.tls.certificate uses ACM, which App Mesh cannot use for mutual TLS."
 
 
-def _client_policies(props: Props) -> list[tuple[str, Any]]:
-    policies = [("spec.backendDefaults.clientPolicy", get(props, "spec.backendDefaults.clientPolicy"))]
-    for index, backend in enumerate(as_list(get(props, "spec.backends"))):
+def _client_policies(props: Props) -> Iterator[tuple[str, Any]]:
+    """(path, client policy) of every call the node or gateway makes; None where a call has none."""
+    defaults = get(props, "spec.backendDefaults.clientPolicy")
+    backends = as_list(get(props, "spec.backends"))
+    if defaults is not None or not backends:
+        yield "spec.backendDefaults.clientPolicy", defaults
+    for index, backend in enumerate(backends):
         policy = get(backend, "virtualService.clientPolicy")
-        if policy is not None:
-            policies.append((f"spec.backends[{index}].virtualService.clientPolicy", policy))
-    return policies
+        if policy is not None or defaults is None:
+            yield f"spec.backends[{index}].virtualService.clientPolicy", policy
 
 
-def _client_enforce(props: Props, _: Config) -> Iterator[str]:
-    has_backends = (
-        bool(as_list(get(props, "spec.backends"))) or get(props, "spec.backendDefaults") is not None
-    )
-    if not has_backends:
-        return
-    for path, policy in _client_policies(props):
-        if policy is None and path.startswith("spec.backendDefaults"):
-            yield f"{path} is unset: backends are called without TLS."
-            continue
-        if policy is None:
-            continue
-        tls = get(policy, "tls")
-        if tls is None or get(tls, "enforce", True) is False:
-            yield f"{path}.tls is not enforced."
-            continue
-        if not _file_or_sds(get(tls, "validation.trust")):
-            yield f"{path}.tls.validation.trust is not file or SDS."
-        if not _file_or_sds(get(tls, "certificate")):
-            yield f"{path}.tls.certificate is unset: the client presents no certificate (not mutual TLS)."
+def _client_enforce(resource_type: str) -> Any:
+    def check(props: Props, _: Config) -> Iterator[str]:
+        gateway = resource_type.endswith(":VirtualGateway")
+        if (
+            not gateway
+            and not as_list(get(props, "spec.backends"))
+            and get(props, "spec.backendDefaults") is None
+        ):
+            return  # a node that calls nothing
+        for path, policy in _client_policies(props):
+            tls = get(policy, "tls")
+            if tls is None:
+                yield f"{path}.tls is unset: calls go out without TLS."
+                continue
+            if get(tls, "enforce", True) is False:
+                yield f"{path}.tls.enforce is false."
+            if not _file_or_sds(get(tls, "validation.trust")):
+                yield f"{path}.tls.validation.trust is not file or SDS."
+            if not _file_or_sds(get(tls, "certificate")):
+                yield f"{path}.tls.certificate is unset: the client presents no certificate (not mutual TLS)."
+
+    return check
 
 
 def _egress(props: Props, _: Config) -> Iterator[str]:
@@ -105,8 +142,9 @@ POLICIES: list[CrossmeshPolicy] = [
         "Every App Mesh listener requires TLS (mode STRICT).",
         Severity.HIGH,
         MANDATORY,
-        [VIRTUAL_NODE, VIRTUAL_GATEWAY],
+        NODES_AND_GATEWAYS,
         _listener_strict,
+        by_type=True,
     ),
     CrossmeshResourcePolicy(
         "xc-appmesh-mtls-trust",
@@ -114,8 +152,9 @@ POLICIES: list[CrossmeshPolicy] = [
         "Listeners validate client certificates against file or SDS trust, with non-ACM certificates.",
         Severity.HIGH,
         MANDATORY,
-        [VIRTUAL_NODE, VIRTUAL_GATEWAY],
+        NODES_AND_GATEWAYS,
         _mtls_trust,
+        by_type=True,
     ),
     CrossmeshResourcePolicy(
         "xc-appmesh-client-enforce",
@@ -123,8 +162,9 @@ POLICIES: list[CrossmeshPolicy] = [
         "Client policies enforce TLS, validate the server and present a client certificate.",
         Severity.HIGH,
         MANDATORY,
-        [VIRTUAL_NODE, VIRTUAL_GATEWAY],
+        NODES_AND_GATEWAYS,
         _client_enforce,
+        by_type=True,
     ),
     CrossmeshResourcePolicy(
         "xc-appmesh-egress-drop-all",
@@ -132,16 +172,16 @@ POLICIES: list[CrossmeshPolicy] = [
         "The mesh drops egress to destinations outside it.",
         Severity.MEDIUM,
         ADVISORY,
-        [MESH],
+        [MESH, K8S_MESH],
         _egress,
     ),
     CrossmeshResourcePolicy(
         "xc-appmesh-eol",
         ["AWS App Mesh end of support 2026-09-30"],
-        "App Mesh resources warn that the service reaches end of support.",
+        "Each App Mesh mesh warns that the service reaches end of support.",
         Severity.MEDIUM,
         ADVISORY,
-        ["aws:appmesh/*"],
+        [MESH, K8S_MESH],
         _eol,
     ),
 ]

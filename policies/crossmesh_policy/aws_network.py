@@ -299,6 +299,19 @@ def _trust_not_public(props: Props, _: Config) -> Iterator[str]:
 
 
 READ_PREFIXES = ("Describe", "Get", "List")
+# Actions that support no resource-level permissions, so Resource "*" is their only form
+# (AWS Service Authorization Reference, e.g.
+# https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsx-ray.html).
+RESOURCELESS_ACTIONS = frozenset(
+    {
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "xray:GetSamplingStatisticSummaries",
+        "cloudwatch:PutMetricData",
+    }
+)
 
 
 def _iam_no_star(props: Props, _: Config) -> Iterator[str]:
@@ -308,7 +321,11 @@ def _iam_no_star(props: Props, _: Config) -> Iterator[str]:
         actions = _actions(statement)
         if any(action == "*" or action.endswith(":*") for action in actions):
             yield "a statement allows every action of a service ('*' or 'service:*'): list the actions."
-        writes = [a for a in actions if not a.split(":")[-1].startswith(READ_PREFIXES)]
+        writes = [
+            a
+            for a in actions
+            if a not in RESOURCELESS_ACTIONS and not a.split(":")[-1].startswith(READ_PREFIXES)
+        ]
         if "*" in _resources(statement) and writes:
             yield "a statement allows write actions on Resource '*': scope them to ARNs."
 

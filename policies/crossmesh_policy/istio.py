@@ -8,7 +8,7 @@ Rules follow Kyverno's Istio policies (kyverno/policies istio/*), istioctl analy
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from pulumi_policy import PolicyResource, Severity
@@ -24,6 +24,8 @@ from crossmesh_policy.kit import (
     StackView,
     as_list,
     get,
+    has,
+    is_masked,
 )
 
 PEER_AUTHENTICATION = "kubernetes:security.istio.io/*:PeerAuthentication"
@@ -61,10 +63,10 @@ def _namespace(props: Props) -> str:
     return str(get(props, "metadata.namespace", "default"))
 
 
-def _injected_namespaces(
+def _mesh_namespaces(
     stack: StackView, root: str, exempt: list[str]
 ) -> dict[str | None, list[PolicyResource]]:
-    """Namespaces by provider (cluster), for clusters that run istiod."""
+    """Application namespaces by provider (cluster), for clusters that run istiod."""
     istio_clusters = {
         _cluster(r) for r in stack.of_type(HELM_RELEASE) if str(r.props.get("chart", "")).endswith("istiod")
     }
@@ -109,12 +111,17 @@ def _default_deny(stack: StackView, config: Config) -> Iterator[tuple[str, str |
     root = str(config.get("rootNamespace"))
     exempt = [str(n) for n in as_list(config.get("exemptNamespaces"))]
     policies = [p for p in stack.of_type(AUTHORIZATION_POLICY) if _allow_nothing(p)]
-    for cluster, namespaces in _injected_namespaces(stack, root, exempt).items():
+    for cluster, namespaces in _mesh_namespaces(stack, root, exempt).items():
         denied = {_namespace(p.props) for p in policies if _cluster(p) == cluster}
         if root in denied:
             continue
         for namespace in namespaces:
-            if get(namespace.props, "metadata.name") not in denied:
+            # Authorization policies act through sidecars: a namespace without them is the
+            # injection rule's concern.
+            if (
+                _injection(namespace) in ("enabled", "revision")
+                and get(namespace.props, "metadata.name") not in denied
+            ):
                 yield (
                     f"namespace {get(namespace.props, 'metadata.name')} has no allow-nothing "
                     "AuthorizationPolicy "
@@ -171,17 +178,26 @@ def _dr_no_disable(props: Props, _: Config) -> Iterator[str]:
             yield f"{path} disables TLS for host {get(props, 'spec.host')}."
 
 
+def _injection(namespace: PolicyResource) -> str:
+    """'enabled', 'revision', 'disabled' (an explicit opt-out) or 'unset'."""
+    labels = get(namespace.props, "metadata.labels", {}) or {}
+    if labels.get("istio.io/rev"):
+        return "revision"
+    return {"enabled": "enabled", "disabled": "disabled"}.get(str(labels.get("istio-injection")), "unset")
+
+
 def _injection_namespaces(stack: StackView, config: Config) -> Iterator[tuple[str, str | None]]:
     root = str(config.get("rootNamespace"))
     exempt = [str(n) for n in as_list(config.get("exemptNamespaces"))]
-    for namespaces in _injected_namespaces(stack, root, exempt).values():
+    for namespaces in _mesh_namespaces(stack, root, exempt).values():
         for namespace in namespaces:
-            labels = get(namespace.props, "metadata.labels", {}) or {}
-            if labels.get("istio-injection") != "enabled" and not labels.get("istio.io/rev"):
+            if _injection(namespace) == "unset":
+                name = get(namespace.props, "metadata.name")
+                # IST0102's advice: label it enabled, or disabled to mark it as not needing injection.
                 yield (
-                    f"namespace {get(namespace.props, 'metadata.name')} is not labelled for sidecar "
-                    "injection "
-                    "(istio-injection=enabled or istio.io/rev).",
+                    f"namespace {name} is not enabled for sidecar injection: label it "
+                    "istio-injection=enabled (or istio.io/rev), or istio-injection=disabled to say "
+                    "it needs none.",
                     namespace.urn,
                 )
 
@@ -217,7 +233,10 @@ def _cacerts(props: Props, _: Config) -> Iterator[str]:
         return
     if _namespace(props) != "istio-system":
         yield "the cacerts secret must be in istio-system, where istiod reads it."
-    keys = set(get(props, "data", {}) or {}) | set(get(props, "stringData", {}) or {})
+    blocks = [props.get(field) for field in ("data", "stringData") if has(props, field)]
+    if any(is_masked(block) for block in blocks):
+        return  # a saved plan masks the whole secret map: its keys are not readable there
+    keys = {key for block in blocks if isinstance(block, Mapping) for key in block}
     missing = [key for key in CACERTS_KEYS if key not in keys]
     if missing:
         yield f"the cacerts secret lacks {', '.join(missing)}."
@@ -289,7 +308,8 @@ POLICIES: list[CrossmeshPolicy] = [
     CrossmeshStackPolicy(
         "xc-istio-injection-namespace",
         ["Kyverno enforce-sidecar-injection-namespace", "istioctl IST0102"],
-        "In clusters running istiod, application namespaces are labelled for sidecar injection.",
+        "In clusters running istiod, application namespaces are labelled for sidecar injection, or "
+        "explicitly opted out (istio-injection=disabled, as IST0102 advises).",
         Severity.HIGH,
         MANDATORY,
         [NAMESPACE, HELM_RELEASE],

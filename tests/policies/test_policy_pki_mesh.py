@@ -112,6 +112,25 @@ VGW = {
     "spec": {"listeners": [LISTENER], "backendDefaults": {"clientPolicy": CLIENT_POLICY}},
 }
 MESH_BAG = {"spec": {"egressFilter": {"type": "DROP_ALL"}}}
+K8S_NODE = "kubernetes:appmesh.k8s.aws/v1beta2:VirtualNode"
+K8S_GATEWAY = "kubernetes:appmesh.k8s.aws/v1beta2:VirtualGateway"
+K8S_MESH = "kubernetes:appmesh.k8s.aws/v1beta2:Mesh"
+ORDERS_BACKENDS = [
+    {"virtualService": {"virtualServiceRef": {"name": "payments"}, "clientPolicy": CLIENT_POLICY}}
+]
+K8S_NODE_BAG = {
+    "apiVersion": "appmesh.k8s.aws/v1beta2",
+    "kind": "VirtualNode",
+    "metadata": {"name": "orders", "namespace": "shop"},
+    "spec": {
+        "podSelector": {"matchLabels": {"app": "orders"}},
+        "listeners": [LISTENER],
+        "backends": [
+            {"virtualService": {"virtualServiceRef": {"name": "payments"}, "clientPolicy": CLIENT_POLICY}}
+        ],
+        "serviceDiscovery": {"dns": {"hostname": "orders.shop.svc.cluster.local"}},
+    },
+}
 PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow==\n-----END RSA PRIVATE KEY-----\n"
 
 CASES: list[Case] = [
@@ -318,7 +337,62 @@ CASES: list[Case] = [
         "allow-all",
     ),
     ok("xc-appmesh-eol", "aws:ec2/vpc:Vpc", {"cidrBlock": "10.0.0.0/16"}, "not-app-mesh"),
-    bad("xc-appmesh-eol", MESH, MESH_BAG, "any-app-mesh"),
+    bad("xc-appmesh-eol", MESH, MESH_BAG, "a-mesh"),
+    bad("xc-appmesh-eol", K8S_MESH, MESH_BAG, "a-controller-mesh"),
+    # The App Mesh controller's custom resources carry the same spec.
+    ok("xc-appmesh-listener-strict", K8S_NODE, K8S_NODE_BAG, "controller-node"),
+    ok(
+        "xc-appmesh-listener-strict",
+        K8S_NODE,
+        changed(K8S_NODE_BAG, spec__podSelector=ABSENT, spec__listeners=[{"portMapping": {"port": 443}}]),
+        "controller-node-without-pods",
+    ),
+    bad(
+        "xc-appmesh-listener-strict",
+        K8S_NODE,
+        changed(K8S_NODE_BAG, spec__listeners=[{"portMapping": {"port": 443}}]),
+        "controller-node-plaintext",
+    ),
+    ok(
+        "xc-appmesh-mtls-trust",
+        K8S_GATEWAY,
+        changed(VGW, spec__podSelector={"matchLabels": {"app": "bridge"}}),
+        "controller-gateway",
+    ),
+    bad(
+        "xc-appmesh-mtls-trust",
+        K8S_NODE,
+        changed(
+            K8S_NODE_BAG, spec__listeners=[{**LISTENER, "tls": {"mode": "STRICT", "certificate": FILE_CERT}}]
+        ),
+        "controller-node-no-trust",
+    ),
+    ok("xc-appmesh-client-enforce", K8S_NODE, K8S_NODE_BAG, "per-backend-client-policy"),
+    bad(
+        "xc-appmesh-client-enforce",
+        K8S_NODE,
+        changed(
+            K8S_NODE_BAG,
+            spec__backends=[
+                *ORDERS_BACKENDS,
+                {"virtualService": {"virtualServiceRef": {"name": "audit"}}},
+            ],
+        ),
+        "one-backend-without-policy",
+    ),
+    bad(
+        "xc-appmesh-client-enforce",
+        K8S_GATEWAY,
+        changed(VGW, spec__backendDefaults=ABSENT),
+        "gateway-without-defaults",
+    ),
+    ok("xc-appmesh-egress-drop-all", K8S_MESH, MESH_BAG, "controller-mesh"),
+    bad(
+        "xc-appmesh-egress-drop-all",
+        K8S_MESH,
+        changed(MESH_BAG, spec__egressFilter__type="ALLOW_ALL"),
+        "controller-allow-all",
+    ),
     ok("xc-secrets-no-plaintext-config", "aws:ec2/instance:Instance", {"userData": "#!/bin/sh\necho hi"}),
     ok(
         "xc-secrets-no-plaintext-config",
@@ -420,6 +494,18 @@ STACK_CASES: list[StackCase] = [
         "revision",
     ),
     StackCase("xc-istio-injection-namespace", istio_cluster(namespaces={"shop": {}}), True, "unlabelled"),
+    StackCase(
+        "xc-istio-injection-namespace",
+        istio_cluster(namespaces={"observability": {"istio-injection": "disabled"}}),
+        False,
+        "explicit-opt-out-IST0102",
+    ),
+    StackCase(
+        "xc-istio-default-deny",
+        istio_cluster(namespaces={"observability": {"istio-injection": "disabled"}}),
+        False,
+        "no-sidecars-no-authz",
+    ),
     StackCase(
         "xc-istio-injection-namespace", istio_cluster(namespaces={"kube-system": {}}), False, "system-exempt"
     ),
