@@ -36,6 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "graph": _graph,
         "verify": _verify,
         "config-docs": _config_docs,
+        "policy-docs": _policy_docs,
     }[args.command]
     return handler(args, project_dir)
 
@@ -73,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--stack", required=True, help="the deployed stack")
     verify.add_argument(
         "--outputs", metavar="FILE", help="stack outputs as JSON (pulumi stack output --json --show-secrets)"
+    )
+
+    policy_docs = commands.add_parser("policy-docs", help="regenerate policies/README.md from the pack")
+    policy_docs.add_argument(
+        "--check", action="store_true", help="exit 1 if the file is stale, write nothing"
     )
 
     docs = commands.add_parser("config-docs", help="regenerate docs/configuration.md from StackConfig")
@@ -214,6 +220,19 @@ def _config_docs(args: argparse.Namespace, project_dir: Path) -> int:
             return EXIT_PROGRAM_ERROR
         return EXIT_OK
     print(f"wrote {write_reference(project_dir)}")
+    return EXIT_OK
+
+
+def _policy_docs(args: argparse.Namespace, project_dir: Path) -> int:
+    from offline.policy_reference import REFERENCE_PATH, render_policy_reference, write_policy_reference
+
+    if args.check:
+        path = project_dir / REFERENCE_PATH
+        if not path.exists() or path.read_text() != render_policy_reference():
+            print(f"error: {REFERENCE_PATH} is stale; run `crossmesh policy-docs`", file=sys.stderr)
+            return EXIT_PROGRAM_ERROR
+        return EXIT_OK
+    print(f"wrote {write_policy_reference(project_dir)}")
     return EXIT_OK
 
 

@@ -97,6 +97,7 @@ def test_policies_main_registers_every_policy_in_one_pack(monkeypatch: pytest.Mo
     runpy.run_path(str(PROJECT / "policies" / "__main__.py"), run_name="__main__")
     assert registered["name"] == "crossmesh"
     assert [p.name for p in registered["policies"]] == [p.name for p in POLICIES]
+    assert registered["readme"] == (PROJECT / "policies" / "README.md").read_text()
 
 
 def test_pack_requirements_pin_the_locked_sdk_versions() -> None:
@@ -185,3 +186,18 @@ def test_case_bags_use_the_provider_s_wire_names(token: str) -> None:
         if key not in names
     }
     assert not unknown, f"{token}: not in the SDK schema: {sorted(unknown)}"
+
+
+def test_policy_reference_is_fresh() -> None:
+    from offline.policy_reference import REFERENCE_PATH, render_policy_reference
+
+    assert (PROJECT / REFERENCE_PATH).read_text() == render_policy_reference(), "run `crossmesh policy-docs`"
+
+
+def test_policy_reference_lists_every_rule_with_its_anchors() -> None:
+    from offline.policy_reference import render_policy_reference
+
+    reference = render_policy_reference()
+    for policy in POLICIES:
+        assert f"| `{policy.name}` |" in reference
+        assert " / ".join(policy.anchors) in reference
