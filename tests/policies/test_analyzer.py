@@ -114,3 +114,30 @@ def test_a_flow_log_finds_its_vpc_by_dependency_while_the_id_is_unknown() -> Non
     assert by_policy(analyze_stack([vpc, flow_log]), "xc-aws-vpc-flow-logs") == []
     [diagnostic] = by_policy(analyze_stack([vpc]), "xc-aws-vpc-flow-logs")
     assert diagnostic.urn == urn("aws:ec2/vpc:Vpc", "vpc") and diagnostic.enforcementLevel == MANDATORY
+
+
+def test_the_pack_serves_the_analyzer_protocol_as_pulumi_starts_it() -> None:
+    """Pulumi runs policies/__main__.py in policies/ and reads the port it prints."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import grpc
+    from google.protobuf import empty_pb2
+    from pulumi.runtime.proto import analyzer_pb2_grpc
+
+    pack_dir = Path(__file__).resolve().parents[2] / "policies"
+    process = subprocess.Popen(
+        [sys.executable, "__main__.py"], cwd=pack_dir, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline().decode().strip())
+        stub = analyzer_pb2_grpc.AnalyzerStub(grpc.insecure_channel(f"127.0.0.1:{port}"))
+        info = stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=60)
+        assert info.name == PACK_NAME
+        assert [p.name for p in info.policies] == [p.name for p in POLICIES]
+        assert sum(p.enforcementLevel == MANDATORY for p in info.policies) >= 40
+    finally:
+        process.kill()
+        process.wait()
