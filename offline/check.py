@@ -180,15 +180,15 @@ def policy_config(pack_config: Mapping[str, Any], name: str) -> dict[str, Any]:
     return {key: value for key, value in setting.items() if key != "enforcementLevel"}
 
 
-def _options(resource: PlannedResource) -> PolicyResourceOptions:
+def _options(protect: bool, parent: str | None) -> PolicyResourceOptions:
     return PolicyResourceOptions(
-        protect=resource.protect,
+        protect=protect,
         ignore_changes=[],
         delete_before_replace=None,
         aliases=[],
         custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
         additional_secret_outputs=[],
-        parent=resource.parent,
+        parent=parent,
     )
 
 
@@ -210,7 +210,7 @@ def stack_resources(planned: PlannedStack) -> list[PolicyResource]:
         unknown_checking_proxy(dict(planned.outputs)),
         planned.stack_urn,
         f"{planned.project}-{planned.stack}",
-        _options(PlannedResource(planned.stack_urn, STACK_TYPE, "", None, None, (), False, {})),
+        _options(False, None),
         None,
         None,
         [],
@@ -226,7 +226,7 @@ def stack_resources(planned: PlannedStack) -> list[PolicyResource]:
             unknown_checking_proxy(props),
             resource.urn,
             resource.name,
-            _options(resource),
+            _options(resource.protect, resource.parent),
             providers.get(resource.provider or ""),
             None,
             [],
@@ -248,6 +248,9 @@ def run_policies(
     config = dict(pack_config or {})
     policy_levels = levels(policies, config)
     stack = stack_resources(planned)
+    # Wrapped once: the analyzer's read-only proxies, shared by every rule.
+    inputs = {resource.urn: unknown_checking_proxy(dict(resource.inputs)) for resource in planned.resources}
+    by_urn = {resource.urn: resource for resource in planned.resources}
     violations: list[Violation] = []
     for policy in policies:
         level = policy_levels[policy.name]
@@ -255,8 +258,8 @@ def run_policies(
             continue
         # CrossGuard reports a remediation policy that still finds a violation as mandatory.
         reported = EnforcementLevel.MANDATORY if level == EnforcementLevel.REMEDIATE else level
-        for message, urn in _findings(policy, planned, stack, policy_config(config, policy.name)):
-            resource = next((r for r in planned.resources if r.urn == urn), None)
+        for message, urn in _findings(policy, stack, inputs, policy_config(config, policy.name)):
+            resource = by_urn.get(urn or "")
             violations.append(
                 Violation(
                     policy=policy.name,
@@ -273,26 +276,29 @@ def run_policies(
 
 
 def _findings(
-    policy: CrossmeshPolicy, planned: PlannedStack, stack: list[PolicyResource], config: Mapping[str, Any]
+    policy: CrossmeshPolicy,
+    stack: list[PolicyResource],
+    inputs: Mapping[str, Any],
+    config: Mapping[str, Any],
 ) -> list[tuple[str, str | None]]:
-    """(message, urn) of each violation one policy reports, called as the CrossGuard analyzer calls it."""
+    """(message, urn) of each violation one policy reports, called as the CrossGuard analyzer calls it:
+    a resource policy once per resource with its inputs, a stack policy once with every resource."""
     found: list[tuple[str, str | None]] = []
 
     def on_stack(message: str, urn: str | None = None) -> None:
         found.append((message, urn))
 
     if isinstance(policy, CrossmeshResourcePolicy):
-        providers = _providers(planned)
-        for resource in planned.resources:
-            if not policy.applies_to(resource.type):
+        for resource in stack:
+            if resource.urn not in inputs or not policy.applies_to(resource.resource_type):
                 continue
             args = ResourceValidationArgs(
-                resource.type,
-                unknown_checking_proxy(dict(resource.inputs)),
+                resource.resource_type,
+                inputs[resource.urn],
                 resource.urn,
                 resource.name,
-                _options(resource),
-                providers.get(resource.provider or ""),
+                resource.opts,
+                resource.provider,
                 config,
             )
             policy.validate(args, _on_resource(found, resource.urn))

@@ -65,6 +65,7 @@ class CrossmeshResourcePolicy(ResourceValidationPolicy):
         self.defaults = {key: spec["default"] for key, spec in (config or {}).items() if "default" in spec}
         self._check = check
         self._by_type = by_type
+        self._applies: dict[str, bool] = {}
         super().__init__(
             name=name,
             description=f"{description} Anchors: {' / '.join(anchors)}.",
@@ -75,7 +76,9 @@ class CrossmeshResourcePolicy(ResourceValidationPolicy):
         )
 
     def applies_to(self, resource_type: str) -> bool:
-        return any(fnmatchcase(resource_type, pattern) for pattern in self.resource_types)
+        if resource_type not in self._applies:
+            self._applies[resource_type] = any(fnmatchcase(resource_type, p) for p in self.resource_types)
+        return self._applies[resource_type]
 
     def _validate(self, args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
         if not self.applies_to(args.resource_type):
@@ -137,9 +140,14 @@ class StackView:
 
     def __init__(self, resources: Sequence[PolicyResource]) -> None:
         self.resources = list(resources)
+        self._by_type: dict[str, list[PolicyResource]] = {}
+        for resource in self.resources:
+            self._by_type.setdefault(resource.resource_type, []).append(resource)
 
     def of_type(self, *patterns: str) -> list[PolicyResource]:
-        return [r for r in self.resources if any(fnmatchcase(r.resource_type, p) for p in patterns)]
+        """Resources whose type matches any pattern, in stack order."""
+        types = {t for t in self._by_type if any(fnmatchcase(t, p) for p in patterns)}
+        return [r for r in self.resources if r.resource_type in types]
 
     def refers_to(self, resource: PolicyResource, prop: str, target: PolicyResource) -> bool:
         """Whether resource.props[prop] names target: by id, ARN, self link or name when both are
