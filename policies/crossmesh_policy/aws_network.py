@@ -64,12 +64,6 @@ class Rule:
         return self.protocol in ("tcp", "6") and port_in(port, self.from_port, self.to_port)
 
     @property
-    def all_traffic(self) -> bool:
-        return self.protocol in ALL_PROTOCOLS or (
-            port_in(0, self.from_port, self.to_port) and port_in(65535, self.from_port, self.to_port)
-        )
-
-    @property
     def from_world(self) -> bool:
         return any(is_world(cidr) for cidr in self.cidrs)
 

@@ -446,3 +446,31 @@ def test_psk_messages_never_echo_the_key(key: str) -> None:
 @given(st.from_regex(r"[1-9A-Za-z_.][0-9A-Za-z_.]{7,63}", fullmatch=True))
 def test_every_key_in_the_aws_alphabet_passes(key: str) -> None:
     assert psk_problem(key) is None
+
+
+RESERVED = {
+    "169.254.0.0",
+    "169.254.1.0",
+    "169.254.2.0",
+    "169.254.3.0",
+    "169.254.4.0",
+    "169.254.5.0",
+    "169.254.169.252",
+}
+
+
+@given(st.integers(min_value=0, max_value=2**14 - 1))
+def test_every_link_local_slash_30_passes_unless_aws_reserves_it(index: int) -> None:
+    import ipaddress
+
+    cidr = ipaddress.ip_network("169.254.0.0/30").network_address + 4 * index
+    props = changed(CONNECTION, tunnel1InsideCidr=f"{cidr}/30")
+    messages = resource_violations(BY_NAME["xc-vpn-inside-cidr"], VPN_CONNECTION, props)
+    assert bool(messages) == (str(cidr) in RESERVED)
+
+
+@given(st.integers(min_value=1, max_value=2**32 + 10))
+def test_amazon_side_asn_verdict_matches_the_provider_ranges(asn: int) -> None:
+    valid = asn in (7224, 9059, 10124, 17493) or 64512 <= asn <= 65534 or 4200000000 <= asn <= 4294967294
+    messages = resource_violations(BY_NAME["xc-vpn-asn-ranges"], TGW, {"amazonSideAsn": asn})
+    assert bool(messages) != valid
