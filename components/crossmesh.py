@@ -13,6 +13,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 import pulumi_random as random
+import pulumi_tls as tls
 
 from components.addressing import gcp_prefixes
 from components.aws_network import AwsNetwork, AwsNetworkArgs
@@ -21,7 +22,11 @@ from components.eks_cluster import EksCluster, EksClusterArgs
 from components.gcp_network import GcpNetwork, GcpNetworkArgs
 from components.gke_cluster import GkeCluster, GkeClusterArgs
 from components.interconnect_link import InterconnectLink, InterconnectLinkArgs
+from components.istio import IstioMesh, IstioMeshArgs
+from components.istio_peering import IstioPeering, IstioPeeringArgs
+from components.mesh_ca import MeshCA, MeshCAArgs
 from components.peer_firewalls import PeerFirewalls, PeerFirewallsArgs
+from components.traffic_policy import Localities, service_catalogue
 from components.vpn_link import CrossCloudLink, CrossCloudLinkArgs
 
 
@@ -59,9 +64,15 @@ class CrossMesh(pulumi.ComponentResource):
         )
         # Explicit too, so that every resource of the plan names its provider (the VPN keys use it).
         self.random_provider = random.Provider("random", opts=pulumi.ResourceOptions(parent=self))
+        self.tls_provider = tls.Provider("tls", opts=pulumi.ResourceOptions(parent=self))
         in_clouds = pulumi.ResourceOptions(
             parent=self,
-            providers={"aws": self.aws_provider, "gcp": self.gcp_provider, "random": self.random_provider},
+            providers={
+                "aws": self.aws_provider,
+                "gcp": self.gcp_provider,
+                "random": self.random_provider,
+                "tls": self.tls_provider,
+            },
         )
 
         self.aws_network = AwsNetwork(
@@ -162,17 +173,47 @@ class CrossMesh(pulumi.ComponentResource):
             opts=in_clouds,
         )
 
-        self.services = [
-            {
-                "name": service.name,
-                "cloud": service.cloud,
-                "namespace": service.namespace,
-                "port": service.port,
-                "protocol": service.protocol,
-                "callers": list(service.callers),
-            }
-            for service in config.services
-        ]
+        # One root for the mesh, one intermediate per cloud's cluster (App Mesh's file certs included).
+        self.mesh_ca = MeshCA(
+            "mesh-ca",
+            MeshCAArgs(
+                ca=config.mesh.ca,
+                mesh_id=config.mesh.mesh_id,
+                clusters=("aws", "gcp"),
+                protect=config.protect,
+            ),
+            opts=in_clouds,
+        )
+
+        # Istio on every cluster whose engine is istio (App Mesh on EKS is a separate component).
+        policies = {service.name: config.effective_policy(service) for service in config.services}
+        localities = Localities(aws_region=config.aws.region, gcp_region=config.gcp.region)
+        engines = {"aws": config.mesh.engines.aws, "gcp": config.mesh.engines.gcp}
+        self.istio: dict[str, IstioMesh] = {}
+        for cluster in (self.eks.kube, self.gke.kube):
+            if engines[cluster.cloud] != "istio":
+                continue
+            self.istio[cluster.cloud] = IstioMesh(
+                f"istio-{cluster.cloud}",
+                IstioMeshArgs(
+                    cluster=cluster,
+                    intermediate=self.mesh_ca.intermediates[cluster.cloud],
+                    mesh_id=config.mesh.mesh_id,
+                    trust_domain=config.mesh.trust_domain,
+                    services=config.services,
+                    policies=policies,
+                    localities=localities,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        if len(self.istio) == 2:
+            IstioPeering(
+                "istio-peering",
+                IstioPeeringArgs(first=self.istio["aws"], second=self.istio["gcp"]),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
+        self.services = service_catalogue(config)
 
         self.register_outputs(self.exports())
 
@@ -194,4 +235,6 @@ class CrossMesh(pulumi.ComponentResource):
             "gkePrivateEndpoint": self.gke.private_endpoint,
             "gkeKubeconfig": self.gke.kubeconfig,
             **self.link.exports(),
+            "meshRootCertPem": self.mesh_ca.root_cert_pem,
+            "meshCaExpiry": self.mesh_ca.expiries,
         }
