@@ -273,6 +273,13 @@ def _ha_topology(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]
     peer_interfaces = {as_int(t.props.get("peerExternalGatewayInterface")) for t in tunnels}
     if tunnels and not {0, 1, 2, 3} <= peer_interfaces:
         yield "tunnels must reach all four AWS tunnel endpoints (peerExternalGatewayInterface 0-3).", None
+    for hub in stack.of_type(TGW):
+        if tunnels and known(hub.props, "vpnEcmpSupport") == "disable":
+            yield (
+                f"Transit Gateway {hub.name} has vpnEcmpSupport off: the HA VPN's tunnels cannot share "
+                "traffic, so the link runs on one tunnel's bandwidth.",
+                hub.urn,
+            )
     connections = stack.of_type(VPN_CONNECTION)
     gateways = {
         gateway.urn
@@ -459,10 +466,10 @@ POLICIES: list[CrossmeshPolicy] = [
         "xc-vpn-ha-topology",
         ["Google HA VPN to AWS guide", "terraform-google-vpn validations"],
         "HA VPN to AWS: FOUR_IPS_REDUNDANCY, at least 4 tunnels in pairs over both HA interfaces, two "
-        "AWS connections.",
+        "AWS connections, ECMP on the Transit Gateway.",
         Severity.HIGH,
         MANDATORY,
-        [EXTERNAL_GATEWAY, VPN_TUNNEL, VPN_CONNECTION],
+        [EXTERNAL_GATEWAY, VPN_TUNNEL, VPN_CONNECTION, CUSTOMER_GATEWAY, TGW],
         _ha_topology,
     ),
     CrossmeshResourcePolicy(

@@ -128,33 +128,6 @@ def public_router_asn(c: dict[str, Any]) -> str:
     return str(router["name"])
 
 
-def ecmp_off(c: dict[str, Any]) -> str:
-    add(c, "aws:ec2transitgateway/transitGateway:TransitGateway", "tgw", {"vpnEcmpSupport": "disable"})
-    return "tgw"
-
-
-def permissive_mtls(c: dict[str, Any]) -> str:
-    spec = {"mtls": {"mode": "PERMISSIVE"}}
-    add(
-        c,
-        "kubernetes:security.istio.io/v1:PeerAuthentication",
-        "mesh-mtls",
-        {"metadata": {"name": "default"}, "spec": spec},
-    )
-    return "mesh-mtls"
-
-
-def open_control_plane(c: dict[str, Any]) -> str:
-    vpc = {"subnetIds": ["subnet-1"], "endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]}
-    add(c, "aws:eks/cluster:Cluster", "eks", {"vpcConfig": vpc})
-    return "eks"
-
-
-def reserved_inside_cidr(c: dict[str, Any]) -> str:
-    add(c, "aws:ec2/vpnConnection:VpnConnection", "conn-a", {"tunnel1InsideCidr": "169.254.1.0/30"})
-    return "conn-a"
-
-
 def named(c: dict[str, Any], name: str) -> dict[str, Any]:
     found: dict[str, Any] = next(r for r in c["resources"] if r["name"] == name)
     return found
@@ -193,6 +166,26 @@ def gcp_ikev1(c: dict[str, Any]) -> str:
     return "link-0-tunnel-2"
 
 
+def ecmp_off(c: dict[str, Any]) -> str:
+    named(c, "link-hub-tgw")["inputs"]["vpnEcmpSupport"] = "disable"
+    return "link-hub-tgw"
+
+
+def permissive_mtls(c: dict[str, Any]) -> str:
+    named(c, "istio-aws-mesh-strict-mtls")["inputs"]["spec"]["mtls"]["mode"] = "PERMISSIVE"
+    return "istio-aws-mesh-strict-mtls"
+
+
+def open_control_plane(c: dict[str, Any]) -> str:
+    named(c, "eks-cluster")["inputs"]["vpcConfig"]["publicAccessCidrs"] = ["0.0.0.0/0"]
+    return "eks-cluster"
+
+
+def reserved_inside_cidr(c: dict[str, Any]) -> str:
+    named(c, "link-0-vpn-0")["inputs"]["tunnel1InsideCidr"] = "169.254.1.0/30"
+    return "link-0-vpn-0"
+
+
 UNDONE: dict[str, tuple[Callable[[dict[str, Any]], str | None], str]] = {
     "keys-from-config": (keys_from_config, "xc-vpn-psk-secret"),
     "missing-tgw-route": (missing_tgw_route, "xc-x-routes-advertised"),
@@ -206,7 +199,7 @@ UNDONE: dict[str, tuple[Callable[[dict[str, Any]], str | None], str]] = {
     "kms-rotation-off": (rotation_off, "xc-aws-kms-rotation"),
     "no-subnet-flow-logs": (no_subnet_logs, "xc-gcp-subnet-flow-logs"),
     "public-router-asn": (public_router_asn, "xc-vpn-asn-ranges"),
-    "ecmp-off": (ecmp_off, "xc-aws-tgw-ecmp"),
+    "ecmp-off": (ecmp_off, "xc-vpn-ha-topology"),
     "permissive-mtls": (permissive_mtls, "xc-istio-strict-mtls"),
     "open-control-plane": (open_control_plane, "xc-eks-no-open-public-cidr"),
     "reserved-inside-cidr": (reserved_inside_cidr, "xc-vpn-inside-cidr"),

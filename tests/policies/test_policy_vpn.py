@@ -374,6 +374,7 @@ STACK_CASES: list[StackCase] = [
         "same-asn",
     ),
     StackCase("xc-vpn-ha-topology", link(tunnels=2), True, "two-tunnels"),
+    StackCase("xc-vpn-ha-topology", replaced(LINK, "tgw", vpnEcmpSupport="disable"), True, "ecmp-off"),
     StackCase(
         "xc-vpn-ha-topology", replaced(LINK, "aws-peer", redundancyType="TWO_IPS_REDUNDANCY"), True, "two-ips"
     ),
