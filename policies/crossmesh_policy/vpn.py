@@ -416,7 +416,9 @@ POLICIES: list[CrossmeshPolicy] = [
     CrossmeshResourcePolicy(
         "xc-vpn-psk-format",
         ["AWS Site-to-Site VPN pre-shared key rules", "terraform-provider-aws PSK validator"],
-        "Pre-shared keys are 8-64 characters of [A-Za-z0-9_.] and do not start with '0'.",
+        "Pre-shared keys are 8-64 characters of [A-Za-z0-9_.] and do not start with '0'. A generated "
+        "key is unknown on a first preview, which then reports this rule as unable to run; the "
+        "link's key generator is built to this format.",
         Severity.HIGH,
         MANDATORY,
         [VPN_CONNECTION, VPN_TUNNEL],
@@ -435,7 +437,8 @@ POLICIES: list[CrossmeshPolicy] = [
     CrossmeshStackPolicy(
         "xc-vpn-psk-per-tunnel",
         ["AWS Site-to-Site VPN pre-shared key rules", "Google HA VPN to AWS guide"],
-        "Each tunnel has its own key, and each GCP tunnel's key is one AWS tunnel's key.",
+        "Each tunnel has its own key, and each GCP tunnel's key is one AWS tunnel's key (keys not yet "
+        "generated, or masked in a saved plan, are not compared).",
         Severity.HIGH,
         MANDATORY,
         [VPN_CONNECTION, VPN_TUNNEL],
