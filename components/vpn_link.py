@@ -81,7 +81,8 @@ class CrossCloudLink(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         kept = pulumi.ResourceOptions(parent=self, protect=args.protect)
         capacity = link_capacity(link.tunnel_groups, link.tunnel_bandwidth)
-        self.capacity = {"kind": "vpn", **capacity.as_dict()}
+        target = {"targetGbps": link.target_gbps} if link.target_gbps is not None else {}
+        self.capacity = {"kind": "vpn", **capacity.as_dict(), **target}
 
         self.hub = TransitHub(
             f"{name}-hub",
