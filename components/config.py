@@ -189,7 +189,9 @@ class LinkConfig(_Model):
         description="HA VPN groups of 4 tunnels each (99.99 % SLA per group); more groups, more bandwidth.",
     )
     tunnel_bandwidth: Literal["standard", "large"] = Field(
-        "standard", description="AWS tunnel bandwidth: standard (1.25 Gbps) or large (5 Gbps, TGW only)."
+        "standard",
+        description="AWS tunnel bandwidth: standard (1.25 Gbps) or large (5 Gbps, TGW only); a Cloud VPN "
+        "tunnel carries at most 3 Gbps, so large gives up to 3 Gbps a tunnel.",
     )
     interconnect: InterconnectConfig | None = Field(
         None, description="Settings for kind: interconnect; must be absent for kind: vpn."
@@ -544,6 +546,18 @@ def cross_field_problems(config: StackConfig) -> list[str]:
     if link.kind == "vpn" and link.interconnect is not None:
         problems.append(
             f"{_key('link.interconnect')}: set, but link.kind is 'vpn'; remove it or set kind: interconnect"
+        )
+    if link.kind == "interconnect":
+        for field, alias in (("tunnel_groups", "tunnelGroups"), ("tunnel_bandwidth", "tunnelBandwidth")):
+            if field in link.model_fields_set:
+                problems.append(
+                    f"{_key('link.' + alias)}: {getattr(link, field)!r} is set, but it applies only to "
+                    "kind 'vpn'; the interconnect's size is link.interconnect.bandwidth"
+                )
+    if link.interconnect is not None and link.interconnect.remote_profile != f"aws-{config.aws.region}":
+        problems.append(
+            f"{_key('link.interconnect.remoteProfile')}: {link.interconnect.remote_profile!r} does not "
+            f"name the stack's AWS region; use 'aws-{config.aws.region}' (the transport ends in aws.region)"
         )
     if link.interconnect is not None and link.interconnect.direct_connect_asn == link.aws_asn:
         problems.append(

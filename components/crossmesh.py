@@ -12,12 +12,17 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
+import pulumi_random as random
 
+from components.addressing import gcp_prefixes
 from components.aws_network import AwsNetwork, AwsNetworkArgs
 from components.config import StackConfig
 from components.eks_cluster import EksCluster, EksClusterArgs
 from components.gcp_network import GcpNetwork, GcpNetworkArgs
 from components.gke_cluster import GkeCluster, GkeClusterArgs
+from components.interconnect_link import InterconnectLink, InterconnectLinkArgs
+from components.peer_firewalls import PeerFirewalls, PeerFirewallsArgs
+from components.vpn_link import CrossCloudLink, CrossCloudLinkArgs
 
 
 @dataclass(frozen=True)
@@ -50,8 +55,11 @@ class CrossMesh(pulumi.ComponentResource):
             gcp.ProviderArgs(project=config.gcp.project, region=config.gcp.region, default_labels=labels),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        # Explicit too, so that every resource of the plan names its provider (the VPN keys use it).
+        self.random_provider = random.Provider("random", opts=pulumi.ResourceOptions(parent=self))
         in_clouds = pulumi.ResourceOptions(
-            parent=self, providers={"aws": self.aws_provider, "gcp": self.gcp_provider}
+            parent=self,
+            providers={"aws": self.aws_provider, "gcp": self.gcp_provider, "random": self.random_provider},
         )
 
         self.aws_network = AwsNetwork(
@@ -97,6 +105,61 @@ class CrossMesh(pulumi.ComponentResource):
             opts=in_clouds,
         )
 
+        # The link: the one place where each cloud's network outputs flow into the other.
+        prefixes = gcp_prefixes(
+            config.gcp.subnet_cidr, config.gcp.pods_cidr, config.gcp.services_cidr, config.gcp.master_cidr
+        )
+        self.link: CrossCloudLink | InterconnectLink
+        if config.link.kind == "vpn":
+            self.link = CrossCloudLink(
+                "link",
+                CrossCloudLinkArgs(
+                    link=config.link,
+                    name_prefix=prefix,
+                    protect=config.protect,
+                    vpc_id=self.aws_network.vpc_id,
+                    private_subnet_ids=self.aws_network.private_subnet_ids,
+                    private_route_table_ids=self.aws_network.private_route_table_ids,
+                    logs_key_arn=self.aws_network.logs_key_arn,
+                    gcp_region=self.gcp_network.region,
+                    network_self_link=self.gcp_network.network_self_link,
+                    router_name=self.gcp_network.router_name,
+                    gcp_prefixes=prefixes,
+                ),
+                opts=in_clouds,
+            )
+        else:
+            self.link = InterconnectLink(
+                "link",
+                InterconnectLinkArgs(
+                    link=config.link,
+                    name_prefix=prefix,
+                    protect=config.protect,
+                    vpc_id=self.aws_network.vpc_id,
+                    vpc_cidr=self.aws_network.vpc_cidr,
+                    private_subnet_ids=self.aws_network.private_subnet_ids,
+                    private_route_table_ids=self.aws_network.private_route_table_ids,
+                    gcp_project=config.gcp.project,
+                    gcp_region=self.gcp_network.region,
+                    network_self_link=self.gcp_network.network_self_link,
+                    gcp_prefixes=prefixes,
+                ),
+                opts=in_clouds,
+            )
+        self.peer_firewalls = PeerFirewalls(
+            "peer-firewalls",
+            PeerFirewallsArgs(
+                name_prefix=prefix,
+                vpc_id=self.aws_network.vpc_id,
+                aws_vpc_cidr=self.aws_network.vpc_cidr,
+                gcp_network=self.gcp_network.network_self_link,
+                gcp_source_ranges=(config.gcp.subnet_cidr, config.gcp.pods_cidr),
+                aws_service_ports=tuple(sorted({s.port for s in config.services if s.cloud == "aws"})),
+                gcp_service_ports=tuple(sorted({s.port for s in config.services if s.cloud == "gcp"})),
+            ),
+            opts=in_clouds,
+        )
+
         self.services = [
             {
                 "name": service.name,
@@ -124,4 +187,5 @@ class CrossMesh(pulumi.ComponentResource):
             "gkeEndpoint": self.gke.endpoint,
             "gkePrivateEndpoint": self.gke.private_endpoint,
             "gkeKubeconfig": self.gke.kubeconfig,
+            **self.link.exports(),
         }

@@ -10,6 +10,7 @@ from offline.estimate import estimate_deploy, format_minutes
 from offline.record import Plan, Registration, mask
 
 TUNNEL_OUTPUT = "tunnels"
+CAPACITY_OUTPUT = "linkCapacity"
 
 
 def cloud_of(type_token: str) -> str:
@@ -32,6 +33,7 @@ def render_summary(plan: Plan) -> str:
         lines.extend(_component_lines(plan, root, depth=1))
     lines += ["", "Cross-cloud wiring"]
     lines.extend(_wiring_lines(plan.outputs.get(TUNNEL_OUTPUT)))
+    lines.extend(_capacity_lines(plan.outputs.get(CAPACITY_OUTPUT)))
     lines += ["", "First `pulumi up`, estimated (typical creation times; see offline/estimate.py)"]
     lines.extend(_estimate_lines(plan))
     lines += ["", "Outputs"]
@@ -76,6 +78,27 @@ def _estimate_lines(plan: Plan) -> list[str]:
         f"  about {wall} wall time for {estimate.resource_count} resources"
         f" ({serial} if run one by one; {estimate.parallelism:.1f}x parallel)",
         f"  longest chain: {chain}",
+    ]
+
+
+def _capacity_lines(capacity: Any) -> list[str]:
+    """The modelled capacity: ECMP over every tunnel gives tunnels x one tunnel's limit."""
+    if not isinstance(capacity, dict):
+        return []
+    if capacity.get("kind") == "interconnect":
+        return [f"  capacity: interconnect {capacity['bandwidth']} = {capacity['aggregateGbps']} Gbps"]
+    per_tunnel = capacity["tunnelGbps"]
+    cap_note = (
+        f", capped by Cloud VPN's {capacity['gcpTunnelGbpsMax']} Gbps"
+        if capacity["awsTunnelGbps"] > per_tunnel
+        else ""
+    )
+    return [
+        f"  capacity: {capacity['tunnels']} tunnels x {per_tunnel} Gbps "
+        f"(AWS {capacity['tunnelBandwidth']} {capacity['awsTunnelGbps']} Gbps{cap_note}) "
+        f"= {capacity['aggregateGbps']} Gbps with ECMP; one flow uses one tunnel: {per_tunnel} Gbps",
+        f"  packet ceiling: {capacity['tunnels']} tunnels x {capacity['tunnelPps']:,} pps = "
+        f"{capacity['aggregatePps']:,} pps (the tighter of AWS's and Cloud VPN's per-tunnel rates)",
     ]
 
 

@@ -371,3 +371,41 @@ def test_overlap_detection_matches_address_sets(ranges: dict[str, ipaddress.IPv4
         (x, y) for i, x in enumerate(names) for y in names[i + 1 :] if shares_an_address(ranges[x], ranges[y])
     ]
     assert overlapping_pairs(ranges) == expected
+
+
+INTERCONNECT = {"remoteProfile": "aws-us-east-1", "awsAccountId": "123456789012"}
+
+
+def test_interconnect_with_its_settings_loads() -> None:
+    config = load_config(with_change("link", {"kind": "interconnect", "interconnect": INTERCONNECT}))
+    assert config.link.interconnect is not None
+    assert config.link.interconnect.bandwidth == "BPS_1G"
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("tunnelGroups", 2), ("tunnelBandwidth", "large"), ("tunnelBandwidth", "standard")]
+)
+def test_vpn_sizing_on_an_interconnect_link_is_rejected(key: str, value: Any) -> None:
+    link = {"kind": "interconnect", "interconnect": INTERCONNECT, key: value}
+    assert problems_of(with_change("link", link)) == [
+        f"crossmesh:link.{key}: {value!r} is set, but it applies only to kind 'vpn'; the interconnect's "
+        "size is link.interconnect.bandwidth"
+    ]
+
+
+def test_interconnect_profile_of_another_aws_region_is_rejected() -> None:
+    settings = {**INTERCONNECT, "remoteProfile": "aws-us-west-2"}
+    assert problems_of(with_change("link", {"kind": "interconnect", "interconnect": settings})) == [
+        "crossmesh:link.interconnect.remoteProfile: 'aws-us-west-2' does not name the stack's AWS region; "
+        "use 'aws-us-east-1' (the transport ends in aws.region)"
+    ]
+
+
+def test_interconnect_bandwidth_outside_the_offered_steps_is_rejected() -> None:
+    settings = {**INTERCONNECT, "bandwidth": "BPS_3G"}
+    problems = problems_of(with_change("link", {"kind": "interconnect", "interconnect": settings}))
+    assert problems[0].startswith("crossmesh:link.interconnect.bandwidth: 'BPS_3G' is not allowed; must be")
+
+
+def test_large_tunnels_are_accepted_on_a_vpn_link() -> None:
+    assert load_config(with_change("link", {"tunnelBandwidth": "large"})).link.tunnel_bandwidth == "large"
