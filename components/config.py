@@ -268,6 +268,12 @@ class CaConfig(_Model):
     early_renewal_days: int = Field(
         60, ge=1, description="Renew an intermediate this long before it expires (at the next pulumi up)."
     )
+    root_early_renewal_days: int = Field(
+        730,
+        ge=1,
+        description="Replace the root (and with it both intermediates) this long before it expires; at "
+        "least intermediateValidityDays, so no intermediate issued under a current root outlives it.",
+    )
 
 
 class EnginesConfig(_Model):
@@ -598,6 +604,18 @@ def cross_field_problems(config: StackConfig) -> list[str]:
             f"{_key('mesh.ca.intermediateValidityDays')}: {ca.intermediate_validity_days} must be shorter "
             f"than {_key('mesh.ca.rootValidityDays')} ({ca.root_validity_days}); an intermediate cannot "
             "outlive its root"
+        )
+    if ca.root_early_renewal_days >= ca.root_validity_days:
+        problems.append(
+            f"{_key('mesh.ca.rootEarlyRenewalDays')}: {ca.root_early_renewal_days} must be shorter than "
+            f"{_key('mesh.ca.rootValidityDays')} ({ca.root_validity_days}), or every pulumi up replaces "
+            "the root"
+        )
+    elif ca.root_early_renewal_days < ca.intermediate_validity_days:
+        problems.append(
+            f"{_key('mesh.ca.rootEarlyRenewalDays')}: {ca.root_early_renewal_days} must be at least "
+            f"{_key('mesh.ca.intermediateValidityDays')} ({ca.intermediate_validity_days}); an "
+            "intermediate renewed late in the root's life would otherwise end after the root"
         )
     if ca.early_renewal_days >= ca.intermediate_validity_days:
         problems.append(

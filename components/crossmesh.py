@@ -23,6 +23,10 @@ from components.gke_cluster import GkeCluster, GkeClusterArgs
 from components.interconnect_link import InterconnectLink, InterconnectLinkArgs
 from components.peer_firewalls import PeerFirewalls, PeerFirewallsArgs
 from components.vpn_link import CrossCloudLink, CrossCloudLinkArgs
+from components.istio import IstioMesh, IstioMeshArgs
+from components.istio_peering import IstioPeering, IstioPeeringArgs
+from components.mesh_ca import MeshCA, MeshCAArgs
+from components.traffic_policy import Localities
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,46 @@ class CrossMesh(pulumi.ComponentResource):
             for service in config.services
         ]
 
+        # One root for the mesh, one intermediate per cloud's cluster (App Mesh's file certs included).
+        self.mesh_ca = MeshCA(
+            "mesh-ca",
+            MeshCAArgs(
+                ca=config.mesh.ca,
+                mesh_id=config.mesh.mesh_id,
+                clusters=("aws", "gcp"),
+                protect=config.protect,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        # Istio on every cluster whose engine is istio (App Mesh on EKS is a separate component).
+        policies = {service.name: config.effective_policy(service) for service in config.services}
+        localities = Localities(aws_region=config.aws.region, gcp_region=config.gcp.region)
+        engines = {"aws": config.mesh.engines.aws, "gcp": config.mesh.engines.gcp}
+        self.istio: dict[str, IstioMesh] = {}
+        for cluster in (self.eks.kube, self.gke.kube):
+            if engines[cluster.cloud] != "istio":
+                continue
+            self.istio[cluster.cloud] = IstioMesh(
+                f"istio-{cluster.cloud}",
+                IstioMeshArgs(
+                    cluster=cluster,
+                    intermediate=self.mesh_ca.intermediates[cluster.cloud],
+                    mesh_id=config.mesh.mesh_id,
+                    trust_domain=config.mesh.trust_domain,
+                    services=config.services,
+                    policies=policies,
+                    localities=localities,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        if len(self.istio) == 2:
+            IstioPeering(
+                "istio-peering",
+                IstioPeeringArgs(first=self.istio["aws"], second=self.istio["gcp"]),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+
         self.register_outputs(self.exports())
 
     def exports(self) -> dict[str, Any]:
@@ -188,4 +232,5 @@ class CrossMesh(pulumi.ComponentResource):
             "gkePrivateEndpoint": self.gke.private_endpoint,
             "gkeKubeconfig": self.gke.kubeconfig,
             **self.link.exports(),
+            "meshRootCertPem": self.mesh_ca.root_cert_pem,
         }

@@ -63,7 +63,11 @@ class FakeCloudMocks(pulumi.runtime.Mocks):
         resource_id, outputs = resource_outputs(resource)
         state = {**inputs, **outputs}
         self.cloud.by_id[resource_id] = (args.typ, state)
-        return resource_id, state
+        # The engine, not the SDK, marks additionalSecretOutputs secret: do what it would.
+        secret_outputs: frozenset[str] = getattr(self.registering, "secret_outputs", frozenset())
+        return resource_id, {
+            key: _wire_secret(value) if key in secret_outputs else value for key, value in state.items()
+        }
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         provider_inputs = self.cloud.providers.get(_provider_urn(args.provider) or "", {})
@@ -100,10 +104,16 @@ class RecordingMonitor(mocks.MockMonitor):
         )
         self.registrations.append(registration)
         self.fake_mocks.registering.urn = urn
+        self.fake_mocks.registering.secret_outputs = frozenset(request.additionalSecretOutputs)
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         registration.id = response.id or None
-        registration.outputs = dict(self.resources[urn].state) if urn in self.resources else {}
+        state = self.resources[urn].state if urn in self.resources else {}
+        registration.outputs = {key: _from_wire(value) for key, value in state.items()}
         return response
+
+
+def _wire_secret(value: Any) -> dict[str, Any]:
+    return {rpc._special_sig_key: rpc._special_secret_sig, "value": value}
 
 
 def _provider_urn(reference: str | None) -> str | None:

@@ -409,3 +409,50 @@ def test_interconnect_bandwidth_outside_the_offered_steps_is_rejected() -> None:
 
 def test_large_tunnels_are_accepted_on_a_vpn_link() -> None:
     assert load_config(with_change("link", {"tunnelBandwidth": "large"})).link.tunnel_bandwidth == "large"
+
+
+def test_root_early_renewal_as_long_as_the_root_is_rejected() -> None:
+    raw = with_change("mesh", {"ca": {"rootValidityDays": 3650, "rootEarlyRenewalDays": 3650}})
+    assert problems_of(raw) == [
+        "crossmesh:mesh.ca.rootEarlyRenewalDays: 3650 must be shorter than "
+        "crossmesh:mesh.ca.rootValidityDays (3650), or every pulumi up replaces the root"
+    ]
+
+
+def test_root_renewing_after_the_last_intermediate_could_fit_is_rejected() -> None:
+    raw = with_change("mesh", {"ca": {"intermediateValidityDays": 730, "rootEarlyRenewalDays": 729}})
+    assert problems_of(raw)[0].startswith(
+        "crossmesh:mesh.ca.rootEarlyRenewalDays: 729 must be at least "
+        "crossmesh:mesh.ca.intermediateValidityDays (730)"
+    )
+
+
+@given(
+    root=st.integers(365, 10_000),
+    intermediate=st.integers(30, 5_000),
+    renewal=st.integers(1, 5_000),
+    root_renewal=st.integers(1, 10_000),
+)
+def test_an_accepted_ca_never_issues_an_intermediate_that_outlives_its_root(
+    root: int, intermediate: int, renewal: int, root_renewal: int
+) -> None:
+    raw = with_change(
+        "mesh",
+        {
+            "ca": {
+                "rootValidityDays": root,
+                "intermediateValidityDays": intermediate,
+                "earlyRenewalDays": renewal,
+                "rootEarlyRenewalDays": root_renewal,
+            }
+        },
+    )
+    try:
+        config = load_config(raw)
+    except ConfigError:
+        return
+    ca = config.mesh.ca
+    # The root is current until it enters its renewal window; an intermediate issued then must fit.
+    last_issue_day = ca.root_validity_days - ca.root_early_renewal_days
+    assert last_issue_day + ca.intermediate_validity_days <= ca.root_validity_days
+    assert ca.early_renewal_days < ca.intermediate_validity_days

@@ -1,6 +1,6 @@
 """Fake provider outputs by area; importing this package registers all of them."""
 
-from offline.fakes import aws_base, clusters, gcp_base
+from offline.fakes import aws_base, clusters, gcp_base, kubernetes, pki
 from offline.fakes import link as link
 
-__all__ = ["aws_base", "clusters", "gcp_base"]
+__all__ = ["aws_base", "clusters", "gcp_base", "kubernetes", "pki"]

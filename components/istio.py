@@ -1,0 +1,268 @@
+"""IstioMesh: Istio on one cluster as a primary of the multi-primary, multi-network mesh.
+
+In order: `istio-system` labelled with the cluster's network; the plug-in CA secret `cacerts` from the
+cluster's intermediate (istiod reads it only at start, so it comes first); the base, istiod and
+east-west gateway charts of one pinned Istio release; the cross-network Gateway; mesh-wide STRICT
+mTLS; per application namespace sidecar injection and deny-by-default, then ALLOW policies for each
+local service's declared callers; a DestinationRule and VirtualService for every service of the mesh
+(sidecars apply them on the calling side, so both clusters hold the same ones). A reader account and
+its token let the other cluster's istiod watch this API (wired by IstioPeering).
+
+Sources: https://istio.io/latest/docs/tasks/security/cert-management/plugin-ca-cert/,
+https://istio.io/latest/docs/setup/install/multicluster/multi-primary_multi-network/.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components import istio_specs as specs
+from components.config import ServiceConfig, TrafficPolicySpec
+from components.kube_cluster import KubeCluster
+from components.mesh_ca import Intermediate
+from components.traffic_policy import (
+    ISTIO_NETWORKING,
+    Localities,
+    destination_rule_spec,
+    virtual_service_spec,
+)
+
+ISTIO_SECURITY = "security.istio.io/v1"
+READER_ACCOUNT = "crossmesh-remote-reader"
+# Helm waits this long for each release's workloads to be ready (seconds).
+RELEASE_TIMEOUT = 600
+
+
+@dataclass(frozen=True)
+class IstioMeshArgs:
+    cluster: KubeCluster
+    intermediate: Intermediate
+    mesh_id: str
+    trust_domain: str
+    services: Sequence[ServiceConfig]
+    """Every service of the mesh; those of this cluster's cloud get their ALLOW policies here."""
+    policies: Mapping[str, TrafficPolicySpec]
+    """The effective traffic policy of each service, by name."""
+    localities: Localities
+    istio_version: str = specs.ISTIO_VERSION
+
+
+class IstioMesh(pulumi.ComponentResource):
+    cluster: KubeCluster
+    system_namespace: pulumi.Output[str]
+    istiod: k8s.helm.v3.Release
+    reader_token: pulumi.Output[str]
+    """Secret: the token of the account the other cluster's istiod reads this API with."""
+
+    def __init__(self, name: str, args: IstioMeshArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("crossmesh:istio:IstioMesh", name, None, opts)
+        self.cluster = cluster = args.cluster
+        self._name = name
+        self._in_cluster = pulumi.ResourceOptions(parent=self, provider=cluster.provider)
+
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-istio-system",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=specs.ISTIO_NAMESPACE, labels={specs.NETWORK_LABEL: cluster.mesh_network}
+            ),
+            opts=self._in_cluster,
+        )
+        self.system_namespace = namespace.metadata.name
+        cacerts = self._cacerts(args.intermediate)
+
+        base = self._release("istio-base", "base", specs.base_values(), args.istio_version, [namespace])
+        self.istiod = self._release(
+            "istiod",
+            "istiod",
+            specs.istiod_values(
+                args.mesh_id, cluster.mesh_cluster_name, cluster.mesh_network, args.trust_domain
+            ),
+            args.istio_version,
+            [base, cacerts],
+        )
+        self._release(
+            specs.EAST_WEST_GATEWAY,
+            "gateway",
+            specs.east_west_gateway_values(cluster.cloud, cluster.mesh_network),
+            args.istio_version,
+            [self.istiod],
+        )
+
+        # Istio objects need the CRDs (base) and istiod's validating webhook to be serving.
+        self._custom(
+            "cross-network-gateway",
+            ISTIO_NETWORKING,
+            "Gateway",
+            specs.ISTIO_NAMESPACE,
+            specs.cross_network_gateway_spec(),
+        )
+        self._custom(
+            "default",
+            ISTIO_SECURITY,
+            "PeerAuthentication",
+            specs.ISTIO_NAMESPACE,
+            specs.strict_mtls_spec(),
+            resource_name=f"{name}-mesh-strict-mtls",
+        )
+
+        by_name = {service.name: service for service in args.services}
+        app_namespaces = {
+            ns: self._app_namespace(ns) for ns in sorted({service.namespace for service in args.services})
+        }
+        for service in args.services:
+            ns = app_namespaces[service.namespace]
+            if service.cloud == cluster.cloud and service.callers:
+                callers = [by_name[caller] for caller in service.callers]
+                self._custom(
+                    f"{service.name}-callers",
+                    ISTIO_SECURITY,
+                    "AuthorizationPolicy",
+                    ns,
+                    specs.callers_policy_spec(service, callers, args.trust_domain),
+                )
+            policy = args.policies[service.name]
+            self._custom(
+                service.name,
+                ISTIO_NETWORKING,
+                "DestinationRule",
+                ns,
+                destination_rule_spec(service, policy, args.localities),
+                resource_name=f"{name}-{service.name}-dr",
+            )
+            self._custom(
+                service.name,
+                ISTIO_NETWORKING,
+                "VirtualService",
+                ns,
+                virtual_service_spec(service, policy),
+                resource_name=f"{name}-{service.name}-vs",
+            )
+
+        self.reader_token = self._remote_reader(namespace)
+        self.register_outputs({"systemNamespace": self.system_namespace, "istiodStatus": self.istiod.status})
+
+    def _cacerts(self, intermediate: Intermediate) -> k8s.core.v1.Secret:
+        data: pulumi.Output[dict[str, str]] = pulumi.Output.secret(
+            pulumi.Output.all(
+                intermediate.cert_pem,
+                intermediate.key_pem,
+                intermediate.root_cert_pem,
+                intermediate.chain_pem,
+            ).apply(_cacerts_data)
+        )
+        return k8s.core.v1.Secret(
+            f"{self._name}-cacerts",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name="cacerts", namespace=self.system_namespace),
+            type="Opaque",
+            string_data=data,
+            opts=self._in_cluster,
+        )
+
+    def _release(
+        self,
+        release: str,
+        chart: str,
+        values: dict[str, Any],
+        version: str,
+        after: list[pulumi.Resource],
+    ) -> k8s.helm.v3.Release:
+        return k8s.helm.v3.Release(
+            f"{self._name}-{chart}",
+            k8s.helm.v3.ReleaseArgs(
+                name=release,
+                chart=chart,
+                version=version,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=specs.ISTIO_CHART_REPO),
+                namespace=specs.ISTIO_NAMESPACE,
+                values=values,
+                atomic=True,
+                cleanup_on_fail=True,
+                timeout=RELEASE_TIMEOUT,
+            ),
+            opts=pulumi.ResourceOptions.merge(self._in_cluster, pulumi.ResourceOptions(depends_on=after)),
+        )
+
+    def _custom(
+        self,
+        object_name: str,
+        api_version: str,
+        kind: str,
+        namespace: pulumi.Input[str],
+        spec: dict[str, Any],
+        resource_name: str | None = None,
+    ) -> k8s.apiextensions.CustomResource:
+        return k8s.apiextensions.CustomResource(
+            resource_name or f"{self._name}-{object_name}",
+            api_version=api_version,
+            kind=kind,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=object_name, namespace=namespace),
+            spec=spec,
+            opts=pulumi.ResourceOptions.merge(
+                self._in_cluster, pulumi.ResourceOptions(depends_on=[self.istiod])
+            ),
+        )
+
+    def _app_namespace(self, ns: str) -> pulumi.Output[str]:
+        namespace = k8s.core.v1.Namespace(
+            f"{self._name}-ns-{ns}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels={specs.INJECTION_LABEL: "enabled"}),
+            opts=self._in_cluster,
+        )
+        self._custom(
+            "allow-nothing",
+            ISTIO_SECURITY,
+            "AuthorizationPolicy",
+            namespace.metadata.name,
+            specs.allow_nothing_spec(),
+            resource_name=f"{self._name}-{ns}-allow-nothing",
+        )
+        return namespace.metadata.name
+
+    def _remote_reader(self, namespace: k8s.core.v1.Namespace) -> pulumi.Output[str]:
+        """A service account bound to istiod's reader role, and a long-lived token for it."""
+        account = k8s.core.v1.ServiceAccount(
+            f"{self._name}-remote-reader",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=READER_ACCOUNT, namespace=namespace.metadata.name),
+            opts=self._in_cluster,
+        )
+        k8s.rbac.v1.ClusterRoleBinding(
+            f"{self._name}-remote-reader",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=READER_ACCOUNT),
+            role_ref=k8s.rbac.v1.RoleRefArgs(
+                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=specs.READER_CLUSTER_ROLE
+            ),
+            subjects=[
+                k8s.rbac.v1.SubjectArgs(
+                    kind="ServiceAccount", name=READER_ACCOUNT, namespace=specs.ISTIO_NAMESPACE
+                )
+            ],
+            # The ClusterRole comes with the istiod chart.
+            opts=pulumi.ResourceOptions.merge(
+                self._in_cluster, pulumi.ResourceOptions(depends_on=[account, self.istiod])
+            ),
+        )
+        # Kubernetes fills the token in; pulumi-kubernetes waits for it (pulumi-kubernetes #2048).
+        token = k8s.core.v1.Secret(
+            f"{self._name}-remote-reader-token",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=f"{READER_ACCOUNT}-token",
+                namespace=specs.ISTIO_NAMESPACE,
+                annotations={"kubernetes.io/service-account.name": READER_ACCOUNT},
+            ),
+            type="kubernetes.io/service-account-token",
+            opts=pulumi.ResourceOptions.merge(
+                self._in_cluster,
+                pulumi.ResourceOptions(depends_on=[account], additional_secret_outputs=["data"]),
+            ),
+        )
+        return pulumi.Output.secret(token.data.apply(lambda data: base64.b64decode(data["token"]).decode()))
+
+
+def _cacerts_data(pems: list[str]) -> dict[str, str]:
+    return dict(zip(specs.CACERTS_KEYS, pems, strict=True))

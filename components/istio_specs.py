@@ -1,0 +1,160 @@
+"""Pure renderers of what IstioMesh installs: Helm values, mesh security specs, the remote kubeconfig.
+
+Plain dicts and strings, no Pulumi types, so every object can be checked against Istio's CRD schemas
+in plain tests. The multi-primary, multi-network shape follows
+https://istio.io/latest/docs/setup/install/multicluster/multi-primary_multi-network/.
+
+Workload identity convention: a service's pods carry the label `app: <service>` and run as the
+ServiceAccount `<service>` in the service's namespace, so its identity is
+`<trustDomain>/ns/<namespace>/sa/<service>`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from components.config import ServiceConfig
+
+# One Istio release for every chart, from the official repository
+# (https://istio.io/news/releases/1.30.x/announcing-1.30.4/).
+ISTIO_VERSION = "1.30.4"
+ISTIO_CHART_REPO = "https://istio-release.storage.googleapis.com/charts"
+ISTIO_NAMESPACE = "istio-system"
+EAST_WEST_GATEWAY = "istio-eastwestgateway"
+EAST_WEST_SELECTOR = {"istio": "eastwestgateway"}
+CROSS_NETWORK_PORT = 15443
+NETWORK_LABEL = "topology.istio.io/network"
+INJECTION_LABEL = "istio-injection"
+MULTICLUSTER_LABEL = "istio/multiCluster"
+CLUSTER_ANNOTATION = "networking.istio.io/cluster"
+# ClusterRole the istiod chart creates for readers of a remote cluster (reader-clusterrole.yaml).
+READER_CLUSTER_ROLE = f"istio-reader-clusterrole-{ISTIO_NAMESPACE}"
+CACERTS_KEYS = ("ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem")
+
+Cloud = Literal["aws", "gcp"]
+
+# Internal load balancers, reachable over the private link only.
+# AWS: the AWS Load Balancer Controller reads aws-load-balancer-scheme; the in-tree controller reads
+# aws-load-balancer-internal (deprecated by the former, still its only switch)
+# (https://kubernetes-sigs.github.io/aws-load-balancer-controller/latest/guide/service/annotations/).
+# GKE: https://cloud.google.com/kubernetes-engine/docs/concepts/service-load-balancer-parameters
+LOAD_BALANCER_ANNOTATIONS: dict[Cloud, dict[str, str]] = {
+    "aws": {
+        "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
+        "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
+        "service.beta.kubernetes.io/aws-load-balancer-internal": "true",
+    },
+    "gcp": {"networking.gke.io/load-balancer-type": "Internal"},
+}
+
+
+def principal(trust_domain: str, namespace: str, service_account: str) -> str:
+    """An AuthorizationPolicy principal. Istio matches it against the peer's SPIFFE URI
+    spiffe://<principal>, so the scheme is not written here
+    (https://istio.io/latest/docs/reference/config/security/authorization-policy/#Source)."""
+    return f"{trust_domain}/ns/{namespace}/sa/{service_account}"
+
+
+def service_principal(trust_domain: str, service: ServiceConfig) -> str:
+    return principal(trust_domain, service.namespace, service.name)
+
+
+def istiod_values(mesh_id: str, cluster_name: str, network: str, trust_domain: str) -> dict[str, Any]:
+    return {
+        "global": {
+            "meshID": mesh_id,
+            "multiCluster": {"clusterName": cluster_name},
+            "network": network,
+        },
+        "meshConfig": {
+            "trustDomain": trust_domain,
+            "defaultConfig": {
+                # Sidecars answer DNS for services that run only in the other cluster, so callers can
+                # use the plain service name (https://istio.io/latest/docs/ops/configuration/traffic-management/dns-proxy/).
+                "proxyMetadata": {"ISTIO_META_DNS_CAPTURE": "true", "ISTIO_META_DNS_AUTO_ALLOCATE": "true"}
+            },
+        },
+    }
+
+
+def base_values() -> dict[str, Any]:
+    return {"defaultRevision": "default"}
+
+
+def east_west_gateway_values(cloud: Cloud, network: str) -> dict[str, Any]:
+    """The gateway chart as a network gateway: it then exposes 15021, 15443, 15012 and 15017."""
+    return {
+        "name": EAST_WEST_GATEWAY,
+        "networkGateway": network,
+        "labels": {**EAST_WEST_SELECTOR, "app": EAST_WEST_GATEWAY, NETWORK_LABEL: network},
+        "service": {"type": "LoadBalancer", "annotations": dict(LOAD_BALANCER_ANNOTATIONS[cloud])},
+    }
+
+
+def cross_network_gateway_spec() -> dict[str, Any]:
+    """Expose every mesh service (*.local) on 15443 with mTLS passed through to the destination."""
+    return {
+        "selector": dict(EAST_WEST_SELECTOR),
+        "servers": [
+            {
+                "port": {"number": CROSS_NETWORK_PORT, "name": "tls", "protocol": "TLS"},
+                "tls": {"mode": "AUTO_PASSTHROUGH"},
+                "hosts": ["*.local"],
+            }
+        ],
+    }
+
+
+def strict_mtls_spec() -> dict[str, Any]:
+    return {"mtls": {"mode": "STRICT"}}
+
+
+def allow_nothing_spec() -> dict[str, Any]:
+    """An ALLOW policy with no rules matches nothing: every request to the namespace is denied."""
+    return {}
+
+
+def callers_policy_spec(
+    service: ServiceConfig, callers: Iterable[ServiceConfig], trust_domain: str
+) -> dict[str, Any]:
+    """Allow the service's declared callers, by identity, and nobody else."""
+    return {
+        "selector": {"matchLabels": {"app": service.name}},
+        "action": "ALLOW",
+        "rules": [
+            {
+                "from": [
+                    {
+                        "source": {
+                            "principals": [service_principal(trust_domain, caller) for caller in callers]
+                        }
+                    }
+                ]
+            }
+        ],
+    }
+
+
+def remote_secret_name(cluster_name: str) -> str:
+    return f"istio-remote-secret-{cluster_name}"
+
+
+def remote_kubeconfig(cluster_name: str, server: str, ca_data: str, token: str) -> str:
+    """The kubeconfig istiod uses to watch a remote cluster, in the shape istioctl create-remote-secret
+    writes. JSON is YAML, and needs no YAML library at deploy time."""
+    return json.dumps(
+        {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [
+                {"name": cluster_name, "cluster": {"server": server, "certificate-authority-data": ca_data}}
+            ],
+            "users": [{"name": cluster_name, "user": {"token": token}}],
+            "contexts": [{"name": cluster_name, "context": {"cluster": cluster_name, "user": cluster_name}}],
+            "current-context": cluster_name,
+            "preferences": {},
+        },
+        indent=2,
+    )

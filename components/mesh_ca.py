@@ -1,0 +1,138 @@
+"""MeshCA: the mesh's one root of trust and an intermediate CA per cluster, with pulumi-tls.
+
+The profiles follow Istio's own certificate tooling (istio/istio tools/certs/common.mk): the root is a
+CA that signs certificates and CRLs, each cluster's istiod signs workload certificates with its own
+intermediate (CA, path length 0), and every intermediate chains to the same root, so a workload in one
+cloud verifies a workload in the other. Private keys are secret Outputs from end to end.
+
+Rotation: pulumi-tls reissues a certificate inside its early-renewal window only when `pulumi up`
+runs (pulumi-tls #39), and Istio does not reload a plugged-in CA (istio #28575): run `pulumi up` on a
+schedule and restart istiod after a rotation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_tls as tls
+
+from components.config import CaConfig
+
+HOURS_PER_DAY = 24
+# pulumi-tls `allowed_uses` values (key usages and extended key usages).
+ROOT_USES = ("cert_signing", "crl_signing")
+INTERMEDIATE_USES = ("cert_signing", "crl_signing", "digital_signature")
+RSA_BITS = 4096
+ECDSA_CURVE = "P384"
+# The root may be followed by one CA (a cluster's intermediate); the intermediates by none.
+ROOT_PATH_LENGTH = 1
+INTERMEDIATE_PATH_LENGTH = 0
+
+
+@dataclass(frozen=True)
+class MeshCAArgs:
+    ca: CaConfig
+    mesh_id: str
+    clusters: Sequence[str]
+    """Istio clusterName of every cluster that gets an intermediate."""
+    protect: bool = False
+    """Protect the root key and certificate: replacing them re-roots the whole mesh."""
+
+
+@dataclass(frozen=True)
+class Intermediate:
+    """What a cluster's CA needs: its certificate and key, and the chain up to the root."""
+
+    cluster: str
+    cert_pem: pulumi.Output[str]
+    key_pem: pulumi.Output[str]
+    """Secret."""
+    root_cert_pem: pulumi.Output[str]
+    chain_pem: pulumi.Output[str]
+    """The intermediate followed by the root: Istio's cert-chain.pem."""
+
+
+def key_args(ca: CaConfig) -> tls.PrivateKeyArgs:
+    if ca.key_algorithm == "RSA":
+        return tls.PrivateKeyArgs(algorithm="RSA", rsa_bits=RSA_BITS)
+    return tls.PrivateKeyArgs(algorithm="ECDSA", ecdsa_curve=ECDSA_CURVE)
+
+
+class MeshCA(pulumi.ComponentResource):
+    root_cert_pem: pulumi.Output[str]
+    intermediates: dict[str, Intermediate]
+
+    def __init__(self, name: str, args: MeshCAArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("crossmesh:pki:MeshCA", name, None, opts)
+        ca = args.ca
+        organization = f"crossmesh {args.mesh_id}"
+        root_opts = pulumi.ResourceOptions(parent=self, protect=args.protect)
+
+        root_key = tls.PrivateKey(f"{name}-root-key", key_args(ca), opts=root_opts)
+        root = tls.SelfSignedCert(
+            f"{name}-root",
+            tls.SelfSignedCertArgs(
+                private_key_pem=root_key.private_key_pem,
+                subject=tls.SelfSignedCertSubjectArgs(
+                    common_name=f"{args.mesh_id} root CA", organization=organization
+                ),
+                validity_period_hours=ca.root_validity_days * HOURS_PER_DAY,
+                early_renewal_hours=ca.root_early_renewal_days * HOURS_PER_DAY,
+                is_ca_certificate=True,
+                max_path_length=ROOT_PATH_LENGTH,
+                allowed_uses=list(ROOT_USES),
+                set_subject_key_id=True,
+            ),
+            opts=root_opts,
+        )
+        self.root_cert_pem = root.cert_pem
+
+        self.intermediates = {}
+        for cluster in args.clusters:
+            key = tls.PrivateKey(
+                f"{name}-{cluster}-key", key_args(ca), opts=pulumi.ResourceOptions(parent=self)
+            )
+            request = tls.CertRequest(
+                f"{name}-{cluster}-csr",
+                tls.CertRequestArgs(
+                    private_key_pem=key.private_key_pem,
+                    subject=tls.CertRequestSubjectArgs(
+                        common_name=f"{args.mesh_id} intermediate CA {cluster}",
+                        organization=organization,
+                        # Istio's tooling names the cluster in L; operators read it in istiod logs.
+                        locality=cluster,
+                    ),
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            cert = tls.LocallySignedCert(
+                f"{name}-{cluster}",
+                tls.LocallySignedCertArgs(
+                    cert_request_pem=request.cert_request_pem,
+                    ca_cert_pem=root.cert_pem,
+                    ca_private_key_pem=root_key.private_key_pem,
+                    validity_period_hours=ca.intermediate_validity_days * HOURS_PER_DAY,
+                    early_renewal_hours=ca.early_renewal_days * HOURS_PER_DAY,
+                    is_ca_certificate=True,
+                    max_path_length=INTERMEDIATE_PATH_LENGTH,
+                    allowed_uses=list(INTERMEDIATE_USES),
+                    set_subject_key_id=True,
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.intermediates[cluster] = Intermediate(
+                cluster=cluster,
+                cert_pem=cert.cert_pem,
+                key_pem=pulumi.Output.secret(key.private_key_pem),
+                root_cert_pem=root.cert_pem,
+                chain_pem=pulumi.Output.concat(cert.cert_pem, root.cert_pem),
+            )
+
+        self.register_outputs(
+            {
+                "rootCertPem": self.root_cert_pem,
+                "intermediateCertPems": {c: i.cert_pem for c, i in self.intermediates.items()},
+            }
+        )
