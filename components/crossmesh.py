@@ -21,12 +21,12 @@ from components.eks_cluster import EksCluster, EksClusterArgs
 from components.gcp_network import GcpNetwork, GcpNetworkArgs
 from components.gke_cluster import GkeCluster, GkeClusterArgs
 from components.interconnect_link import InterconnectLink, InterconnectLinkArgs
-from components.peer_firewalls import PeerFirewalls, PeerFirewallsArgs
-from components.vpn_link import CrossCloudLink, CrossCloudLinkArgs
 from components.istio import IstioMesh, IstioMeshArgs
 from components.istio_peering import IstioPeering, IstioPeeringArgs
 from components.mesh_ca import MeshCA, MeshCAArgs
+from components.peer_firewalls import PeerFirewalls, PeerFirewallsArgs
 from components.traffic_policy import Localities
+from components.vpn_link import CrossCloudLink, CrossCloudLinkArgs
 
 
 @dataclass(frozen=True)
