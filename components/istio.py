@@ -51,6 +51,8 @@ class IstioMeshArgs:
     """The effective traffic policy of each service, by name."""
     localities: Localities
     istio_version: str = specs.ISTIO_VERSION
+    extension_providers: tuple[Mapping[str, Any], ...] = ()
+    """meshConfig.extensionProviders, e.g. the observability tracer and access log."""
 
 
 class IstioMesh(pulumi.ComponentResource):
@@ -81,7 +83,11 @@ class IstioMesh(pulumi.ComponentResource):
             "istiod",
             "istiod",
             specs.istiod_values(
-                args.mesh_id, cluster.mesh_cluster_name, cluster.mesh_network, args.trust_domain
+                args.mesh_id,
+                cluster.mesh_cluster_name,
+                cluster.mesh_network,
+                args.trust_domain,
+                args.extension_providers,
             ),
             args.istio_version,
             [base, cacerts],

@@ -12,7 +12,7 @@ ServiceAccount `<service>` in the service's namespace, so its identity is
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from components.config import ServiceConfig
@@ -61,8 +61,16 @@ def service_principal(trust_domain: str, service: ServiceConfig) -> str:
     return principal(trust_domain, service.namespace, service.name)
 
 
-def istiod_values(mesh_id: str, cluster_name: str, network: str, trust_domain: str) -> dict[str, Any]:
-    return {
+def istiod_values(
+    mesh_id: str,
+    cluster_name: str,
+    network: str,
+    trust_domain: str,
+    extension_providers: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
+    """istiod's values. Extension providers (tracers, access logs) are what Telemetry objects can
+    name (https://istio.io/latest/docs/reference/config/istio.mesh.v1alpha1/#MeshConfig-ExtensionProvider)."""
+    values: dict[str, Any] = {
         "global": {
             "meshID": mesh_id,
             "multiCluster": {"clusterName": cluster_name},
@@ -77,6 +85,9 @@ def istiod_values(mesh_id: str, cluster_name: str, network: str, trust_domain: s
             },
         },
     }
+    if extension_providers:
+        values["meshConfig"]["extensionProviders"] = [dict(provider) for provider in extension_providers]
+    return values
 
 
 def base_values() -> dict[str, Any]:
