@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -185,7 +186,7 @@ class AwsObservability(pulumi.ComponentResource):
             kind: aws.cloudwatch.LogGroup(
                 f"{self._name}-insights-{kind}",
                 name=args.eks.cluster_name.apply(
-                    lambda cluster, kind=kind: f"/aws/containerinsights/{cluster}/{kind}"
+                    functools.partial(specs.container_insights_log_group, kind=kind)
                 ),
                 retention_in_days=args.log_retention_days,
                 kms_key_id=args.logs_key_arn,

@@ -233,6 +233,10 @@ def xray_write_policy() -> str:
     )
 
 
+def container_insights_log_group(cluster_name: str, kind: str) -> str:
+    return f"/aws/containerinsights/{cluster_name}/{kind}"
+
+
 # --- Google Managed Prometheus ---------------------------------------------------------------------------
 
 

@@ -2,5 +2,6 @@
 
 from offline.fakes import aws_base, clusters, gcp_base, kubernetes, pki
 from offline.fakes import link as link
+from offline.fakes import observability as observability
 
 __all__ = ["aws_base", "clusters", "gcp_base", "kubernetes", "pki"]
