@@ -43,6 +43,8 @@ class CrossMesh(pulumi.ComponentResource):
         super().__init__("crossmesh:index:CrossMesh", name, None, opts)
         config = args.config
         prefix = f"cm-{args.stack}"
+        self.aws_region = config.aws.region
+        self.gcp_project = config.gcp.project
         labels = {"crossmesh-stack": args.stack, "managed-by": "pulumi"}
 
         # Explicit providers: the region and project come from the validated config, not from
@@ -75,40 +77,6 @@ class CrossMesh(pulumi.ComponentResource):
         self.gcp_network = GcpNetwork(
             "gcp-network",
             GcpNetworkArgs(config=config.gcp, router_asn=config.link.gcp_asn, name_prefix=prefix),
-            opts=in_clouds,
-        )
-
-        # The clusters take only their own cloud's network and the other cloud's address ranges
-        # (static config), never the link or each other, so the engine creates both in parallel
-        # with the link.
-        gcp_ranges = [config.gcp.subnet_cidr, config.gcp.pods_cidr]
-        self.eks = EksCluster(
-            "eks",
-            EksClusterArgs(
-                config=config.clusters.eks,
-                network=self.aws_network,
-                region=config.aws.region,
-                service_cidr=config.aws.service_cidr,
-                name_prefix=prefix,
-                api_peer_cidrs=gcp_ranges,
-                node_security_group_ids=[],
-                protect=config.protect,
-            ),
-            opts=in_clouds,
-        )
-        self.gke = GkeCluster(
-            "gke",
-            GkeClusterArgs(
-                config=config.clusters.gke,
-                network=self.gcp_network,
-                project=config.gcp.project,
-                master_cidr=config.gcp.master_cidr,
-                name_prefix=prefix,
-                api_peer_cidrs=[config.aws.vpc_cidr],
-                protect=config.protect,
-                managed_prometheus=config.observability.managed_prometheus,
-                labels=labels,
-            ),
             opts=in_clouds,
         )
 
@@ -163,6 +131,40 @@ class CrossMesh(pulumi.ComponentResource):
                 gcp_source_ranges=(config.gcp.subnet_cidr, config.gcp.pods_cidr),
                 aws_service_ports=tuple(sorted({s.port for s in config.services if s.cloud == "aws"})),
                 gcp_service_ports=tuple(sorted({s.port for s in config.services if s.cloud == "gcp"})),
+            ),
+            opts=in_clouds,
+        )
+
+        # The clusters take only their own cloud's network and the other cloud's address ranges
+        # (static config), never the link or each other, so the engine creates both in parallel
+        # with the link.
+        gcp_ranges = [config.gcp.subnet_cidr, config.gcp.pods_cidr]
+        self.eks = EksCluster(
+            "eks",
+            EksClusterArgs(
+                config=config.clusters.eks,
+                network=self.aws_network,
+                region=config.aws.region,
+                service_cidr=config.aws.service_cidr,
+                name_prefix=prefix,
+                api_peer_cidrs=gcp_ranges,
+                node_security_group_ids=[self.peer_firewalls.node_security_group_id],
+                protect=config.protect,
+            ),
+            opts=in_clouds,
+        )
+        self.gke = GkeCluster(
+            "gke",
+            GkeClusterArgs(
+                config=config.clusters.gke,
+                network=self.gcp_network,
+                project=config.gcp.project,
+                master_cidr=config.gcp.master_cidr,
+                name_prefix=prefix,
+                api_peer_cidrs=[config.aws.vpc_cidr],
+                protect=config.protect,
+                managed_prometheus=config.observability.managed_prometheus,
+                labels=labels,
             ),
             opts=in_clouds,
         )
@@ -276,7 +278,11 @@ class CrossMesh(pulumi.ComponentResource):
     def exports(self) -> dict[str, Any]:
         """The stack outputs, by name; secret values stay secret Outputs."""
         return {
+            "awsRegion": self.aws_region,
             "awsVpcId": self.aws_network.vpc_id,
+            "gcpProject": self.gcp_project,
+            "gcpRegion": self.gcp_network.region,
+            "gcpRouter": self.gcp_network.router_name,
             "gcpNetwork": self.gcp_network.network_self_link,
             "services": self.services,
             "eksClusterName": self.eks.cluster_name,

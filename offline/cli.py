@@ -25,7 +25,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     project_dir = Path(args.project_dir).resolve()
-    handler = {"plan": _plan, "graph": _graph, "config-docs": _config_docs}[args.command]
+    handler = {"plan": _plan, "graph": _graph, "verify": _verify, "config-docs": _config_docs}[args.command]
     return handler(args, project_dir)
 
 
@@ -43,6 +43,14 @@ def _parser() -> argparse.ArgumentParser:
     graph.add_argument("--stack", default="dev", help="stack name (default: dev)")
     graph.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
     graph.add_argument("--readme", action="store_true", help="rewrite the generated diagram in README.md")
+
+    verify = commands.add_parser(
+        "verify", help="after pulumi up: check tunnels, BGP, istiod sync and a cross-cloud call"
+    )
+    verify.add_argument("--stack", required=True, help="the deployed stack")
+    verify.add_argument(
+        "--outputs", metavar="FILE", help="stack outputs as JSON (pulumi stack output --json --show-secrets)"
+    )
 
     docs = commands.add_parser("config-docs", help="regenerate docs/configuration.md from StackConfig")
     docs.add_argument("--check", action="store_true", help="exit 1 if the file is stale, write nothing")
@@ -98,6 +106,28 @@ def _graph(args: argparse.Namespace, project_dir: Path) -> int:
         return EXIT_OK
     sys.stdout.write(render(plan, args.format))
     return EXIT_OK
+
+
+def _verify(args: argparse.Namespace, project_dir: Path) -> int:
+    from offline import verify
+
+    try:
+        outputs = (
+            json.loads(Path(args.outputs).read_text()) if args.outputs else verify.stack_outputs(args.stack)
+        )
+    except (verify.CommandUnavailable, verify.CommandFailed) as err:
+        print(
+            f"error: cannot read the outputs of stack {args.stack}: {err}\n"
+            "error: crossmesh verify needs the Pulumi CLI logged in to the stack's backend, or --outputs FILE"
+            " written by `pulumi stack output --json --show-secrets`. It would then check: every AWS tunnel"
+            " UP, every GCP tunnel ESTABLISHED, every BGP session Established, each istiod synced with the"
+            " other cluster, and one declared cross-cloud call through the mesh.",
+            file=sys.stderr,
+        )
+        return verify.EXIT_UNVERIFIED
+    findings = verify.verify(outputs)
+    sys.stdout.write(verify.render_findings(findings))
+    return verify.exit_code(findings)
 
 
 def _config_docs(args: argparse.Namespace, project_dir: Path) -> int:

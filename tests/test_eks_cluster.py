@@ -131,10 +131,11 @@ def test_node_root_volumes_are_encrypted_gp3_of_the_configured_size(dev_plan: Pl
     assert mapping["ebs"]["volumeSize"] == 50
 
 
-def test_nodes_carry_the_cluster_security_group(dev_plan: Plan) -> None:
+def test_nodes_carry_the_cluster_security_group_and_the_mesh_peers_group(dev_plan: Plan) -> None:
     template = dev_plan.one("aws:ec2/launchTemplate:LaunchTemplate")
     cluster_sg = cluster_of(dev_plan).outputs["vpcConfig"]["clusterSecurityGroupId"]
-    assert template.inputs["vpcSecurityGroupIds"] == [cluster_sg]
+    mesh_peers = dev_plan.one("aws:ec2/securityGroup:SecurityGroup", "peer-firewalls-mesh-peers")
+    assert template.inputs["vpcSecurityGroupIds"] == [cluster_sg, mesh_peers.id]
 
 
 def test_the_node_group_runs_the_template_in_the_private_subnets_without_ssh(dev_plan: Plan) -> None:
@@ -312,7 +313,8 @@ def test_the_eks_cluster_depends_on_nothing_but_its_own_cloud_network(
     plan = plan_of(stack)
     resources = descendants(plan, plan.one(EKS).urn)
     owners = {owning_component(plan, urn) for urn in dependency_closure(plan, resources)}
-    assert owners <= {EKS, "crossmesh:aws:AwsNetwork"}
+    # The mesh-peers group is AWS-only and depends on the VPC alone, never on the link or GCP.
+    assert owners <= {EKS, "crossmesh:aws:AwsNetwork", "crossmesh:link:PeerFirewalls"}
     assert not any(plan.by_urn(urn).type.startswith("gcp:") for urn in dependency_closure(plan, resources))
 
 

@@ -7,7 +7,7 @@ from collections import defaultdict
 from conftest import planned
 
 from components.peer_firewalls import MESH_PORTS, peer_ports
-from offline.record import Plan
+from offline.record import Plan, Registration
 
 SG = "aws:ec2/securityGroup:SecurityGroup"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -25,16 +25,21 @@ def test_peer_ports_are_the_mesh_ports_plus_declared_ones_in_order() -> None:
 
 
 def test_mesh_peers_group_lives_in_the_vpc(dev_plan: Plan) -> None:
-    group = dev_plan.one(SG)
+    group = dev_plan.one(SG, "peer-firewalls-mesh-peers")
     assert group.inputs["name"] == "cm-dev-mesh-peers"
     assert group.inputs["vpcId"] == dev_plan.one("aws:ec2/vpc:Vpc").id
     assert "ingress" not in group.inputs and "egress" not in group.inputs
 
 
+def _peer_rules(plan: Plan) -> list[Registration]:
+    """The mesh-peers group's ingress rules (the EKS API group has its own)."""
+    return [r for r in plan.of_type(INGRESS) if r.name.startswith("peer-firewalls")]
+
+
 def test_aws_admits_gcp_nodes_and_pods_on_exactly_the_mesh_and_aws_service_ports(dev_plan: Plan) -> None:
-    group = dev_plan.one(SG).id
+    group = dev_plan.one(SG, "peer-firewalls-mesh-peers").id
     tcp: dict[str, set[int]] = defaultdict(set)
-    for rule in dev_plan.of_type(INGRESS):
+    for rule in _peer_rules(dev_plan):
         inputs = rule.inputs
         assert inputs["securityGroupId"] == group
         assert inputs["description"]
@@ -45,7 +50,7 @@ def test_aws_admits_gcp_nodes_and_pods_on_exactly_the_mesh_and_aws_service_ports
 
 
 def test_aws_admits_only_fragmentation_needed_icmp(dev_plan: Plan) -> None:
-    icmp = [r.inputs for r in dev_plan.of_type(INGRESS) if r.inputs["ipProtocol"] == "icmp"]
+    icmp = [r.inputs for r in _peer_rules(dev_plan) if r.inputs["ipProtocol"] == "icmp"]
     assert {(r["cidrIpv4"], r["fromPort"], r["toPort"]) for r in icmp} == {
         (source, 3, 4) for source in GCP_SOURCES
     }
@@ -71,7 +76,7 @@ def test_gcp_admits_the_aws_vpc_to_tagged_gke_nodes(dev_plan: Plan) -> None:
 def test_firewalls_follow_the_declared_services() -> None:
     services = [{"name": "api", "cloud": "aws", "namespace": "api", "port": 9443}]
     plan = planned("dev", {"services": services})
-    ports = {r.inputs["fromPort"] for r in plan.of_type(INGRESS) if r.inputs["ipProtocol"] == "tcp"}
+    ports = {r.inputs["fromPort"] for r in _peer_rules(plan) if r.inputs["ipProtocol"] == "tcp"}
     assert ports == set(MESH_PORTS) | {9443}
     gcp_ports = {int(p) for p in plan.one(FIREWALL).inputs["allows"][0]["ports"]}
     assert gcp_ports == set(MESH_PORTS)

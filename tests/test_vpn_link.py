@@ -336,7 +336,7 @@ def test_gcp_tunnels_use_ikev2_and_the_same_single_cipher_set(prod_plan: Plan) -
 def test_tunnel_logs_go_to_a_retained_kms_encrypted_log_group(dev_plan: Plan) -> None:
     group = dev_plan.one(LOG_GROUP, "link-tunnel-logs")
     assert group.inputs["retentionInDays"] == 365
-    assert group.inputs["kmsKeyId"] == dev_plan.one(KMS_KEY).outputs["arn"]
+    assert group.inputs["kmsKeyId"] == dev_plan.one(KMS_KEY, "aws-network-logs-key").outputs["arn"]
     for vpn in dev_plan.of_type(VPN):
         for number in (1, 2):
             options = vpn.inputs[f"tunnel{number}LogOptions"]["cloudwatchLogOptions"]

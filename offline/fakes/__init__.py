@@ -1,7 +1,5 @@
 """Fake provider outputs by area; importing this package registers all of them."""
 
-from offline.fakes import aws_base, clusters, gcp_base, kubernetes, pki
-from offline.fakes import link as link
-from offline.fakes import observability as observability
+from offline.fakes import aws_base, clusters, gcp_base, kubernetes, link, observability, pki
 
-__all__ = ["aws_base", "clusters", "gcp_base", "kubernetes", "pki"]
+__all__ = ["aws_base", "clusters", "gcp_base", "kubernetes", "link", "observability", "pki"]
