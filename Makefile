@@ -14,7 +14,7 @@ export UV_PYTHON_DOWNLOADS := never
 # install time keeps every plan and test run from parsing them again, even where bytecode writing is off.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: plan test lint typecheck unit env clean
+.PHONY: plan test lint typecheck unit env bench clean
 
 plan: $(VENV)/.synced
 	$(VENV)/bin/crossmesh plan --stack $(STACK)
@@ -32,6 +32,10 @@ unit: $(VENV)/.synced
 	$(VENV)/bin/pytest
 
 env: $(VENV)/.synced
+
+# How the offline plan scales with services (10 to 500); writes bench/results.md.
+bench: $(VENV)/.synced
+	$(VENV)/bin/python bench/plan_scale.py --write
 
 # uv comes from PyPI when the machine does not have it; the lock file pins everything else.
 $(TOOLS)/bin/uv:

@@ -1,0 +1,165 @@
+"""How the offline plan scales with the number of services.
+
+Generates stacks of 10, 50, 200 and 500 services spread over both clouds (each calling the one
+before it, so every other call crosses the link), plans each in a fresh process as a user would
+(`crossmesh plan --json`), and reports wall time, peak memory of the whole process and resources per
+service. Run it with `make bench`; it writes bench/results.md, which the README quotes.
+
+Targets on the 2-core build machine: dev plan under 3 s, 500 services under 30 s, and 500 services
+no more than 12 times the time of 50 (growth close to linear).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+SIZES = (10, 50, 200, 500)
+TARGET_DEV_SECONDS = 3.0
+TARGET_500_SECONDS = 30.0
+TARGET_GROWTH_500_OVER_50 = 12.0
+
+
+@dataclass(frozen=True)
+class Measurement:
+    services: int
+    seconds: float
+    peak_mib: float
+    resources: int
+
+    @property
+    def resources_per_service(self) -> float:
+        return self.resources / self.services if self.services else 0.0
+
+
+def generated_services(count: int) -> list[dict[str, Any]]:
+    """count services alternating between the clouds; each calls the next, the first calls nothing."""
+    services: list[dict[str, Any]] = []
+    for index in range(count):
+        cloud = "aws" if index % 2 else "gcp"
+        service: dict[str, Any] = {
+            "name": f"svc-{index:03d}",
+            "cloud": cloud,
+            "namespace": f"team-{index // 25:02d}",
+            "port": 8000 + index % 20,
+        }
+        if index:
+            service["callers"] = [f"svc-{index - 1:03d}"]
+        services.append(service)
+    return services
+
+
+def write_stack(project: Path, name: str, services: list[dict[str, Any]] | None) -> None:
+    """A copy of the dev stack file, its services replaced when given."""
+    document = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())
+    if services is not None:
+        document["config"]["crossmesh:services"] = services
+    (project / f"Pulumi.{name}.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+def measure(project: Path, stack: str, services: int) -> Measurement:
+    """Plan the stack in a fresh process; wall time and peak RSS are that process's own."""
+    plan_file = project / f"{stack}.json"
+    command = [
+        sys.executable,
+        "-m",
+        "offline.cli",
+        "--project-dir",
+        str(project),
+        "plan",
+        "--stack",
+        stack,
+        "--json",
+        str(plan_file),
+    ]
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=PROJECT_DIR, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise RuntimeError(
+            f"planning {services} services failed: {process.stderr.read().decode() if process.stderr else ''}"
+        )
+    resources = [r for r in json.loads(plan_file.read_text())["resources"] if r["custom"]]
+    return Measurement(services, seconds, usage.ru_maxrss / 1024, len(resources))
+
+
+def run(sizes: tuple[int, ...]) -> tuple[Measurement, list[Measurement]]:
+    with tempfile.TemporaryDirectory(prefix="crossmesh-bench-") as directory:
+        project = Path(directory)
+        for entry in ("Pulumi.yaml", "__main__.py", "components"):
+            (project / entry).symlink_to(PROJECT_DIR / entry)
+        write_stack(project, "dev", None)
+        dev_services = len(
+            yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())["config"]["crossmesh:services"]
+        )
+        dev = measure(project, "dev", dev_services)
+        results = []
+        for size in sizes:
+            write_stack(project, f"s{size}", generated_services(size))
+            results.append(measure(project, f"s{size}", size))
+    return dev, results
+
+
+def table(dev: Measurement, results: list[Measurement]) -> str:
+    lines = [
+        "| stack | services | resources | resources per service | plan wall time | peak memory |",
+        "|---|---:|---:|---:|---:|---:|",
+        f"| dev | {dev.services} | {dev.resources} | - | {dev.seconds:.2f} s | {dev.peak_mib:.0f} MiB |",
+    ]
+    # Resources per service at the margin: what each added service costs beyond the fixed estate.
+    for previous, result in zip([None, *results], results, strict=False):
+        marginal = (
+            f"{(result.resources - previous.resources) / (result.services - previous.services):.1f}"
+            if previous
+            else "-"
+        )
+        lines.append(
+            f"| generated | {result.services} | {result.resources} | {marginal} | "
+            f"{result.seconds:.2f} s | {result.peak_mib:.0f} MiB |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def verdicts(dev: Measurement, results: list[Measurement]) -> list[str]:
+    by_size = {result.services: result for result in results}
+    lines = [f"dev plan {dev.seconds:.2f} s (target < {TARGET_DEV_SECONDS:.0f} s)"]
+    if 500 in by_size:
+        lines.append(f"500 services {by_size[500].seconds:.2f} s (target < {TARGET_500_SECONDS:.0f} s)")
+    if 500 in by_size and 50 in by_size:
+        growth = by_size[500].seconds / by_size[50].seconds
+        lines.append(
+            f"500 / 50 services: {growth:.1f}x the time (target <= {TARGET_GROWTH_500_OVER_50:.0f}x)"
+        )
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
+    parser.add_argument("--write", action="store_true", help="write bench/results.md")
+    args = parser.parse_args()
+    dev, results = run(tuple(args.sizes))
+    report = table(dev, results) + "\n" + "\n".join(f"- {line}" for line in verdicts(dev, results)) + "\n"
+    print(report)
+    if args.write:
+        (PROJECT_DIR / "bench" / "results.md").write_text(
+            f"Measured by `make bench` on {os.cpu_count()} cores, Python {sys.version.split()[0]}.\n\n"
+            + report
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
