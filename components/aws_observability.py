@@ -232,7 +232,7 @@ class AwsObservability(pulumi.ComponentResource):
             alarm_description=tunnel.outside_ip.apply(
                 lambda ip: (
                     f"{prefix}: VPN tunnel {ip} to GCP (group-tunnel {tunnel.label}) or its BGP "
-                    "session is down; traffic shifts to the other tunnels"
+                    f"session is down; traffic shifts to the other tunnels. Runbook: {specs.LINK_RUNBOOK}"
                 )
             ),
             namespace="AWS/VPN",

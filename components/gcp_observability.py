@@ -239,8 +239,8 @@ class GcpObservability(pulumi.ComponentResource):
                     ),
                 ),
             ],
-            "A Cloud VPN tunnel to AWS is down; ECMP moves its flows to the others. Check the AWS side's "
-            "TunnelState alarm for the same tunnel, and the tunnel logs (docs/observability.md).",
+            "A Cloud VPN tunnel to AWS is down; ECMP moves its flows to the others. The AWS side's "
+            f"TunnelState alarm names the same tunnel. Runbook: {specs.LINK_RUNBOOK}",
         )
         bgp_policy = self._policy(
             "bgp-sessions",
@@ -258,7 +258,7 @@ class GcpObservability(pulumi.ComponentResource):
                 )
             ],
             "A BGP session to an AWS tunnel end is down, so its routes are withdrawn although the tunnel "
-            "may be up. Check the Cloud Router's BGP status and the AWS tunnel's BGP log.",
+            f"may be up. Runbook: {specs.LINK_RUNBOOK}",
         )
         return [tunnel_policy, bgp_policy]
 

@@ -74,6 +74,7 @@ REQUESTS_METRIC = "CrossCloudRequests"
 ERRORS_METRIC = "CrossCloudServerErrors"
 LATENCY_METRIC = "CrossCloudLatency"
 
+LINK_RUNBOOK = "docs/runbooks/vpn-bgp-down.md"
 # Link alarms: a tunnel down for this many one-minute periods raises the alarm.
 TUNNEL_PERIOD_SECONDS = 60
 TUNNEL_EVALUATION_PERIODS = 5

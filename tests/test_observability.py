@@ -407,3 +407,11 @@ def test_neither_side_depends_on_the_other_clouds_resources(stack: str) -> None:
         for resource in descendants(plan, plan.one(side).urn):
             assert resource.type.split(":")[0] in (own, "kubernetes")
             assert not [d for d in resource.dependencies if clouds.get(d) == other], resource.urn
+
+
+def test_the_stack_outputs_name_the_tunnel_alarms_and_both_dashboards(dev_plan: Plan) -> None:
+    assert sorted(dev_plan.outputs["tunnelAlarms"]) == sorted(
+        a.outputs["name"] for a in tunnel_alarms(dev_plan)
+    )
+    assert dev_plan.outputs["cloudWatchDashboard"] == dev_plan.one(CW_DASHBOARD).inputs["dashboardName"]
+    assert dev_plan.outputs["monitoringDashboard"] == dev_plan.one(GCP_DASHBOARD).id
