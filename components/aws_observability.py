@@ -57,6 +57,12 @@ class EksIdentity:
 
 
 @dataclass(frozen=True)
+class _Collector:
+    role_arn: pulumi.Output[str]
+    release: k8s.helm.v3.Release
+
+
+@dataclass(frozen=True)
 class AwsObservabilityArgs:
     config: ObservabilityConfig
     name_prefix: str
@@ -91,8 +97,12 @@ class AwsObservability(pulumi.ComponentResource):
         istio = args.mesh_engine == "istio"
 
         self.collector_role_arn = None
+        telemetry_after: list[pulumi.Resource] = [args.istiod] if args.istiod is not None else []
         if config.tracing and istio:
-            self.collector_role_arn = self._collector()
+            collector = self._collector()
+            self.collector_role_arn = collector.role_arn
+            # Sidecars export to the collector's Service as soon as the Telemetry object exists.
+            telemetry_after.append(collector.release)
 
         application_logs: aws.cloudwatch.LogGroup | None = None
         if config.container_insights:
@@ -112,7 +122,7 @@ class AwsObservability(pulumi.ComponentResource):
                     access_log=access_log,
                 ),
                 opts=pulumi.ResourceOptions.merge(
-                    self._in_cluster, pulumi.ResourceOptions(depends_on=[args.istiod])
+                    self._in_cluster, pulumi.ResourceOptions(depends_on=telemetry_after)
                 ),
             )
 
@@ -145,7 +155,7 @@ class AwsObservability(pulumi.ComponentResource):
             opts=self._child,
         )
 
-    def _collector(self) -> pulumi.Output[str]:
+    def _collector(self) -> _Collector:
         role = self._irsa_role("collector", specs.COLLECTOR_NAMESPACE, specs.COLLECTOR_NAME)
         grant = aws.iam.RolePolicy(
             f"{self._name}-collector-xray",
@@ -158,7 +168,7 @@ class AwsObservability(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name=specs.COLLECTOR_NAMESPACE),
             opts=self._in_cluster,
         )
-        k8s.helm.v3.Release(
+        release = k8s.helm.v3.Release(
             f"{self._name}-collector",
             k8s.helm.v3.ReleaseArgs(
                 name=specs.COLLECTOR_NAME,
@@ -178,7 +188,7 @@ class AwsObservability(pulumi.ComponentResource):
             # The pods must start with a role that already may write, or the first spans are lost.
             opts=pulumi.ResourceOptions.merge(self._in_cluster, pulumi.ResourceOptions(depends_on=[grant])),
         )
-        return role.arn
+        return _Collector(role_arn=role.arn, release=release)
 
     def _container_insights(self) -> aws.cloudwatch.LogGroup:
         args = self._args

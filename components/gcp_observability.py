@@ -62,7 +62,12 @@ class GcpObservability(pulumi.ComponentResource):
             parent=self, provider=args.cluster.provider, depends_on=[args.istiod]
         )
 
-        self.collector_account_email = self._collector() if config.tracing else None
+        self.collector_account_email = None
+        telemetry_after: list[pulumi.Resource] = [args.istiod]
+        if config.tracing:
+            self.collector_account_email, release = self._collector()
+            # Sidecars export to the collector's Service as soon as the Telemetry object exists.
+            telemetry_after.append(release)
         # Cloud Logging collects every container's stdout, so the access log needs nothing else here.
         k8s.apiextensions.CustomResource(
             f"{name}-telemetry",
@@ -70,7 +75,9 @@ class GcpObservability(pulumi.ComponentResource):
             kind="Telemetry",
             metadata=k8s.meta.v1.ObjectMetaArgs(name="mesh-default", namespace="istio-system"),
             spec=specs.telemetry_spec(config.sampling_percent, tracing=config.tracing, access_log=True),
-            opts=self._after_istiod,
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.cluster.provider, depends_on=telemetry_after
+            ),
         )
         if config.managed_prometheus:
             self._scrape_istio()
@@ -88,7 +95,7 @@ class GcpObservability(pulumi.ComponentResource):
             }
         )
 
-    def _collector(self) -> pulumi.Output[str]:
+    def _collector(self) -> tuple[pulumi.Output[str], k8s.helm.v3.Release]:
         args = self._args
         account = gcp.serviceaccount.Account(
             f"{self._name}-collector",
@@ -120,7 +127,7 @@ class GcpObservability(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name=specs.COLLECTOR_NAMESPACE),
             opts=in_cluster,
         )
-        k8s.helm.v3.Release(
+        release = k8s.helm.v3.Release(
             f"{self._name}-collector",
             k8s.helm.v3.ReleaseArgs(
                 name=specs.COLLECTOR_NAME,
@@ -140,7 +147,7 @@ class GcpObservability(pulumi.ComponentResource):
             # The pods must start able to write, or the first spans are lost.
             opts=pulumi.ResourceOptions.merge(in_cluster, pulumi.ResourceOptions(depends_on=grants)),
         )
-        return account.email
+        return account.email, release
 
     def _scrape_istio(self) -> None:
         # The CRDs come with GKE's managed collection; istio-system with the mesh.

@@ -415,3 +415,10 @@ def test_the_stack_outputs_name_the_tunnel_alarms_and_both_dashboards(dev_plan: 
     )
     assert dev_plan.outputs["cloudWatchDashboard"] == dev_plan.one(CW_DASHBOARD).inputs["dashboardName"]
     assert dev_plan.outputs["monitoringDashboard"] == dev_plan.one(GCP_DASHBOARD).id
+
+
+@pytest.mark.parametrize("side", [AWS_SIDE, GCP_SIDE])
+def test_tracing_starts_only_once_the_collector_is_installed(dev_plan: Plan, side: str) -> None:
+    (telemetry,) = under(dev_plan, side, TELEMETRY)
+    (release,) = under(dev_plan, side, RELEASE)
+    assert release.urn in telemetry.dependencies
