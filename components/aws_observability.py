@@ -165,7 +165,9 @@ class AwsObservability(pulumi.ComponentResource):
         )
         namespace = k8s.core.v1.Namespace(
             f"{self._name}-observability",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=specs.COLLECTOR_NAMESPACE),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=specs.COLLECTOR_NAMESPACE, labels=specs.collector_namespace_labels()
+            ),
             opts=self._in_cluster,
         )
         release = k8s.helm.v3.Release(

@@ -124,7 +124,9 @@ class GcpObservability(pulumi.ComponentResource):
         in_cluster = pulumi.ResourceOptions(parent=self, provider=args.cluster.provider)
         namespace = k8s.core.v1.Namespace(
             f"{self._name}-observability",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=specs.COLLECTOR_NAMESPACE),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=specs.COLLECTOR_NAMESPACE, labels=specs.collector_namespace_labels()
+            ),
             opts=in_cluster,
         )
         release = k8s.helm.v3.Release(

@@ -86,6 +86,13 @@ REQUEST_EVALUATION_PERIODS = 3
 # --- Istio --------------------------------------------------------------------------------------------
 
 
+def collector_namespace_labels() -> dict[str, str]:
+    """The collector runs without a sidecar: sidecars reach it in plain OTLP (auto mTLS sees no
+    sidecar there), and it talks to X-Ray or Cloud Trace directly. Saying so explicitly is what
+    istioctl's IST0102 asks for."""
+    return {"istio-injection": "disabled"}
+
+
 def collector_host() -> str:
     return f"{COLLECTOR_NAME}.{COLLECTOR_NAMESPACE}.svc.cluster.local"
 

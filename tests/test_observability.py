@@ -422,3 +422,12 @@ def test_tracing_starts_only_once_the_collector_is_installed(dev_plan: Plan, sid
     (telemetry,) = under(dev_plan, side, TELEMETRY)
     (release,) = under(dev_plan, side, RELEASE)
     assert release.urn in telemetry.dependencies
+
+
+@pytest.mark.parametrize("side", [AWS_SIDE, GCP_SIDE])
+def test_the_collector_namespace_opts_out_of_sidecar_injection(dev_plan: Plan, side: str) -> None:
+    (namespace,) = under(dev_plan, side, "kubernetes:core/v1:Namespace")
+    assert namespace.inputs["metadata"] == {
+        "name": "observability",
+        "labels": {"istio-injection": "disabled"},
+    }
