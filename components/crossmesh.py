@@ -13,6 +13,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_gcp as gcp
 import pulumi_random as random
+import pulumi_tls as tls
 
 from components import observability_specs
 from components.addressing import gcp_prefixes
@@ -28,7 +29,7 @@ from components.istio import IstioMesh, IstioMeshArgs
 from components.istio_peering import IstioPeering, IstioPeeringArgs
 from components.mesh_ca import MeshCA, MeshCAArgs
 from components.peer_firewalls import PeerFirewalls, PeerFirewallsArgs
-from components.traffic_policy import Localities
+from components.traffic_policy import Localities, service_catalogue
 from components.vpn_link import CrossCloudLink, CrossCloudLinkArgs
 
 
@@ -66,9 +67,15 @@ class CrossMesh(pulumi.ComponentResource):
         )
         # Explicit too, so that every resource of the plan names its provider (the VPN keys use it).
         self.random_provider = random.Provider("random", opts=pulumi.ResourceOptions(parent=self))
+        self.tls_provider = tls.Provider("tls", opts=pulumi.ResourceOptions(parent=self))
         in_clouds = pulumi.ResourceOptions(
             parent=self,
-            providers={"aws": self.aws_provider, "gcp": self.gcp_provider, "random": self.random_provider},
+            providers={
+                "aws": self.aws_provider,
+                "gcp": self.gcp_provider,
+                "random": self.random_provider,
+                "tls": self.tls_provider,
+            },
         )
 
         self.aws_network = AwsNetwork(
@@ -169,18 +176,6 @@ class CrossMesh(pulumi.ComponentResource):
             opts=in_clouds,
         )
 
-        self.services = [
-            {
-                "name": service.name,
-                "cloud": service.cloud,
-                "namespace": service.namespace,
-                "port": service.port,
-                "protocol": service.protocol,
-                "callers": list(service.callers),
-            }
-            for service in config.services
-        ]
-
         # One root for the mesh, one intermediate per cloud's cluster (App Mesh's file certs included).
         self.mesh_ca = MeshCA(
             "mesh-ca",
@@ -190,7 +185,7 @@ class CrossMesh(pulumi.ComponentResource):
                 clusters=("aws", "gcp"),
                 protect=config.protect,
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=in_clouds,
         )
 
         # Istio on every cluster whose engine is istio (App Mesh on EKS is a separate component).
@@ -221,6 +216,8 @@ class CrossMesh(pulumi.ComponentResource):
                 IstioPeeringArgs(first=self.istio["aws"], second=self.istio["gcp"]),
                 opts=pulumi.ResourceOptions(parent=self),
             )
+
+        self.services = service_catalogue(config)
 
         # Observability per cloud, after the meshes. Each side gets only its own cloud's resources:
         # the AWS alarms name the AWS tunnel ends, the GCP policies the GCP ones.
@@ -297,4 +294,5 @@ class CrossMesh(pulumi.ComponentResource):
             "tunnelAlarms": self.aws_observability.tunnel_alarm_names,
             "cloudWatchDashboard": self.aws_observability.dashboard_name,
             "monitoringDashboard": self.gcp_observability.dashboard_id,
+            "meshCaExpiry": self.mesh_ca.expiries,
         }

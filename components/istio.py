@@ -5,8 +5,8 @@ cluster's intermediate (istiod reads it only at start, so it comes first); the b
 east-west gateway charts of one pinned Istio release; the cross-network Gateway; mesh-wide STRICT
 mTLS; per application namespace sidecar injection and deny-by-default, then ALLOW policies for each
 local service's declared callers; a DestinationRule and VirtualService for every service of the mesh
-(sidecars apply them on the calling side, so both clusters hold the same ones). A reader account and
-its token let the other cluster's istiod watch this API (wired by IstioPeering).
+(sidecars apply them on the calling side, so both clusters hold the same ones). IstioPeering wires
+two of them together.
 
 Sources: https://istio.io/latest/docs/tasks/security/cert-management/plugin-ca-cert/,
 https://istio.io/latest/docs/setup/install/multicluster/multi-primary_multi-network/.
@@ -14,7 +14,6 @@ https://istio.io/latest/docs/setup/install/multicluster/multi-primary_multi-netw
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +33,6 @@ from components.traffic_policy import (
 )
 
 ISTIO_SECURITY = "security.istio.io/v1"
-READER_ACCOUNT = "crossmesh-remote-reader"
 # Helm waits this long for each release's workloads to be ready (seconds).
 RELEASE_TIMEOUT = 600
 
@@ -59,8 +57,6 @@ class IstioMesh(pulumi.ComponentResource):
     cluster: KubeCluster
     system_namespace: pulumi.Output[str]
     istiod: k8s.helm.v3.Release
-    reader_token: pulumi.Output[str]
-    """Secret: the token of the account the other cluster's istiod reads this API with."""
 
     def __init__(self, name: str, args: IstioMeshArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("crossmesh:istio:IstioMesh", name, None, opts)
@@ -78,16 +74,19 @@ class IstioMesh(pulumi.ComponentResource):
         self.system_namespace = namespace.metadata.name
         cacerts = self._cacerts(args.intermediate)
 
-        base = self._release("istio-base", "base", specs.base_values(), args.istio_version, [namespace])
+        base = self._release("istio-base", "base", {}, args.istio_version, [namespace])
         self.istiod = self._release(
             "istiod",
             "istiod",
-            specs.istiod_values(
-                args.mesh_id,
-                cluster.mesh_cluster_name,
-                cluster.mesh_network,
-                args.trust_domain,
-                args.extension_providers,
+            args.intermediate.chain_pem.apply(
+                lambda chain: specs.istiod_values(
+                    args.mesh_id,
+                    cluster.mesh_cluster_name,
+                    cluster.mesh_network,
+                    args.trust_domain,
+                    specs.ca_fingerprint(chain),
+                    args.extension_providers,
+                )
             ),
             args.istio_version,
             [base, cacerts],
@@ -105,14 +104,14 @@ class IstioMesh(pulumi.ComponentResource):
             "cross-network-gateway",
             ISTIO_NETWORKING,
             "Gateway",
-            specs.ISTIO_NAMESPACE,
+            self.system_namespace,
             specs.cross_network_gateway_spec(),
         )
         self._custom(
             "default",
             ISTIO_SECURITY,
             "PeerAuthentication",
-            specs.ISTIO_NAMESPACE,
+            self.system_namespace,
             specs.strict_mtls_spec(),
             resource_name=f"{name}-mesh-strict-mtls",
         )
@@ -150,7 +149,6 @@ class IstioMesh(pulumi.ComponentResource):
                 resource_name=f"{name}-{service.name}-vs",
             )
 
-        self.reader_token = self._remote_reader(namespace)
         self.register_outputs({"systemNamespace": self.system_namespace, "istiodStatus": self.istiod.status})
 
     def _cacerts(self, intermediate: Intermediate) -> k8s.core.v1.Secret:
@@ -174,7 +172,7 @@ class IstioMesh(pulumi.ComponentResource):
         self,
         release: str,
         chart: str,
-        values: dict[str, Any],
+        values: pulumi.Input[dict[str, Any]],
         version: str,
         after: list[pulumi.Resource],
     ) -> k8s.helm.v3.Release:
@@ -229,45 +227,6 @@ class IstioMesh(pulumi.ComponentResource):
             resource_name=f"{self._name}-{ns}-allow-nothing",
         )
         return namespace.metadata.name
-
-    def _remote_reader(self, namespace: k8s.core.v1.Namespace) -> pulumi.Output[str]:
-        """A service account bound to istiod's reader role, and a long-lived token for it."""
-        account = k8s.core.v1.ServiceAccount(
-            f"{self._name}-remote-reader",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=READER_ACCOUNT, namespace=namespace.metadata.name),
-            opts=self._in_cluster,
-        )
-        k8s.rbac.v1.ClusterRoleBinding(
-            f"{self._name}-remote-reader",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=READER_ACCOUNT),
-            role_ref=k8s.rbac.v1.RoleRefArgs(
-                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=specs.READER_CLUSTER_ROLE
-            ),
-            subjects=[
-                k8s.rbac.v1.SubjectArgs(
-                    kind="ServiceAccount", name=READER_ACCOUNT, namespace=specs.ISTIO_NAMESPACE
-                )
-            ],
-            # The ClusterRole comes with the istiod chart.
-            opts=pulumi.ResourceOptions.merge(
-                self._in_cluster, pulumi.ResourceOptions(depends_on=[account, self.istiod])
-            ),
-        )
-        # Kubernetes fills the token in; pulumi-kubernetes waits for it (pulumi-kubernetes #2048).
-        token = k8s.core.v1.Secret(
-            f"{self._name}-remote-reader-token",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=f"{READER_ACCOUNT}-token",
-                namespace=specs.ISTIO_NAMESPACE,
-                annotations={"kubernetes.io/service-account.name": READER_ACCOUNT},
-            ),
-            type="kubernetes.io/service-account-token",
-            opts=pulumi.ResourceOptions.merge(
-                self._in_cluster,
-                pulumi.ResourceOptions(depends_on=[account], additional_secret_outputs=["data"]),
-            ),
-        )
-        return pulumi.Output.secret(token.data.apply(lambda data: base64.b64decode(data["token"]).decode()))
 
 
 def _cacerts_data(pems: list[str]) -> dict[str, str]:

@@ -11,6 +11,7 @@ ServiceAccount `<service>` in the service's namespace, so its identity is
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
@@ -31,6 +32,7 @@ MULTICLUSTER_LABEL = "istio/multiCluster"
 CLUSTER_ANNOTATION = "networking.istio.io/cluster"
 # ClusterRole the istiod chart creates for readers of a remote cluster (reader-clusterrole.yaml).
 READER_CLUSTER_ROLE = f"istio-reader-clusterrole-{ISTIO_NAMESPACE}"
+CA_FINGERPRINT_ANNOTATION = "crossmesh.io/ca-chain-sha256"
 CACERTS_KEYS = ("ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem")
 
 Cloud = Literal["aws", "gcp"]
@@ -61,16 +63,26 @@ def service_principal(trust_domain: str, service: ServiceConfig) -> str:
     return principal(trust_domain, service.namespace, service.name)
 
 
+def ca_fingerprint(chain_pem: str) -> str:
+    return hashlib.sha256(chain_pem.encode()).hexdigest()
+
+
 def istiod_values(
     mesh_id: str,
     cluster_name: str,
     network: str,
     trust_domain: str,
+    ca_fingerprint: str,
     extension_providers: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """istiod's values. Extension providers (tracers, access logs) are what Telemetry objects can
-    name (https://istio.io/latest/docs/reference/config/istio.mesh.v1alpha1/#MeshConfig-ExtensionProvider)."""
+    """istiod reads cacerts only when it starts: the chain's fingerprint on its pods makes Helm roll
+    istiod whenever the intermediate or the root is reissued (istio #28575). Workloads keep their
+    certificates until they restart or rotate them (24 h by default). Extension providers (tracers,
+    access logs) are what Telemetry objects can name
+    (https://istio.io/latest/docs/reference/config/istio.mesh.v1alpha1/#MeshConfig-ExtensionProvider)."""
     values: dict[str, Any] = {
+        "autoscaleMin": 2,
+        "podAnnotations": {CA_FINGERPRINT_ANNOTATION: ca_fingerprint},
         "global": {
             "meshID": mesh_id,
             "multiCluster": {"clusterName": cluster_name},
@@ -79,19 +91,15 @@ def istiod_values(
         "meshConfig": {
             "trustDomain": trust_domain,
             "defaultConfig": {
-                # Sidecars answer DNS for services that run only in the other cluster, so callers can
-                # use the plain service name (https://istio.io/latest/docs/ops/configuration/traffic-management/dns-proxy/).
-                "proxyMetadata": {"ISTIO_META_DNS_CAPTURE": "true", "ISTIO_META_DNS_AUTO_ALLOCATE": "true"}
+                # Sidecars answer DNS for services that run only in the other cluster, so callers need
+                # no local Service stub (https://istio.io/latest/docs/ops/configuration/traffic-management/dns-proxy/).
+                "proxyMetadata": {"ISTIO_META_DNS_CAPTURE": "true"}
             },
         },
     }
     if extension_providers:
         values["meshConfig"]["extensionProviders"] = [dict(provider) for provider in extension_providers]
     return values
-
-
-def base_values() -> dict[str, Any]:
-    return {"defaultRevision": "default"}
 
 
 def east_west_gateway_values(cloud: Cloud, network: str) -> dict[str, Any]:
@@ -101,6 +109,9 @@ def east_west_gateway_values(cloud: Cloud, network: str) -> dict[str, Any]:
         "networkGateway": network,
         "labels": {**EAST_WEST_SELECTOR, "app": EAST_WEST_GATEWAY, NETWORK_LABEL: network},
         "service": {"type": "LoadBalancer", "annotations": dict(LOAD_BALANCER_ANNOTATIONS[cloud])},
+        # Every cross-cluster call passes through this gateway: two replicas, one kept through drains.
+        "autoscaling": {"minReplicas": 2},
+        "podDisruptionBudget": {"minAvailable": 1},
     }
 
 

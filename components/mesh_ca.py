@@ -7,7 +7,9 @@ cloud verifies a workload in the other. Private keys are secret Outputs from end
 
 Rotation: pulumi-tls reissues a certificate inside its early-renewal window only when `pulumi up`
 runs (pulumi-tls #39), and Istio does not reload a plugged-in CA (istio #28575): run `pulumi up` on a
-schedule and restart istiod after a rotation.
+schedule, alarm on `expiries`, and restart istiod and then the workloads after a rotation. A protected
+root is not replaced by its early renewal: `pulumi up` fails on it instead, which is the point, since a
+new root re-roots the whole mesh and needs a planned trust window (meshConfig.caCertificates).
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ class MeshCAArgs:
     ca: CaConfig
     mesh_id: str
     clusters: Sequence[str]
-    """Istio clusterName of every cluster that gets an intermediate."""
+    """One name per cluster that gets an intermediate (the key of `intermediates`)."""
     protect: bool = False
     """Protect the root key and certificate: replacing them re-roots the whole mesh."""
 
@@ -63,6 +65,8 @@ def key_args(ca: CaConfig) -> tls.PrivateKeyArgs:
 class MeshCA(pulumi.ComponentResource):
     root_cert_pem: pulumi.Output[str]
     intermediates: dict[str, Intermediate]
+    expiries: dict[str, pulumi.Output[str]]
+    """RFC 3339 end of validity of the root ("root") and of each cluster's intermediate."""
 
     def __init__(self, name: str, args: MeshCAArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("crossmesh:pki:MeshCA", name, None, opts)
@@ -88,6 +92,7 @@ class MeshCA(pulumi.ComponentResource):
             opts=root_opts,
         )
         self.root_cert_pem = root.cert_pem
+        self.expiries = {"root": root.validity_end_time}
 
         self.intermediates = {}
         for cluster in args.clusters:
@@ -101,7 +106,7 @@ class MeshCA(pulumi.ComponentResource):
                     subject=tls.CertRequestSubjectArgs(
                         common_name=f"{args.mesh_id} intermediate CA {cluster}",
                         organization=organization,
-                        # Istio's tooling names the cluster in L; operators read it in istiod logs.
+                        # As Istio's cert tooling does: the subject names the cluster it serves.
                         locality=cluster,
                     ),
                 ),
@@ -122,6 +127,7 @@ class MeshCA(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
+            self.expiries[cluster] = cert.validity_end_time
             self.intermediates[cluster] = Intermediate(
                 cluster=cluster,
                 cert_pem=cert.cert_pem,
@@ -134,5 +140,6 @@ class MeshCA(pulumi.ComponentResource):
             {
                 "rootCertPem": self.root_cert_pem,
                 "intermediateCertPems": {c: i.cert_pem for c, i in self.intermediates.items()},
+                "expiries": self.expiries,
             }
         )

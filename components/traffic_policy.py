@@ -23,7 +23,8 @@ spec -> Istio -> App Mesh:
   region's mesh; cross-cloud calls leave through a VirtualGateway)
 
 Where the meshes differ in meaning, not in name: Istio's perTryTimeout bounds every try, the first
-included, App Mesh's perRetryTimeout every retry; App Mesh listeners hold one pool per protocol, so
+included, App Mesh's perRetryTimeout every retry; Envoy's 5xx (server-error) also retries resets and
+failed connections, which App Mesh lists as separate events; App Mesh listeners hold one pool per protocol, so
 maxConnections/maxPendingRequests apply to http, maxRequests to http2 and grpc. Istio adds
 mTLS to every DestinationRule (ISTIO_MUTUAL); App Mesh's client TLS policy is rendered with the App
 Mesh engine.
@@ -40,7 +41,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from components.config import RetryEvent, ServiceConfig, TrafficPolicySpec
+from components.config import RetryEvent, ServiceConfig, StackConfig, TrafficPolicySpec
 
 # App Mesh retry event -> Envoy retry condition (Istio's retryOn is Envoy's x-envoy-retry-on):
 # server-error is any 5xx; gateway-error 502/503/504; client-error 409 (Envoy's retriable-4xx is 409
@@ -155,4 +156,44 @@ def virtual_service_spec(service: ServiceConfig, policy: TrafficPolicySpec) -> d
                 "retries": retries,
             }
         ],
+    }
+
+
+def policy_summary(policy: TrafficPolicySpec) -> dict[str, Any]:
+    """The effective policy in stack-file terms, durations as Istio writes them."""
+    retries, pool, outliers = policy.retries, policy.connection_pool, policy.outlier_detection
+    return {
+        "timeout": duration(policy.timeout),
+        "retries": {
+            "attempts": retries.attempts,
+            "perTryTimeout": duration(retries.per_try_timeout),
+            "events": list(retries.events),
+        },
+        "connectionPool": {
+            "maxConnections": pool.max_connections,
+            "maxPendingRequests": pool.max_pending_requests,
+            "maxRequests": pool.max_requests,
+        },
+        "outlierDetection": {
+            "consecutiveServerErrors": outliers.consecutive_server_errors,
+            "interval": duration(outliers.interval),
+            "baseEjectionTime": duration(outliers.base_ejection_time),
+            "maxEjectionPercent": outliers.max_ejection_percent,
+        },
+        "localityFailover": policy.locality_failover,
+    }
+
+
+def service_catalogue(config: StackConfig) -> dict[str, dict[str, Any]]:
+    """Per service: where it runs, who may call it, and the policy its callers apply."""
+    return {
+        service.name: {
+            "cloud": service.cloud,
+            "namespace": service.namespace,
+            "port": service.port,
+            "protocol": service.protocol,
+            "callers": list(service.callers),
+            "policy": policy_summary(config.effective_policy(service)),
+        }
+        for service in config.services
     }

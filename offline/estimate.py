@@ -61,6 +61,63 @@ CREATION_TIMES: Mapping[str, CreationTime] = {
 }
 DEFAULT_SECONDS = 5
 
+# Orderings that carry no data but that the clouds require: (dependent type, dependency type) -> why.
+# An explicit depends_on outside this table is a choice of the program, not a constraint of the cloud.
+REQUIRED_ORDERINGS: Mapping[tuple[str, str], str] = {
+    (
+        "aws:ec2/natGateway:NatGateway",
+        "aws:ec2/internetGateway:InternetGateway",
+    ): "a public NAT gateway needs the VPC's internet gateway attached",
+    (
+        "aws:ec2/route:Route",
+        "aws:ec2transitgateway/vpcAttachment:VpcAttachment",
+    ): "AWS refuses a route to a transit gateway the VPC is not attached to",
+    (
+        "aws:eks/cluster:Cluster",
+        "aws:cloudwatch/logGroup:LogGroup",
+    ): "EKS creates an unencrypted, unretained log group unless ours exists first",
+    ("aws:eks/cluster:Cluster", "aws:iam/rolePolicy:RolePolicy"): "the cluster role needs its permissions",
+    (
+        "aws:eks/cluster:Cluster",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    ): "the cluster role needs its permissions",
+    (
+        "aws:eks/nodeGroup:NodeGroup",
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    ): "nodes cannot join without their role's policies",
+    (
+        "aws:eks/nodeGroup:NodeGroup",
+        "aws:eks/addon:Addon",
+    ): "nodes need the CNI and kube-proxy to become Ready",
+    ("aws:eks/addon:Addon", "aws:eks/nodeGroup:NodeGroup"): "CoreDNS and the CSI driver schedule on nodes",
+    (
+        "gcp:container/cluster:Cluster",
+        "gcp:projects/iAMMember:IAMMember",
+    ): "the node service account needs its roles before nodes boot",
+    (
+        "gcp:container/cluster:Cluster",
+        "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
+    ): "GKE's service agent must be able to use the secrets key at creation",
+    (
+        "kubernetes:core/v1:Secret",
+        "kubernetes:core/v1:ServiceAccount",
+    ): "a service-account token secret needs its account",
+    ("pulumi:providers:kubernetes", "aws:eks/nodeGroup:NodeGroup"): "workloads need nodes to run on",
+    ("pulumi:providers:kubernetes", "aws:eks/addon:Addon"): "workloads need cluster DNS and storage",
+    ("pulumi:providers:kubernetes", "gcp:container/nodePool:NodePool"): "workloads need nodes to run on",
+    ("kubernetes:helm.sh/v3:Release", "kubernetes:core/v1:Namespace"): "the release installs into it",
+    ("kubernetes:helm.sh/v3:Release", "kubernetes:core/v1:Secret"): "istiod reads cacerts only at start",
+    (
+        "kubernetes:helm.sh/v3:Release",
+        "kubernetes:helm.sh/v3:Release",
+    ): "istiod needs base's CRDs; gateways need istiod's injector",
+}
+MESH_CRD_PREFIXES = (
+    "kubernetes:networking.istio.io/",
+    "kubernetes:security.istio.io/",
+    "kubernetes:telemetry.istio.io/",
+)
+
 
 @dataclass(frozen=True)
 class DeployEstimate:
@@ -83,13 +140,14 @@ def creation_seconds(resource: Registration) -> int:
     return known.seconds if known else DEFAULT_SECONDS
 
 
-def estimate_deploy(plan: Plan, *, data_only: bool = False) -> DeployEstimate:
-    """The critical path of the plan; with data_only, only edges that carry an output into an input.
+def estimate_deploy(plan: Plan, *, required_only: bool = False) -> DeployEstimate:
+    """The critical path of the plan; with required_only, only the edges the clouds impose.
 
-    The data-only path is the longest chain that must be serial; the full one adds every explicit
-    depends_on, so the difference is what the program serialises beyond what the data demands.
+    Required edges carry an output into an input, or are orderings in REQUIRED_ORDERINGS. The required
+    path is the longest chain that must be serial; the full one adds every other explicit
+    depends_on, so the difference is what the program serialises by its own choice.
     """
-    edges = dependency_edges(plan, data_only=data_only)
+    edges = dependency_edges(plan, required_only=required_only)
     finish: dict[str, int] = {}
     previous: dict[str, str | None] = {}
     by_urn = {resource.urn: resource for resource in plan.resources}
@@ -117,12 +175,19 @@ def estimate_deploy(plan: Plan, *, data_only: bool = False) -> DeployEstimate:
     )
 
 
-def dependency_edges(plan: Plan, *, data_only: bool = False) -> dict[str, set[str]]:
+def dependency_edges(plan: Plan, *, required_only: bool = False) -> dict[str, set[str]]:
     """For each resource, the resources that must exist before it is created."""
     descendants = _custom_descendants(plan.resources)
+    types = {resource.urn: resource.type for resource in plan.resources}
     edges: dict[str, set[str]] = {}
     for resource in plan.resources:
-        direct = set(resource.data_dependencies if data_only else resource.dependencies)
+        direct = set(resource.dependencies)
+        if required_only:
+            direct = set(resource.data_dependencies) | {
+                urn
+                for urn in resource.dependencies
+                if is_required_ordering(resource.type, types.get(urn, ""))
+            }
         if resource.provider:
             direct.add(resource.provider)
         expanded: set[str] = set()
@@ -131,6 +196,13 @@ def dependency_edges(plan: Plan, *, data_only: bool = False) -> dict[str, set[st
         expanded.discard(resource.urn)
         edges[resource.urn] = expanded
     return edges
+
+
+def is_required_ordering(dependent_type: str, dependency_type: str) -> bool:
+    if (dependent_type, dependency_type) in REQUIRED_ORDERINGS:
+        return True
+    # Istio's custom resources need base's CRDs and istiod's validating webhook.
+    return dependent_type.startswith(MESH_CRD_PREFIXES) and dependency_type == "kubernetes:helm.sh/v3:Release"
 
 
 def _custom_descendants(resources: Iterable[Registration]) -> dict[str, set[str]]:

@@ -83,13 +83,15 @@ def _link(plan: Plan, arch: Architecture) -> None:
     for tgw in plan.of_type("aws:ec2transitgateway/transitGateway:TransitGateway"):
         arch.groups["aws"].append(Node("aws_tgw", f"Transit Gateway AS {tgw.inputs.get('amazonSideAsn')}"))
         arch.edges.append(Edge("aws_vpc", "aws_tgw"))
-    gateways = sorted(plan.of_type("gcp:compute/haVpnGateway:HaVpnGateway"), key=lambda r: r.name)
+    gateways = sorted(plan.of_type("gcp:compute/haVpnGateway:HaVpnGateway"), key=lambda r: _natural(r.name))
     for index in range(len(gateways)):
         arch.groups["gcp"].append(Node(f"gcp_havpn_{index}", f"HA VPN gateway {index + 1}"))
         arch.edges.append(Edge(f"gcp_havpn_{index}", "gcp_router"))
     tunnels = reveal(plan.outputs.get("tunnels")) or []
+    # HA VPN gateways sort in group order; each tunnel ends on its group's gateway.
+    groups = sorted({int(tunnel["group"]) for tunnel in tunnels})
     for tunnel in tunnels:
-        group = int(tunnel["group"]) - 1 if int(tunnel["group"]) >= 1 else int(tunnel["group"])
+        group = groups.index(int(tunnel["group"]))
         label = f"tunnel {tunnel['group']}.{tunnel['tunnel']} {tunnel['insideCidr']}"
         arch.edges.append(Edge("aws_tgw", f"gcp_havpn_{group}", label, "thick", both_ways=True))
     for transport in plan.of_type("gcp:networkconnectivity/transport:Transport"):
@@ -97,6 +99,11 @@ def _link(plan: Plan, arch: Architecture) -> None:
             Node("gcp_transport", f"Cross-Cloud Interconnect {transport.inputs.get('bandwidth', '')}")
         )
         arch.edges.append(Edge("aws_tgw", "gcp_transport", "Interconnect", "thick", both_ways=True))
+
+
+def _natural(name: str) -> list[int | str]:
+    """Sort key that puts group 2 before group 10."""
+    return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", name)]
 
 
 def _clusters_and_meshes(plan: Plan, arch: Architecture) -> None:
@@ -155,7 +162,8 @@ def _cluster_cloud(plan: Plan, resource: Registration, clusters: dict[str, Regis
 
 
 def _services(plan: Plan, arch: Architecture) -> None:
-    services: list[dict[str, Any]] = reveal(plan.outputs.get("services")) or []
+    catalogue: dict[str, dict[str, Any]] = reveal(plan.outputs.get("services")) or {}
+    services = [{"name": name, **service} for name, service in catalogue.items()]
     cloud_of = {service["name"]: service["cloud"] for service in services}
     for service in services:
         label = f"{service['name']}<br/>{service['namespace']} :{service['port']} {service['protocol']}"

@@ -11,6 +11,7 @@ from offline.record import Plan, Registration, mask
 
 TUNNEL_OUTPUT = "tunnels"
 CAPACITY_OUTPUT = "linkCapacity"
+SERVICES_OUTPUT = "services"
 
 
 def cloud_of(type_token: str) -> str:
@@ -34,6 +35,8 @@ def render_summary(plan: Plan) -> str:
     lines += ["", "Cross-cloud wiring"]
     lines.extend(_wiring_lines(plan.outputs.get(TUNNEL_OUTPUT)))
     lines.extend(_capacity_lines(plan.outputs.get(CAPACITY_OUTPUT)))
+    lines += ["", "Services"]
+    lines.extend(_service_lines(plan.outputs.get(SERVICES_OUTPUT)))
     lines += ["", "First `pulumi up`, estimated (typical creation times; see offline/estimate.py)"]
     lines.extend(_estimate_lines(plan))
     lines += ["", "Outputs"]
@@ -100,6 +103,29 @@ def _capacity_lines(capacity: Any) -> list[str]:
         f"  packet ceiling: {capacity['tunnels']} tunnels x {capacity['tunnelPps']:,} pps = "
         f"{capacity['aggregatePps']:,} pps (the tighter of AWS's and Cloud VPN's per-tunnel rates)",
     ]
+
+
+def _service_lines(services: Any) -> list[str]:
+    if not isinstance(services, dict) or not services:
+        return ["  no services in this plan"]
+    lines = []
+    for name, service in services.items():
+        policy = service["policy"]
+        retries, pool, outliers = policy["retries"], policy["connectionPool"], policy["outlierDetection"]
+        callers = ", ".join(service["callers"]) or "nobody"
+        lines.append(
+            f"  {name}: {service['cloud']} {service['namespace']}:{service['port']} {service['protocol']}; "
+            f"callers: {callers}"
+        )
+        lines.append(
+            f"      timeout {policy['timeout']}, {retries['attempts']} retries x {retries['perTryTimeout']} "
+            f"on {','.join(retries['events'])}; pool {pool['maxConnections']} conns, "
+            f"{pool['maxPendingRequests']} pending, {pool['maxRequests']} requests; eject after "
+            f"{outliers['consecutiveServerErrors']} 5xx per {outliers['interval']} for "
+            f"{outliers['baseEjectionTime']} (max {outliers['maxEjectionPercent']}%); "
+            f"locality failover {'on' if policy['localityFailover'] else 'off'}"
+        )
+    return lines
 
 
 def _short(value: Any, limit: int = 100) -> str:

@@ -188,11 +188,11 @@ def call_finding(caller: Mapping[str, Any], callee: Mapping[str, Any], http_code
 
 
 def cross_cloud_call(
-    services: Sequence[Mapping[str, Any]],
+    catalogue: Mapping[str, Mapping[str, Any]],
 ) -> tuple[Mapping[str, Any], Mapping[str, Any]] | None:
-    """The first declared call whose caller and callee run in different clouds."""
-    by_name = {service["name"]: service for service in services}
-    for callee in services:
+    """The first declared call (from the `services` output) whose two ends run in different clouds."""
+    by_name = {name: {"name": name, **service} for name, service in catalogue.items()}
+    for callee in by_name.values():
         for caller_name in callee.get("callers", []):
             caller = by_name.get(caller_name)
             if caller and caller["cloud"] != callee["cloud"]:
@@ -302,7 +302,7 @@ def verify(outputs: Mapping[str, Any], run: Runner = run_command) -> list[Findin
                 _remote_sync, run, kubeconfigs[cloud], str(clusters[cloud]), str(clusters[other])
             ),
         )
-    call = cross_cloud_call(outputs.get("services") or [])
+    call = cross_cloud_call(outputs.get("services") or {})
     if call is None:
         findings.append(Finding("a cross-cloud call", "skipped", "no declared call crosses the link"))
     else:

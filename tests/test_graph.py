@@ -51,10 +51,10 @@ def _linked_plan() -> Plan:
             provider="eks-k8s",
         ),
     ]
-    services = [
-        {"name": "a", "cloud": "aws", "namespace": "n", "port": 80, "protocol": "http", "callers": ["b"]},
-        {"name": "b", "cloud": "gcp", "namespace": "n", "port": 80, "protocol": "http", "callers": []},
-    ]
+    services = {
+        "a": {"cloud": "aws", "namespace": "n", "port": 80, "protocol": "http", "callers": ["b"]},
+        "b": {"cloud": "gcp", "namespace": "n", "port": 80, "protocol": "http", "callers": []},
+    }
     return Plan("crossmesh", "prod", resources, {"tunnels": tunnels, "services": services})
 
 
@@ -84,8 +84,8 @@ def test_calls_across_the_link_are_marked() -> None:
 def test_dev_graph_shows_every_declared_service_and_call() -> None:
     plan = planned("dev")
     text = render(plan)
-    for service in plan.outputs["services"]:
-        assert f'svc_{service["name"]}(["{service["name"]}<br/>' in text
+    for name in plan.outputs["services"]:
+        assert f'svc_{name}(["{name}<br/>' in text
     assert 'svc_checkout -->|"over the link"| svc_payment' in text
     assert "svc_frontend --> svc_checkout" in text
 

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from istio_schema import istio_problems
 
 from components import istio_specs as specs
@@ -109,6 +112,19 @@ def test_istiod_knows_the_mesh_its_cluster_network_and_trust_domain(dev_plan: Pl
     assert values["meshConfig"]["trustDomain"] == "crossmesh.local"
 
 
+def test_istiod_restarts_when_its_ca_chain_changes(dev_plan: Plan) -> None:
+    fingerprints = {}
+    for cloud in CLOUDS:
+        chain = named(in_cluster(dev_plan, SECRET, cloud), "cacerts").plain_inputs["stringData"][
+            "cert-chain.pem"
+        ]
+        values = istiod_values(dev_plan, cloud)
+        fingerprints[cloud] = values["podAnnotations"]["crossmesh.io/ca-chain-sha256"]
+        assert fingerprints[cloud] == hashlib.sha256(chain.encode()).hexdigest()
+        assert values["autoscaleMin"] == 2
+    assert fingerprints["aws"] != fingerprints["gcp"]
+
+
 def test_the_clusters_share_one_mesh_id_on_distinct_networks(dev_plan: Plan) -> None:
     values = [istiod_values(dev_plan, cloud)["global"] for cloud in CLOUDS]
     assert values[0]["meshID"] == values[1]["meshID"]
@@ -133,6 +149,13 @@ def test_east_west_gateways_sit_on_internal_load_balancers(dev_plan: Plan) -> No
     assert gcp["service"]["annotations"] == {"networking.gke.io/load-balancer-type": "Internal"}
     assert (aws["networkGateway"], gcp["networkGateway"]) == ("aws", "gcp")
     assert aws["labels"]["istio"] == "eastwestgateway"
+    assert aws["autoscaling"] == gcp["autoscaling"] == {"minReplicas": 2}
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_sidecars_resolve_services_that_run_only_in_the_other_cluster(dev_plan: Plan, cloud: str) -> None:
+    metadata = istiod_values(dev_plan, cloud)["meshConfig"]["defaultConfig"]["proxyMetadata"]
+    assert metadata == {"ISTIO_META_DNS_CAPTURE": "true"}
 
 
 @pytest.mark.parametrize("cloud", CLOUDS)
@@ -340,3 +363,57 @@ def test_security_renderings_pass_the_istio_schema() -> None:
     assert istio_problems("AuthorizationPolicy", specs.allow_nothing_spec()) == []
     assert istio_problems("AuthorizationPolicy", specs.callers_policy_spec(callee, [caller], "td")) == []
     assert istio_problems("Gateway", specs.cross_network_gateway_spec()) == []
+
+
+def test_without_a_peer_no_reader_account_or_token_exists(plan_of: Callable[..., Plan]) -> None:
+    plan = plan_of("legacy")
+    assert plan.of_type("kubernetes:core/v1:ServiceAccount") == []
+    assert [
+        s for s in plan.of_type(SECRET) if s.inputs.get("type") == "kubernetes.io/service-account-token"
+    ] == []
+
+
+@st.composite
+def call_graphs(draw: st.DrawFn) -> list[ServiceConfig]:
+    count = draw(st.integers(2, 12))
+    names = [f"svc{i}" for i in range(count)]
+    return [
+        ServiceConfig(
+            name=name,
+            cloud=draw(st.sampled_from(["aws", "gcp"])),
+            namespace=draw(st.sampled_from(["shop", "payments", "ops"])),
+            callers=draw(st.lists(st.sampled_from([other for other in names if other != name]), unique=True)),
+        )
+        for name in names
+    ]
+
+
+@given(call_graphs())
+def test_allow_policies_name_exactly_the_declared_callers(services: list[ServiceConfig]) -> None:
+    by_name = {s.name: s for s in services}
+    for service in services:
+        if not service.callers:
+            continue
+        spec = specs.callers_policy_spec(service, [by_name[c] for c in service.callers], "mesh.example")
+        assert istio_problems("AuthorizationPolicy", spec) == []
+        (rule,) = spec["rules"]
+        (source,) = rule["from"]
+        assert source["source"]["principals"] == [
+            f"mesh.example/ns/{by_name[c].namespace}/sa/{c}" for c in service.callers
+        ]
+        assert spec["selector"] == {"matchLabels": {"app": service.name}}
+
+
+def test_the_plan_contract_carries_no_key_token_or_kubeconfig(dev_plan: Plan) -> None:
+    contract = json.dumps(dev_plan.to_contract())
+    tokens = [
+        base64.b64decode(
+            named(in_cluster(dev_plan, SECRET, c), "crossmesh-remote-reader-token")
+            .outputs["data"]
+            .value["token"]
+        ).decode()
+        for c in CLOUDS
+    ]
+    assert "PRIVATE KEY" not in contract
+    assert not any(token in contract for token in tokens)
+    assert '"current-context"' not in contract

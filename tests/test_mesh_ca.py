@@ -172,3 +172,10 @@ def _string_leaves(value: Any, path: str = "") -> list[tuple[str, str]]:
     if isinstance(value, list):
         return [leaf for i, item in enumerate(value) for leaf in _string_leaves(item, f"{path}[{i}]")]
     return [(path, value)] if isinstance(value, str) else []
+
+
+def test_the_stack_exports_when_the_root_and_each_intermediate_expire(dev_plan: Plan) -> None:
+    expiry = dev_plan.outputs["meshCaExpiry"]
+    assert expiry["root"] == dev_plan.one(ROOT).outputs["validityEndTime"]
+    for cloud in CLOUDS:
+        assert expiry[cloud] == dev_plan.one(SIGNED, f"mesh-ca-{cloud}").outputs["validityEndTime"]

@@ -21,9 +21,12 @@ from components.traffic_policy import (
     duration_ms,
     retry_events,
     retry_on,
+    service_catalogue,
     service_host,
     virtual_service_spec,
 )
+from offline.record import Plan
+from offline.summary import render_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 EAST = Localities(aws_region="us-east-1", gcp_region="us-east4")
@@ -274,3 +277,41 @@ def test_policy_values_carry_over_exactly(policy: TrafficPolicySpec, svc: Servic
     assert outliers["maxEjectionPercent"] == policy.outlier_detection.max_ejection_percent
     assert dr["loadBalancer"]["localityLbSetting"]["enabled"] is policy.locality_failover
     assert service_host(svc) == f"{svc.name}.{svc.namespace}.svc.cluster.local"
+
+
+# --- what the plan shows --------------------------------------------------------------------------
+
+
+def test_the_catalogue_shows_where_a_service_runs_who_calls_it_and_its_effective_policy() -> None:
+    payment = service_catalogue(dev_config())["payment"]
+    assert payment == {
+        "cloud": "aws",
+        "namespace": "payments",
+        "port": 8443,
+        "protocol": "http2",
+        "callers": ["checkout"],
+        "policy": {
+            "timeout": "5s",
+            "retries": {
+                "attempts": 1,
+                "perTryTimeout": "2s",
+                "events": ["gateway-error", "connection-error", "stream-error"],
+            },
+            "connectionPool": {"maxConnections": 512, "maxPendingRequests": 256, "maxRequests": 1024},
+            "outlierDetection": {
+                "consecutiveServerErrors": 3,
+                "interval": "10s",
+                "baseEjectionTime": "30s",
+                "maxEjectionPercent": 50,
+            },
+            "localityFailover": True,
+        },
+    }
+
+
+def test_crossmesh_plan_lists_every_service_with_its_callers_and_policy(dev_plan: Plan) -> None:
+    assert dev_plan.outputs["services"] == service_catalogue(dev_config())
+    summary = render_summary(dev_plan)
+    assert "  payment: aws payments:8443 http2; callers: checkout\n" in summary
+    assert "  frontend: gcp shop:8080 http; callers: nobody\n" in summary
+    assert "timeout 5s, 1 retries x 2s on gateway-error,connection-error,stream-error;" in summary

@@ -163,7 +163,7 @@ def test_local_cluster_row_without_a_secret_does_not_confuse_the_parser() -> Non
 
 
 def test_no_cross_cloud_call_declared() -> None:
-    services = [{"name": "a", "cloud": "aws", "callers": []}, {"name": "b", "cloud": "aws", "callers": ["a"]}]
+    services = {"a": {"cloud": "aws", "callers": []}, "b": {"cloud": "aws", "callers": ["a"]}}
     assert cross_cloud_call(services) is None
 
 
