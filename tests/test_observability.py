@@ -37,6 +37,15 @@ CLUSTER_POD_MONITORING = "kubernetes:monitoring.googleapis.com/v1:ClusterPodMoni
 AWS_SIDE = "crossmesh:observability:AwsObservability"
 GCP_SIDE = "crossmesh:observability:GcpObservability"
 
+TOPIC = "arn:aws:sns:us-east-1:111122223333:platform-alerts"
+CHANNEL = "projects/crossmesh-dev-000000/notificationChannels/42"
+# One plan serves the threshold and notification tests.
+TUNED = {
+    "crossCloudErrorPercent": 2.5,
+    "crossCloudLatencyP99Ms": 250,
+    "snsTopicArn": TOPIC,
+    "gcpNotificationChannels": [CHANNEL],
+}
 ALL_OFF = {
     "tracing": False,
     "containerInsights": False,
@@ -296,7 +305,7 @@ def test_aws_request_alarms_read_metric_filters_on_the_cross_cloud_log_lines(dev
 
 
 def test_gcp_request_policies_query_calls_from_gke_to_eks_against_the_thresholds() -> None:
-    plan = planned("dev", {"observability": {"crossCloudErrorPercent": 2.5, "crossCloudLatencyP99Ms": 250}})
+    plan = planned("dev", {"observability": TUNED})
     local, remote = plan.outputs["gkeClusterName"], plan.outputs["eksClusterName"]
     (errors,) = policy(plan, "cross-cloud-errors").inputs["conditions"]
     query = errors["conditionPrometheusQueryLanguage"]["query"]
@@ -310,13 +319,11 @@ def test_gcp_request_policies_query_calls_from_gke_to_eks_against_the_thresholds
 
 
 def test_notification_targets_from_config_reach_every_alarm_and_policy() -> None:
-    topic = "arn:aws:sns:us-east-1:111122223333:platform-alerts"
-    channel = "projects/crossmesh-dev-000000/notificationChannels/42"
-    plan = planned("dev", {"observability": {"snsTopicArn": topic, "gcpNotificationChannels": [channel]}})
+    plan = planned("dev", {"observability": TUNED})
     for alarm in plan.of_type(ALARM):
-        assert alarm.inputs["alarmActions"] == [topic] == alarm.inputs["okActions"]
+        assert alarm.inputs["alarmActions"] == [TOPIC] == alarm.inputs["okActions"]
     for alert in plan.of_type(ALERT_POLICY):
-        assert alert.inputs["notificationChannels"] == [channel]
+        assert alert.inputs["notificationChannels"] == [CHANNEL]
 
 
 def test_without_notification_targets_alarms_notify_nobody(dev_plan: Plan) -> None:
