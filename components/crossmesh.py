@@ -258,6 +258,7 @@ class CrossMesh(pulumi.ComponentResource):
                 cluster=self.gke.kube,
                 istiod=istiod["gcp"],
                 remote_mesh_cluster=self.eks.kube.mesh_cluster_name,
+                remote_runs_istio="aws" in self.istio,
                 tunnels=[
                     GcpTunnel(
                         label=f"{e.group}-{e.tunnel}",

@@ -43,6 +43,8 @@ class GcpObservabilityArgs:
     cluster: KubeCluster
     istiod: pulumi.Resource
     remote_mesh_cluster: str
+    remote_runs_istio: bool
+    """Istio labels calls with destination_cluster only when the other cluster is an Istio peer."""
     tunnels: Sequence[GcpTunnel] = ()
 
 
@@ -273,7 +275,7 @@ class GcpObservability(pulumi.ComponentResource):
 
     def _request_policies(self) -> list[pulumi.Output[str]]:
         args, config = self._args, self._args.config
-        if not config.managed_prometheus:
+        if not config.managed_prometheus or not args.remote_runs_istio:
             return []
         local, remote = args.cluster.mesh_cluster_name, args.remote_mesh_cluster
 

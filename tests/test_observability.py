@@ -229,6 +229,12 @@ def test_the_app_mesh_cluster_keeps_xray_through_its_controller_and_gets_no_coll
     assert under(plan, AWS_SIDE, RELEASE) == []
     assert under(plan, AWS_SIDE, TELEMETRY) == []
     assert len(under(plan, GCP_SIDE, RELEASE)) == 1
+    # Calls to an App Mesh cluster carry no destination_cluster, so no request alarm could see them.
+    assert {r.inputs["userLabels"]["crossmesh-alert"] for r in plan.of_type(ALERT_POLICY)} == {
+        "vpn-tunnels",
+        "bgp-sessions",
+    }
+    assert plan.of_type(METRIC_FILTER) == []
     assert specs.appmesh_tracing_values() == {"tracing": {"enabled": True, "provider": "x-ray"}}
 
 
