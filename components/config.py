@@ -131,6 +131,7 @@ PrivateAsn = Annotated[int, AfterValidator(check_private_asn)]
 InstanceType = Annotated[str, AfterValidator(check_instance_type)]
 IamRoleArn = Annotated[str, AfterValidator(check_iam_role_arn)]
 Percent = Annotated[float, Field(ge=0, le=100)]
+NotificationChannel = Annotated[str, Field(pattern=r"^projects/[^/]+/notificationChannels/[^/]+$")]
 
 
 class _Model(BaseModel):
@@ -385,6 +386,15 @@ class ObservabilityConfig(_Model):
         True, description="Google Managed Prometheus collection of mesh metrics."
     )
     alarms: bool = Field(True, description="Tunnel, BGP, error-rate and latency alarms.")
+    cross_cloud_error_percent: float = Field(
+        5.0,
+        gt=0,
+        le=100,
+        description="Alarm when more than this share of cross-cloud requests fail with a 5xx, 0-100.",
+    )
+    cross_cloud_latency_p99_ms: int = Field(
+        1000, ge=1, description="Alarm when the p99 latency of cross-cloud requests exceeds this."
+    )
     dashboards: bool = Field(True, description="CloudWatch and Cloud Monitoring dashboards.")
     sns_topic_arn: str | None = Field(
         None,
@@ -392,7 +402,7 @@ class ObservabilityConfig(_Model):
         description="Existing SNS topic that receives AWS alarms.",
         examples=["arn:aws:sns:us-east-1:111122223333:platform-alerts"],
     )
-    gcp_notification_channels: list[str] = Field(
+    gcp_notification_channels: list[NotificationChannel] = Field(
         default_factory=list,
         description="Existing Cloud Monitoring channel IDs for GCP alert policies.",
         examples=[["projects/my-project/notificationChannels/1234567890"]],

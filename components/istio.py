@@ -49,6 +49,8 @@ class IstioMeshArgs:
     """The effective traffic policy of each service, by name."""
     localities: Localities
     istio_version: str = specs.ISTIO_VERSION
+    extension_providers: tuple[Mapping[str, Any], ...] = ()
+    """meshConfig.extensionProviders, e.g. the observability tracer and access log."""
     bridged: frozenset[str] = frozenset()
     """Services of the other cloud reached through a gateway bridge (App Mesh on EKS): the bridge owns
     their DestinationRules, which originate its TLS instead of ISTIO_MUTUAL."""
@@ -88,6 +90,7 @@ class IstioMesh(pulumi.ComponentResource):
                     cluster.mesh_network,
                     args.trust_domain,
                     specs.ca_fingerprint(chain),
+                    args.extension_providers,
                 )
             ),
             args.istio_version,
