@@ -21,6 +21,7 @@ from typing import Any
 
 from components import appmesh_policy as policy_render
 from components.config import ServiceConfig, TrafficPolicySpec
+from components.observability_specs import appmesh_tracing_values
 from components.traffic_policy import service_host
 
 APPMESH_API = "appmesh.k8s.aws/v1beta2"
@@ -139,11 +140,12 @@ def controller_values(
         "cloudMapCustomHealthCheck": {"enabled": False},
         # Workloads start only once their Envoy is ready, so no first call leaves the mesh unproxied.
         "sidecar": {"waitUntilProxyReady": True},
-        # X-Ray through the injected daemon. Not a fixed 5 %: 0.05 is only the default; the controller
-        # hands this rate to every Envoy as XRAY_SAMPLING_RATE (pkg/inject/config.go, envoy.go).
+        # X-Ray through the injected daemon (observability_specs). Not a fixed 5 %: 0.05 is only the
+        # default; the controller hands this rate to every Envoy as XRAY_SAMPLING_RATE
+        # (pkg/inject/config.go, envoy.go).
         "tracing": {
+            **appmesh_tracing_values()["tracing"],
             "enabled": tracing,
-            "provider": "x-ray",
             "samplingRate": round(sampling_percent / 100, 4),
         },
     }

@@ -760,3 +760,10 @@ def test_an_envoy_without_tracing_gets_no_x_ray_permissions() -> None:
     scope = specs.AwsScope(partition="aws", region="us-east-1", account="210987654321")
     document = json.loads(specs.envoy_policy(scope, "m", "virtualNode/a_b", tracing=False))
     assert [s["Sid"] for s in document["Statement"]] == ["OwnConfiguration"]
+
+
+def test_tracing_off_turns_the_controllers_x_ray_off_and_the_rate_follows_the_config() -> None:
+    off = specs.controller_values("us-east-1", "c", "arn:aws:iam::210987654321:role/r", False, 1.0)
+    assert off["tracing"]["enabled"] is False
+    on = specs.controller_values("us-east-1", "c", "arn:aws:iam::210987654321:role/r", True, 12.5)
+    assert on["tracing"] == {"enabled": True, "provider": "x-ray", "samplingRate": 0.125}
