@@ -236,5 +236,6 @@ class CrossMesh(pulumi.ComponentResource):
             "gkeKubeconfig": self.gke.kubeconfig,
             **self.link.exports(),
             "meshRootCertPem": self.mesh_ca.root_cert_pem,
+            "meshTrustBundlePem": self.mesh_ca.trust_bundle_pem,
             "meshCaExpiry": self.mesh_ca.expiries,
         }

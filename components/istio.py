@@ -76,13 +76,13 @@ class IstioMesh(pulumi.ComponentResource):
         self.istiod = self._release(
             "istiod",
             "istiod",
-            args.intermediate.chain_pem.apply(
-                lambda chain: specs.istiod_values(
+            pulumi.Output.all(args.intermediate.chain_pem, args.intermediate.trust_bundle_pem).apply(
+                lambda pems: specs.istiod_values(
                     args.mesh_id,
                     cluster.mesh_cluster_name,
                     cluster.mesh_network,
                     args.trust_domain,
-                    specs.ca_fingerprint(chain),
+                    specs.ca_fingerprint(pems[0], pems[1]),
                 )
             ),
             args.istio_version,
@@ -149,11 +149,18 @@ class IstioMesh(pulumi.ComponentResource):
         self.register_outputs({"systemNamespace": self.system_namespace, "istiodStatus": self.istiod.status})
 
     def _cacerts(self, intermediate: Intermediate) -> k8s.core.v1.Secret:
+        """root-cert.pem is the trust bundle: every root the mesh trusts, the signing root first.
+        istiod hands the whole of root-cert.pem to each workload as the last element of its CSR
+        response (security/pkg/server/ca/server.go, CreateCertificate: "we do not want to flatten the
+        root cert"), and the workload's agent installs that element as its trusted CA
+        (security/pkg/nodeagent/cache/secretcache.go: "infer it from the root of the certChain"),
+        both in https://github.com/istio/istio. istiod itself verifies ca-cert.pem against a pool of
+        every certificate in root-cert.pem (security/pkg/pki/util/keycertbundle.go)."""
         data: pulumi.Output[dict[str, str]] = pulumi.Output.secret(
             pulumi.Output.all(
                 intermediate.cert_pem,
                 intermediate.key_pem,
-                intermediate.root_cert_pem,
+                intermediate.trust_bundle_pem,
                 intermediate.chain_pem,
             ).apply(_cacerts_data)
         )
