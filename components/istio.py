@@ -150,12 +150,14 @@ class IstioMesh(pulumi.ComponentResource):
 
     def _cacerts(self, intermediate: Intermediate) -> k8s.core.v1.Secret:
         """root-cert.pem is the trust bundle: every root the mesh trusts, the signing root first.
-        istiod hands the whole of root-cert.pem to each workload as the last element of its CSR
-        response (security/pkg/server/ca/server.go, CreateCertificate: "we do not want to flatten the
-        root cert"), and the workload's agent installs that element as its trusted CA
-        (security/pkg/nodeagent/cache/secretcache.go: "infer it from the root of the certChain"),
-        both in https://github.com/istio/istio. istiod itself verifies ca-cert.pem against a pool of
-        every certificate in root-cert.pem (security/pkg/pki/util/keycertbundle.go)."""
+        In https://github.com/istio/istio: istiod reads root-cert.pem as a file that "may contain
+        multiple roots" (pilot/pkg/bootstrap/istio_ca.go) and verifies ca-cert.pem against a pool of
+        all of them (security/pkg/pki/util/keycertbundle.go); it hands the whole file to each workload
+        as the last element of its CSR response (security/pkg/server/ca/server.go: "we do not want to
+        flatten the root cert"), which the workload's agent installs as its trusted CA
+        (security/pkg/nodeagent/cache/secretcache.go). istiod's hot reload of cacerts refuses a new
+        root-cert.pem unless ISTIO_MULTIROOT_MESH is set, so istiod is restarted instead (see
+        istiod_values), and workloads take a new bundle when they restart."""
         data: pulumi.Output[dict[str, str]] = pulumi.Output.secret(
             pulumi.Output.all(
                 intermediate.cert_pem,
