@@ -8,6 +8,7 @@ does between `pulumi up`s: a PEM identifies a root across stages.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 from dataclasses import dataclass
 from typing import Any
@@ -15,9 +16,12 @@ from typing import Any
 import pytest
 import yaml
 from conftest import PROJECT_DIR, planned
+from hypothesis import given
+from hypothesis import strategies as st
 
-from components.istio_specs import CA_FINGERPRINT_ANNOTATION
+from components.istio_specs import CA_FINGERPRINT_ANNOTATION, ca_fingerprint
 from components.mesh_ca import root_suffix
+from offline.fake_cloud import fake_pem_certificate
 from offline.record import Plan, Registration
 
 KEY = "tls:index/privateKey:PrivateKey"
@@ -215,3 +219,13 @@ def test_a_later_root_has_its_own_subject() -> None:
     plan = stage_plan(ROTATION[1])
     subjects = [root_cert(plan, g).inputs["subject"]["commonName"] for g in (1, 2)]
     assert subjects == ["crossmesh root CA", "crossmesh root CA 2"]
+
+
+@given(seeds=st.lists(st.text(min_size=1), min_size=3, max_size=3, unique=True))
+def test_the_fingerprint_is_the_chains_until_the_bundle_holds_another_root(seeds: list[str]) -> None:
+    intermediate, root, other = (fake_pem_certificate(seed) for seed in seeds)
+    chain = intermediate + root
+    single = ca_fingerprint(chain, root)
+    assert single == hashlib.sha256(chain.encode()).hexdigest()
+    assert ca_fingerprint(chain, root + other) != single
+    assert ca_fingerprint(chain, root + other) != ca_fingerprint(chain, other + root)
