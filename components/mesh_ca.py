@@ -130,8 +130,9 @@ class MeshCA(pulumi.ComponentResource):
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            # Every input of a LocallySignedCert forces a new certificate, so a new signingRoot
-            # reissues both intermediates under the same names.
+            # A new CA certificate or key forces a new certificate (RequiresReplace on ca_cert_pem and
+            # ca_private_key_pem, hashicorp/terraform-provider-tls resource_locally_signed_cert.go), so
+            # a new signingRoot reissues both intermediates under the same names.
             cert = tls.LocallySignedCert(
                 f"{name}-{cluster}",
                 tls.LocallySignedCertArgs(
