@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 
 from components.istio_specs import CA_FINGERPRINT_ANNOTATION, ca_fingerprint
 from components.mesh_ca import root_suffix
+from offline import check
 from offline.fake_cloud import fake_pem_certificate
 from offline.record import Plan, Registration
 
@@ -229,3 +230,10 @@ def test_the_fingerprint_is_the_chains_until_the_bundle_holds_another_root(seeds
     assert single == hashlib.sha256(chain.encode()).hexdigest()
     assert ca_fingerprint(chain, root + other) != single
     assert ca_fingerprint(chain, root + other) != ca_fingerprint(chain, other + root)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stage", ROTATION, ids=STAGE_IDS)
+def test_every_stage_passes_every_mandatory_policy_of_the_pack(stage: Stage, stack: str) -> None:
+    violations = check.run_policies(check.from_plan(stage_plan(stage, stack)))
+    assert not check.has_mandatory(violations), [v.message for v in violations if v.level == "mandatory"]
