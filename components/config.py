@@ -298,6 +298,16 @@ class CaConfig(_Model):
         description="Replace the root (and with it both intermediates) this long before it expires; at "
         "least intermediateValidityDays, so no intermediate issued under a current root outlives it.",
     )
+    roots: list[int] = Field(
+        default_factory=lambda: [1],
+        description="Root generations that exist and are trusted (one, or two during a root rotation); "
+        "generation 1 is the root a stack starts with. See docs/runbooks/rotate-ca.md.",
+    )
+    signing_root: int = Field(1, description="The generation, one of roots, that signs the intermediates.")
+
+    def trust_order(self) -> tuple[int, ...]:
+        """The trusted generations, the signing root first: the order of the trust bundle."""
+        return (self.signing_root, *sorted(g for g in set(self.roots) if g != self.signing_root))
 
 
 class EnginesConfig(_Model):
@@ -658,8 +668,37 @@ def cross_field_problems(config: StackConfig) -> list[str]:
             "pulumi up reissues the intermediates"
         )
 
+    problems.extend(_root_problems(ca))
     problems.extend(_service_problems(config))
     problems.extend(_policy_problems(config))
+    return problems
+
+
+MAX_TRUSTED_ROOTS = 2
+
+
+def _root_problems(ca: CaConfig) -> list[str]:
+    """The trust window of a root rotation: see docs/runbooks/rotate-ca.md."""
+    problems: list[str] = []
+    roots_key = _key("mesh.ca.roots")
+    for index, generation in enumerate(ca.roots):
+        if generation < 1:
+            problems.append(
+                f"{_key(f'mesh.ca.roots[{index}]')}: {generation} is not a root generation; "
+                "generations are 1, 2, 3, ..."
+            )
+    if len(set(ca.roots)) != len(ca.roots):
+        problems.append(f"{roots_key}: {ca.roots} lists a generation twice; each is one root")
+    if not 1 <= len(set(ca.roots)) <= MAX_TRUSTED_ROOTS:
+        problems.append(
+            f"{roots_key}: {ca.roots} must hold 1 or {MAX_TRUSTED_ROOTS} generations: the current root, "
+            "and its successor during a rotation"
+        )
+    if ca.signing_root not in ca.roots:
+        problems.append(
+            f"{_key('mesh.ca.signingRoot')}: {ca.signing_root} is not in {roots_key} {ca.roots}; "
+            "the root that signs the intermediates must be trusted"
+        )
     return problems
 
 

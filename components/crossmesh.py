@@ -292,6 +292,7 @@ class CrossMesh(pulumi.ComponentResource):
             "gkeKubeconfig": self.gke.kubeconfig,
             **self.link.exports(),
             "meshRootCertPem": self.mesh_ca.root_cert_pem,
+            "meshTrustBundlePem": self.mesh_ca.trust_bundle_pem,
             "tunnelAlarms": self.aws_observability.tunnel_alarm_names,
             "cloudWatchDashboard": self.aws_observability.dashboard_name,
             "monitoringDashboard": self.gcp_observability.dashboard_id,

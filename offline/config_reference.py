@@ -91,6 +91,8 @@ def _cross_field_section() -> list[str]:
         "  unique across both clouds.",
         "- `mesh.ca.intermediateValidityDays` < `mesh.ca.rootValidityDays`, and",
         "  `mesh.ca.earlyRenewalDays` < `mesh.ca.intermediateValidityDays`.",
+        "- `mesh.ca.roots` holds 1 or 2 distinct generations (1, 2, 3, ...) and includes",
+        "  `mesh.ca.signingRoot` (the trust window of a root rotation: docs/runbooks/rotate-ca.md).",
         "- For the default policy and every override: `retries.perTryTimeout` x (`retries.attempts` + 1)",
         "  <= `timeout`.",
         "- `clusters.*.nodes`: min <= desired <= max; no control-plane CIDR may be `0.0.0.0/0`.",
