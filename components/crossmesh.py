@@ -18,6 +18,7 @@ import pulumi_tls as tls
 from components.addressing import gcp_prefixes
 from components.aws_network import AwsNetwork, AwsNetworkArgs
 from components.config import StackConfig
+from components.cross_cloud_dns import CrossCloudDns, CrossCloudDnsArgs
 from components.eks_cluster import EksCluster, EksClusterArgs
 from components.gcp_network import GcpNetwork, GcpNetworkArgs
 from components.gke_cluster import GkeCluster, GkeClusterArgs
@@ -139,6 +140,20 @@ class CrossMesh(pulumi.ComponentResource):
             opts=in_clouds,
         )
 
+        # GKE resolves EKS API names through the AWS VPC resolver over the link. Only the networks feed
+        # it; nothing reads it but the stack outputs, so neither cluster waits for it.
+        self.cross_cloud_dns = CrossCloudDns(
+            "dns",
+            CrossCloudDnsArgs(
+                name_prefix=prefix,
+                aws_region=config.aws.region,
+                vpc_id=self.aws_network.vpc_id,
+                private_subnet_ids=self.aws_network.private_subnet_ids,
+                gcp_network=self.gcp_network.network_self_link,
+            ),
+            opts=in_clouds,
+        )
+
         # The clusters take only their own cloud's network and the other cloud's address ranges
         # (static config), never the link or each other, so the engine creates both in parallel
         # with the link.
@@ -235,6 +250,7 @@ class CrossMesh(pulumi.ComponentResource):
             "gkePrivateEndpoint": self.gke.private_endpoint,
             "gkeKubeconfig": self.gke.kubeconfig,
             **self.link.exports(),
+            **self.cross_cloud_dns.exports(),
             "meshRootCertPem": self.mesh_ca.root_cert_pem,
             "meshCaExpiry": self.mesh_ca.expiries,
         }
