@@ -61,12 +61,12 @@ class CrossCloudDns(pulumi.ComponentResource):
     zone_name: pulumi.Output[str]
 
     def __init__(self, name: str, args: CrossCloudDnsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("crossmesh:dns:CrossCloudDns", name, None, opts)
         if len(args.private_subnet_ids) < ENDPOINT_ADDRESSES:
             raise ValueError(
                 f"the resolver endpoint needs {ENDPOINT_ADDRESSES} private subnets in different AZs, "
                 f"got {len(args.private_subnet_ids)}"
             )
+        super().__init__("crossmesh:dns:CrossCloudDns", name, None, opts)
         prefix = args.name_prefix
         child = pulumi.ResourceOptions(parent=self)
         self.domain = eks_endpoint_domain(args.aws_region)
