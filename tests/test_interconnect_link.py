@@ -90,8 +90,9 @@ def test_activation_key_is_a_secret_output(plan: Plan) -> None:
     }
 
 
-def test_neither_cloud_waits_for_the_other_in_interconnect_mode(plan: Plan) -> None:
-    # The transport and the DX gateway meet only through the out-of-band acceptance.
+def test_the_link_makes_neither_cloud_wait_for_the_other_in_interconnect_mode(plan: Plan) -> None:
+    # The transport and the DX gateway meet only through the out-of-band acceptance; the one crossing
+    # left is the DNS forwarding zone, which needs the AWS resolver's addresses.
     types = {r.urn: r.type for r in plan.resources}
     clouds = {"aws", "gcp"}
     crossing = {
@@ -101,7 +102,7 @@ def test_neither_cloud_waits_for_the_other_in_interconnect_mode(plan: Plan) -> N
         if resource.type.split(":")[0] in clouds
         and types.get(dependency, "").split(":")[0] in clouds - {resource.type.split(":")[0]}
     }
-    assert crossing == set()
+    assert crossing == {("gcp:dns/managedZone:ManagedZone", "aws:route53/resolverEndpoint:ResolverEndpoint")}
 
 
 def test_prod_style_protection_covers_the_transport_and_dx_gateway() -> None:
