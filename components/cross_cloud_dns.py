@@ -60,7 +60,9 @@ class CrossCloudDns(pulumi.ComponentResource):
     """The inbound endpoint's private addresses, sorted: the forwarding zone's targets."""
     zone_name: pulumi.Output[str]
 
-    def __init__(self, name: str, args: CrossCloudDnsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+    def __init__(
+        self, name: str, args: CrossCloudDnsArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
         if len(args.private_subnet_ids) < ENDPOINT_ADDRESSES:
             raise ValueError(
                 f"the resolver endpoint needs {ENDPOINT_ADDRESSES} private subnets in different AZs, "
@@ -83,15 +85,16 @@ class CrossCloudDns(pulumi.ComponentResource):
             tags={"Name": f"{prefix}-dns-from-gcp"},
             opts=child,
         )
+        source = CLOUD_DNS_FORWARDING_RANGE
         for protocol in ("udp", "tcp"):
             aws.vpc.SecurityGroupIngressRule(
                 f"{name}-resolver-{protocol}-{DNS_PORT}",
                 security_group_id=group.id,
-                cidr_ipv4=CLOUD_DNS_FORWARDING_RANGE,
+                cidr_ipv4=source,
                 ip_protocol=protocol,
                 from_port=DNS_PORT,
                 to_port=DNS_PORT,
-                description=f"DNS over {protocol.upper()} from Cloud DNS forwarding {CLOUD_DNS_FORWARDING_RANGE}",
+                description=f"DNS over {protocol.upper()} from Cloud DNS forwarding ({source})",
                 opts=child,
             )
 
@@ -148,8 +151,12 @@ def _sorted_addresses(addresses: Sequence[Any]) -> list[str]:
     return sorted((str(address.ip) for address in addresses if address.ip), key=ipaddress.IPv4Address)
 
 
-def _forwarding_targets(addresses: list[str]) -> list[gcp.dns.ManagedZoneForwardingConfigTargetNameServerArgs]:
+def _forwarding_targets(
+    addresses: list[str],
+) -> list[gcp.dns.ManagedZoneForwardingConfigTargetNameServerArgs]:
     return [
-        gcp.dns.ManagedZoneForwardingConfigTargetNameServerArgs(ipv4_address=address, forwarding_path="private")
+        gcp.dns.ManagedZoneForwardingConfigTargetNameServerArgs(
+            ipv4_address=address, forwarding_path="private"
+        )
         for address in addresses
     ]

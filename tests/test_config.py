@@ -188,14 +188,18 @@ def test_public_range_is_rejected() -> None:
     ],
 )
 def test_a_range_overlapping_the_cloud_dns_source_is_rejected_naming_it(path: str, value: str) -> None:
-    expected = f"crossmesh:{path}: '{value}' overlaps 35.199.192.0/19, the range Cloud DNS forwards queries from"
+    expected = (
+        f"crossmesh:{path}: '{value}' overlaps 35.199.192.0/19, the range Cloud DNS forwards queries from"
+    )
     assert any(problem.startswith(expected) for problem in problems_of(with_change(path, value)))
 
 
 def test_a_public_range_next_to_the_cloud_dns_source_is_only_called_public() -> None:
     # 35.199.224.0/20 starts right after 35.199.223.255, the last address of 35.199.192.0/19.
     problems = problems_of(with_change("gcp.subnetCidr", "35.199.224.0/20"))
-    assert problems == ["crossmesh:gcp.subnetCidr: '35.199.224.0/20' is not a private range; use RFC 1918 space"]
+    assert problems == [
+        "crossmesh:gcp.subnetCidr: '35.199.224.0/20' is not a private range; use RFC 1918 space"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -52,7 +52,7 @@ def resolver_group(plan: Plan) -> Registration:
 
 
 def private_tables(plan: Plan) -> set[str]:
-    return {r.id for r in plan.of_type(ROUTE_TABLE) if "-private-" in r.name}
+    return {str(r.id) for r in plan.of_type(ROUTE_TABLE) if "-private-" in r.name}
 
 
 # --- GCP: the forwarding zone ------------------------------------------------------------------------
@@ -104,7 +104,8 @@ def test_the_resolver_group_admits_only_dns_from_cloud_dns(plan: Plan) -> None:
     assert not group.inputs.get("ingress") and not group.inputs.get("egress")
     rules = [r for r in plan.of_type(INGRESS) if r.inputs["securityGroupId"] == group.id]
     assert {
-        (r.inputs["ipProtocol"], r.inputs["fromPort"], r.inputs["toPort"], r.inputs["cidrIpv4"]) for r in rules
+        (r.inputs["ipProtocol"], r.inputs["fromPort"], r.inputs["toPort"], r.inputs["cidrIpv4"])
+        for r in rules
     } == {("udp", 53, 53, CLOUD_DNS), ("tcp", 53, 53, CLOUD_DNS)}
     assert len(rules) == 2
     assert all(r.inputs.get("description") for r in rules)
@@ -113,10 +114,11 @@ def test_the_resolver_group_admits_only_dns_from_cloud_dns(plan: Plan) -> None:
 
 def test_no_other_resource_uses_the_resolver_group(plan: Plan) -> None:
     group = resolver_group(plan)
+    assert group.id
     users = [
         r.type
         for r in plan.resources
-        if r.custom and r.urn != group.urn and group.id in str(r.inputs) and r.type not in (INGRESS,)
+        if r.custom and r.urn != group.urn and group.id in str(r.inputs) and r.type != INGRESS
     ]
     assert users == [ENDPOINT]
 
@@ -174,9 +176,7 @@ def test_the_dns_pieces_wait_only_for_the_networks(plan: Plan) -> None:
 
 
 def test_the_stack_outputs_name_the_zone_and_the_forwarders(plan: Plan) -> None:
-    assert plan.outputs["eksResolverAddresses"] == sorted(
-        endpoint_addresses(plan), key=ipaddress.IPv4Address
-    )
+    assert plan.outputs["eksResolverAddresses"] == sorted(endpoint_addresses(plan), key=ipaddress.IPv4Address)
     assert plan.outputs["eksDnsZone"] == plan.one(ZONE).outputs["name"]
     assert plan.outputs["eksDnsDomain"] == plan.one(ZONE).inputs["dnsName"]
     assert plan.outputs["eksResolverEndpointId"] == plan.one(ENDPOINT).id
