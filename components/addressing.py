@@ -293,6 +293,15 @@ def link_capacity(groups: int, tunnel_bandwidth: str) -> LinkCapacity:
     )
 
 
+def groups_for_target(target_gbps: float, tunnel_bandwidth: str) -> int:
+    """The fewest tunnel groups whose ECMP capacity reaches target_gbps (may exceed the AWS quota)."""
+    if target_gbps <= 0:
+        raise ValueError(f"target must be positive, got {target_gbps}")
+    per_group = link_capacity(1, tunnel_bandwidth).aggregate_gbps
+    # A hair of tolerance so that exactly 5.0 Gbps over 1.25 Gbps tunnels is one group, not two.
+    return max(1, math.ceil(target_gbps / per_group - 1e-9))
+
+
 # --- what each cloud routes to the other ----------------------------------------------------------------
 
 

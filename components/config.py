@@ -25,10 +25,16 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    model_validator,
 )
 from pydantic.alias_generators import to_camel
 
-from components.addressing import CLOUD_DNS_FORWARDING_RANGE
+from components.addressing import (
+    AWS_TUNNEL_GBPS,
+    CLOUD_DNS_FORWARDING_RANGE,
+    groups_for_target,
+    link_capacity,
+)
 from components.eks_policies import architecture_of
 
 NAMESPACE = "crossmesh"
@@ -132,6 +138,7 @@ PrivateAsn = Annotated[int, AfterValidator(check_private_asn)]
 InstanceType = Annotated[str, AfterValidator(check_instance_type)]
 IamRoleArn = Annotated[str, AfterValidator(check_iam_role_arn)]
 Percent = Annotated[float, Field(ge=0, le=100)]
+NotificationChannel = Annotated[str, Field(pattern=r"^projects/[^/]+/notificationChannels/[^/]+$")]
 
 
 class _Model(BaseModel):
@@ -202,6 +209,27 @@ class LinkConfig(_Model):
     log_retention_days: int = Field(
         365, ge=1, description="Retention of the AWS VPN tunnel logs in CloudWatch Logs."
     )
+    target_gbps: float | None = Field(
+        None,
+        gt=0,
+        description="Cross-cloud bandwidth to provision, in Gbps. On a VPN link it derives tunnelGroups "
+        "(leave tunnelGroups unset); on an interconnect it must fit interconnect.bandwidth.",
+        examples=[10],
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_tunnel_groups(cls, data: Any) -> Any:
+        """A VPN link sized by targetGbps gets the fewest groups that carry it (capped at the quota;
+        a target above that is reported by the cross-field checks)."""
+        if not isinstance(data, dict) or "tunnelGroups" in data or data.get("kind", "vpn") != "vpn":
+            return data
+        target, bandwidth = data.get("targetGbps"), data.get("tunnelBandwidth", "standard")
+        if not isinstance(target, int | float) or isinstance(target, bool) or target <= 0:
+            return data
+        if bandwidth not in AWS_TUNNEL_GBPS:
+            return data
+        return {**data, "tunnelGroups": min(groups_for_target(float(target), bandwidth), MAX_TUNNEL_GROUPS)}
 
 
 # --- the clusters ----------------------------------------------------------------------------------
@@ -365,6 +393,15 @@ class ObservabilityConfig(_Model):
         True, description="Google Managed Prometheus collection of mesh metrics."
     )
     alarms: bool = Field(True, description="Tunnel, BGP, error-rate and latency alarms.")
+    cross_cloud_error_percent: float = Field(
+        5.0,
+        gt=0,
+        le=100,
+        description="Alarm when more than this share of cross-cloud requests fail with a 5xx, 0-100.",
+    )
+    cross_cloud_latency_p99_ms: int = Field(
+        1000, ge=1, description="Alarm when the p99 latency of cross-cloud requests exceeds this."
+    )
     dashboards: bool = Field(True, description="CloudWatch and Cloud Monitoring dashboards.")
     sns_topic_arn: str | None = Field(
         None,
@@ -372,7 +409,7 @@ class ObservabilityConfig(_Model):
         description="Existing SNS topic that receives AWS alarms.",
         examples=["arn:aws:sns:us-east-1:111122223333:platform-alerts"],
     )
-    gcp_notification_channels: list[str] = Field(
+    gcp_notification_channels: list[NotificationChannel] = Field(
         default_factory=list,
         description="Existing Cloud Monitoring channel IDs for GCP alert policies.",
         examples=[["projects/my-project/notificationChannels/1234567890"]],
@@ -568,6 +605,7 @@ def cross_field_problems(config: StackConfig) -> list[str]:
                     f"{_key('link.' + alias)}: {getattr(link, field)!r} is set, but it applies only to "
                     "kind 'vpn'; the interconnect's size is link.interconnect.bandwidth"
                 )
+    problems.extend(_target_problems(link))
     if link.interconnect is not None and link.interconnect.remote_profile != f"aws-{config.aws.region}":
         problems.append(
             f"{_key('link.interconnect.remoteProfile')}: {link.interconnect.remote_profile!r} does not "
@@ -635,6 +673,45 @@ def cross_field_problems(config: StackConfig) -> list[str]:
     problems.extend(_service_problems(config))
     problems.extend(_policy_problems(config))
     return problems
+
+
+def _target_problems(link: LinkConfig) -> list[str]:
+    """targetGbps against what the link kind can carry."""
+    target = link.target_gbps
+    if target is None:
+        return []
+    if link.kind == "interconnect":
+        if link.interconnect is None:
+            return []
+        offered = int(link.interconnect.bandwidth.removeprefix("BPS_").removesuffix("G"))
+        if target <= offered:
+            return []
+        return [
+            f"{_key('link.targetGbps')}: {target:g} is more than {_key('link.interconnect.bandwidth')} "
+            f"{link.interconnect.bandwidth} ({offered} Gbps) carries; raise the bandwidth (at most BPS_100G)"
+        ]
+    needed = groups_for_target(target, link.tunnel_bandwidth)
+    per_tunnel = link_capacity(1, link.tunnel_bandwidth).tunnel_gbps
+    if needed > MAX_TUNNEL_GROUPS:
+        ceiling = link_capacity(MAX_TUNNEL_GROUPS, link.tunnel_bandwidth).aggregate_gbps
+        large_ceiling = link_capacity(MAX_TUNNEL_GROUPS, "large").aggregate_gbps
+        hint = (
+            f"; tunnelBandwidth: large carries up to {large_ceiling:g} Gbps"
+            if ceiling < large_ceiling
+            else ""
+        )
+        return [
+            f"{_key('link.targetGbps')}: {target:g} needs {needed} groups of 4 {link.tunnel_bandwidth} "
+            f"tunnels ({per_tunnel:g} Gbps each); a VPN link has at most {MAX_TUNNEL_GROUPS} groups = "
+            f"{ceiling:g} Gbps{hint}, or use kind: interconnect"
+        ]
+    if link.tunnel_groups < needed:
+        carried = link_capacity(link.tunnel_groups, link.tunnel_bandwidth).aggregate_gbps
+        return [
+            f"{_key('link.tunnelGroups')}: {link.tunnel_groups} group(s) carry {carried:g} Gbps, less than "
+            f"{_key('link.targetGbps')} {target:g}; remove tunnelGroups to derive it ({needed} groups)"
+        ]
+    return []
 
 
 def _node_problems(path: str, nodes: NodeScaling) -> list[str]:

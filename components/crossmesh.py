@@ -15,12 +15,15 @@ import pulumi_gcp as gcp
 import pulumi_random as random
 import pulumi_tls as tls
 
+from components import observability_specs
 from components.addressing import gcp_prefixes
 from components.aws_network import AwsNetwork, AwsNetworkArgs
+from components.aws_observability import AwsObservability, AwsObservabilityArgs, AwsTunnel, EksIdentity
 from components.config import StackConfig
 from components.cross_cloud_dns import CrossCloudDns, CrossCloudDnsArgs
 from components.eks_cluster import EksCluster, EksClusterArgs
 from components.gcp_network import GcpNetwork, GcpNetworkArgs
+from components.gcp_observability import GcpObservability, GcpObservabilityArgs, GcpTunnel
 from components.gke_cluster import GkeCluster, GkeClusterArgs
 from components.interconnect_link import InterconnectLink, InterconnectLinkArgs
 from components.istio import IstioMesh, IstioMeshArgs
@@ -218,6 +221,7 @@ class CrossMesh(pulumi.ComponentResource):
                     services=config.services,
                     policies=policies,
                     localities=localities,
+                    extension_providers=tuple(observability_specs.extension_providers()),
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
@@ -229,6 +233,58 @@ class CrossMesh(pulumi.ComponentResource):
             )
 
         self.services = service_catalogue(config)
+
+        # Observability per cloud, after the meshes. Each side gets only its own cloud's resources:
+        # the AWS alarms name the AWS tunnel ends, the GCP policies the GCP ones.
+        ends = self.link.tunnel_ends if isinstance(self.link, CrossCloudLink) else []
+        istiod = {cloud: mesh.istiod for cloud, mesh in self.istio.items()}
+        self.aws_observability = AwsObservability(
+            "aws-observability",
+            AwsObservabilityArgs(
+                config=config.observability,
+                name_prefix=prefix,
+                region=config.aws.region,
+                cluster=self.eks.kube,
+                eks=EksIdentity(
+                    cluster_name=self.eks.cluster_name,
+                    oidc_provider_arn=self.eks.oidc_provider_arn,
+                    oidc_issuer=self.eks.oidc_issuer,
+                    kubernetes_version=self.eks.cluster.version,
+                    node_group=self.eks.node_group,
+                ),
+                logs_key_arn=self.aws_network.logs_key_arn,
+                log_retention_days=config.clusters.eks.log_retention_days,
+                mesh_engine=config.mesh.engines.aws,
+                istiod=istiod.get("aws"),
+                remote_mesh_cluster=self.gke.kube.mesh_cluster_name,
+                tunnels=[
+                    AwsTunnel(label=f"{e.group}-{e.tunnel}", vpn_id=e.aws_vpn_id, outside_ip=e.aws_outside_ip)
+                    for e in ends
+                ],
+            ),
+            opts=in_clouds,
+        )
+        self.gcp_observability = GcpObservability(
+            "gcp-observability",
+            GcpObservabilityArgs(
+                config=config.observability,
+                name_prefix=prefix,
+                project=config.gcp.project,
+                cluster=self.gke.kube,
+                istiod=istiod["gcp"],
+                remote_mesh_cluster=self.eks.kube.mesh_cluster_name,
+                remote_runs_istio="aws" in self.istio,
+                tunnels=[
+                    GcpTunnel(
+                        label=f"{e.group}-{e.tunnel}",
+                        tunnel_name=e.gcp_tunnel_name,
+                        bgp_peer_ip=e.gcp_bgp_peer_ip,
+                    )
+                    for e in ends
+                ],
+            ),
+            opts=in_clouds,
+        )
 
         self.register_outputs(self.exports())
 
@@ -252,5 +308,8 @@ class CrossMesh(pulumi.ComponentResource):
             **self.link.exports(),
             **self.cross_cloud_dns.exports(),
             "meshRootCertPem": self.mesh_ca.root_cert_pem,
+            "tunnelAlarms": self.aws_observability.tunnel_alarm_names,
+            "cloudWatchDashboard": self.aws_observability.dashboard_name,
+            "monitoringDashboard": self.gcp_observability.dashboard_id,
             "meshCaExpiry": self.mesh_ca.expiries,
         }

@@ -122,6 +122,7 @@ class InterconnectLink(pulumi.ComponentResource):
             "kind": "interconnect",
             "bandwidth": settings.bandwidth,
             "aggregateGbps": bandwidth_gbps(settings.bandwidth),
+            **({"targetGbps": args.link.target_gbps} if args.link.target_gbps is not None else {}),
         }
         self.register_outputs(
             {

@@ -49,6 +49,8 @@ class IstioMeshArgs:
     """The effective traffic policy of each service, by name."""
     localities: Localities
     istio_version: str = specs.ISTIO_VERSION
+    extension_providers: tuple[Mapping[str, Any], ...] = ()
+    """meshConfig.extensionProviders, e.g. the observability tracer and access log."""
 
 
 class IstioMesh(pulumi.ComponentResource):
@@ -83,6 +85,7 @@ class IstioMesh(pulumi.ComponentResource):
                     cluster.mesh_network,
                     args.trust_domain,
                     specs.ca_fingerprint(chain),
+                    args.extension_providers,
                 )
             ),
             args.istio_version,

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
 from components.config import ServiceConfig
@@ -68,12 +68,19 @@ def ca_fingerprint(chain_pem: str) -> str:
 
 
 def istiod_values(
-    mesh_id: str, cluster_name: str, network: str, trust_domain: str, ca_fingerprint: str
+    mesh_id: str,
+    cluster_name: str,
+    network: str,
+    trust_domain: str,
+    ca_fingerprint: str,
+    extension_providers: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """istiod reads cacerts only when it starts: the chain's fingerprint on its pods makes Helm roll
     istiod whenever the intermediate or the root is reissued (istio #28575). Workloads keep their
-    certificates until they restart or rotate them (24 h by default)."""
-    return {
+    certificates until they restart or rotate them (24 h by default). Extension providers (tracers,
+    access logs) are what Telemetry objects can name
+    (https://istio.io/latest/docs/reference/config/istio.mesh.v1alpha1/#MeshConfig-ExtensionProvider)."""
+    values: dict[str, Any] = {
         "autoscaleMin": 2,
         "podAnnotations": {CA_FINGERPRINT_ANNOTATION: ca_fingerprint},
         "global": {
@@ -90,6 +97,9 @@ def istiod_values(
             },
         },
     }
+    if extension_providers:
+        values["meshConfig"]["extensionProviders"] = [dict(provider) for provider in extension_providers]
+    return values
 
 
 def east_west_gateway_values(cloud: Cloud, network: str) -> dict[str, Any]:

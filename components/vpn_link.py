@@ -68,9 +68,23 @@ class CrossCloudLinkArgs:
     VPC, advertised by the peers."""
 
 
+@dataclass(frozen=True)
+class TunnelEnds:
+    """The resources that name one tunnel in each cloud's metrics, for the link's alarms."""
+
+    group: int
+    tunnel: int
+    aws_vpn_id: pulumi.Output[str]
+    aws_outside_ip: pulumi.Output[str]
+    gcp_tunnel_name: pulumi.Output[str]
+    gcp_bgp_peer_ip: pulumi.Output[str]
+    """The AWS inside address as the Cloud Router peer holds it (its BGP metrics' target IP)."""
+
+
 class CrossCloudLink(pulumi.ComponentResource):
     transit_gateway_id: pulumi.Output[str]
     tunnels: list[pulumi.Output[dict[str, Any]]]
+    tunnel_ends: list[TunnelEnds]
     """Per tunnel: group, tunnel, both outside and inside IPs, the inside /30, both ASNs, capacity."""
     capacity: dict[str, float | int | str]
 
@@ -82,7 +96,8 @@ class CrossCloudLink(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         kept = pulumi.ResourceOptions(parent=self, protect=args.protect)
         capacity = link_capacity(link.tunnel_groups, link.tunnel_bandwidth)
-        self.capacity = {"kind": "vpn", **capacity.as_dict()}
+        target = {"targetGbps": link.target_gbps} if link.target_gbps is not None else {}
+        self.capacity = {"kind": "vpn", **capacity.as_dict(), **target}
 
         self.hub = TransitHub(
             f"{name}-hub",
@@ -108,6 +123,7 @@ class CrossCloudLink(pulumi.ComponentResource):
         )
 
         self.tunnels = []
+        self.tunnel_ends = []
         plan = tunnel_plan(link.tunnel_groups)
         for group in range(link.tunnel_groups):
             in_group = [tunnel for tunnel in plan if tunnel.group == group]
@@ -286,7 +302,7 @@ class CrossCloudLink(pulumi.ComponentResource):
                 opts=delete_first,
             )
             aws_ip, asn = aws_inside_ip(tunnel), aws_asn(tunnel)
-            gcp.compute.RouterPeer(
+            peer = gcp.compute.RouterPeer(
                 f"{label}-peer-{tunnel.tunnel}",
                 name=tunnel_name,
                 router=args.router_name,
@@ -302,6 +318,16 @@ class CrossCloudLink(pulumi.ComponentResource):
                 ],
                 advertised_route_priority=100,
                 opts=delete_first,
+            )
+            self.tunnel_ends.append(
+                TunnelEnds(
+                    group=group,
+                    tunnel=tunnel.tunnel,
+                    aws_vpn_id=connections[tunnel.connection].id,
+                    aws_outside_ip=aws_outside_ip(tunnel),
+                    gcp_tunnel_name=vpn_tunnel.name,
+                    gcp_bgp_peer_ip=peer.peer_ip_address,
+                )
             )
             exported.append(
                 pulumi.Output.all(

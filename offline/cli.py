@@ -1,7 +1,9 @@
-"""`crossmesh`: plan a stack offline, draw it, and regenerate the configuration reference.
+"""`crossmesh`: plan a stack offline, check it against the policy pack, draw it, and regenerate
+the configuration reference.
 
 Exit codes: 0 success, 2 invalid input (stack config or stack file; one `error:` line per problem,
-no traceback), 1 a program error.
+no traceback), 1 a program error. `crossmesh check` differs: 1 means mandatory policy violations,
+3 a program or policy error (see offline/check.py).
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+
+from crossmesh_policy import POLICIES
 
 from components.config import ConfigError
 from offline.record import Plan
@@ -25,7 +29,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     project_dir = Path(args.project_dir).resolve()
-    handler = {"plan": _plan, "graph": _graph, "verify": _verify, "config-docs": _config_docs}[args.command]
+    handler = {
+        "plan": _plan,
+        "check": _check,
+        "policies": _policies,
+        "graph": _graph,
+        "verify": _verify,
+        "config-docs": _config_docs,
+        "policy-docs": _policy_docs,
+    }[args.command]
     return handler(args, project_dir)
 
 
@@ -39,6 +51,18 @@ def _parser() -> argparse.ArgumentParser:
     plan.add_argument("--json", metavar="FILE", help="also write the plan contract as JSON to FILE")
     plan.add_argument("--debug", action="store_true", help="print the traceback of a program error")
 
+    check = commands.add_parser("check", help="run every policy of the pack over an offline plan")
+    source = check.add_mutually_exclusive_group()
+    source.add_argument("--stack", default="dev", help="plan Pulumi.<stack>.yaml now (default: dev)")
+    source.add_argument("--plan", metavar="FILE", help="check a saved plan (crossmesh plan --json FILE)")
+    check.add_argument("--json", metavar="OUT", help="also write the results as JSON to OUT")
+    check.add_argument(
+        "--policy-config", metavar="FILE", help="pack config JSON, as for pulumi --policy-pack-config"
+    )
+
+    policies = commands.add_parser("policies", help="list the policy pack: name, level, types, anchors")
+    policies.add_argument("--json", action="store_true", help="print the list as JSON")
+
     graph = commands.add_parser("graph", help="draw the stack's architecture from its plan")
     graph.add_argument("--stack", default="dev", help="stack name (default: dev)")
     graph.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
@@ -50,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     verify.add_argument("--stack", required=True, help="the deployed stack")
     verify.add_argument(
         "--outputs", metavar="FILE", help="stack outputs as JSON (pulumi stack output --json --show-secrets)"
+    )
+
+    policy_docs = commands.add_parser("policy-docs", help="regenerate policies/README.md from the pack")
+    policy_docs.add_argument(
+        "--check", action="store_true", help="exit 1 if the file is stale, write nothing"
     )
 
     docs = commands.add_parser("config-docs", help="regenerate docs/configuration.md from StackConfig")
@@ -88,9 +117,58 @@ def _plan(args: argparse.Namespace, project_dir: Path) -> int:
     if isinstance(plan, int):
         return plan
     sys.stdout.write(render_summary(plan))
+    from offline.check import from_plan, render, run_policies
+
+    planned = from_plan(plan)
+    sys.stdout.write("\n" + render(run_policies(planned), planned, len(POLICIES)))
     if args.json:
         Path(args.json).write_text(json.dumps(plan.to_contract(), indent=2) + "\n")
         print(f"\nplan written to {args.json}")
+    return EXIT_OK
+
+
+def _check(args: argparse.Namespace, project_dir: Path) -> int:
+    from offline import check
+
+    try:
+        pack_config = json.loads(Path(args.policy_config).read_text()) if args.policy_config else {}
+        if args.plan:
+            planned = check.load_contract(Path(args.plan))
+        else:
+            plan = _planned(args, project_dir)
+            if isinstance(plan, int):
+                return check.EXIT_INVALID_INPUT if plan == EXIT_INVALID_INPUT else check.EXIT_PROGRAM_ERROR
+            planned = check.from_plan(plan)
+        violations = check.run_policies(planned, POLICIES, pack_config)
+    except (check.PlanFileError, check.PolicyConfigError, OSError, json.JSONDecodeError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return check.EXIT_INVALID_INPUT
+    except Exception as err:  # a rule that breaks is reported, not raised
+        print(f"error: the check failed: {type(err).__name__}: {err}", file=sys.stderr)
+        return check.EXIT_PROGRAM_ERROR
+    sys.stdout.write(check.render(violations, planned, len(POLICIES)))
+    if args.json:
+        results = check.results_json(violations, planned, len(POLICIES))
+        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+        print(f"results written to {args.json}")
+    return check.EXIT_MANDATORY_VIOLATIONS if check.has_mandatory(violations) else check.EXIT_OK
+
+
+def _policies(args: argparse.Namespace, project_dir: Path) -> int:
+    from offline.check import describe_pack
+
+    pack = describe_pack(POLICIES)
+    if args.json:
+        print(json.dumps(pack, indent=2))
+        return EXIT_OK
+    for policy in pack:
+        print(
+            f"{policy['name']:40} {policy['level']:9} {policy['severity']:8} {policy['kind']:8} "
+            f"{' / '.join(policy['anchors'])}"
+        )
+        print(f"{'':40} types: {', '.join(policy['resourceTypes'])}")
+    mandatory = sum(1 for p in pack if p["level"] == "mandatory")
+    print(f"\n{len(pack)} policies, {mandatory} mandatory")
     return EXIT_OK
 
 
@@ -142,6 +220,19 @@ def _config_docs(args: argparse.Namespace, project_dir: Path) -> int:
             return EXIT_PROGRAM_ERROR
         return EXIT_OK
     print(f"wrote {write_reference(project_dir)}")
+    return EXIT_OK
+
+
+def _policy_docs(args: argparse.Namespace, project_dir: Path) -> int:
+    from offline.policy_reference import REFERENCE_PATH, render_policy_reference, write_policy_reference
+
+    if args.check:
+        path = project_dir / REFERENCE_PATH
+        if not path.exists() or path.read_text() != render_policy_reference():
+            print(f"error: {REFERENCE_PATH} is stale; run `crossmesh policy-docs`", file=sys.stderr)
+            return EXIT_PROGRAM_ERROR
+        return EXIT_OK
+    print(f"wrote {write_policy_reference(project_dir)}")
     return EXIT_OK
 
 

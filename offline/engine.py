@@ -201,7 +201,9 @@ def run_program(
     try:
         _sync_await(run_pulumi_func(program))
     finally:
+        # The SDK keeps the root resource and the config in process globals; leave neither behind.
         settings.ROOT.set(None)
+        runtime_config.set_all_config({}, [])
     return Plan(project=project, stack=stack, resources=tree_order(monitor.registrations), outputs=outputs)
 
 

@@ -2,8 +2,8 @@
 
 Every node stands for something the plan registers (or, for services and tunnels, something it
 exports), so the diagram changes when the program does: two clouds, their networks, the link's
-gateways and each tunnel, the clusters, the meshes in them, and the services with their declared
-calls, those that cross the link marked as such.
+gateways and each tunnel, the clusters, the meshes in them, their trace collectors and backends,
+and the services with their declared calls, those that cross the link marked as such.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ CLUSTER_TYPES = {"aws:eks/cluster:Cluster": "aws", "gcp:container/cluster:Cluste
 README_START = "<!-- crossmesh graph --stack dev: generated, do not edit -->"
 README_END = "<!-- end of generated graph -->"
 DOT_NEWLINE = "\\n"
+TRACE_BACKENDS = {"awsxray": "X-Ray", "googlecloud": "Cloud Trace"}
 
 
 @dataclass(frozen=True)
@@ -117,6 +118,7 @@ def _clusters_and_meshes(plan: Plan, arch: Architecture) -> None:
         )
         arch.edges.append(Edge(f"{cloud}_vpc", f"{cloud}_cluster"))
     meshes: dict[str, str] = {}
+    traces: dict[str, str] = {}
     for release in plan.of_type("kubernetes:helm.sh/v3:Release"):
         chart = str(release.inputs.get("chart", ""))
         release_cloud = _cluster_cloud(plan, release, clusters)
@@ -124,11 +126,21 @@ def _clusters_and_meshes(plan: Plan, arch: Architecture) -> None:
             meshes[release_cloud] = f"Istio {release.inputs.get('version', '')}".strip()
         if release_cloud and chart == "appmesh-controller":
             meshes[release_cloud] = "App Mesh (end of support 2026-09-30)"
+        if release_cloud and chart == "opentelemetry-collector":
+            exporters = ((release.inputs.get("values") or {}).get("config") or {}).get("exporters") or {}
+            backends = [TRACE_BACKENDS.get(str(name), str(name)) for name in sorted(exporters)]
+            traces[release_cloud] = "OTel collector -> " + ", ".join(backends)
     for cloud, label in sorted(meshes.items()):
         arch.groups[cloud].append(Node(f"{cloud}_mesh", label, "round"))
         arch.edges.append(Edge(f"{cloud}_cluster", f"{cloud}_mesh"))
     if {"aws", "gcp"} <= set(meshes):
         arch.edges.append(Edge("aws_mesh", "gcp_mesh", "one root CA, mTLS", "dotted", both_ways=True))
+    for cloud, label in sorted(traces.items()):
+        arch.groups[cloud].append(Node(f"{cloud}_traces", label, "round"))
+        if cloud in meshes:
+            arch.edges.append(Edge(f"{cloud}_mesh", f"{cloud}_traces", "spans"))
+    if {"aws", "gcp"} <= set(traces):
+        arch.edges.append(Edge("aws_traces", "gcp_traces", "one W3C trace ID", "dotted", both_ways=True))
 
 
 def _cluster_cloud(plan: Plan, resource: Registration, clusters: dict[str, Registration]) -> str | None:

@@ -88,8 +88,16 @@ def _capacity_lines(capacity: Any) -> list[str]:
     """The modelled capacity: ECMP over every tunnel gives tunnels x one tunnel's limit."""
     if not isinstance(capacity, dict):
         return []
+    target = (
+        [f"  target: {capacity['targetGbps']:g} Gbps (link.targetGbps), met by {capacity['aggregateGbps']:g}"]
+        if "targetGbps" in capacity
+        else []
+    )
     if capacity.get("kind") == "interconnect":
-        return [f"  capacity: interconnect {capacity['bandwidth']} = {capacity['aggregateGbps']} Gbps"]
+        return [
+            f"  capacity: interconnect {capacity['bandwidth']} = {capacity['aggregateGbps']} Gbps",
+            *target,
+        ]
     per_tunnel = capacity["tunnelGbps"]
     cap_note = (
         f", capped by Cloud VPN's {capacity['gcpTunnelGbpsMax']} Gbps"
@@ -102,6 +110,7 @@ def _capacity_lines(capacity: Any) -> list[str]:
         f"= {capacity['aggregateGbps']} Gbps with ECMP; one flow uses one tunnel: {per_tunnel} Gbps",
         f"  packet ceiling: {capacity['tunnels']} tunnels x {capacity['tunnelPps']:,} pps = "
         f"{capacity['aggregatePps']:,} pps (the tighter of AWS's and Cloud VPN's per-tunnel rates)",
+        *target,
     ]
 
 

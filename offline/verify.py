@@ -1,10 +1,11 @@
 """`crossmesh verify`: after `pulumi up`, check that the deployed mesh works end to end.
 
 It reads the stack's outputs and asks the clouds, through the CLIs an operator already has (aws,
-gcloud, istioctl, kubectl): every AWS tunnel UP, every GCP tunnel ESTABLISHED, every BGP session
-Established, each istiod synced with the other cluster, and one declared cross-cloud call answered
-through the mesh (mesh-wide STRICT mTLS, so an answer means a mutually authenticated call). Where a
-tool or credentials are missing it says what it would have checked and how to enable it.
+gcloud, istioctl, kubectl): every AWS tunnel UP and watched by its TunnelState alarm, every GCP
+tunnel ESTABLISHED, every BGP session Established, each istiod synced with the other cluster, and
+one declared cross-cloud call answered through the mesh (mesh-wide STRICT mTLS, so an answer means
+a mutually authenticated call). Where a tool or credentials are missing it says what it would have
+checked and how to enable it.
 
 Checks are pure functions of the APIs' JSON answers, so tests run them on recorded responses.
 """
@@ -91,6 +92,32 @@ def aws_tunnel_findings(described: Mapping[str, Any], tunnels: Sequence[Mapping[
             findings.append(
                 Finding(name, "fail", f"{item.get('Status')}: {item.get('StatusMessage') or 'no message'}")
             )
+    return findings
+
+
+def tunnel_alarm_findings(
+    described: Mapping[str, Any], tunnels: Sequence[Mapping[str, Any]]
+) -> list[Finding]:
+    """`aws cloudwatch describe-alarms`: one AWS/VPN TunnelState alarm watches each tunnel and is OK."""
+    watching = {
+        dimension["Value"]: alarm
+        for alarm in described.get("MetricAlarms", [])
+        if alarm.get("Namespace") == "AWS/VPN" and alarm.get("MetricName") == "TunnelState"
+        for dimension in alarm.get("Dimensions", [])
+        if dimension.get("Name") == "TunnelIpAddress"
+    }
+    findings = []
+    for tunnel in tunnels:
+        name = f"alarm on AWS tunnel {tunnel['group']}.{tunnel['tunnel']} ({tunnel['awsOutsideIp']})"
+        alarm = watching.get(tunnel["awsOutsideIp"])
+        if alarm is None:
+            findings.append(Finding(name, "fail", "no TunnelState alarm names this tunnel's outside IP"))
+        elif alarm.get("StateValue") == "ALARM":
+            findings.append(
+                Finding(name, "fail", f"{alarm['AlarmName']} is in ALARM; see docs/runbooks/vpn-bgp-down.md")
+            )
+        else:
+            findings.append(Finding(name, "pass", f"{alarm['AlarmName']} {alarm.get('StateValue')}"))
     return findings
 
 
@@ -201,6 +228,29 @@ def verify(outputs: Mapping[str, Any], run: Runner = run_command) -> list[Findin
             tunnels,
         ),
     )
+    if outputs.get("tunnelAlarms"):
+        findings += _attempt(
+            "tunnel alarms",
+            "the AWS CLI with credentials for the stack's account (aws sso login / AWS_PROFILE)",
+            lambda: tunnel_alarm_findings(
+                json.loads(
+                    run(
+                        [
+                            "aws",
+                            "cloudwatch",
+                            "describe-alarms",
+                            "--region",
+                            outputs["awsRegion"],
+                            "--alarm-names",
+                            *outputs["tunnelAlarms"],
+                            "--output",
+                            "json",
+                        ]
+                    )
+                ),
+                tunnels,
+            ),
+        )
     gcp_scope = ["--project", str(outputs.get("gcpProject")), "--format", "json"]
     findings += _attempt(
         "GCP tunnels ESTABLISHED",

@@ -12,6 +12,7 @@ from typing import Any
 
 from cloudcoil.models.istio.networking import v1 as networking
 from cloudcoil.models.istio.security import v1 as security
+from cloudcoil.models.istio.telemetry import v1 as telemetry
 from pydantic import BaseModel
 
 SPEC_MODELS: dict[str, type[BaseModel]] = {
@@ -20,6 +21,7 @@ SPEC_MODELS: dict[str, type[BaseModel]] = {
     "Gateway": networking.GatewaySpec,
     "PeerAuthentication": security.PeerAuthenticationSpec,
     "AuthorizationPolicy": security.AuthorizationPolicySpec,
+    "Telemetry": telemetry.TelemetrySpec,
 }
 _DURATION_KEYS = {"timeout", "perTryTimeout", "interval", "baseEjectionTime", "connectTimeout"}
 _GO_DURATION = re.compile(r"^(\d+(\.\d+)?(h|m|s|ms|us|ns))+$")

@@ -482,3 +482,32 @@ def test_an_accepted_ca_never_issues_an_intermediate_that_outlives_its_root(
     last_issue_day = ca.root_validity_days - ca.root_early_renewal_days
     assert last_issue_day + ca.intermediate_validity_days <= ca.root_validity_days
     assert ca.early_renewal_days < ca.intermediate_validity_days
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        (
+            {"gcpNotificationChannels": ["1234"]},
+            "crossmesh:observability.gcpNotificationChannels[0]: '1234' String should match pattern "
+            "'^projects/[^/]+/notificationChannels/[^/]+$'",
+        ),
+        (
+            {"crossCloudErrorPercent": 0},
+            "crossmesh:observability.crossCloudErrorPercent: 0 must be greater than 0",
+        ),
+        (
+            {"crossCloudLatencyP99Ms": 0},
+            "crossmesh:observability.crossCloudLatencyP99Ms: 0 must be greater than or equal to 1",
+        ),
+    ],
+)
+def test_bad_alarm_settings_are_rejected_naming_the_key(change: dict[str, Any], problem: str) -> None:
+    assert problems_of(with_change("observability", change)) == [problem]
+
+
+def test_alarm_thresholds_default_to_five_percent_and_one_second() -> None:
+    config = load_config(with_change("observability", {}))
+    assert config.observability.cross_cloud_error_percent == 5.0
+    assert config.observability.cross_cloud_latency_p99_ms == 1000
+    assert config.observability.container_insights and config.observability.dashboards

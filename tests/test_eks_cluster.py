@@ -220,7 +220,8 @@ def test_the_oidc_provider_is_the_clusters_issuer_for_sts(dev_plan: Plan) -> Non
 
 
 def test_the_five_addons_run_the_newest_version_for_the_cluster_version(dev_plan: Plan) -> None:
-    addons = {addon.inputs["addonName"]: addon for addon in dev_plan.of_type("aws:eks/addon:Addon")}
+    eks = dev_plan.one("crossmesh:aws:EksCluster").urn
+    addons = {a.inputs["addonName"]: a for a in dev_plan.of_type("aws:eks/addon:Addon") if a.parent == eks}
     assert sorted(addons) == sorted(
         ["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-pod-identity-agent"]
     )

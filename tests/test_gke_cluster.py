@@ -123,7 +123,7 @@ def test_shielded_nodes_boot_securely_and_are_integrity_monitored(dev_plan: Plan
 
 
 def test_nodes_run_as_a_dedicated_account_with_least_privilege_roles(dev_plan: Plan) -> None:
-    account = dev_plan.one("gcp:serviceaccount/account:Account")
+    account = dev_plan.one("gcp:serviceaccount/account:Account", "gke-nodes")
     email = account.outputs["email"]
     assert not email.endswith("-compute@developer.gserviceaccount.com")
     assert cluster_of(dev_plan).inputs["nodeConfig"]["serviceAccount"] == email

@@ -101,3 +101,12 @@ def test_readme_shows_the_current_dev_graph() -> None:
     readme = (PROJECT_DIR / "README.md").read_text()
     start, end = readme.index(README_START), readme.index(README_END) + len(README_END)
     assert readme[start:end] == readme_block(planned("dev")), "run `crossmesh graph --stack dev --readme`"
+
+
+def test_each_clouds_collector_is_drawn_with_its_trace_backend() -> None:
+    text = render(planned("dev"))
+    assert 'aws_traces("OTel collector -> X-Ray")' in text
+    assert 'gcp_traces("OTel collector -> Cloud Trace")' in text
+    assert 'aws_traces <-.->|"one W3C trace ID"| gcp_traces' in text
+    legacy = render(planned("legacy"))
+    assert "aws_traces" not in legacy and 'gcp_traces("OTel collector -> Cloud Trace")' in legacy

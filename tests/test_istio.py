@@ -88,7 +88,8 @@ def test_cacerts_is_secret_and_exists_before_istiod(dev_plan: Plan, cloud: str) 
 
 
 def test_every_release_is_one_pinned_istio_version_from_the_official_repository(dev_plan: Plan) -> None:
-    releases = dev_plan.of_type(RELEASE)
+    meshes = {mesh.urn for mesh in dev_plan.of_type("crossmesh:istio:IstioMesh")}
+    releases = [r for r in dev_plan.of_type(RELEASE) if r.parent in meshes]
     assert sorted(r.name for r in releases) == sorted(
         f"istio-{cloud}-{chart}" for cloud in CLOUDS for chart in ("base", "istiod", "gateway")
     )

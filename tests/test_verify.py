@@ -42,6 +42,7 @@ class RecordedClouds:
     def __init__(self, overrides: dict[str, Any] | None = None, http_code: str = "200") -> None:
         self.answers = {
             "aws": _recorded("aws-describe-vpn-connections.json"),
+            "alarms": _recorded("aws-describe-alarms.json"),
             "vpn-tunnels": _recorded("gcloud-vpn-tunnels-list.json"),
             "routers": _recorded("gcloud-routers-get-status.json"),
         } | (overrides or {})
@@ -50,6 +51,8 @@ class RecordedClouds:
 
     def __call__(self, argv: Sequence[str]) -> str:
         self.commands.append(list(argv))
+        if argv[:2] == ["aws", "cloudwatch"]:
+            return json.dumps(self.answers["alarms"])
         if argv[0] == "aws":
             return json.dumps(self.answers["aws"])
         if argv[:3] == ["gcloud", "compute", "vpn-tunnels"]:
@@ -78,6 +81,7 @@ def test_a_healthy_deployment_passes_every_check() -> None:
     assert sum(f.check.startswith("AWS tunnel") for f in findings) == 4
     assert sum(f.check.startswith("GCP tunnel") for f in findings) == 4
     assert sum(f.check.startswith("BGP") for f in findings) == 4
+    assert sum(f.check.startswith("alarm on AWS tunnel") for f in findings) == 4
     assert sum(f.check.startswith("istiod") for f in findings) == 2
     (call,) = [f for f in findings if "over the link" in f.check]
     assert call.check == "checkout (gcp) -> payment (aws) over the link"
@@ -125,7 +129,7 @@ def test_without_credentials_it_says_what_it_would_check_and_exits_2() -> None:
     assert exit_code(findings) == EXIT_UNVERIFIED
     text = render_findings(findings)
     assert "would check this; needs the AWS CLI with credentials" in text
-    assert "0 passed, 0 failed, 6 not checked" in text
+    assert "0 passed, 0 failed, 7 not checked" in text
 
 
 def test_kubeconfigs_are_passed_as_private_temporary_files() -> None:
@@ -189,3 +193,34 @@ def test_verify_command_without_pulumi_says_what_it_would_check(
     err = capsys.readouterr().err
     assert "cannot read the outputs of stack dev: pulumi is not installed" in err
     assert "every BGP session Established" in err
+
+
+def test_a_tunnel_in_alarm_or_without_an_alarm_fails() -> None:
+    answer = copy.deepcopy(_recorded("aws-describe-alarms.json"))
+    answer["MetricAlarms"][0]["StateValue"] = "ALARM"
+    del answer["MetricAlarms"][3]
+    findings = verify(_outputs(), RecordedClouds({"alarms": answer}))
+    failed = [(f.check, f.detail) for f in findings if f.status == "fail"]
+    assert failed == [
+        (
+            "alarm on AWS tunnel 1.0 (198.18.10.1)",
+            "cm-dev-vpn-tunnel-198.18.10.1-down is in ALARM; see docs/runbooks/vpn-bgp-down.md",
+        ),
+        ("alarm on AWS tunnel 1.3 (198.18.20.2)", "no TunnelState alarm names this tunnel's outside IP"),
+    ]
+
+
+def test_the_alarm_check_asks_for_exactly_the_exported_alarms() -> None:
+    clouds = RecordedClouds()
+    verify(_outputs(), clouds)
+    (command,) = [c for c in clouds.commands if c[:2] == ["aws", "cloudwatch"]]
+    names = command[command.index("--alarm-names") + 1 : command.index("--output")]
+    assert names == _outputs()["tunnelAlarms"]
+
+
+def test_a_stack_without_alarms_skips_the_alarm_check() -> None:
+    outputs = _outputs() | {"tunnelAlarms": []}
+    clouds = RecordedClouds()
+    findings = verify(outputs, clouds)
+    assert not [c for c in clouds.commands if c[:2] == ["aws", "cloudwatch"]]
+    assert exit_code(findings) == EXIT_VERIFIED

@@ -23,6 +23,7 @@ _ADDON_VERSIONS = {
     "coredns": "v1.12.{minor}-eksbuild.1",
     "aws-ebs-csi-driver": "v1.45.{minor}-eksbuild.1",
     "eks-pod-identity-agent": "v1.3.{minor}-eksbuild.1",
+    "amazon-cloudwatch-observability": "v4.4.{minor}-eksbuild.1",
 }
 
 

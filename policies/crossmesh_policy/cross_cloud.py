@@ -1,0 +1,263 @@
+"""The cross-cloud plan: no address overlap between the clouds, routes that reach the other side, and
+firewalls that let the mesh and path-MTU discovery through the link. No public tool checks these."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pulumi_policy import PolicyResource, Severity
+
+from crossmesh_policy.aws_network import SECURITY_GROUP, SG_EGRESS, SG_INGRESS, SG_RULE, sg_rules
+from crossmesh_policy.gcp_network import FIREWALL
+from crossmesh_policy.kit import (
+    MANDATORY,
+    Config,
+    CrossmeshPolicy,
+    CrossmeshStackPolicy,
+    StackView,
+    as_int,
+    as_list,
+    covers,
+    get,
+    has,
+    network,
+    overlaps,
+)
+
+AWS_VPC = "aws:ec2/vpc:Vpc"
+AWS_VPC_CIDR = "aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation"
+EKS = "aws:eks/cluster:Cluster"
+ROUTE = "aws:ec2/route:Route"
+ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
+TGW = "aws:ec2transitgateway/transitGateway:TransitGateway"
+SUBNETWORK = "gcp:compute/subnetwork:Subnetwork"
+GKE = "gcp:container/cluster:Cluster"
+ROUTER = "gcp:compute/router:Router"
+ROUTER_PEER = "gcp:compute/routerPeer:RouterPeer"
+VPN_TUNNEL = "gcp:compute/vPNTunnel:VPNTunnel"
+TRANSPORT = "gcp:networkconnectivity/transport:Transport"
+
+# Istio multi-network: east-west gateway mTLS passthrough (istio.io multi-primary multi-network docs).
+EAST_WEST_PORT = 15443
+
+
+def aws_ranges(stack: StackView) -> list[tuple[str, PolicyResource]]:
+    ranges = []
+    for vpc in stack.of_type(AWS_VPC, AWS_VPC_CIDR):
+        if vpc.props.get("cidrBlock"):
+            ranges.append((str(vpc.props["cidrBlock"]), vpc))
+    for cluster in stack.of_type(EKS):
+        cidr = get(cluster.props, "kubernetesNetworkConfig.serviceIpv4Cidr")
+        if cidr:
+            ranges.append((str(cidr), cluster))
+    return ranges
+
+
+def gcp_ranges(stack: StackView, advertised: bool = True) -> list[tuple[str, PolicyResource]]:
+    ranges = []
+    for subnet in stack.of_type(SUBNETWORK):
+        if subnet.props.get("ipCidrRange"):
+            ranges.append((str(subnet.props["ipCidrRange"]), subnet))
+        for secondary in as_list(subnet.props.get("secondaryIpRanges")):
+            if get(secondary, "ipCidrRange"):
+                ranges.append((str(get(secondary, "ipCidrRange")), subnet))
+    for cluster in stack.of_type(GKE):
+        for path in (
+            "privateClusterConfig.masterIpv4CidrBlock",
+            "ipAllocationPolicy.clusterIpv4CidrBlock",
+            "ipAllocationPolicy.servicesIpv4CidrBlock",
+        ):
+            cidr = get(cluster.props, path)
+            if cidr and network(cidr) is not None:
+                ranges.append((str(cidr), cluster))
+    if advertised:
+        for router in stack.of_type(ROUTER, ROUTER_PEER):
+            block = router.props if router.resource_type == ROUTER_PEER else get(router.props, "bgp", {})
+            for item in as_list(get(block, "advertisedIpRanges")):
+                if get(item, "range"):
+                    ranges.append((str(get(item, "range")), router))
+    return ranges
+
+
+def _no_overlap(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+    aws = aws_ranges(stack)
+    for gcp_cidr, gcp_resource in gcp_ranges(stack):
+        for aws_cidr, aws_resource in aws:
+            if overlaps(gcp_cidr, aws_cidr):
+                yield (
+                    f"{gcp_cidr} of {gcp_resource.name} overlaps {aws_cidr} of {aws_resource.name}: "
+                    "BGP would carry routes that blackhole.",
+                    gcp_resource.urn,
+                )
+
+
+def _link_exists(stack: StackView) -> bool:
+    return bool(stack.of_type(ROUTER_PEER, VPN_TUNNEL, TRANSPORT))
+
+
+def _routes_advertised(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+    if not _link_exists(stack):
+        return
+    subnet_ranges = [
+        (cidr, res) for cidr, res in gcp_ranges(stack, advertised=False) if res.resource_type == SUBNETWORK
+    ]
+    masters = [
+        (str(get(c.props, "privateClusterConfig.masterIpv4CidrBlock")), c)
+        for c in stack.of_type(GKE)
+        if get(c.props, "privateClusterConfig.masterIpv4CidrBlock")
+    ]
+    peers = stack.of_type(ROUTER_PEER)
+    for router in stack.of_type(ROUTER):
+        my_peers = [p for p in peers if stack.refers_to(p, "router", router)]
+        if peers and not my_peers:
+            continue
+        for source in my_peers or [router]:
+            block = (
+                source.props
+                if source.resource_type == ROUTER_PEER and source.props.get("advertiseMode")
+                else get(router.props, "bgp", {})
+            )
+            if get(block, "advertiseMode", "DEFAULT") != "CUSTOM":
+                all_subnets = True
+                custom: list[str] = []
+            else:
+                all_subnets = "ALL_SUBNETS" in as_list(get(block, "advertisedGroups"))
+                custom = [str(get(item, "range")) for item in as_list(get(block, "advertisedIpRanges"))]
+            needed = [] if all_subnets else subnet_ranges
+            for cidr, owner in [*needed, *masters]:
+                if not any(covers(adv, cidr) for adv in custom):
+                    yield f"{source.name} does not advertise {cidr} ({owner.name}) to AWS.", source.urn
+    yield from _aws_routes(stack, [cidr for cidr, _ in subnet_ranges + masters])
+
+
+def _aws_routes(stack: StackView, gcp_cidrs: list[str]) -> Iterator[tuple[str, str | None]]:
+    if not stack.of_type(TGW):
+        return
+    routes = stack.of_type(ROUTE)
+    for table in stack.of_type(ROUTE_TABLE):
+        mine = [r for r in routes if stack.refers_to(r, "routeTableId", table)]
+        if not any(has(r.props, "natGatewayId") for r in mine):
+            continue  # public and isolated tables do not carry node traffic
+        to_tgw = [str(r.props.get("destinationCidrBlock")) for r in mine if has(r.props, "transitGatewayId")]
+        for cidr in gcp_cidrs:
+            if not any(covers(dest, cidr) for dest in to_tgw):
+                yield (
+                    f"private route table {table.name} has no route to {cidr} via the Transit Gateway.",
+                    table.urn,
+                )
+
+
+def _fw_allows(rule: PolicyResource, protocol: str, port: int | None, sources: list[str]) -> bool:
+    props = rule.props
+    if props.get("disabled") is True or props.get("direction", "INGRESS") != "INGRESS":
+        return False
+    if not any(overlaps(src, cidr) for src in as_list(props.get("sourceRanges")) for cidr in sources):
+        return False
+    for allow in as_list(props.get("allows")):
+        allowed = str(get(allow, "protocol", "")).lower()
+        if allowed == "all":
+            return True
+        if allowed != protocol:
+            continue
+        ports = as_list(get(allow, "ports"))
+        if port is None or not ports:
+            return True
+        for item in ports:
+            low, _, high = str(item).partition("-")
+            first, last = as_int(low), as_int(high or low)
+            if first is not None and last is not None and first <= port <= last:
+                return True
+    return False
+
+
+def _sg_allows(stack: StackView, protocol: str, port: int | None, sources: list[str]) -> bool:
+    for resource in stack.of_type(SECURITY_GROUP, SG_RULE, SG_INGRESS, SG_EGRESS):
+        for rule in sg_rules(resource.resource_type, resource.props):
+            if rule.direction != "ingress" or not any(overlaps(c, s) for c in rule.cidrs for s in sources):
+                continue
+            if rule.protocol in ("-1", "all"):
+                return True
+            if protocol == "icmp" and rule.protocol in ("icmp", "1"):
+                return True
+            if port is not None and rule.allows_port(port):
+                return True
+    return False
+
+
+def _mesh_present(stack: StackView) -> bool:
+    if stack.of_type("kubernetes:*istio.io*"):
+        return True
+    return any(
+        str(r.props.get("chart", "")).endswith(("istiod", "gateway"))
+        for r in stack.of_type("kubernetes:helm.sh/v3:Release")
+    )
+
+
+def _mesh_ports(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+    if not (_link_exists(stack) and _mesh_present(stack)):
+        return
+    aws = [cidr for cidr, _ in aws_ranges(stack)]
+    gcp = [cidr for cidr, _ in gcp_ranges(stack, advertised=False)]
+    if not any(_fw_allows(rule, "tcp", EAST_WEST_PORT, aws) for rule in stack.of_type(FIREWALL)):
+        yield f"no GCP firewall rule admits tcp/{EAST_WEST_PORT} (Istio east-west) from the AWS VPC.", None
+    if not _sg_allows(stack, "tcp", EAST_WEST_PORT, gcp):
+        yield (
+            f"no AWS security group rule admits tcp/{EAST_WEST_PORT} (Istio east-west) from GCP ranges.",
+            None,
+        )
+
+
+def _icmp(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+    if not _link_exists(stack):
+        return
+    aws = [cidr for cidr, _ in aws_ranges(stack)]
+    gcp = [cidr for cidr, _ in gcp_ranges(stack, advertised=False)]
+    if not any(_fw_allows(rule, "icmp", None, aws) for rule in stack.of_type(FIREWALL)):
+        yield "no GCP firewall rule admits ICMP from AWS: path-MTU discovery over the tunnels breaks.", None
+    if not _sg_allows(stack, "icmp", None, gcp):
+        yield (
+            "no AWS security group rule admits ICMP from GCP: path-MTU discovery over the tunnels breaks.",
+            None,
+        )
+
+
+POLICIES: list[CrossmeshPolicy] = [
+    CrossmeshStackPolicy(
+        "xc-x-cidr-no-overlap",
+        ["crossmesh CIDR plan (no public rule)"],
+        "No AWS range (VPC, EKS services) overlaps a GCP range (subnets, pods, services, GKE control "
+        "plane, router advertisements).",
+        Severity.CRITICAL,
+        MANDATORY,
+        [AWS_VPC, AWS_VPC_CIDR, EKS, SUBNETWORK, GKE, ROUTER, ROUTER_PEER],
+        _no_overlap,
+    ),
+    CrossmeshStackPolicy(
+        "xc-x-routes-advertised",
+        ["Google HA VPN to AWS guide", "AWS Transit Gateway route propagation"],
+        "Cloud Router advertises every GCP subnet range and the GKE control plane, and every private "
+        "AWS route table routes them to the Transit Gateway.",
+        Severity.HIGH,
+        MANDATORY,
+        [ROUTER, ROUTER_PEER, SUBNETWORK, GKE, ROUTE_TABLE, ROUTE],
+        _routes_advertised,
+    ),
+    CrossmeshStackPolicy(
+        "xc-x-firewall-peer-mesh-ports",
+        ["Istio multi-primary multi-network ports"],
+        "With a mesh over the link, both clouds admit the east-west gateway port from the other cloud.",
+        Severity.HIGH,
+        MANDATORY,
+        [FIREWALL, SECURITY_GROUP, SG_RULE, SG_INGRESS],
+        _mesh_ports,
+    ),
+    CrossmeshStackPolicy(
+        "xc-x-icmp-pmtu",
+        ["Cloud VPN MTU guidance", "AWS Site-to-Site VPN MTU guidance"],
+        "Both clouds admit ICMP from the other so path-MTU discovery works over the tunnels.",
+        Severity.MEDIUM,
+        MANDATORY,
+        [FIREWALL, SECURITY_GROUP, SG_RULE, SG_INGRESS],
+        _icmp,
+    ),
+]

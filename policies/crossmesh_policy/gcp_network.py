@@ -1,0 +1,184 @@
+"""GCP network and Cloud KMS: firewall rules, subnetworks, crypto keys and who may use them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pulumi_policy import Severity
+
+from crossmesh_policy.kit import (
+    MANDATORY,
+    Config,
+    CrossmeshPolicy,
+    CrossmeshResourcePolicy,
+    Props,
+    as_int,
+    as_list,
+    get,
+    is_world,
+    policy_document,
+)
+
+FIREWALL = "gcp:compute/firewall:Firewall"
+SUBNETWORK = "gcp:compute/subnetwork:Subnetwork"
+CRYPTO_KEY = "gcp:kms/cryptoKey:CryptoKey"
+KMS_IAM = (
+    "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
+    "gcp:kms/cryptoKeyIAMBinding:CryptoKeyIAMBinding",
+    "gcp:kms/cryptoKeyIAMPolicy:CryptoKeyIAMPolicy",
+    "gcp:kms/keyRingIAMMember:KeyRingIAMMember",
+    "gcp:kms/keyRingIAMBinding:KeyRingIAMBinding",
+    "gcp:kms/keyRingIAMPolicy:KeyRingIAMPolicy",
+)
+PUBLIC_MEMBERS = ("allUsers", "allAuthenticatedUsers")
+
+# Subnet purposes that carry no VM traffic, so flow logs and Private Google Access do not apply.
+PROXY_PURPOSES = (
+    "REGIONAL_MANAGED_PROXY",
+    "GLOBAL_MANAGED_PROXY",
+    "INTERNAL_HTTPS_LOAD_BALANCER",
+    "PRIVATE_SERVICE_CONNECT",
+)
+MAX_ROTATION_SECONDS = 90 * 24 * 3600
+
+
+def _port_ranges(ports: list[Any]) -> list[tuple[int, int]]:
+    ranges = []
+    for port in ports:
+        low, _, high = str(port).partition("-")
+        first, last = as_int(low), as_int(high or low)
+        if first is not None and last is not None:
+            ranges.append((first, last))
+    return ranges
+
+
+def world_ingress_allows(props: Props) -> list[tuple[str, list[tuple[int, int]] | None]]:
+    """(protocol, port ranges or None for every port) of an enabled ingress rule open to the world."""
+    if props.get("disabled") is True or props.get("direction", "INGRESS") != "INGRESS":
+        return []
+    if not any(is_world(cidr) for cidr in as_list(props.get("sourceRanges"))):
+        return []
+    result: list[tuple[str, list[tuple[int, int]] | None]] = []
+    for allow in as_list(props.get("allows")):
+        protocol = str(get(allow, "protocol", "")).lower()
+        ports = as_list(get(allow, "ports"))
+        result.append((protocol, _port_ranges(ports) if ports else None))
+    return result
+
+
+def _fw_admin(props: Props, _: Config) -> Iterator[str]:
+    for protocol, ranges in world_ingress_allows(props):
+        if protocol not in ("tcp", "all", "6"):
+            continue
+        for port, service in ((22, "SSH"), (3389, "RDP")):
+            if ranges is None or any(low <= port <= high for low, high in ranges):
+                yield f"the rule opens {service} (tcp/{port}) to 0.0.0.0/0."
+
+
+def _fw_all_ports(props: Props, _: Config) -> Iterator[str]:
+    for protocol, ranges in world_ingress_allows(props):
+        if protocol == "all" or (protocol in ("tcp", "udp") and (ranges is None or (0, 65535) in ranges)):
+            yield f"the rule opens every {protocol} port to 0.0.0.0/0."
+
+
+def _subnet_flow_logs(props: Props, _: Config) -> Iterator[str]:
+    if props.get("purpose") in PROXY_PURPOSES:
+        return
+    if props.get("logConfig") is None:
+        yield "the subnetwork has no flow logs: set logConfig."
+
+
+def _private_google_access(props: Props, _: Config) -> Iterator[str]:
+    if props.get("purpose") in PROXY_PURPOSES:
+        return
+    if props.get("privateIpGoogleAccess") is not True:
+        yield "privateIpGoogleAccess is off: private nodes cannot reach Google APIs without NAT."
+
+
+def _duration_seconds(value: Any) -> int | None:
+    text = str(value).strip()
+    if text.endswith("s"):
+        text = text[:-1]
+    try:
+        return int(float(text))
+    except ValueError:
+        return None
+
+
+def _kms_rotation(props: Props, _: Config) -> Iterator[str]:
+    if props.get("purpose", "ENCRYPT_DECRYPT") != "ENCRYPT_DECRYPT":
+        return  # Cloud KMS rotates only symmetric encryption keys automatically.
+    period = props.get("rotationPeriod")
+    seconds = _duration_seconds(period) if period is not None else None
+    if seconds is None:
+        yield "rotationPeriod is unset: the key never rotates."
+    elif seconds > MAX_ROTATION_SECONDS:
+        yield f"rotationPeriod {period} exceeds 90 days (7776000s)."
+
+
+def _kms_not_public(props: Props, _: Config) -> Iterator[str]:
+    members = [props.get("member"), *as_list(props.get("members"))]
+    for binding in as_list(policy_document(props.get("policyData")).get("bindings")):
+        members.extend(as_list(get(binding, "members")))
+    for member in members:
+        if member in PUBLIC_MEMBERS:
+            yield f"{member} is granted access to the key."
+
+
+POLICIES: list[CrossmeshPolicy] = [
+    CrossmeshResourcePolicy(
+        "xc-gcp-fw-no-world-admin-ports",
+        ["CKV_GCP_2", "CKV_GCP_3", "AVD-GCP-0027"],
+        "Firewall rules do not open SSH or RDP to 0.0.0.0/0.",
+        Severity.CRITICAL,
+        MANDATORY,
+        [FIREWALL],
+        _fw_admin,
+    ),
+    CrossmeshResourcePolicy(
+        "xc-gcp-fw-no-world-all-ports",
+        ["CKV2_GCP_12", "AVD-GCP-0070", "AVD-GCP-0071", "AVD-GCP-0072"],
+        "Firewall rules do not open every port to 0.0.0.0/0.",
+        Severity.CRITICAL,
+        MANDATORY,
+        [FIREWALL],
+        _fw_all_ports,
+    ),
+    CrossmeshResourcePolicy(
+        "xc-gcp-subnet-flow-logs",
+        ["CKV_GCP_26", "AVD-GCP-0029", "AVD-GCP-0076"],
+        "Subnetworks have VPC flow logs.",
+        Severity.MEDIUM,
+        MANDATORY,
+        [SUBNETWORK],
+        _subnet_flow_logs,
+    ),
+    CrossmeshResourcePolicy(
+        "xc-gcp-subnet-private-google-access",
+        ["CKV_GCP_74", "AVD-GCP-0075"],
+        "Subnetworks enable Private Google Access.",
+        Severity.MEDIUM,
+        MANDATORY,
+        [SUBNETWORK],
+        _private_google_access,
+    ),
+    CrossmeshResourcePolicy(
+        "xc-gcp-kms-rotation",
+        ["CKV_GCP_43", "AVD-GCP-0065"],
+        "Cloud KMS encryption keys rotate at least every 90 days.",
+        Severity.MEDIUM,
+        MANDATORY,
+        [CRYPTO_KEY],
+        _kms_rotation,
+    ),
+    CrossmeshResourcePolicy(
+        "xc-gcp-kms-not-public",
+        ["CKV_GCP_112", "CKV2_GCP_6", "CKV2_GCP_8"],
+        "Cloud KMS keys and key rings are never granted to allUsers or allAuthenticatedUsers.",
+        Severity.CRITICAL,
+        MANDATORY,
+        list(KMS_IAM),
+        _kms_not_public,
+    ),
+]

@@ -1,0 +1,184 @@
+"""The shared mesh PKI built with pulumi-tls: one root, one intermediate per cluster.
+
+Profiles follow Istio's own tooling (istio/istio tools/certs/common.mk: root 3650 days, intermediate
+730 days with pathlen 0); the early-renewal rule follows terraform-provider-tls's creation-time
+diagnostic and AWS's 14-day certificate-expiry rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from pulumi_policy import PolicyResource, Severity
+
+from crossmesh_policy.kit import (
+    ADVISORY,
+    MANDATORY,
+    Config,
+    CrossmeshPolicy,
+    CrossmeshResourcePolicy,
+    CrossmeshStackPolicy,
+    Props,
+    StackView,
+    as_int,
+    as_list,
+)
+
+PRIVATE_KEY = "tls:index/privateKey:PrivateKey"
+SELF_SIGNED = "tls:index/selfSignedCert:SelfSignedCert"
+LOCALLY_SIGNED = "tls:index/locallySignedCert:LocallySignedCert"
+CERTS = (SELF_SIGNED, LOCALLY_SIGNED)
+
+HOURS_PER_DAY = 24
+MIN_EARLY_RENEWAL_HOURS = 14 * HOURS_PER_DAY
+STRONG_CURVES = ("P256", "P384", "P521")
+
+# Watchers that make renewal happen: a scheduled `pulumi up` or an expiry alarm.
+RENEWAL_WATCHERS = (
+    "pulumiservice:index:DeploymentSchedule",
+    "pulumiservice:index:DeploymentSettings",
+    "aws:cloudwatch/metricAlarm:MetricAlarm",
+    "gcp:monitoring/alertPolicy:AlertPolicy",
+)
+
+
+def _is_ca(props: Props) -> bool:
+    return props.get("isCaCertificate") is True
+
+
+def _ca_shape(resource_type: str) -> Any:
+    def check(props: Props, _: Config) -> Iterator[str]:
+        uses = set(as_list(props.get("allowedUses")))
+        if _is_ca(props) and "cert_signing" not in uses:
+            yield "a CA certificate must allow cert_signing."
+        if not _is_ca(props) and "cert_signing" in uses:
+            yield "cert_signing is allowed but isCaCertificate is false."
+        if resource_type == LOCALLY_SIGNED and _is_ca(props) and as_int(props.get("maxPathLength", -1)) != 0:
+            yield "an intermediate CA must set maxPathLength 0 (pathlen:0): it signs workloads only."
+        if resource_type == SELF_SIGNED and not _is_ca(props):
+            yield "a self-signed certificate is only for the mesh root CA: set isCaCertificate."
+
+    return check
+
+
+def _key_strength(props: Props, _: Config) -> Iterator[str]:
+    algorithm = props.get("algorithm", "RSA")
+    if algorithm == "RSA":
+        bits = as_int(props.get("rsaBits", 2048)) or 0
+        if bits < 2048:
+            yield f"rsaBits {bits} is below 2048."
+    elif algorithm == "ECDSA":
+        curve = props.get("ecdsaCurve", "P224")
+        if curve not in STRONG_CURVES:
+            yield f"ecdsaCurve {curve} is below P256 (absent means P224)."
+
+
+def _validity(stack: StackView, config: Config) -> Iterator[tuple[str, str | None]]:
+    root_max, root_min = as_int(config.get("rootMaxHours")), as_int(config.get("rootMinHours"))
+    inter_max, inter_min = (
+        as_int(config.get("intermediateMaxHours")),
+        as_int(config.get("intermediateMinHours")),
+    )
+    roots = [r for r in stack.of_type(SELF_SIGNED) if _is_ca(r.props)]
+    inters = [r for r in stack.of_type(LOCALLY_SIGNED) if _is_ca(r.props)]
+    for resource, low, high, label in [
+        *((r, root_min, root_max, "root") for r in roots),
+        *((r, inter_min, inter_max, "intermediate") for r in inters),
+    ]:
+        hours = as_int(resource.props.get("validityPeriodHours"))
+        if hours is None or (low is not None and hours < low) or (high is not None and hours > high):
+            yield f"{label} CA {resource.name} is valid {hours} hours, outside {low}-{high}.", resource.urn
+    for inter in inters:
+        signer = _signer(stack, inter, roots)
+        inter_hours = as_int(inter.props.get("validityPeriodHours")) or 0
+        root_hours = as_int(signer.props.get("validityPeriodHours")) if signer else None
+        if root_hours is not None and inter_hours >= root_hours:
+            yield f"intermediate {inter.name} would outlive its root: istiod rejects the chain.", inter.urn
+
+
+def _signer(stack: StackView, cert: PolicyResource, roots: list[PolicyResource]) -> PolicyResource | None:
+    for root in roots:
+        if stack.refers_to(cert, "caCertPem", root):
+            return root
+    return roots[0] if len(roots) == 1 else None
+
+
+def _early_renewal(props: Props, _: Config) -> Iterator[str]:
+    hours = as_int(props.get("validityPeriodHours")) or 0
+    early = as_int(props.get("earlyRenewalHours", 0)) or 0
+    if early >= hours:
+        yield (
+            f"Early renewal hours ({early}) is greater than or equal to validity period hours ({hours}): "
+            "the certificate is ready for renewal at creation."
+        )
+    if _is_ca(props) and early < MIN_EARLY_RENEWAL_HOURS:
+        yield f"earlyRenewalHours {early} leaves less than 14 days to rotate the CA before it expires."
+
+
+def _renewal_process(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+    certs = [c for c in stack.of_type(*CERTS) if _is_ca(c.props)]
+    if certs and not stack.of_type(*RENEWAL_WATCHERS):
+        yield (
+            "CA certificates renew only when `pulumi up` runs (pulumi-tls #39): schedule deployments "
+            "or alarm on expiry.",
+            certs[0].urn,
+        )
+
+
+POLICIES: list[CrossmeshPolicy] = [
+    CrossmeshResourcePolicy(
+        "xc-pki-ca-shape",
+        ["Istio tools/certs/common.mk", "Istio plug-in CA"],
+        "CA certificates are CAs that sign certificates; intermediates have pathlen 0; only the root "
+        "is self-signed.",
+        Severity.HIGH,
+        MANDATORY,
+        list(CERTS),
+        _ca_shape,
+        by_type=True,
+    ),
+    CrossmeshResourcePolicy(
+        "xc-pki-key-strength",
+        ["Istio tools/certs/common.mk", "NIST SP 800-57"],
+        "Private keys are RSA 2048+ or ECDSA P256+.",
+        Severity.HIGH,
+        MANDATORY,
+        [PRIVATE_KEY],
+        _key_strength,
+    ),
+    CrossmeshStackPolicy(
+        "xc-pki-validity-bounds",
+        ["Istio tools/certs/common.mk", "istio#46600"],
+        "Root and intermediate validity within configurable bounds (root 1-10 years, intermediate "
+        "30-730 days), and no intermediate outlives its root.",
+        Severity.HIGH,
+        MANDATORY,
+        list(CERTS),
+        _validity,
+        config={
+            "rootMinHours": {"type": "integer", "default": 365 * HOURS_PER_DAY},
+            "rootMaxHours": {"type": "integer", "default": 3650 * HOURS_PER_DAY},
+            "intermediateMinHours": {"type": "integer", "default": 30 * HOURS_PER_DAY},
+            "intermediateMaxHours": {"type": "integer", "default": 730 * HOURS_PER_DAY},
+        },
+    ),
+    CrossmeshResourcePolicy(
+        "xc-pki-early-renewal",
+        ["terraform-provider-tls PR #278", "AWSGuard 14-day certificate expiry"],
+        "earlyRenewalHours is below the validity period, and CAs renew at least 14 days early.",
+        Severity.HIGH,
+        MANDATORY,
+        list(CERTS),
+        _early_renewal,
+    ),
+    CrossmeshStackPolicy(
+        "xc-pki-renewal-process",
+        ["pulumi-tls #39"],
+        "A stack with CA certificates schedules deployments or alarms on expiry.",
+        Severity.MEDIUM,
+        ADVISORY,
+        [*CERTS, *RENEWAL_WATCHERS],
+        _renewal_process,
+    ),
+]

@@ -1,0 +1,120 @@
+"""Secrets never travel in plain resource inputs or plain stack outputs.
+
+CrossGuard's Python SDK hands rules secret values already unwrapped, so these rules look at what a
+value is (a private key, a cloud access key, a kubeconfig credential, a tunnel key), not at whether
+Pulumi marked it secret. The offline check shows secret outputs as "[secret]", so there a correctly
+marked secret output passes; in a real preview such values are reported too, because exporting a
+private key or a tunnel key at all is what Checkov's secret rules forbid.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+from pulumi_policy import Severity
+from pulumi_policy.proxy import UnknownValueError
+
+from crossmesh_policy.kit import (
+    MANDATORY,
+    Config,
+    CrossmeshPolicy,
+    CrossmeshResourcePolicy,
+    CrossmeshStackPolicy,
+    Props,
+    StackView,
+    is_masked,
+    known,
+)
+from crossmesh_policy.vpn import VPN_CONNECTION, VPN_TUNNEL
+
+STACK = "pulumi:pulumi:Stack"
+
+PATTERNS = (
+    ("a private key", re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----")),
+    ("an AWS access key ID", re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")),
+    ("a Google service-account key", re.compile(r'"private_key_id"\s*:')),
+    ("a kubeconfig credential", re.compile(r"\b(client-key-data|token)\s*:\s*\S{16,}")),
+)
+
+# Inputs whose job is to carry a secret to the provider (and which Pulumi keeps secret in state).
+CARRIER_TYPES = ("pulumi:providers:", "tls:index/", "kubernetes:core/v1:Secret", "random:index/")
+
+
+def leaks(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
+    """(path, kind) for every string inside value that holds secret material."""
+    if isinstance(value, str):
+        if is_masked(value):
+            return
+        for kind, pattern in PATTERNS:
+            if pattern.search(value):
+                yield path or "(value)", kind
+                return
+    elif isinstance(value, Mapping):
+        for key in value:
+            yield from leaks(known(value, key), f"{path}.{key}" if path else str(key))
+    elif isinstance(value, Sequence):
+        for index in range(len(value)):
+            yield from leaks(_known_item(value, index), f"{path}[{index}]")
+
+
+def _known_item(items: Sequence[Any], index: int) -> Any:
+    # A value computed by another resource is not plain config; skip it rather than block the rule.
+    try:
+        return items[index]
+    except UnknownValueError:
+        return None
+
+
+def _plaintext_inputs(resource_type: str) -> Any:
+    def check(props: Props, _: Config) -> Iterator[str]:
+        if resource_type.startswith(CARRIER_TYPES):
+            return
+        for path, kind in leaks(props):
+            yield (
+                f"input {path} holds {kind} in plain config: pass it as a secret Output to a "
+                "resource made for it."
+            )
+
+    return check
+
+
+def _outputs(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+    tunnel_keys = set()
+    for resource in stack.of_type(VPN_CONNECTION, VPN_TUNNEL):
+        for field in ("tunnel1PresharedKey", "tunnel2PresharedKey", "sharedSecret"):
+            value = known(resource.props, field)
+            if isinstance(value, str) and not is_masked(value):
+                tunnel_keys.add(value)
+    for root in stack.of_type(STACK):
+        for name in root.props:
+            value = known(root.props, name)
+            for path, kind in leaks(value, name):
+                yield f"stack output {path} holds {kind}: export it as a secret, or not at all.", root.urn
+            if isinstance(value, str) and value in tunnel_keys:
+                yield f"stack output {name} is a VPN tunnel key.", root.urn
+
+
+POLICIES: list[CrossmeshPolicy] = [
+    CrossmeshResourcePolicy(
+        "xc-secrets-no-plaintext-config",
+        ["CKV_SECRET_2", "CKV_SECRET_6", "CKV_SECRET_13", "CKV_SECRET_19", "Pulumi secrets"],
+        "No resource input holds private keys, cloud access keys or kubeconfig credentials, except the "
+        "inputs made to carry them (providers, tls, Kubernetes Secrets).",
+        Severity.CRITICAL,
+        MANDATORY,
+        ["*"],
+        _plaintext_inputs,
+        by_type=True,
+    ),
+    CrossmeshStackPolicy(
+        "xc-secrets-outputs-secret",
+        ["CKV_SECRET_2", "CKV_SECRET_13", "Pulumi secrets"],
+        "No stack output exposes a private key, cloud access key, kubeconfig credential or tunnel key.",
+        Severity.CRITICAL,
+        MANDATORY,
+        [STACK],
+        _outputs,
+    ),
+]

@@ -1,0 +1,189 @@
+"""Table-driven policy tests in the anchors' manner: a compliant baseline property bag per resource
+type, and cases that change one field each, with the verdict the anchor reaches.
+
+Policies are called exactly as the CrossGuard analyzer calls them, through ResourceValidationArgs and
+StackValidationArgs. Each test module exports CASES; test_pack.py checks that every policy of the
+pack has at least one passing and one failing case among them.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from crossmesh_policy import POLICIES, CrossmeshPolicy, CrossmeshResourcePolicy, CrossmeshStackPolicy
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyProviderResource,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    StackValidationArgs,
+)
+from pulumi_policy.proxy import unknown_checking_proxy
+
+BY_NAME: dict[str, CrossmeshPolicy] = {policy.name: policy for policy in POLICIES}
+ABSENT = object()
+"""Marks a field the case removes, so the provider default applies."""
+
+
+def options(parent: str | None = None) -> PolicyResourceOptions:
+    return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], parent)
+
+
+def plain(value: Any) -> Any:
+    """value with CrossGuard's proxies turned back into dicts and lists."""
+    if isinstance(value, Mapping):
+        return {key: plain(value[key]) for key in value}
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return [plain(item) for item in value]
+    return copy.deepcopy(value)
+
+
+def as_analyzer_sees(props: Mapping[str, Any]) -> Any:
+    """props wrapped as the CrossGuard analyzer wraps them: unknown-checking Mapping and Sequence
+    proxies, not dicts and lists."""
+    return unknown_checking_proxy(plain(props))
+
+
+def changed(base: Mapping[str, Any], **changes: Any) -> dict[str, Any]:
+    """A deep copy of base with dotted paths (given with '__' for '.') set, or removed when ABSENT."""
+    result: dict[str, Any] = plain(base)
+    for dotted, value in changes.items():
+        keys = dotted.split("__")
+        target = result
+        for key in keys[:-1]:
+            target = target.setdefault(key, {})
+        if value is ABSENT:
+            target.pop(keys[-1], None)
+        else:
+            target[keys[-1]] = value
+    return result
+
+
+def resource_violations(
+    policy: CrossmeshPolicy,
+    resource_type: str,
+    props: Mapping[str, Any],
+    config: Mapping[str, Any] | None = None,
+    provider: PolicyProviderResource | None = None,
+) -> list[str]:
+    assert isinstance(policy, CrossmeshResourcePolicy), f"{policy.name} is a stack policy"
+    found: list[str] = []
+    args = ResourceValidationArgs(
+        resource_type,
+        as_analyzer_sees(props),
+        f"urn:pulumi:test::crossmesh::{resource_type}::subject",
+        "subject",
+        options(),
+        provider,
+        config,
+    )
+
+    def report(message: str, _urn: str | None = None) -> None:
+        found.append(message)
+
+    policy.validate(args, report)
+    return found
+
+
+def stack_violations(
+    policy: CrossmeshPolicy, resources: Sequence[PolicyResource], config: Mapping[str, Any] | None = None
+) -> list[tuple[str, str | None]]:
+    assert isinstance(policy, CrossmeshStackPolicy), f"{policy.name} is a resource policy"
+    found: list[tuple[str, str | None]] = []
+
+    def report(message: str, urn: str | None = None) -> None:
+        found.append((message, urn))
+
+    policy.validate(StackValidationArgs(list(resources), config), report)
+    return found
+
+
+def res(
+    resource_type: str,
+    name: str,
+    props: Mapping[str, Any],
+    depends_on: Sequence[PolicyResource] = (),
+    provider: PolicyProviderResource | None = None,
+    property_dependencies: Mapping[str, Sequence[PolicyResource]] | None = None,
+) -> PolicyResource:
+    """A stack resource; its props are what the provider reports (inputs plus id)."""
+    return PolicyResource(
+        resource_type,
+        as_analyzer_sees(props),
+        f"urn:pulumi:test::crossmesh::{resource_type}::{name}",
+        name,
+        options(),
+        provider,
+        None,
+        list(depends_on),
+        {key: list(value) for key, value in (property_dependencies or {}).items()},
+    )
+
+
+@dataclass(frozen=True)
+class Case:
+    """One resource bag and the verdict one policy must reach on it."""
+
+    policy: str
+    resource_type: str
+    props: Mapping[str, Any]
+    fails: bool
+    label: str
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.policy}:{'fail' if self.fails else 'pass'}:{self.label}"
+
+    def verify(self) -> None:
+        found = resource_violations(BY_NAME[self.policy], self.resource_type, self.props, self.config)
+        assert bool(found) == self.fails, f"{self}: got {found}"
+
+
+@dataclass(frozen=True)
+class StackCase:
+    """A whole stack and the verdict one stack policy must reach on it."""
+
+    policy: str
+    resources: Sequence[PolicyResource]
+    fails: bool
+    label: str
+    config: Mapping[str, Any] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        return f"{self.policy}:{'fail' if self.fails else 'pass'}:{self.label}"
+
+    def verify(self) -> None:
+        found = stack_violations(BY_NAME[self.policy], self.resources, self.config)
+        assert bool(found) == self.fails, f"{self}: got {found}"
+
+
+def ok(policy: str, resource_type: str, props: Mapping[str, Any], label: str = "baseline", **kw: Any) -> Case:
+    return Case(policy, resource_type, props, False, label, **kw)
+
+
+def bad(policy: str, resource_type: str, props: Mapping[str, Any], label: str, **kw: Any) -> Case:
+    return Case(policy, resource_type, props, True, label, **kw)
+
+
+def policies_for(resource_type: str) -> list[CrossmeshResourcePolicy]:
+    return [p for p in POLICIES if isinstance(p, CrossmeshResourcePolicy) and p.applies_to(resource_type)]
+
+
+def baseline_violations(
+    resource_type: str, props: Mapping[str, Any], mandatory_only: bool = False
+) -> list[str]:
+    """Everything the pack's resource policies report on one bag (a baseline must report nothing)."""
+    found: list[str] = []
+    for policy in policies_for(resource_type):
+        if (
+            mandatory_only
+            and policy.enforcement_level is not None
+            and policy.enforcement_level.value != "mandatory"
+        ):
+            continue
+        found.extend(f"{policy.name}: {m}" for m in resource_violations(policy, resource_type, props))
+    return found

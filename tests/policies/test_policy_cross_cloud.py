@@ -1,0 +1,228 @@
+"""Cross-cloud rules over whole stacks: the two networks as the program builds them, then a link, a
+mesh and the firewall rules it needs, breaking one thing per case."""
+
+from __future__ import annotations
+
+import pytest
+from crossmesh_policy.aws_network import SG_INGRESS, VPC
+from crossmesh_policy.cross_cloud import (
+    GKE,
+    ROUTE,
+    ROUTE_TABLE,
+    ROUTER,
+    ROUTER_PEER,
+    SUBNETWORK,
+    TGW,
+    VPN_TUNNEL,
+)
+from crossmesh_policy.gcp_network import FIREWALL
+from hypothesis import given
+from hypothesis import strategies as st
+from policy_cases import BY_NAME, StackCase, changed, res, stack_violations
+from pulumi_policy import PolicyResource
+
+AWS_VPC = res(VPC, "vpc", {"id": "vpc-1", "cidrBlock": "10.10.0.0/16"})
+SUBNET = res(
+    SUBNETWORK,
+    "subnet",
+    {
+        "ipCidrRange": "10.20.0.0/20",
+        "secondaryIpRanges": [
+            {"rangeName": "gke-pods", "ipCidrRange": "10.24.0.0/14"},
+            {"rangeName": "gke-services", "ipCidrRange": "10.28.0.0/20"},
+        ],
+    },
+)
+ROUTER_R = res(
+    ROUTER,
+    "router",
+    {
+        "name": "cm-dev-router",
+        "bgp": {
+            "asn": 65515,
+            "advertiseMode": "CUSTOM",
+            "advertisedGroups": ["ALL_SUBNETS"],
+            "advertisedIpRanges": [{"range": "172.16.0.0/28"}],
+        },
+    },
+)
+CLUSTER = res(
+    GKE, "gke", {"privateClusterConfig": {"enablePrivateNodes": True, "masterIpv4CidrBlock": "172.16.0.0/28"}}
+)
+NETWORKS = [AWS_VPC, SUBNET, ROUTER_R, CLUSTER]
+
+TGW_R = res(TGW, "tgw", {"id": "tgw-1"})
+PEER = res(ROUTER_PEER, "peer-0", {"router": "cm-dev-router", "peerAsn": 64512})
+TABLE = res(ROUTE_TABLE, "private-rt-0", {"id": "rtb-1", "vpcId": "vpc-1"})
+NAT_ROUTE = res(
+    ROUTE,
+    "private-default-0",
+    {"routeTableId": "rtb-1", "destinationCidrBlock": "0.0.0.0/0", "natGatewayId": "nat-1"},
+)
+
+
+def tgw_route(cidr: str) -> PolicyResource:
+    return res(
+        ROUTE,
+        f"to-gcp-{cidr}",
+        {"routeTableId": "rtb-1", "destinationCidrBlock": cidr, "transitGatewayId": "tgw-1"},
+    )
+
+
+GCP_AGGREGATE = tgw_route("10.16.0.0/12")
+CONTROL_PLANE = tgw_route("172.16.0.0/28")
+LINKED = [*NETWORKS, TGW_R, PEER, TABLE, NAT_ROUTE, GCP_AGGREGATE, CONTROL_PLANE]
+
+ISTIOD = res("kubernetes:helm.sh/v3:Release", "istiod", {"chart": "istiod", "namespace": "istio-system"})
+GCP_MESH_FW = res(
+    FIREWALL,
+    "from-aws",
+    {
+        "sourceRanges": ["10.10.0.0/16"],
+        "allows": [{"protocol": "tcp", "ports": ["15443", "15012", "15017"]}, {"protocol": "icmp"}],
+    },
+)
+AWS_MESH_SG = res(
+    SG_INGRESS,
+    "from-gcp-mesh",
+    {"ipProtocol": "tcp", "fromPort": 15443, "toPort": 15443, "cidrIpv4": "10.16.0.0/12"},
+)
+AWS_ICMP_SG = res(
+    SG_INGRESS,
+    "from-gcp-icmp",
+    {"ipProtocol": "icmp", "fromPort": 3, "toPort": 4, "cidrIpv4": "10.16.0.0/12"},
+)
+MESHED = [*LINKED, ISTIOD, GCP_MESH_FW, AWS_MESH_SG, AWS_ICMP_SG]
+
+
+def swap(resources: list[PolicyResource], name: str, **changes: object) -> list[PolicyResource]:
+    return [
+        res(r.resource_type, r.name, changed(r.props, **changes), r.dependencies) if r.name == name else r
+        for r in resources
+    ]
+
+
+def drop(resources: list[PolicyResource], *names: str) -> list[PolicyResource]:
+    return [r for r in resources if r.name not in names]
+
+
+STACK_CASES: list[StackCase] = [
+    StackCase("xc-x-cidr-no-overlap", MESHED, False, "dev-plan-ranges"),
+    StackCase(
+        "xc-x-cidr-no-overlap", swap(NETWORKS, "subnet", ipCidrRange="10.10.16.0/20"), True, "subnet-in-vpc"
+    ),
+    StackCase(
+        "xc-x-cidr-no-overlap",
+        swap(NETWORKS, "vpc", cidrBlock="10.0.0.0/8"),
+        True,
+        "vpc-swallows-pods",
+    ),
+    StackCase(
+        "xc-x-cidr-no-overlap",
+        [*NETWORKS, res(VPC, "vpc2", {"cidrBlock": "172.16.0.0/12"})],
+        True,
+        "control-plane",
+    ),
+    StackCase(
+        "xc-x-cidr-no-overlap",
+        [
+            *NETWORKS,
+            res(
+                "aws:eks/cluster:Cluster",
+                "eks",
+                {"kubernetesNetworkConfig": {"serviceIpv4Cidr": "10.28.0.0/16"}},
+            ),
+        ],
+        True,
+        "eks-services-vs-gke-services",
+    ),
+    StackCase("xc-x-routes-advertised", NETWORKS, False, "no-link-yet"),
+    StackCase("xc-x-routes-advertised", LINKED, False, "all-subnets-and-routes"),
+    StackCase(
+        "xc-x-routes-advertised",
+        swap(
+            LINKED,
+            "router",
+            bgp={
+                "asn": 65515,
+                "advertiseMode": "CUSTOM",
+                "advertisedGroups": [],
+                "advertisedIpRanges": [{"range": "172.16.0.0/28"}],
+            },
+        ),
+        True,
+        "no-subnets",
+    ),
+    StackCase(
+        "xc-x-routes-advertised",
+        swap(
+            LINKED,
+            "router",
+            bgp={"asn": 65515, "advertiseMode": "CUSTOM", "advertisedGroups": ["ALL_SUBNETS"]},
+        ),
+        True,
+        "control-plane-not-advertised",
+    ),
+    StackCase(
+        "xc-x-routes-advertised",
+        swap(
+            LINKED,
+            "router",
+            bgp={
+                "asn": 65515,
+                "advertiseMode": "CUSTOM",
+                "advertisedIpRanges": [{"range": "10.16.0.0/12"}, {"range": "172.16.0.0/28"}],
+            },
+        ),
+        False,
+        "custom-aggregate-covers",
+    ),
+    StackCase(
+        "xc-x-routes-advertised", drop(LINKED, "to-gcp-10.16.0.0/12"), True, "private-table-without-tgw-route"
+    ),
+    StackCase("xc-x-firewall-peer-mesh-ports", MESHED, False, "both-sides-open"),
+    StackCase("xc-x-firewall-peer-mesh-ports", LINKED, False, "no-mesh"),
+    StackCase("xc-x-firewall-peer-mesh-ports", drop(MESHED, "from-aws"), True, "gcp-closed"),
+    StackCase("xc-x-firewall-peer-mesh-ports", drop(MESHED, "from-gcp-mesh"), True, "aws-closed"),
+    StackCase(
+        "xc-x-firewall-peer-mesh-ports", swap(MESHED, "from-aws", disabled=True), True, "gcp-rule-disabled"
+    ),
+    StackCase("xc-x-icmp-pmtu", MESHED, False, "both-sides-allow-icmp"),
+    StackCase("xc-x-icmp-pmtu", NETWORKS, False, "no-link-yet"),
+    StackCase("xc-x-icmp-pmtu", drop(MESHED, "from-gcp-icmp"), True, "aws-drops-icmp"),
+    StackCase(
+        "xc-x-icmp-pmtu",
+        swap(MESHED, "from-aws", allows=[{"protocol": "tcp", "ports": ["15443"]}]),
+        True,
+        "gcp-drops-icmp",
+    ),
+    StackCase(
+        "xc-x-icmp-pmtu", [*drop(MESHED, "from-gcp-mesh"), res(VPN_TUNNEL, "t0", {})], False, "link-by-tunnel"
+    ),
+]
+
+
+@pytest.mark.parametrize("case", STACK_CASES, ids=str)
+def test_stack_verdict(case: StackCase) -> None:
+    case.verify()
+
+
+def test_overlap_is_reported_on_the_gcp_resource_with_both_ranges() -> None:
+    [(message, urn)] = stack_violations(
+        BY_NAME["xc-x-cidr-no-overlap"], swap(NETWORKS, "subnet", ipCidrRange="10.10.16.0/20")
+    )
+    assert urn == SUBNET.urn
+    assert "10.10.16.0/20" in message and "10.10.0.0/16" in message
+
+
+octet = st.integers(min_value=0, max_value=255)
+
+
+@given(octet, st.integers(min_value=8, max_value=28), octet, st.integers(min_value=8, max_value=28))
+def test_overlap_verdict_matches_ipaddress(a: int, a_len: int, b: int, b_len: int) -> None:
+    import ipaddress
+
+    aws = ipaddress.ip_network(f"10.{a}.0.0/{a_len}", strict=False)
+    gcp = ipaddress.ip_network(f"10.{b}.0.0/{b_len}", strict=False)
+    stack = [res(VPC, "vpc", {"cidrBlock": str(aws)}), res(SUBNETWORK, "subnet", {"ipCidrRange": str(gcp)})]
+    assert bool(stack_violations(BY_NAME["xc-x-cidr-no-overlap"], stack)) == aws.overlaps(gcp)
