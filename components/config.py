@@ -29,13 +29,20 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from components.addressing import AWS_TUNNEL_GBPS, groups_for_target, link_capacity
+from components.addressing import (
+    AWS_TUNNEL_GBPS,
+    CLOUD_DNS_FORWARDING_RANGE,
+    groups_for_target,
+    link_capacity,
+)
 from components.eks_policies import architecture_of
 
 NAMESPACE = "crossmesh"
 
 # RFC 3927 link-local: the VPN inside addresses are allocated from it, nothing else may use it.
 LINK_LOCAL = ipaddress.IPv4Network("169.254.0.0/16")
+# Routed from AWS to Google Cloud over the link, for the answers to Cloud DNS forwarded queries.
+CLOUD_DNS_SOURCE = ipaddress.IPv4Network(CLOUD_DNS_FORWARDING_RANGE)
 
 # ValidAmazonSideASN without Amazon's own public ASNs, and RFC 6996 for the Cloud Router: both sides
 # must be private, so the two ranges are the same.
@@ -559,7 +566,12 @@ def cross_field_problems(config: StackConfig) -> list[str]:
             "every range of both clouds must be distinct, or routes across the link black-hole"
         )
     for path, network in ranges.items():
-        if network.overlaps(LINK_LOCAL):
+        if network.overlaps(CLOUD_DNS_SOURCE):
+            problems.append(
+                f"{_key(path)}: '{network}' overlaps {CLOUD_DNS_SOURCE}, the range Cloud DNS forwards "
+                "queries from, which the link routes to Google Cloud; choose a private range"
+            )
+        elif network.overlaps(LINK_LOCAL):
             problems.append(
                 f"{_key(path)}: '{network}' is inside 169.254.0.0/16, which is reserved for the VPN "
                 "inside addresses; choose a private range"

@@ -177,6 +177,32 @@ def test_public_range_is_rejected() -> None:
 
 
 @pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("aws.vpcCidr", "35.199.0.0/16"),
+        ("aws.serviceCidr", "35.199.208.0/20"),
+        ("gcp.subnetCidr", "35.199.192.0/20"),
+        ("gcp.podsCidr", "35.192.0.0/12"),
+        ("gcp.servicesCidr", "35.199.200.0/24"),
+        ("gcp.masterCidr", "35.199.223.240/28"),
+    ],
+)
+def test_a_range_overlapping_the_cloud_dns_source_is_rejected_naming_it(path: str, value: str) -> None:
+    expected = (
+        f"crossmesh:{path}: '{value}' overlaps 35.199.192.0/19, the range Cloud DNS forwards queries from"
+    )
+    assert any(problem.startswith(expected) for problem in problems_of(with_change(path, value)))
+
+
+def test_a_public_range_next_to_the_cloud_dns_source_is_only_called_public() -> None:
+    # 35.199.224.0/20 starts right after 35.199.223.255, the last address of 35.199.192.0/19.
+    problems = problems_of(with_change("gcp.subnetCidr", "35.199.224.0/20"))
+    assert problems == [
+        "crossmesh:gcp.subnetCidr: '35.199.224.0/20' is not a private range; use RFC 1918 space"
+    ]
+
+
+@pytest.mark.parametrize(
     ("path", "value", "fragment"),
     [
         ("aws.vpcCidr", "10.0.0.0/12", "must be a /16 to /22"),
