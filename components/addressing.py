@@ -305,6 +305,16 @@ def groups_for_target(target_gbps: float, tunnel_bandwidth: str) -> int:
 # --- what each cloud routes to the other ----------------------------------------------------------------
 
 
+# Cloud DNS sends the queries of a forwarding zone to private targets from this range, and the target's
+# network must route the answers back over the VPN tunnels or Interconnect attachments
+# (https://cloud.google.com/dns/docs/zones/zones-overview#forwarding-zones,
+# https://cloud.google.com/vpc/docs/routes#cloud-dns). Google owns it: it is public address space that
+# no network of ours may use.
+CLOUD_DNS_FORWARDING_RANGE = "35.199.192.0/19"
+
+
 def gcp_prefixes(subnet: str, pods: str, services: str, master: str) -> list[str]:
-    """The GCP ranges AWS must reach: nodes, pods, services and the GKE control plane, in that order."""
-    return [str(ipaddress.IPv4Network(cidr)) for cidr in (subnet, pods, services, master)]
+    """The GCP ranges AWS must reach: nodes, pods, services, the GKE control plane, in that order, and
+    last the Cloud DNS forwarding source, so the AWS resolver's answers find their way back."""
+    ranges = (subnet, pods, services, master, CLOUD_DNS_FORWARDING_RANGE)
+    return [str(ipaddress.IPv4Network(cidr)) for cidr in ranges]

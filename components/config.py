@@ -29,13 +29,20 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-from components.addressing import AWS_TUNNEL_GBPS, groups_for_target, link_capacity
+from components.addressing import (
+    AWS_TUNNEL_GBPS,
+    CLOUD_DNS_FORWARDING_RANGE,
+    groups_for_target,
+    link_capacity,
+)
 from components.eks_policies import architecture_of
 
 NAMESPACE = "crossmesh"
 
 # RFC 3927 link-local: the VPN inside addresses are allocated from it, nothing else may use it.
 LINK_LOCAL = ipaddress.IPv4Network("169.254.0.0/16")
+# Routed from AWS to Google Cloud over the link, for the answers to Cloud DNS forwarded queries.
+CLOUD_DNS_SOURCE = ipaddress.IPv4Network(CLOUD_DNS_FORWARDING_RANGE)
 
 # ValidAmazonSideASN without Amazon's own public ASNs, and RFC 6996 for the Cloud Router: both sides
 # must be private, so the two ranges are the same.
@@ -298,6 +305,16 @@ class CaConfig(_Model):
         description="Replace the root (and with it both intermediates) this long before it expires; at "
         "least intermediateValidityDays, so no intermediate issued under a current root outlives it.",
     )
+    roots: list[int] = Field(
+        default_factory=lambda: [1],
+        description="Root generations that exist and are trusted (one, or two during a root rotation); "
+        "generation 1 is the root a stack starts with. See docs/runbooks/rotate-ca.md.",
+    )
+    signing_root: int = Field(1, description="The generation, one of roots, that signs the intermediates.")
+
+    def trust_order(self) -> tuple[int, ...]:
+        """The trusted generations, the signing root first: the order of the trust bundle."""
+        return (self.signing_root, *sorted(g for g in set(self.roots) if g != self.signing_root))
 
 
 class EnginesConfig(_Model):
@@ -549,7 +566,12 @@ def cross_field_problems(config: StackConfig) -> list[str]:
             "every range of both clouds must be distinct, or routes across the link black-hole"
         )
     for path, network in ranges.items():
-        if network.overlaps(LINK_LOCAL):
+        if network.overlaps(CLOUD_DNS_SOURCE):
+            problems.append(
+                f"{_key(path)}: '{network}' overlaps {CLOUD_DNS_SOURCE}, the range Cloud DNS forwards "
+                "queries from, which the link routes to Google Cloud; choose a private range"
+            )
+        elif network.overlaps(LINK_LOCAL):
             problems.append(
                 f"{_key(path)}: '{network}' is inside 169.254.0.0/16, which is reserved for the VPN "
                 "inside addresses; choose a private range"
@@ -658,9 +680,38 @@ def cross_field_problems(config: StackConfig) -> list[str]:
             "pulumi up reissues the intermediates"
         )
 
+    problems.extend(_root_problems(ca))
     problems.extend(_service_problems(config))
     problems.extend(_bridge_problems(config))
     problems.extend(_policy_problems(config))
+    return problems
+
+
+MAX_TRUSTED_ROOTS = 2
+
+
+def _root_problems(ca: CaConfig) -> list[str]:
+    """The trust window of a root rotation: see docs/runbooks/rotate-ca.md."""
+    problems: list[str] = []
+    roots_key = _key("mesh.ca.roots")
+    for index, generation in enumerate(ca.roots):
+        if generation < 1:
+            problems.append(
+                f"{_key(f'mesh.ca.roots[{index}]')}: {generation} is not a root generation; "
+                "generations are 1, 2, 3, ..."
+            )
+    if len(set(ca.roots)) != len(ca.roots):
+        problems.append(f"{roots_key}: {ca.roots} lists a generation twice; each is one root")
+    if not 1 <= len(set(ca.roots)) <= MAX_TRUSTED_ROOTS:
+        problems.append(
+            f"{roots_key}: {ca.roots} must hold 1 or {MAX_TRUSTED_ROOTS} generations: the current root, "
+            "and its successor during a rotation"
+        )
+    if ca.signing_root not in ca.roots:
+        problems.append(
+            f"{_key('mesh.ca.signingRoot')}: {ca.signing_root} is not in {roots_key} {ca.roots}; "
+            "the root that signs the intermediates must be trusted"
+        )
     return problems
 
 

@@ -22,6 +22,7 @@ from components.aws_network import AwsNetwork, AwsNetworkArgs
 from components.aws_observability import AwsObservability, AwsObservabilityArgs, AwsTunnel, EksIdentity
 from components.bridge_specs import ingress_address
 from components.config import StackConfig, TrafficPolicySpec
+from components.cross_cloud_dns import CrossCloudDns, CrossCloudDnsArgs
 from components.eks_cluster import EksCluster, EksClusterArgs
 from components.gcp_network import GcpNetwork, GcpNetworkArgs
 from components.gcp_observability import GcpObservability, GcpObservabilityArgs, GcpTunnel
@@ -141,6 +142,20 @@ class CrossMesh(pulumi.ComponentResource):
                 gcp_source_ranges=(config.gcp.subnet_cidr, config.gcp.pods_cidr),
                 aws_service_ports=tuple(sorted({s.port for s in config.services if s.cloud == "aws"})),
                 gcp_service_ports=tuple(sorted({s.port for s in config.services if s.cloud == "gcp"})),
+            ),
+            opts=in_clouds,
+        )
+
+        # GKE resolves EKS API names through the AWS VPC resolver over the link. Only the networks feed
+        # it; nothing reads it but the stack outputs, so neither cluster waits for it.
+        self.cross_cloud_dns = CrossCloudDns(
+            "dns",
+            CrossCloudDnsArgs(
+                name_prefix=prefix,
+                aws_region=config.aws.region,
+                vpc_id=self.aws_network.vpc_id,
+                private_subnet_ids=self.aws_network.private_subnet_ids,
+                gcp_network=self.gcp_network.network_self_link,
             ),
             opts=in_clouds,
         )
@@ -362,7 +377,9 @@ class CrossMesh(pulumi.ComponentResource):
             "gkePrivateEndpoint": self.gke.private_endpoint,
             "gkeKubeconfig": self.gke.kubeconfig,
             **self.link.exports(),
+            **self.cross_cloud_dns.exports(),
             "meshRootCertPem": self.mesh_ca.root_cert_pem,
+            "meshTrustBundlePem": self.mesh_ca.trust_bundle_pem,
             "tunnelAlarms": self.aws_observability.tunnel_alarm_names,
             "cloudWatchDashboard": self.aws_observability.dashboard_name,
             "monitoringDashboard": self.gcp_observability.dashboard_id,

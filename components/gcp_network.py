@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_gcp as gcp
 
+from components.addressing import CLOUD_DNS_FORWARDING_RANGE
 from components.config import GcpConfig
 
 PODS_RANGE_NAME = "gke-pods"
@@ -71,7 +72,8 @@ class GcpNetwork(pulumi.ComponentResource):
             opts=child,
         )
         # Custom advertisement: every subnet range (primary and GKE secondaries) plus the GKE control
-        # plane, which lives in a Google-owned peered VPC and is not advertised by default.
+        # plane, which lives in a Google-owned peered VPC and is not advertised by default, and the
+        # Cloud DNS forwarding source, so the AWS resolver's answers come back over the link.
         router = gcp.compute.Router(
             f"{name}-router",
             name=f"{prefix}-router",
@@ -84,7 +86,10 @@ class GcpNetwork(pulumi.ComponentResource):
                 advertised_ip_ranges=[
                     gcp.compute.RouterBgpAdvertisedIpRangeArgs(
                         range=config.master_cidr, description="GKE control plane"
-                    )
+                    ),
+                    gcp.compute.RouterBgpAdvertisedIpRangeArgs(
+                        range=CLOUD_DNS_FORWARDING_RANGE, description="Cloud DNS forwarding source"
+                    ),
                 ],
             ),
             opts=child,

@@ -83,13 +83,13 @@ class IstioMesh(pulumi.ComponentResource):
         self.istiod = self._release(
             "istiod",
             "istiod",
-            args.intermediate.chain_pem.apply(
-                lambda chain: specs.istiod_values(
+            pulumi.Output.all(args.intermediate.chain_pem, args.intermediate.trust_bundle_pem).apply(
+                lambda pems: specs.istiod_values(
                     args.mesh_id,
                     cluster.mesh_cluster_name,
                     cluster.mesh_network,
                     args.trust_domain,
-                    specs.ca_fingerprint(chain),
+                    specs.ca_fingerprint(pems[0], pems[1]),
                     args.extension_providers,
                 )
             ),
@@ -158,11 +158,20 @@ class IstioMesh(pulumi.ComponentResource):
         self.register_outputs({"systemNamespace": self.system_namespace, "istiodStatus": self.istiod.status})
 
     def _cacerts(self, intermediate: Intermediate) -> k8s.core.v1.Secret:
+        """root-cert.pem is the trust bundle: every root the mesh trusts, the signing root first.
+        In https://github.com/istio/istio: istiod reads root-cert.pem as a file that "may contain
+        multiple roots" (pilot/pkg/bootstrap/istio_ca.go) and verifies ca-cert.pem against a pool of
+        all of them (security/pkg/pki/util/keycertbundle.go); it hands the whole file to each workload
+        as the last element of its CSR response (security/pkg/server/ca/server.go: "we do not want to
+        flatten the root cert"), which the workload's agent installs as its trusted CA
+        (security/pkg/nodeagent/cache/secretcache.go). istiod's hot reload of cacerts refuses a new
+        root-cert.pem unless ISTIO_MULTIROOT_MESH is set, so istiod is restarted instead (see
+        istiod_values), and workloads take a new bundle when they restart."""
         data: pulumi.Output[dict[str, str]] = pulumi.Output.secret(
             pulumi.Output.all(
                 intermediate.cert_pem,
                 intermediate.key_pem,
-                intermediate.root_cert_pem,
+                intermediate.trust_bundle_pem,
                 intermediate.chain_pem,
             ).apply(_cacerts_data)
         )

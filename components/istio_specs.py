@@ -63,8 +63,12 @@ def service_principal(trust_domain: str, service: ServiceConfig) -> str:
     return principal(trust_domain, service.namespace, service.name)
 
 
-def ca_fingerprint(chain_pem: str) -> str:
-    return hashlib.sha256(chain_pem.encode()).hexdigest()
+def ca_fingerprint(chain_pem: str, trust_bundle_pem: str) -> str:
+    """SHA-256 of what istiod loads from cacerts: the chain, and the trust bundle when it holds more
+    than the chain's own root. With one root the bundle is that root, so single-root stacks keep the
+    fingerprint (and istiod) they had; adding or dropping a root changes it."""
+    material = chain_pem if trust_bundle_pem in chain_pem else chain_pem + trust_bundle_pem
+    return hashlib.sha256(material.encode()).hexdigest()
 
 
 def istiod_values(
@@ -75,10 +79,10 @@ def istiod_values(
     ca_fingerprint: str,
     extension_providers: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
-    """istiod reads cacerts only when it starts: the chain's fingerprint on its pods makes Helm roll
-    istiod whenever the intermediate or the root is reissued (istio #28575). Workloads keep their
-    certificates until they restart or rotate them (24 h by default). Extension providers (tracers,
-    access logs) are what Telemetry objects can name
+    """istiod reads cacerts only when it starts: the fingerprint of its CA material on its pods makes
+    Helm roll istiod whenever the intermediate, the signing root or the trust bundle changes
+    (istio #28575). Workloads keep their certificates until they restart or rotate them (24 h by
+    default). Extension providers (tracers, access logs) are what Telemetry objects can name
     (https://istio.io/latest/docs/reference/config/istio.mesh.v1alpha1/#MeshConfig-ExtensionProvider)."""
     values: dict[str, Any] = {
         "autoscaleMin": 2,

@@ -23,7 +23,7 @@ class TransitHubArgs:
     private_subnet_ids: Sequence[pulumi.Input[str]]
     private_route_table_ids: Sequence[pulumi.Input[str]]
     gcp_prefixes: Sequence[str]
-    """The GCP ranges the VPC routes to the TGW: subnet, pods, services, GKE control plane."""
+    """The GCP ranges the VPC routes to the TGW: subnet, pods, services, GKE control plane, Cloud DNS."""
     protect: bool = False
     """Protect the TGW and the VPC attachment: replacing either cuts the link."""
 

@@ -64,7 +64,8 @@ class CrossCloudLinkArgs:
     network_self_link: pulumi.Input[str]
     router_name: pulumi.Input[str]
     gcp_prefixes: Sequence[str]
-    """Subnet, pods, services and GKE control plane: routed by the VPC, advertised by the peers."""
+    """Subnet, pods, services, GKE control plane and the Cloud DNS forwarding source: routed by the
+    VPC, advertised by the peers."""
 
 
 @dataclass(frozen=True)

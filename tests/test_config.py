@@ -177,6 +177,32 @@ def test_public_range_is_rejected() -> None:
 
 
 @pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("aws.vpcCidr", "35.199.0.0/16"),
+        ("aws.serviceCidr", "35.199.208.0/20"),
+        ("gcp.subnetCidr", "35.199.192.0/20"),
+        ("gcp.podsCidr", "35.192.0.0/12"),
+        ("gcp.servicesCidr", "35.199.200.0/24"),
+        ("gcp.masterCidr", "35.199.223.240/28"),
+    ],
+)
+def test_a_range_overlapping_the_cloud_dns_source_is_rejected_naming_it(path: str, value: str) -> None:
+    expected = (
+        f"crossmesh:{path}: '{value}' overlaps 35.199.192.0/19, the range Cloud DNS forwards queries from"
+    )
+    assert any(problem.startswith(expected) for problem in problems_of(with_change(path, value)))
+
+
+def test_a_public_range_next_to_the_cloud_dns_source_is_only_called_public() -> None:
+    # 35.199.224.0/20 starts right after 35.199.223.255, the last address of 35.199.192.0/19.
+    problems = problems_of(with_change("gcp.subnetCidr", "35.199.224.0/20"))
+    assert problems == [
+        "crossmesh:gcp.subnetCidr: '35.199.224.0/20' is not a private range; use RFC 1918 space"
+    ]
+
+
+@pytest.mark.parametrize(
     ("path", "value", "fragment"),
     [
         ("aws.vpcCidr", "10.0.0.0/12", "must be a /16 to /22"),
@@ -487,6 +513,66 @@ def test_app_mesh_accepts_grpc_between_services_of_one_cloud() -> None:
         }
     )
     assert load_config(raw).services[2].protocol == "grpc"
+
+
+def test_a_stack_trusts_and_signs_with_root_generation_1_by_default() -> None:
+    ca = load_config(VALID).mesh.ca
+    assert (ca.roots, ca.signing_root, ca.trust_order()) == ([1], 1, (1,))
+
+
+@pytest.mark.parametrize(
+    ("roots", "signing", "order"),
+    [([1, 2], 1, (1, 2)), ([1, 2], 2, (2, 1)), ([2, 1], 2, (2, 1)), ([2], 2, (2,)), ([3, 2], 3, (3, 2))],
+)
+def test_every_stage_of_a_root_rotation_loads_with_the_signing_root_first(
+    roots: list[int], signing: int, order: tuple[int, ...]
+) -> None:
+    ca = load_config(with_change("mesh", {"ca": {"roots": roots, "signingRoot": signing}})).mesh.ca
+    assert ca.trust_order() == order
+
+
+@pytest.mark.parametrize(
+    ("ca", "expected"),
+    [
+        (
+            {"roots": [1], "signingRoot": 2},
+            "crossmesh:mesh.ca.signingRoot: 2 is not in crossmesh:mesh.ca.roots [1]; the root that signs "
+            "the intermediates must be trusted",
+        ),
+        (
+            {"roots": [1, 2, 3], "signingRoot": 2},
+            "crossmesh:mesh.ca.roots: [1, 2, 3] must hold 1 or 2 generations",
+        ),
+        ({"roots": [], "signingRoot": 1}, "crossmesh:mesh.ca.roots: [] must hold 1 or 2 generations"),
+        ({"roots": [1, 1], "signingRoot": 1}, "crossmesh:mesh.ca.roots: [1, 1] lists a generation twice"),
+        ({"roots": [0, 1], "signingRoot": 1}, "crossmesh:mesh.ca.roots[0]: 0 is not a root generation"),
+        ({"roots": [-1], "signingRoot": -1}, "crossmesh:mesh.ca.roots[0]: -1 is not a root generation"),
+        ({"roots": "2"}, "crossmesh:mesh.ca.roots: '2' must be a valid list"),
+        ({"signingRoot": "two"}, "crossmesh:mesh.ca.signingRoot: 'two' must be a valid integer"),
+    ],
+)
+def test_a_bad_trust_window_names_the_key_the_value_and_what_is_allowed(
+    ca: dict[str, Any], expected: str
+) -> None:
+    problems = problems_of(with_change("mesh", {"ca": ca}))
+    assert any(problem.startswith(expected) for problem in problems), problems
+
+
+@given(
+    roots=st.lists(st.integers(-2, 5), max_size=4),
+    signing=st.integers(-2, 5),
+)
+def test_an_accepted_trust_window_is_one_or_two_generations_including_the_signer(
+    roots: list[int], signing: int
+) -> None:
+    try:
+        ca = load_config(with_change("mesh", {"ca": {"roots": roots, "signingRoot": signing}})).mesh.ca
+    except ConfigError:
+        return
+    assert 1 <= len(ca.trust_order()) <= 2
+    assert ca.trust_order()[0] == signing
+    assert sorted(ca.trust_order()) == sorted(roots)
+    assert all(generation >= 1 for generation in roots)
 
 
 @pytest.mark.parametrize(

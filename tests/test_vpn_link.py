@@ -166,7 +166,7 @@ def test_every_private_route_table_routes_every_gcp_prefix_to_the_tgw(dev_plan: 
     tgw = dev_plan.one(TGW).id
     attachment = dev_plan.one(VPC_ATTACHMENT).urn
     private_tables = {r.id for r in dev_plan.of_type(ROUTE_TABLE) if "-private-" in r.name}
-    prefixes = {"10.20.0.0/20", "10.24.0.0/14", "10.28.0.0/20", "172.16.0.0/28"}
+    prefixes = {"10.20.0.0/20", "10.24.0.0/14", "10.28.0.0/20", "172.16.0.0/28", "35.199.192.0/19"}
     to_gcp = [r for r in dev_plan.of_type(ROUTE) if r.inputs.get("transitGatewayId") == tgw]
     assert len(to_gcp) >= 3
     assert {(r.inputs["routeTableId"], r.inputs["destinationCidrBlock"]) for r in to_gcp} == {
@@ -357,14 +357,22 @@ def test_bgp_peers_advertise_exactly_the_gcp_prefixes(dev_plan: Plan) -> None:
             "10.24.0.0/14",
             "10.28.0.0/20",
             "172.16.0.0/28",
+            "35.199.192.0/19",
         ]
 
 
 # --- dependencies and protection ---------------------------------------------------------------------
 
 # The only places one cloud waits for the other: AWS needs the HA VPN IPs for its customer gateways;
-# GCP needs AWS's outside IPs, inside addresses and ASN for the external gateway, interfaces and peers.
-REAL_CROSS_CLOUD = {(CGW, HA_GATEWAY), (EXTERNAL_GATEWAY, VPN), (INTERFACE, VPN), (PEER, VPN)}
+# GCP needs AWS's outside IPs, inside addresses and ASN for the external gateway, interfaces and peers,
+# and the resolver endpoint's addresses for the Cloud DNS forwarding zone.
+REAL_CROSS_CLOUD = {
+    (CGW, HA_GATEWAY),
+    (EXTERNAL_GATEWAY, VPN),
+    (INTERFACE, VPN),
+    (PEER, VPN),
+    ("gcp:dns/managedZone:ManagedZone", "aws:route53/resolverEndpoint:ResolverEndpoint"),
+}
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
