@@ -3,7 +3,7 @@
 AWS App Mesh reached end of support on 2026-09-30: after that date AWS no longer gives access to the
 App Mesh console or App Mesh resources (banner of
 https://docs.aws.amazon.com/app-mesh/latest/userguide/what-is-app-mesh.html). This component exists
-for estates still described that way and for the move to Istio (docs/migrating-from-app-mesh.md); it
+for estates still described that way and for the move to Istio (docs/runbooks/move-off-app-mesh.md); it
 warns on every run.
 
 In order: the controller's IRSA role (only this mesh's objects and this Cloud Map namespace), the
@@ -45,7 +45,7 @@ END_OF_SUPPORT = "2026-09-30"
 EOL_WARNING = (
     f"AWS App Mesh reached end of support on {END_OF_SUPPORT}: AWS no longer gives access to App Mesh "
     "resources or its console. crossmesh:mesh.engines.aws is 'appmesh'; move this stack to Istio on EKS "
-    "(docs/migrating-from-app-mesh.md)."
+    "(docs/runbooks/move-off-app-mesh.md)."
 )
 # Workload certificates: short enough to limit a leaked key, long enough that a monthly `pulumi up`
 # (which reissues inside the renewal window) and a rollout fit well before expiry.

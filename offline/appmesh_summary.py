@@ -26,7 +26,7 @@ def appmesh_lines(plan: Plan) -> list[str]:
     tracing = release.get("values", {}).get("tracing", {})
     lines = [
         "",
-        "App Mesh on EKS (end of support 2026-09-30; see docs/migrating-from-app-mesh.md)",
+        "App Mesh on EKS (end of support 2026-09-30; see docs/runbooks/move-off-app-mesh.md)",
         f"  controller: {release['chart']} {release['version']} from {release['repositoryOpts']['repo']}, "
         f"tracing {tracing.get('provider', 'off') if tracing.get('enabled') else 'off'}",
     ]

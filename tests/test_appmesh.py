@@ -91,7 +91,7 @@ def test_choosing_app_mesh_warns_with_the_end_of_support_date_and_the_migration(
     assert len(plan.warnings) == 1
     assert END_OF_SUPPORT == "2026-09-30"
     assert "2026-09-30" in plan.warnings[0]
-    assert "docs/migrating-from-app-mesh.md" in plan.warnings[0]
+    assert "docs/runbooks/move-off-app-mesh.md" in plan.warnings[0]
 
 
 def test_plan_summary_and_the_command_show_the_warning(
