@@ -142,7 +142,8 @@ def _service_lines(services: Any) -> list[str]:
 
 
 def _short(value: Any, limit: int = 100) -> str:
-    text = value if isinstance(value, str) else json.dumps(value)
+    # One line per output: a PEM or any multi-line value is shown with its newlines escaped.
+    text = (value if isinstance(value, str) else json.dumps(value)).replace("\n", "\\n")
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
