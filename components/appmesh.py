@@ -30,7 +30,6 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
-import pulumi_tls as tls
 
 from components import appmesh_specs as specs
 from components.aws_network import partition_of
@@ -38,7 +37,8 @@ from components.bridge_specs import ingress_gateway_id
 from components.config import ServiceConfig, TrafficPolicySpec
 from components.eks_policies import irsa_trust_policy
 from components.kube_cluster import KubeCluster
-from components.mesh_ca import HOURS_PER_DAY, Intermediate
+from components.leaf_certificate import issue_leaf_certificate
+from components.mesh_ca import Intermediate
 from components.traffic_policy import service_host
 
 END_OF_SUPPORT = "2026-09-30"
@@ -49,9 +49,6 @@ EOL_WARNING = (
 )
 # Workload certificates: short enough to limit a leaked key, long enough that a monthly `pulumi up`
 # (which reissues inside the renewal window) and a rollout fit well before expiry.
-WORKLOAD_CERT_DAYS = 90
-WORKLOAD_RENEWAL_DAYS = 30
-WORKLOAD_CERT_USES = ("digital_signature", "key_encipherment", "server_auth", "client_auth")
 # Helm waits this long for the controller's webhook to be ready (seconds).
 RELEASE_TIMEOUT = 600
 
@@ -464,44 +461,21 @@ class AppMesh(pulumi.ComponentResource):
         self, name: str, namespace: pulumi.Output[str], uris: list[str], dns_names: list[str]
     ) -> k8s.core.v1.Secret:
         """A key and certificate from the EKS intermediate, in the Secret Envoy mounts at CERT_DIR."""
-        intermediate = self._args.intermediate
-        opts = pulumi.ResourceOptions(parent=self)
-        key = tls.PrivateKey(
-            f"{self._name}-{name}-key", tls.PrivateKeyArgs(algorithm="ECDSA", ecdsa_curve="P256"), opts=opts
-        )
-        request = tls.CertRequest(
-            f"{self._name}-{name}-csr",
-            tls.CertRequestArgs(
-                private_key_pem=key.private_key_pem,
-                subject=tls.CertRequestSubjectArgs(
-                    common_name=dns_names[0], organization=f"crossmesh {self._args.mesh_name}"
-                ),
-                uris=uris,
-                dns_names=dns_names,
-            ),
-            opts=opts,
-        )
-        cert = tls.LocallySignedCert(
+        leaf = issue_leaf_certificate(
             f"{self._name}-{name}",
-            tls.LocallySignedCertArgs(
-                cert_request_pem=request.cert_request_pem,
-                ca_cert_pem=intermediate.cert_pem,
-                ca_private_key_pem=intermediate.key_pem,
-                validity_period_hours=WORKLOAD_CERT_DAYS * HOURS_PER_DAY,
-                early_renewal_hours=WORKLOAD_RENEWAL_DAYS * HOURS_PER_DAY,
-                allowed_uses=list(WORKLOAD_CERT_USES),
-            ),
-            opts=opts,
+            self._args.intermediate,
+            organization=f"crossmesh {self._args.mesh_name}",
+            uris=uris,
+            dns_names=dns_names,
+            parent=self,
         )
-        self.certificate_expiries[name] = cert.validity_end_time
+        self.certificate_expiries[name] = leaf.validity_end_time
         data: pulumi.Output[dict[str, str]] = pulumi.Output.secret(
-            pulumi.Output.all(
-                cert.cert_pem, intermediate.cert_pem, key.private_key_pem, intermediate.root_cert_pem
-            ).apply(
+            pulumi.Output.all(leaf.chain_pem, leaf.key_pem, leaf.trust_bundle_pem).apply(
                 lambda pems: {
-                    specs.CERT_CHAIN_KEY: pems[0] + pems[1],
-                    specs.PRIVATE_KEY_KEY: pems[2],
-                    specs.ROOT_KEY: pems[3],
+                    specs.CERT_CHAIN_KEY: pems[0],
+                    specs.PRIVATE_KEY_KEY: pems[1],
+                    specs.ROOT_KEY: pems[2],
                 }
             )
         )

@@ -19,20 +19,17 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
-import pulumi_tls as tls
 
 from components import bridge_specs as specs
 from components import istio_specs
 from components.appmesh_specs import gateway_id, spiffe_id
 from components.config import ServiceConfig, TrafficPolicySpec
 from components.istio import ISTIO_SECURITY, RELEASE_TIMEOUT, IstioMesh
-from components.mesh_ca import HOURS_PER_DAY, Intermediate
+from components.leaf_certificate import issue_leaf_certificate
+from components.mesh_ca import Intermediate
 from components.traffic_policy import ISTIO_NETWORKING, Localities, service_host
 
 # As for App Mesh's workload certificates: reissued by a `pulumi up` in the last 30 days.
-BRIDGE_CERT_DAYS = 90
-BRIDGE_RENEWAL_DAYS = 30
-BRIDGE_CERT_USES = ("digital_signature", "key_encipherment", "server_auth", "client_auth")
 
 
 @dataclass(frozen=True)
@@ -199,41 +196,20 @@ class IstioBridge(pulumi.ComponentResource):
         dns_names: list[str],
     ) -> k8s.core.v1.Secret:
         """A key and certificate from the GKE intermediate in Istio's credential format: tls.crt (with
-        the intermediate), tls.key, and ca.crt, the shared root, to verify the other side."""
-        intermediate = self._args.intermediate
-        opts = pulumi.ResourceOptions(parent=self)
-        key = tls.PrivateKey(
-            f"{self._name}-{purpose}-key",
-            tls.PrivateKeyArgs(algorithm="ECDSA", ecdsa_curve="P256"),
-            opts=opts,
-        )
-        request = tls.CertRequest(
-            f"{self._name}-{purpose}-csr",
-            tls.CertRequestArgs(
-                private_key_pem=key.private_key_pem,
-                subject=tls.CertRequestSubjectArgs(common_name=dns_names[0], organization="crossmesh bridge"),
-                uris=uris,
-                dns_names=dns_names,
-            ),
-            opts=opts,
-        )
-        cert = tls.LocallySignedCert(
+        the intermediate), tls.key, and ca.crt, every root the mesh trusts, to verify the other side."""
+        leaf = issue_leaf_certificate(
             f"{self._name}-{purpose}",
-            tls.LocallySignedCertArgs(
-                cert_request_pem=request.cert_request_pem,
-                ca_cert_pem=intermediate.cert_pem,
-                ca_private_key_pem=intermediate.key_pem,
-                validity_period_hours=BRIDGE_CERT_DAYS * HOURS_PER_DAY,
-                early_renewal_hours=BRIDGE_RENEWAL_DAYS * HOURS_PER_DAY,
-                allowed_uses=list(BRIDGE_CERT_USES),
-            ),
-            opts=opts,
+            self._args.intermediate,
+            organization="crossmesh bridge",
+            uris=uris,
+            dns_names=dns_names,
+            parent=self,
         )
-        self.certificate_expiries[purpose] = cert.validity_end_time
+        self.certificate_expiries[purpose] = leaf.validity_end_time
         data: pulumi.Output[dict[str, str]] = pulumi.Output.secret(
-            pulumi.Output.all(
-                cert.cert_pem, intermediate.cert_pem, key.private_key_pem, intermediate.root_cert_pem
-            ).apply(lambda pems: {"tls.crt": pems[0] + pems[1], "tls.key": pems[2], "ca.crt": pems[3]})
+            pulumi.Output.all(leaf.chain_pem, leaf.key_pem, leaf.trust_bundle_pem).apply(
+                lambda pems: {"tls.crt": pems[0], "tls.key": pems[1], "ca.crt": pems[2]}
+            )
         )
         return k8s.core.v1.Secret(
             f"{self._name}-{purpose}-credential",

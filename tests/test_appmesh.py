@@ -767,3 +767,21 @@ def test_tracing_off_turns_the_controllers_x_ray_off_and_the_rate_follows_the_co
     assert off["tracing"]["enabled"] is False
     on = specs.controller_values("us-east-1", "c", "arn:aws:iam::210987654321:role/r", True, 12.5)
     assert on["tracing"] == {"enabled": True, "provider": "x-ray", "samplingRate": 0.125}
+
+
+def test_during_a_root_rotation_app_mesh_and_bridge_files_trust_every_root() -> None:
+    # File-mounted trust does not follow istiod: it must carry the whole bundle, or the window of
+    # docs/runbooks/rotate-ca.md would cut App Mesh off from workloads already on the new root.
+    mesh = yaml.safe_load((PROJECT_DIR / "Pulumi.legacy.yaml").read_text())["config"]["crossmesh:mesh"]
+    window = {**mesh, "ca": {**mesh.get("ca", {}), "roots": [1, 2], "signingRoot": 1}}
+    plan = planned("legacy", {"mesh": window})
+    bundle = plan.outputs["meshTrustBundlePem"]
+    assert bundle.count("BEGIN CERTIFICATE") == 2
+    files = [
+        s.plain_inputs["stringData"]
+        for s in plan.of_type("kubernetes:core/v1:Secret")
+        if specs.ROOT_KEY in (s.plain_inputs.get("stringData") or {})
+        or "ca.crt" in (s.plain_inputs.get("stringData") or {})
+    ]
+    assert files
+    assert all(data.get(specs.ROOT_KEY, data.get("ca.crt")) == bundle for data in files)
