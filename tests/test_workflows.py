@@ -174,10 +174,13 @@ def test_preview_runs_for_every_stack_file_and_comments_on_the_pr() -> None:
     assert _load("preview.yml")["permissions"]["pull-requests"] == "write"
 
 
-def test_prod_deploys_only_after_dev_behind_the_production_environment() -> None:
+def test_deploys_wait_for_the_offline_checks_and_prod_for_dev_behind_its_environment() -> None:
     document = _load("deploy.yml")
     assert document["on"] == {"push": {"branches": ["main"]}}
     jobs = document["jobs"]
+    assert jobs["checks"]["uses"] == "./.github/workflows/checks.yml"
+    assert jobs["dev"]["needs"] == "checks"
+    assert "workflow_call" in _load("checks.yml")["on"]
     assert jobs["dev"]["with"]["stack"] == "dev"
     assert jobs["prod"]["needs"] == "dev"
     assert jobs["prod"]["with"] == {"stack": "prod", "environment": "production"}
