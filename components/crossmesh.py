@@ -91,6 +91,32 @@ class CrossMesh(pulumi.ComponentResource):
             opts=in_clouds,
         )
 
+        self._build_link(config, prefix, in_clouds)
+
+        # GKE resolves EKS API names through the AWS VPC resolver over the link. Only the networks feed
+        # it; nothing reads it but the stack outputs, so neither cluster waits for it.
+        self.cross_cloud_dns = CrossCloudDns(
+            "dns",
+            CrossCloudDnsArgs(
+                name_prefix=prefix,
+                aws_region=config.aws.region,
+                vpc_id=self.aws_network.vpc_id,
+                private_subnet_ids=self.aws_network.private_subnet_ids,
+                gcp_network=self.gcp_network.network_self_link,
+            ),
+            opts=in_clouds,
+        )
+
+        self._build_clusters(config, prefix, labels, in_clouds)
+
+        self._build_meshes(config, prefix, in_clouds)
+        self.services = service_catalogue(config)
+
+        self._build_observability(config, prefix, in_clouds)
+
+        self.register_outputs(self.exports())
+
+    def _build_link(self, config: StackConfig, prefix: str, in_clouds: pulumi.ResourceOptions) -> None:
         # The link: the one place where each cloud's network outputs flow into the other.
         prefixes = gcp_prefixes(
             config.gcp.subnet_cidr, config.gcp.pods_cidr, config.gcp.services_cidr, config.gcp.master_cidr
@@ -146,20 +172,9 @@ class CrossMesh(pulumi.ComponentResource):
             opts=in_clouds,
         )
 
-        # GKE resolves EKS API names through the AWS VPC resolver over the link. Only the networks feed
-        # it; nothing reads it but the stack outputs, so neither cluster waits for it.
-        self.cross_cloud_dns = CrossCloudDns(
-            "dns",
-            CrossCloudDnsArgs(
-                name_prefix=prefix,
-                aws_region=config.aws.region,
-                vpc_id=self.aws_network.vpc_id,
-                private_subnet_ids=self.aws_network.private_subnet_ids,
-                gcp_network=self.gcp_network.network_self_link,
-            ),
-            opts=in_clouds,
-        )
-
+    def _build_clusters(
+        self, config: StackConfig, prefix: str, labels: dict[str, str], in_clouds: pulumi.ResourceOptions
+    ) -> None:
         # The clusters take only their own cloud's network and the other cloud's address ranges
         # (static config), never the link or each other, so the engine creates both in parallel
         # with the link.
@@ -194,6 +209,7 @@ class CrossMesh(pulumi.ComponentResource):
             opts=in_clouds,
         )
 
+    def _build_meshes(self, config: StackConfig, prefix: str, in_clouds: pulumi.ResourceOptions) -> None:
         # One root for the mesh, one intermediate per cloud's cluster (App Mesh's file certs included).
         self.mesh_ca = MeshCA(
             "mesh-ca",
@@ -241,8 +257,9 @@ class CrossMesh(pulumi.ComponentResource):
         if engines["aws"] == "appmesh":
             self.appmesh = self._appmesh_bridged_to_istio(config, policies, localities, prefix, in_clouds)
 
-        self.services = service_catalogue(config)
-
+    def _build_observability(
+        self, config: StackConfig, prefix: str, in_clouds: pulumi.ResourceOptions
+    ) -> None:
         # Observability per cloud, after the meshes. Each side gets only its own cloud's resources:
         # the AWS alarms name the AWS tunnel ends, the GCP policies the GCP ones.
         ends = self.link.tunnel_ends if isinstance(self.link, CrossCloudLink) else []
@@ -294,8 +311,6 @@ class CrossMesh(pulumi.ComponentResource):
             ),
             opts=in_clouds,
         )
-
-        self.register_outputs(self.exports())
 
     def _appmesh_bridged_to_istio(
         self,
