@@ -36,7 +36,7 @@ from components.aws_network import partition_of
 from components.bridge_specs import ingress_gateway_id
 from components.config import ServiceConfig, TrafficPolicySpec
 from components.eks_policies import irsa_trust_policy
-from components.kube_cluster import KubeCluster
+from components.kube_cluster import HELM_RELEASE_TIMEOUT_SECONDS, KubeCluster
 from components.leaf_certificate import issue_leaf_certificate
 from components.mesh_ca import Intermediate
 from components.traffic_policy import service_host
@@ -50,7 +50,6 @@ EOL_WARNING = (
 # Workload certificates: short enough to limit a leaked key, long enough that a monthly `pulumi up`
 # (which reissues inside the renewal window) and a rollout fit well before expiry.
 # Helm waits this long for the controller's webhook to be ready (seconds).
-RELEASE_TIMEOUT = 600
 
 
 @dataclass(frozen=True)
@@ -137,7 +136,7 @@ class AppMesh(pulumi.ComponentResource):
                 skip_crds=False,
                 atomic=True,
                 cleanup_on_fail=True,
-                timeout=RELEASE_TIMEOUT,
+                timeout=HELM_RELEASE_TIMEOUT_SECONDS,
             ),
             opts=self._in_cluster,
         )

@@ -30,9 +30,7 @@ from components import eks_policies as policies
 from components import observability_specs as specs
 from components.aws_network import partition_of
 from components.config import ObservabilityConfig
-from components.kube_cluster import KubeCluster
-
-RELEASE_TIMEOUT = 600
+from components.kube_cluster import HELM_RELEASE_TIMEOUT_SECONDS, KubeCluster
 
 
 @dataclass(frozen=True)
@@ -185,7 +183,7 @@ class AwsObservability(pulumi.ComponentResource):
                 ),
                 atomic=True,
                 cleanup_on_fail=True,
-                timeout=RELEASE_TIMEOUT,
+                timeout=HELM_RELEASE_TIMEOUT_SECONDS,
             ),
             # The pods must start with a role that already may write, or the first spans are lost.
             opts=pulumi.ResourceOptions.merge(self._in_cluster, pulumi.ResourceOptions(depends_on=[grant])),

@@ -21,9 +21,7 @@ import pulumi_kubernetes as k8s
 
 from components import observability_specs as specs
 from components.config import ObservabilityConfig
-from components.kube_cluster import KubeCluster
-
-RELEASE_TIMEOUT = 600
+from components.kube_cluster import HELM_RELEASE_TIMEOUT_SECONDS, KubeCluster
 
 
 @dataclass(frozen=True)
@@ -146,7 +144,7 @@ class GcpObservability(pulumi.ComponentResource):
                 ),
                 atomic=True,
                 cleanup_on_fail=True,
-                timeout=RELEASE_TIMEOUT,
+                timeout=HELM_RELEASE_TIMEOUT_SECONDS,
             ),
             # The pods must start able to write, or the first spans are lost.
             opts=pulumi.ResourceOptions.merge(in_cluster, pulumi.ResourceOptions(depends_on=grants)),

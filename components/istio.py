@@ -23,7 +23,7 @@ import pulumi_kubernetes as k8s
 
 from components import istio_specs as specs
 from components.config import ServiceConfig, TrafficPolicySpec
-from components.kube_cluster import KubeCluster
+from components.kube_cluster import HELM_RELEASE_TIMEOUT_SECONDS, KubeCluster
 from components.mesh_ca import Intermediate
 from components.traffic_policy import (
     ISTIO_NETWORKING,
@@ -34,7 +34,6 @@ from components.traffic_policy import (
 
 ISTIO_SECURITY = "security.istio.io/v1"
 # Helm waits this long for each release's workloads to be ready (seconds).
-RELEASE_TIMEOUT = 600
 
 
 @dataclass(frozen=True)
@@ -202,7 +201,7 @@ class IstioMesh(pulumi.ComponentResource):
                 values=values,
                 atomic=True,
                 cleanup_on_fail=True,
-                timeout=RELEASE_TIMEOUT,
+                timeout=HELM_RELEASE_TIMEOUT_SECONDS,
             ),
             opts=pulumi.ResourceOptions.merge(self._in_cluster, pulumi.ResourceOptions(depends_on=after)),
         )

@@ -24,7 +24,8 @@ from components import bridge_specs as specs
 from components import istio_specs
 from components.appmesh_specs import gateway_id, spiffe_id
 from components.config import ServiceConfig, TrafficPolicySpec
-from components.istio import ISTIO_SECURITY, RELEASE_TIMEOUT, IstioMesh
+from components.istio import ISTIO_SECURITY, IstioMesh
+from components.kube_cluster import HELM_RELEASE_TIMEOUT_SECONDS
 from components.leaf_certificate import issue_leaf_certificate
 from components.mesh_ca import Intermediate
 from components.traffic_policy import ISTIO_NETWORKING, Localities, service_host
@@ -113,7 +114,7 @@ class IstioBridge(pulumi.ComponentResource):
                 ),
                 atomic=True,
                 cleanup_on_fail=True,
-                timeout=RELEASE_TIMEOUT,
+                timeout=HELM_RELEASE_TIMEOUT_SECONDS,
             ),
             opts=self._in_cluster,
         )

@@ -10,6 +10,10 @@ import pulumi_kubernetes as k8s
 
 Cloud = Literal["aws", "gcp"]
 
+# How long a Helm release may take to become ready (images pulled, pods Ready, webhooks up) before
+# `pulumi up` calls it failed; the same for every chart crossmesh installs.
+HELM_RELEASE_TIMEOUT_SECONDS = 600
+
 
 @dataclass(frozen=True)
 class KubeCluster:
