@@ -219,30 +219,23 @@ class CrossCloudLink(pulumi.ComponentResource):
             self.hub.attach(f"vpn-{group}-{connection}", vpn.transit_gateway_attachment_id)
             connections.append(vpn)
 
-        def aws_outside_ip(tunnel: TunnelAddresses) -> pulumi.Output[str]:
+        def tunnel_output(tunnel: TunnelAddresses, field: str) -> pulumi.Output[Any]:
+            """An AWS output of this tunnel: its connection's tunnel1_<field> or tunnel2_<field>."""
             vpn = connections[tunnel.connection]
-            return vpn.tunnel1_address if tunnel.aws_tunnel_number == 1 else vpn.tunnel2_address
+            value: pulumi.Output[Any] = getattr(vpn, f"tunnel{tunnel.aws_tunnel_number}_{field}")
+            return value
+
+        def aws_outside_ip(tunnel: TunnelAddresses) -> pulumi.Output[str]:
+            return tunnel_output(tunnel, "address")
 
         def aws_inside_ip(tunnel: TunnelAddresses) -> pulumi.Output[str]:
-            vpn = connections[tunnel.connection]
-            return (
-                vpn.tunnel1_vgw_inside_address
-                if tunnel.aws_tunnel_number == 1
-                else vpn.tunnel2_vgw_inside_address
-            )
+            return tunnel_output(tunnel, "vgw_inside_address")
 
         def gcp_inside_ip(tunnel: TunnelAddresses) -> pulumi.Output[str]:
-            vpn = connections[tunnel.connection]
-            return (
-                vpn.tunnel1_cgw_inside_address
-                if tunnel.aws_tunnel_number == 1
-                else vpn.tunnel2_cgw_inside_address
-            )
+            return tunnel_output(tunnel, "cgw_inside_address")
 
         def aws_asn(tunnel: TunnelAddresses) -> pulumi.Output[int]:
-            vpn = connections[tunnel.connection]
-            asn = vpn.tunnel1_bgp_asn if tunnel.aws_tunnel_number == 1 else vpn.tunnel2_bgp_asn
-            return asn.apply(int)
+            return tunnel_output(tunnel, "bgp_asn").apply(int)
 
         # Interface i is AWS outside IP i: connection 0 tunnel 1, 0/2, 1/1, 1/2 (FACTS.md section 2).
         # Its addresses cannot change after creation, hence protected with the rest of the group.

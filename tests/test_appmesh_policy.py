@@ -3,12 +3,13 @@ gaps between the two meshes named one by one."""
 
 from __future__ import annotations
 
-from typing import Any, get_args
+from typing import Any
 
 import pytest
 from appmesh_schema import appmesh_problems
 from hypothesis import given
 from hypothesis import strategies as st
+from policy_strategies import policies
 
 from components import appmesh_specs
 from components.appmesh_policy import (
@@ -19,12 +20,11 @@ from components.appmesh_policy import (
     retry_policy,
     route_spec,
 )
-from components.config import RetryEvent, ServiceConfig, TrafficPolicySpec
+from components.config import ServiceConfig, TrafficPolicySpec
 from components.traffic_policy import Localities, destination_rule_spec, retry_events, virtual_service_spec
 from components.traffic_policy import duration_ms as istio_ms
 
 EAST = Localities(aws_region="us-east-1", gcp_region="us-east4")
-EVENTS: tuple[RetryEvent, ...] = get_args(RetryEvent)
 TARGET = {"virtualNodeRef": {"name": "orders", "namespace": "orders"}, "weight": 100}
 
 
@@ -137,37 +137,6 @@ def test_listener_timeout_matches_the_route_timeout() -> None:
 
 
 # --- the same numbers in both meshes -------------------------------------------------------------------
-
-millis = st.integers(min_value=1, max_value=600_000).map(lambda ms: f"{ms}ms")
-
-
-@st.composite
-def policies(draw: st.DrawFn) -> TrafficPolicySpec:
-    attempts = draw(st.integers(0, 10))
-    per_try = draw(st.integers(1, 60_000))
-    return TrafficPolicySpec.model_validate(
-        {
-            "timeout": f"{max(per_try * (attempts + 1), draw(st.integers(1, 600_000)))}ms",
-            "retries": {
-                "attempts": attempts,
-                "perTryTimeout": f"{per_try}ms",
-                "events": draw(st.lists(st.sampled_from(EVENTS), min_size=1, max_size=5)),
-            },
-            "connectionPool": {
-                "maxConnections": draw(st.integers(1, 2**31 - 1)),
-                "maxPendingRequests": draw(st.integers(1, 2**31 - 1)),
-                "maxRequests": draw(st.integers(1, 2**31 - 1)),
-            },
-            "outlierDetection": {
-                "consecutiveServerErrors": draw(st.integers(1, 1000)),
-                "interval": draw(millis),
-                "baseEjectionTime": draw(millis),
-                "maxEjectionPercent": draw(st.integers(0, 100)),
-            },
-            "localityFailover": draw(st.booleans()),
-        }
-    )
-
 
 services = st.builds(
     ServiceConfig,

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, get_args
 
 import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 from istio_schema import istio_problems
+from policy_strategies import EVENTS, policies
 from pydantic import ValidationError
 
 from components.config import RetryEvent, ServiceConfig, StackConfig, TrafficPolicySpec, load_config
@@ -30,7 +30,6 @@ from offline.summary import render_summary
 
 ROOT = Path(__file__).resolve().parent.parent
 EAST = Localities(aws_region="us-east-1", gcp_region="us-east4")
-EVENTS: tuple[RetryEvent, ...] = get_args(RetryEvent)
 
 
 def dev_config() -> StackConfig:
@@ -208,36 +207,6 @@ def test_the_schema_check_catches_a_wrong_enum_and_a_bad_duration() -> None:
 
 
 # --- properties ------------------------------------------------------------------------------------
-
-millis = st.integers(min_value=1, max_value=600_000).map(lambda ms: f"{ms}ms")
-
-
-@st.composite
-def policies(draw: st.DrawFn) -> TrafficPolicySpec:
-    attempts = draw(st.integers(0, 10))
-    per_try = draw(st.integers(1, 60_000))
-    raw: dict[str, Any] = {
-        "timeout": f"{max(per_try * (attempts + 1), draw(st.integers(1, 600_000)))}ms",
-        "retries": {
-            "attempts": attempts,
-            "perTryTimeout": f"{per_try}ms",
-            "events": draw(st.lists(st.sampled_from(EVENTS), min_size=1, max_size=5)),
-        },
-        "connectionPool": {
-            "maxConnections": draw(st.integers(1, 2**31 - 1)),
-            "maxPendingRequests": draw(st.integers(1, 2**31 - 1)),
-            "maxRequests": draw(st.integers(1, 2**31 - 1)),
-        },
-        "outlierDetection": {
-            "consecutiveServerErrors": draw(st.integers(1, 1000)),
-            "interval": draw(millis),
-            "baseEjectionTime": draw(millis),
-            "maxEjectionPercent": draw(st.integers(0, 100)),
-        },
-        "localityFailover": draw(st.booleans()),
-    }
-    return TrafficPolicySpec.model_validate(raw)
-
 
 services = st.builds(
     ServiceConfig,
