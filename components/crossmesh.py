@@ -34,6 +34,7 @@ from components.istio_peering import IstioPeering, IstioPeeringArgs
 from components.mesh_ca import MeshCA, MeshCAArgs
 from components.peer_firewalls import PeerFirewalls, PeerFirewallsArgs
 from components.traffic_policy import Localities, service_catalogue
+from components.transit_hub import TransitHub, TransitHubArgs
 from components.vpn_link import CrossCloudLink, CrossCloudLinkArgs
 
 
@@ -121,6 +122,20 @@ class CrossMesh(pulumi.ComponentResource):
         prefixes = gcp_prefixes(
             config.gcp.subnet_cidr, config.gcp.pods_cidr, config.gcp.services_cidr, config.gcp.master_cidr
         )
+        # The AWS end is the same whichever way the link reaches Google Cloud.
+        hub = TransitHub(
+            "link-hub",
+            TransitHubArgs(
+                name_prefix=prefix,
+                amazon_side_asn=config.link.aws_asn,
+                vpc_id=self.aws_network.vpc_id,
+                private_subnet_ids=self.aws_network.private_subnet_ids,
+                private_route_table_ids=self.aws_network.private_route_table_ids,
+                gcp_prefixes=prefixes,
+                protect=config.protect,
+            ),
+            opts=in_clouds,
+        )
         self.link: CrossCloudLink | InterconnectLink
         if config.link.kind == "vpn":
             self.link = CrossCloudLink(
@@ -129,9 +144,7 @@ class CrossMesh(pulumi.ComponentResource):
                     link=config.link,
                     name_prefix=prefix,
                     protect=config.protect,
-                    vpc_id=self.aws_network.vpc_id,
-                    private_subnet_ids=self.aws_network.private_subnet_ids,
-                    private_route_table_ids=self.aws_network.private_route_table_ids,
+                    hub=hub,
                     logs_key_arn=self.aws_network.logs_key_arn,
                     gcp_region=self.gcp_network.region,
                     network_self_link=self.gcp_network.network_self_link,
@@ -147,10 +160,8 @@ class CrossMesh(pulumi.ComponentResource):
                     link=config.link,
                     name_prefix=prefix,
                     protect=config.protect,
-                    vpc_id=self.aws_network.vpc_id,
+                    hub=hub,
                     vpc_cidr=self.aws_network.vpc_cidr,
-                    private_subnet_ids=self.aws_network.private_subnet_ids,
-                    private_route_table_ids=self.aws_network.private_route_table_ids,
                     gcp_project=config.gcp.project,
                     gcp_region=self.gcp_network.region,
                     network_self_link=self.gcp_network.network_self_link,

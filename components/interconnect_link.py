@@ -20,7 +20,7 @@ import pulumi_aws as aws
 import pulumi_gcp as gcp
 
 from components.config import InterconnectConfig, LinkConfig
-from components.transit_hub import TransitHub, TransitHubArgs
+from components.transit_hub import TransitHub
 
 TRANSPORT_API = "https://networkconnectivity.googleapis.com/v1"
 
@@ -40,10 +40,9 @@ class InterconnectLinkArgs:
     link: LinkConfig
     name_prefix: str
     protect: bool
-    vpc_id: pulumi.Input[str]
+    hub: TransitHub
+    """The AWS end, shared by both kinds of link; the Direct Connect gateway associates with it."""
     vpc_cidr: str
-    private_subnet_ids: Sequence[pulumi.Input[str]]
-    private_route_table_ids: Sequence[pulumi.Input[str]]
     gcp_project: str
     gcp_region: str
     network_self_link: pulumi.Input[str]
@@ -68,19 +67,7 @@ class InterconnectLink(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         kept = pulumi.ResourceOptions(parent=self, protect=args.protect)
 
-        self.hub = TransitHub(
-            f"{name}-hub",
-            TransitHubArgs(
-                name_prefix=prefix,
-                amazon_side_asn=args.link.aws_asn,
-                vpc_id=args.vpc_id,
-                private_subnet_ids=args.private_subnet_ids,
-                private_route_table_ids=args.private_route_table_ids,
-                gcp_prefixes=args.gcp_prefixes,
-                protect=args.protect,
-            ),
-            opts=child,
-        )
+        self.hub = args.hub
         self.transit_gateway_id = self.hub.transit_gateway_id
 
         dx_gateway = aws.directconnect.Gateway(

@@ -28,7 +28,7 @@ from components.addressing import (
     tunnel_plan,
 )
 from components.config import LinkConfig
-from components.transit_hub import TransitHub, TransitHubArgs
+from components.transit_hub import TransitHub
 
 # One IKE proposal on both ends. Google: "you must use the IKEv2 protocol and select only one IKE
 # cipher set": AWS's default list of transforms makes an IKE SA payload large enough to fragment,
@@ -55,9 +55,8 @@ class CrossCloudLinkArgs:
     name_prefix: str
     protect: bool
     # AWS side (AwsNetwork)
-    vpc_id: pulumi.Input[str]
-    private_subnet_ids: Sequence[pulumi.Input[str]]
-    private_route_table_ids: Sequence[pulumi.Input[str]]
+    hub: TransitHub
+    """The AWS end, shared by both kinds of link; this link attaches to it."""
     logs_key_arn: pulumi.Input[str]
     # GCP side (GcpNetwork)
     gcp_region: str
@@ -99,19 +98,7 @@ class CrossCloudLink(pulumi.ComponentResource):
         target = {"targetGbps": link.target_gbps} if link.target_gbps is not None else {}
         self.capacity = {"kind": "vpn", **capacity.as_dict(), **target}
 
-        self.hub = TransitHub(
-            f"{name}-hub",
-            TransitHubArgs(
-                name_prefix=prefix,
-                amazon_side_asn=link.aws_asn,
-                vpc_id=args.vpc_id,
-                private_subnet_ids=args.private_subnet_ids,
-                private_route_table_ids=args.private_route_table_ids,
-                gcp_prefixes=args.gcp_prefixes,
-                protect=args.protect,
-            ),
-            opts=child,
-        )
+        self.hub = args.hub
         self.transit_gateway_id = self.hub.transit_gateway_id
 
         tunnel_logs = aws.cloudwatch.LogGroup(
