@@ -74,7 +74,7 @@ def measure(project: Path, stack: str, services: int) -> Measurement:
     command = [
         sys.executable,
         "-m",
-        "offline.cli",
+        "offline",
         "--project-dir",
         str(project),
         "plan",

@@ -236,7 +236,3 @@ def _policy_docs(args: argparse.Namespace, project_dir: Path) -> int:
         return EXIT_OK
     print(f"wrote {write_policy_reference(project_dir)}")
     return EXIT_OK
-
-
-if __name__ == "__main__":
-    sys.exit(main())

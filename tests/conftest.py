@@ -15,10 +15,16 @@ from typing import Any
 import pytest
 
 from offline.engine import plan_stack
+from offline.launch import prepare_process
 from offline.record import Plan
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 STACKS = sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in PROJECT_DIR.glob("Pulumi.*.yaml"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Plan as the crossmesh command does; test_sdk_loading compares it with the standard SDK loading.
+    prepare_process()
 
 
 @cache

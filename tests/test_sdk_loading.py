@@ -1,0 +1,177 @@
+"""The offline SDK loading: lazy package members, postponed annotations, its cache, and a plan that is
+the same as with the standard loading."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from itertools import count
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+from conftest import PROJECT_DIR, planned
+
+from offline import sdk_loading
+from offline.sdk_loading import ModuleCache, SdkModuleFinder, SdkModuleLoader, exported_names
+
+_package_numbers = count()
+
+PACKAGE_INIT = """\
+# generated in the shape of a Pulumi provider SDK subpackage
+from .alpha import *
+from .beta import *
+from ._inputs import *
+from . import outputs
+"""
+ALPHA = """\
+__all__ = ['AlphaArgs', 'Alpha', 'Shared']
+class AlphaArgs:
+    def __init__(self, *, size: Optional[pulumi.Input[int]] = None) -> None: ...
+class Alpha:
+    def grow(self, by: NotDefinedAnywhere) -> AlsoUndefined: ...
+Shared = 'alpha'
+"""
+BETA = "__all__ = ['Beta', 'Shared']\nclass Beta: ...\nShared = 'beta'\n"
+INPUTS = "__all__ = ['BetaArgs']\nclass BetaArgs:\n    limit: Undefined = 3\n"
+OUTPUTS = "class BetaOutput: ...\n"
+
+
+@pytest.fixture
+def fake_sdk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Path, Path]]:
+    """A provider-shaped package on sys.path, loaded by an SdkModuleFinder caching under tmp_path."""
+    name = f"crossmesh_fake_sdk_{next(_package_numbers)}"
+    package_dir = tmp_path / "site" / name
+    package_dir.mkdir(parents=True)
+    for file_name, text in {
+        "__init__.py": PACKAGE_INIT,
+        "alpha.py": ALPHA,
+        "beta.py": BETA,
+        "_inputs.py": INPUTS,
+        "outputs.py": OUTPUTS,
+    }.items():
+        (package_dir / file_name).write_text(text)
+    cache_dir = tmp_path / "cache"
+    monkeypatch.syspath_prepend(str(tmp_path / "site"))
+    finder = SdkModuleFinder(ModuleCache(cache_dir), frozenset({name}))
+    monkeypatch.setattr(sys, "meta_path", [finder, *sys.meta_path])
+    yield name, package_dir, cache_dir
+    for module in [m for m in sys.modules if m == name or m.startswith(f"{name}.")]:
+        del sys.modules[module]
+
+
+def _fresh_import(name: str) -> ModuleType:
+    for module in [m for m in sys.modules if m == name or m.startswith(f"{name}.")]:
+        del sys.modules[module]
+    importlib.invalidate_caches()
+    return importlib.import_module(name)
+
+
+def test_star_imported_modules_load_on_first_use_of_a_name(fake_sdk: tuple[str, Path, Path]) -> None:
+    name, _, _ = fake_sdk
+    package = importlib.import_module(name)
+    assert f"{name}.alpha" not in sys.modules and f"{name}.beta" not in sys.modules
+    assert package.BetaArgs.__module__ == f"{name}._inputs"  # underscore modules stay eager
+    assert package.Alpha.__module__ == f"{name}.alpha"
+    assert f"{name}.alpha" in sys.modules and f"{name}.beta" not in sys.modules
+    assert package.Shared == "beta"  # the later star import wins, as when run eagerly
+    assert {"Alpha", "AlphaArgs", "Beta", "BetaArgs", "Shared", "outputs"} <= set(dir(package))
+    with pytest.raises(AttributeError, match=rf"module '{name}' has no attribute 'Gamma'"):
+        _ = package.Gamma
+
+
+def test_annotations_stay_strings_until_asked_for(fake_sdk: tuple[str, Path, Path]) -> None:
+    name, _, _ = fake_sdk
+    package = importlib.import_module(name)
+    # Evaluated on import, these names would raise NameError: nothing here defines them.
+    assert package.Alpha.grow.__annotations__ == {"by": "NotDefinedAnywhere", "return": "AlsoUndefined"}
+    assert package.AlphaArgs.__init__.__annotations__["size"] == "Optional[pulumi.Input[int]]"
+    assert package.BetaArgs.__annotations__ == {"limit": "Undefined"}
+
+
+def test_the_cache_is_reused_and_refreshed_when_a_source_changes(
+    fake_sdk: tuple[str, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name, package_dir, cache_dir = fake_sdk
+    compiled: list[str] = []
+    original = sdk_loading.compile_module
+
+    def counting(source: bytes, path: str, is_package: bool) -> sdk_loading.CompiledModule:
+        compiled.append(Path(path).name)
+        return original(source, path, is_package)
+
+    monkeypatch.setattr(sdk_loading, "compile_module", counting)
+    _fresh_import(name).Beta  # noqa: B018 - the attribute access is the import under test
+    assert sorted(compiled) == ["__init__.py", "_inputs.py", "beta.py", "outputs.py"]
+    assert len(list(cache_dir.glob("*.bin"))) == 4
+
+    compiled.clear()
+    _fresh_import(name).Beta  # noqa: B018
+    assert compiled == []
+
+    # A star-imported module gains an export: the package's name map is rebuilt, nothing else.
+    beta = package_dir / "beta.py"
+    beta.write_text(BETA.replace("'Shared']", "'Shared', 'Delta']") + "Delta = 4\n")
+    os.utime(beta, ns=(beta.stat().st_atime_ns, beta.stat().st_mtime_ns + 10**9))
+    package = _fresh_import(name)
+    assert package.Delta == 4
+    assert sorted(compiled) == ["__init__.py", "beta.py"]
+
+
+def test_a_damaged_cache_entry_is_compiled_again(fake_sdk: tuple[str, Path, Path]) -> None:
+    name, _, cache_dir = fake_sdk
+    _fresh_import(name)
+    for entry in cache_dir.glob("*.bin"):
+        entry.write_bytes(entry.read_bytes()[:40])
+    assert _fresh_import(name).Alpha.__name__ == "Alpha"
+
+
+def test_a_package_with_its_own_getattr_keeps_its_star_imports(fake_sdk: tuple[str, Path, Path]) -> None:
+    name, package_dir, _ = fake_sdk
+    own_getattr = "def __getattr__(name): raise AttributeError(name)\n"
+    (package_dir / "__init__.py").write_text(PACKAGE_INIT + own_getattr)
+    _fresh_import(name)
+    assert f"{name}.alpha" in sys.modules and f"{name}.beta" in sys.modules
+
+
+def test_exported_names_reads_a_literal_all_only() -> None:
+    assert exported_names(b"import x\n__all__ = [\n    'A',\n    'B',\n]\nclass A: ...\n") == ["A", "B"]
+    assert exported_names(b"class A: ...\n") is None
+    assert exported_names(b"__all__ = [1, 2]\n") is None
+
+
+def test_install_adds_one_finder_and_the_switch_keeps_the_standard_loading(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(sys, "meta_path", [f for f in sys.meta_path if not isinstance(f, SdkModuleFinder)])
+    monkeypatch.setenv(sdk_loading.SWITCH_VARIABLE, "standard")
+    assert sdk_loading.install(tmp_path) is False
+    assert sdk_loading.installed_finder() is None
+    monkeypatch.delenv(sdk_loading.SWITCH_VARIABLE)
+    assert sdk_loading.install(tmp_path) is True
+    assert sdk_loading.install(tmp_path) is True
+    assert sum(isinstance(f, SdkModuleFinder) for f in sys.meta_path) == 1
+
+
+def test_the_plan_is_the_same_with_the_standard_sdk_loading(tmp_path: Path) -> None:
+    """The tests plan with the offline loading; `pulumi up` loads the SDKs the standard way."""
+    assert isinstance(planned("dev").resources, list)
+    compute_spec = sys.modules["pulumi_gcp.compute"].__spec__
+    assert compute_spec is not None and isinstance(compute_spec.loader, SdkModuleLoader)
+    out_file = tmp_path / "plan.json"
+    finished = subprocess.run(
+        [sys.executable, "-m", "offline", "plan", "--stack", "dev", "--json", str(out_file)],
+        cwd=PROJECT_DIR,
+        env={**os.environ, sdk_loading.SWITCH_VARIABLE: "standard"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr
+    # The process leaves without interpreter teardown: its output must be complete all the same.
+    assert finished.stdout.rstrip().endswith(f"plan written to {out_file}")
+    assert json.loads(out_file.read_text()) == planned("dev").to_contract()
