@@ -1,17 +1,23 @@
-"""How the offline engine loads the provider SDKs: only the modules the program uses, annotations postponed.
+"""How the offline engine loads the provider SDKs: only the classes the program uses, annotations postponed.
 
 Most of a fresh `crossmesh plan` went into importing pulumi_aws, pulumi_gcp and pulumi_kubernetes,
-for two reasons in their generated code:
+for three reasons in their generated code:
 - each subpackage's __init__ star-imports every module it holds (pulumi_gcp.compute: about 290),
   though a stack uses a dozen of them;
+- each subpackage's `_inputs` and `outputs` modules define the argument and output classes of all
+  its resources (pulumi_gcp.compute: about 3,300), and every resource module star-imports `_inputs`;
 - every annotation is evaluated on import (`Optional[pulumi.Input[...]]`: tens of thousands of
   typing operations), though the Pulumi SDK only reads the return annotations of property getters,
   and through typing.get_type_hints, which resolves strings as well.
 
-For those packages this loader changes exactly two things:
+For those packages this loader changes the following, and nothing else:
 - each module is compiled as if it began with `from __future__ import annotations` (PEP 563);
 - a package's `from .module import *` lines become a module __getattr__ (PEP 562) that imports the
-  module when one of the names in its `__all__` is first used.
+  module when one of the names in its `__all__` is first used;
+- `_inputs` and `outputs` define each class when it is first used, after the sibling classes it
+  names (so that get_type_hints finds them in the module's namespace);
+- a resource module's `from ._inputs import *` imports only the names the module uses, in its code
+  or its annotations, so that each still resolves there.
 
 The compiled code and the name maps are cached in the environment (`<venv>/crossmesh-sdk-cache`) and
 checked against the size and modification time of every source file they came from.
@@ -25,6 +31,7 @@ from __future__ import annotations
 import __future__
 
 import ast
+import functools
 import hashlib
 import importlib
 import importlib.abc
@@ -34,8 +41,8 @@ import marshal
 import os
 import re
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import CodeType, ModuleType
 from typing import Any
@@ -43,22 +50,32 @@ from typing import Any
 SDK_PACKAGES = frozenset({"pulumi_aws", "pulumi_gcp", "pulumi_kubernetes", "pulumi_random", "pulumi_tls"})
 SWITCH_VARIABLE = "CROSSMESH_SDK_IMPORTS"
 CACHE_DIR_NAME = "crossmesh-sdk-cache"
+# The modules whose classes are defined one by one, on first use.
+CLASS_MODULES = frozenset({"_inputs", "outputs"})
 
 # Bump when the compiled form changes, so that old cache entries are not read as new ones.
-_CACHE_FORMAT = importlib.util.MAGIC_NUMBER + b"crossmesh-sdk-1"
+_CACHE_FORMAT = importlib.util.MAGIC_NUMBER + b"crossmesh-sdk-2"
 # Generated modules declare their exports on one line near the top: __all__ = ['RouterArgs', 'Router'].
 _ALL_PATTERN = re.compile(rb"^__all__ = (\[[^\]]*\])", re.MULTILINE)
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_INPUTS_STAR_IMPORT = b"from ._inputs import *"
 
 Stamp = tuple[str, int, int]
+LazyClass = tuple[CodeType, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
 class CompiledModule:
-    """A module's code, and for a package the modules it now imports on first use, by exported name."""
+    """What runs on import, and what waits for first use.
+
+    lazy_names: for a package, each exported name and the sibling module that defines it.
+    lazy_classes: for `_inputs` and `outputs`, each class's definition and the sibling classes it names.
+    """
 
     code: CodeType
-    lazy_names: Mapping[str, str]
     sources: tuple[str, ...]
+    lazy_names: Mapping[str, str] = field(default_factory=dict)
+    lazy_classes: Mapping[str, LazyClass] = field(default_factory=dict)
 
 
 def exported_names(source: bytes) -> list[str] | None:
@@ -72,23 +89,40 @@ def exported_names(source: bytes) -> list[str] | None:
     return names
 
 
-def _deferrable_star_import(statement: ast.stmt, package_dir: Path) -> Path | None:
-    """The sibling module file of a `from .module import *` line that can wait for first use."""
-    if not (
+def _compile(tree: ast.Module | bytes, path: str) -> CodeType:
+    postponed = __future__.annotations.compiler_flag
+    code: CodeType = compile(tree, path, "exec", flags=postponed, dont_inherit=True)
+    return code
+
+
+def _compile_statement(statement: ast.stmt, path: str) -> CodeType:
+    return _compile(ast.Module(body=[statement], type_ignores=[]), path)
+
+
+def _is_star_import(statement: ast.stmt, module: str | None = None) -> bool:
+    return (
         isinstance(statement, ast.ImportFrom)
         and statement.level == 1
         and statement.module is not None
         and "." not in statement.module
-        and not statement.module.startswith("_")
+        and (module is None or statement.module == module)
         and [alias.name for alias in statement.names] == ["*"]
-    ):
+    )
+
+
+def _deferrable_module(statement: ast.stmt, package_dir: Path) -> Path | None:
+    """The sibling module file of a `from .module import *` line that can wait for first use."""
+    if not _is_star_import(statement):
+        return None
+    assert isinstance(statement, ast.ImportFrom) and statement.module is not None
+    if statement.module.startswith("_") and statement.module not in CLASS_MODULES:
         return None
     module_file = package_dir / f"{statement.module}.py"
     return module_file if module_file.is_file() else None
 
 
 def _defines_getattr(tree: ast.Module) -> bool:
-    """Whether a package already has its own module __getattr__, which a lazy one would replace."""
+    """Whether a module already has its own module __getattr__, which a lazy one would replace."""
     for node in tree.body:
         if isinstance(node, ast.FunctionDef) and node.name == "__getattr__":
             return True
@@ -99,20 +133,16 @@ def _defines_getattr(tree: ast.Module) -> bool:
     return False
 
 
-def compile_module(source: bytes, path: str, is_package: bool) -> CompiledModule:
-    """Compile one SDK module with postponed annotations; a package's star imports become lazy."""
-    flags = __future__.annotations.compiler_flag
-    if not is_package:
-        return CompiledModule(compile(source, path, "exec", flags=flags, dont_inherit=True), {}, (path,))
+def _compile_package(source: bytes, path: str) -> CompiledModule:
     tree = ast.parse(source, path)
     if _defines_getattr(tree):
-        return CompiledModule(compile(tree, path, "exec", flags=flags, dont_inherit=True), {}, (path,))
+        return CompiledModule(_compile(tree, path), (path,))
     package_dir = Path(path).parent
     lazy_names: dict[str, str] = {}
     sources = [path]
     kept: list[ast.stmt] = []
     for statement in tree.body:
-        module_file = _deferrable_star_import(statement, package_dir)
+        module_file = _deferrable_module(statement, package_dir)
         names = exported_names(module_file.read_bytes()) if module_file is not None else None
         if module_file is None or names is None:
             kept.append(statement)
@@ -121,8 +151,91 @@ def compile_module(source: bytes, path: str, is_package: bool) -> CompiledModule
         lazy_names.update(dict.fromkeys(names, module_file.stem))
         sources.append(str(module_file))
     tree.body = kept
-    code = compile(tree, path, "exec", flags=flags, dont_inherit=True)
-    return CompiledModule(code, lazy_names, tuple(sources))
+    return CompiledModule(_compile(tree, path), tuple(sources), lazy_names=lazy_names)
+
+
+def _annotation_expressions(node: ast.AST) -> Iterator[ast.expr]:
+    for child in ast.walk(node):
+        if isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+            arguments = child.args
+            optional = [arguments.vararg, arguments.kwarg]
+            every = [*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs, *filter(None, optional)]
+            yield from (argument.annotation for argument in every if argument.annotation is not None)
+            if child.returns is not None:
+                yield child.returns
+        elif isinstance(child, ast.AnnAssign):
+            yield child.annotation
+
+
+def _named(node: ast.AST) -> set[str]:
+    """The names a piece of code uses: in its code, or inside the strings of its annotations."""
+    named = {child.id for child in ast.walk(node) if isinstance(child, ast.Name)}
+    for annotation in _annotation_expressions(node):
+        for child in ast.walk(annotation):
+            if isinstance(child, ast.Constant) and isinstance(child.value, str):
+                named.update(_IDENTIFIER.findall(child.value))
+    return named
+
+
+def _named_classes(node: ast.ClassDef, class_names: set[str]) -> tuple[str, ...]:
+    """The sibling classes a class names."""
+    return tuple(sorted((_named(node) & class_names) - {node.name}))
+
+
+def _compile_class_module(source: bytes, path: str) -> CompiledModule:
+    """`_inputs` or `outputs`: the imports and assignments run on import, each class on first use."""
+    tree = ast.parse(source, path)
+    classes = [node for node in tree.body if isinstance(node, ast.ClassDef)]
+    class_names = {node.name for node in classes}
+    prelude = [node for node in tree.body if not isinstance(node, ast.ClassDef)]
+    prelude_names = {child.id for node in prelude for child in ast.walk(node) if isinstance(child, ast.Name)}
+    if len(class_names) != len(classes) or prelude_names & class_names or _defines_getattr(tree):
+        return CompiledModule(_compile(tree, path), (path,))
+    lazy_classes = {
+        node.name: (
+            _compile(ast.Module(body=[node], type_ignores=[]), path),
+            _named_classes(node, class_names),
+        )
+        for node in classes
+    }
+    prelude_code = _compile(ast.Module(body=prelude, type_ignores=[]), path)
+    return CompiledModule(prelude_code, (path,), lazy_classes=lazy_classes)
+
+
+@functools.cache
+def _inputs_exports(inputs_file: Path) -> frozenset[str] | None:
+    names = exported_names(inputs_file.read_bytes())
+    return frozenset(names) if names is not None else None
+
+
+def _compile_resource_module(source: bytes, path: str) -> CompiledModule:
+    """A module beside an `_inputs`: its star import of `_inputs` becomes an import of the names it uses."""
+    inputs_file = Path(path).with_name("_inputs.py")
+    exports = (
+        _inputs_exports(inputs_file) if _INPUTS_STAR_IMPORT in source and inputs_file.is_file() else None
+    )
+    if exports is None:
+        return CompiledModule(_compile(source, path), (path,))
+    tree = ast.parse(source, path)
+    used = sorted(_named(tree) & exports)
+    body: list[ast.stmt] = []
+    for statement in tree.body:
+        if not _is_star_import(statement, "_inputs"):
+            body.append(statement)
+        elif used:
+            names = [ast.copy_location(ast.alias(name=name), statement) for name in used]
+            body.append(ast.copy_location(ast.ImportFrom(module="_inputs", names=names, level=1), statement))
+    tree.body = body
+    return CompiledModule(_compile(tree, path), (path, str(inputs_file)))
+
+
+def compile_module(source: bytes, path: str, is_package: bool) -> CompiledModule:
+    """Compile one SDK module with postponed annotations and its lazy parts."""
+    if is_package:
+        return _compile_package(source, path)
+    if Path(path).stem in CLASS_MODULES:
+        return _compile_class_module(source, path)
+    return _compile_resource_module(source, path)
 
 
 def _stamps(sources: Sequence[str]) -> list[Stamp] | None:
@@ -153,13 +266,13 @@ class ModuleCache:
         if not data.startswith(_CACHE_FORMAT):
             return None
         try:
-            stamps, code, lazy_names = marshal.loads(data[len(_CACHE_FORMAT) :])
+            stamps, code, lazy_names, lazy_classes = marshal.loads(data[len(_CACHE_FORMAT) :])
         except (EOFError, ValueError, TypeError):
             return None
         sources = tuple(source for source, _, _ in stamps)
         if _stamps(sources) != stamps:
             return None
-        return CompiledModule(code, lazy_names, sources)
+        return CompiledModule(code, sources, lazy_names, lazy_classes)
 
     def store(self, path: str, compiled: CompiledModule) -> None:
         """Write the entry atomically; a cache that cannot be written only costs time."""
@@ -170,7 +283,9 @@ class ModuleCache:
         scratch = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
-            payload = marshal.dumps((stamps, compiled.code, dict(compiled.lazy_names)))
+            payload = marshal.dumps(
+                (stamps, compiled.code, dict(compiled.lazy_names), dict(compiled.lazy_classes))
+            )
             scratch.write_bytes(_CACHE_FORMAT + payload)
             os.replace(scratch, entry)
         except OSError:
@@ -178,20 +293,33 @@ class ModuleCache:
 
 
 def _lazy_member_hooks(
-    package: str, namespace: dict[str, Any], lazy_names: Mapping[str, str]
+    module_name: str, namespace: dict[str, Any], compiled: CompiledModule
 ) -> tuple[Callable[[str], Any], Callable[[], list[str]]]:
-    """The package's __getattr__ and __dir__: import the module that exports a name on its first use."""
+    """A module's __getattr__ and __dir__: define a class, or import the module exporting a name, on
+    first use."""
+
+    def define(name: str, defining: set[str]) -> None:
+        if name in namespace or name in defining:
+            return
+        defining.add(name)
+        code, named = compiled.lazy_classes[name]
+        for sibling in named:
+            define(sibling, defining)
+        exec(code, namespace)
 
     def __getattr__(name: str) -> Any:
-        module_name = lazy_names.get(name)
-        if module_name is None:
-            raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(f"{package}.{module_name}"), name)
+        if name in compiled.lazy_classes:
+            define(name, set())
+            return namespace[name]
+        exporter = compiled.lazy_names.get(name)
+        if exporter is None:
+            raise AttributeError(f"module {module_name!r} has no attribute {name!r}")
+        value = getattr(importlib.import_module(f"{module_name}.{exporter}"), name)
         namespace[name] = value
         return value
 
     def __dir__() -> list[str]:
-        return sorted(set(namespace) | set(lazy_names))
+        return sorted(set(namespace) | set(compiled.lazy_names) | set(compiled.lazy_classes))
 
     return __getattr__, __dir__
 
@@ -219,8 +347,8 @@ class SdkModuleLoader(importlib.machinery.SourceFileLoader):
 
     def exec_module(self, module: ModuleType) -> None:
         compiled = self.compiled()
-        if compiled.lazy_names:
-            getattr_hook, dir_hook = _lazy_member_hooks(module.__name__, module.__dict__, compiled.lazy_names)
+        if compiled.lazy_names or compiled.lazy_classes:
+            getattr_hook, dir_hook = _lazy_member_hooks(module.__name__, module.__dict__, compiled)
             module.__dict__.update(__getattr__=getattr_hook, __dir__=dir_hook)
         exec(compiled.code, module.__dict__)
 

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import typing
 from collections.abc import Iterator
 from itertools import count
 from pathlib import Path
@@ -17,27 +18,39 @@ import pytest
 from conftest import PROJECT_DIR, planned
 
 from offline import sdk_loading
-from offline.sdk_loading import ModuleCache, SdkModuleFinder, SdkModuleLoader, exported_names
+from offline.sdk_loading import ModuleCache, SdkModuleFinder, SdkModuleLoader, compile_module, exported_names
 
 _package_numbers = count()
 
 PACKAGE_INIT = """\
-# generated in the shape of a Pulumi provider SDK subpackage
+# in the shape of a Pulumi provider SDK subpackage
 from .alpha import *
 from .beta import *
+from ._enums import *
 from ._inputs import *
 from . import outputs
 """
 ALPHA = """\
-__all__ = ['AlphaArgs', 'Alpha', 'Shared']
-class AlphaArgs:
-    def __init__(self, *, size: Optional[pulumi.Input[int]] = None) -> None: ...
+from typing import Optional
+from ._inputs import *
+__all__ = ['Alpha', 'Shared']
 class Alpha:
+    def __init__(self, spec: Optional['AlphaSpecArgs'] = None) -> None: ...
     def grow(self, by: NotDefinedAnywhere) -> AlsoUndefined: ...
 Shared = 'alpha'
 """
 BETA = "__all__ = ['Beta', 'Shared']\nclass Beta: ...\nShared = 'beta'\n"
-INPUTS = "__all__ = ['BetaArgs']\nclass BetaArgs:\n    limit: Undefined = 3\n"
+ENUMS = "__all__ = ['Colour']\nColour = 'blue'\n"
+INPUTS = """\
+from typing import Optional
+__all__ = ['AlphaSpecArgs', 'LimitArgs', 'UnusedArgs']
+class AlphaSpecArgs:
+    @property
+    def limit(self) -> Optional['LimitArgs']: ...
+class LimitArgs:
+    size: Undefined = 3
+class UnusedArgs: ...
+"""
 OUTPUTS = "class BetaOutput: ...\n"
 
 
@@ -51,6 +64,7 @@ def fake_sdk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[
         "__init__.py": PACKAGE_INIT,
         "alpha.py": ALPHA,
         "beta.py": BETA,
+        "_enums.py": ENUMS,
         "_inputs.py": INPUTS,
         "outputs.py": OUTPUTS,
     }.items():
@@ -74,14 +88,27 @@ def _fresh_import(name: str) -> ModuleType:
 def test_star_imported_modules_load_on_first_use_of_a_name(fake_sdk: tuple[str, Path, Path]) -> None:
     name, _, _ = fake_sdk
     package = importlib.import_module(name)
-    assert f"{name}.alpha" not in sys.modules and f"{name}.beta" not in sys.modules
-    assert package.BetaArgs.__module__ == f"{name}._inputs"  # underscore modules stay eager
+    assert {f"{name}.alpha", f"{name}.beta", f"{name}._inputs"}.isdisjoint(sys.modules)
+    assert vars(package)["Colour"] == "blue"  # other underscore modules stay eager
     assert package.Alpha.__module__ == f"{name}.alpha"
     assert f"{name}.alpha" in sys.modules and f"{name}.beta" not in sys.modules
     assert package.Shared == "beta"  # the later star import wins, as when run eagerly
-    assert {"Alpha", "AlphaArgs", "Beta", "BetaArgs", "Shared", "outputs"} <= set(dir(package))
+    assert {"Alpha", "AlphaSpecArgs", "Beta", "Colour", "Shared", "UnusedArgs"} <= set(dir(package))
     with pytest.raises(AttributeError, match=rf"module '{name}' has no attribute 'Gamma'"):
         _ = package.Gamma
+
+
+def test_input_classes_are_defined_on_first_use_with_the_classes_they_name(
+    fake_sdk: tuple[str, Path, Path],
+) -> None:
+    name, _, _ = fake_sdk
+    alpha = importlib.import_module(f"{name}.alpha")
+    inputs = sys.modules[f"{name}._inputs"]
+    # alpha names AlphaSpecArgs, which names LimitArgs; nothing names UnusedArgs.
+    assert "AlphaSpecArgs" in vars(alpha) and "LimitArgs" not in vars(alpha)
+    assert {"AlphaSpecArgs", "LimitArgs"} <= set(vars(inputs)) and "UnusedArgs" not in vars(inputs)
+    assert typing.get_type_hints(alpha.AlphaSpecArgs.limit.fget) == {"return": inputs.LimitArgs | None}
+    assert importlib.import_module(name).UnusedArgs is inputs.UnusedArgs
 
 
 def test_annotations_stay_strings_until_asked_for(fake_sdk: tuple[str, Path, Path]) -> None:
@@ -89,8 +116,8 @@ def test_annotations_stay_strings_until_asked_for(fake_sdk: tuple[str, Path, Pat
     package = importlib.import_module(name)
     # Evaluated on import, these names would raise NameError: nothing here defines them.
     assert package.Alpha.grow.__annotations__ == {"by": "NotDefinedAnywhere", "return": "AlsoUndefined"}
-    assert package.AlphaArgs.__init__.__annotations__["size"] == "Optional[pulumi.Input[int]]"
-    assert package.BetaArgs.__annotations__ == {"limit": "Undefined"}
+    assert package.Alpha.__init__.__annotations__["spec"] == "Optional['AlphaSpecArgs']"
+    assert package.LimitArgs.__annotations__ == {"size": "Undefined"}
 
 
 def test_the_cache_is_reused_and_refreshed_when_a_source_changes(
@@ -105,12 +132,12 @@ def test_the_cache_is_reused_and_refreshed_when_a_source_changes(
         return original(source, path, is_package)
 
     monkeypatch.setattr(sdk_loading, "compile_module", counting)
-    _fresh_import(name).Beta  # noqa: B018 - the attribute access is the import under test
-    assert sorted(compiled) == ["__init__.py", "_inputs.py", "beta.py", "outputs.py"]
-    assert len(list(cache_dir.glob("*.bin"))) == 4
+    _fresh_import(name).Alpha  # noqa: B018 - the attribute access is the import under test
+    assert sorted(compiled) == ["__init__.py", "_enums.py", "_inputs.py", "alpha.py", "outputs.py"]
+    assert len(list(cache_dir.glob("*.bin"))) == 5
 
     compiled.clear()
-    _fresh_import(name).Beta  # noqa: B018
+    _fresh_import(name).Alpha  # noqa: B018
     assert compiled == []
 
     # A star-imported module gains an export: the package's name map is rebuilt, nothing else.
@@ -136,6 +163,18 @@ def test_a_package_with_its_own_getattr_keeps_its_star_imports(fake_sdk: tuple[s
     (package_dir / "__init__.py").write_text(PACKAGE_INIT + own_getattr)
     _fresh_import(name)
     assert f"{name}.alpha" in sys.modules and f"{name}.beta" in sys.modules
+
+
+def test_a_class_module_that_uses_its_classes_on_import_stays_eager(tmp_path: Path) -> None:
+    inputs = tmp_path / "_inputs.py"
+    inputs.write_text(INPUTS + "DEFAULT = LimitArgs\n")
+    assert compile_module(inputs.read_bytes(), str(inputs), is_package=False).lazy_classes == {}
+    inputs.write_text(INPUTS)
+    assert set(compile_module(inputs.read_bytes(), str(inputs), is_package=False).lazy_classes) == {
+        "AlphaSpecArgs",
+        "LimitArgs",
+        "UnusedArgs",
+    }
 
 
 def test_exported_names_reads_a_literal_all_only() -> None:
