@@ -41,6 +41,7 @@ import marshal
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,10 @@ _CACHE_FORMAT = importlib.util.MAGIC_NUMBER + b"crossmesh-sdk-2"
 _ALL_PATTERN = re.compile(rb"^__all__ = (\[[^\]]*\])", re.MULTILINE)
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _INPUTS_STAR_IMPORT = b"from ._inputs import *"
+
+# The SDK runtime uses SDK classes from executor threads too: a class defined twice by two threads at
+# once would be two classes. Defining a class imports nothing, so one lock cannot wait on an import.
+_DEFINING = threading.RLock()
 
 Stamp = tuple[str, int, int]
 LazyClass = tuple[CodeType, tuple[str, ...]]
@@ -309,7 +314,8 @@ def _lazy_member_hooks(
 
     def __getattr__(name: str) -> Any:
         if name in compiled.lazy_classes:
-            define(name, set())
+            with _DEFINING:
+                define(name, set())
             return namespace[name]
         exporter = compiled.lazy_names.get(name)
         if exporter is None:

@@ -15,7 +15,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from conftest import PROJECT_DIR, planned
+from conftest import PROJECT_DIR, STACKS, planned
+from crossmesh_policy import POLICIES
 
 from offline import sdk_loading
 from offline.sdk_loading import ModuleCache, SdkModuleFinder, SdkModuleLoader, compile_module, exported_names
@@ -196,21 +197,49 @@ def test_install_adds_one_finder_and_the_switch_keeps_the_standard_loading(
     assert sum(isinstance(f, SdkModuleFinder) for f in sys.meta_path) == 1
 
 
-def test_the_plan_is_the_same_with_the_standard_sdk_loading(tmp_path: Path) -> None:
+# The standard loading, with the command's collector threshold and exit, which change no result.
+STANDARD_PLANS = """\
+import gc, json, os, sys
+from offline.launch import GC_ALLOCATIONS_PER_COLLECTION
+gc.set_threshold(GC_ALLOCATIONS_PER_COLLECTION)
+from pathlib import Path
+from offline.engine import plan_stack
+import pulumi_gcp.compute
+assert type(pulumi_gcp.compute.__spec__.loader).__name__ == "SourceFileLoader"
+plans = {stack: plan_stack(Path.cwd(), stack).to_contract() for stack in sys.argv[2:]}
+Path(sys.argv[1]).write_text(json.dumps(plans))
+os._exit(0)
+"""
+
+
+def test_every_stack_plans_the_same_with_the_standard_sdk_loading(tmp_path: Path) -> None:
     """The tests plan with the offline loading; `pulumi up` loads the SDKs the standard way."""
-    assert isinstance(planned("dev").resources, list)
-    compute_spec = sys.modules["pulumi_gcp.compute"].__spec__
+    compute_spec = importlib.import_module("pulumi_gcp.compute").__spec__
     assert compute_spec is not None and isinstance(compute_spec.loader, SdkModuleLoader)
-    out_file = tmp_path / "plan.json"
+    out_file = tmp_path / "plans.json"
     finished = subprocess.run(
-        [sys.executable, "-m", "offline", "plan", "--stack", "dev", "--json", str(out_file)],
+        [sys.executable, "-c", STANDARD_PLANS, str(out_file), *STACKS],
         cwd=PROJECT_DIR,
-        env={**os.environ, sdk_loading.SWITCH_VARIABLE: "standard"},
         capture_output=True,
         text=True,
         check=False,
     )
     assert finished.returncode == 0, finished.stderr
-    # The process leaves without interpreter teardown: its output must be complete all the same.
-    assert finished.stdout.rstrip().endswith(f"plan written to {out_file}")
-    assert json.loads(out_file.read_text()) == planned("dev").to_contract()
+    standard = json.loads(out_file.read_text())
+    for stack in STACKS:
+        assert standard[stack] == planned(stack).to_contract(), stack
+
+
+def test_the_command_output_is_complete_though_the_process_skips_teardown() -> None:
+    finished = subprocess.run(
+        [sys.executable, "-m", "offline", "policies"],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr
+    lines = finished.stdout.splitlines()
+    mandatory = sum(policy.enforcement_level.value == "mandatory" for policy in POLICIES)
+    assert lines[-1] == f"{len(POLICIES)} policies, {mandatory} mandatory"
+    assert len(lines) == 2 * len(POLICIES) + 2
