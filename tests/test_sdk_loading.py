@@ -17,6 +17,7 @@ from types import ModuleType
 import pytest
 from conftest import PROJECT_DIR, STACKS, planned
 from crossmesh_policy import POLICIES
+from pulumi_policy import EnforcementLevel
 
 from offline import sdk_loading
 from offline.sdk_loading import ModuleCache, SdkModuleFinder, SdkModuleLoader, compile_module, exported_names
@@ -240,6 +241,6 @@ def test_the_command_output_is_complete_though_the_process_skips_teardown() -> N
     )
     assert finished.returncode == 0, finished.stderr
     lines = finished.stdout.splitlines()
-    mandatory = sum(policy.enforcement_level.value == "mandatory" for policy in POLICIES)
+    mandatory = sum(policy.enforcement_level is EnforcementLevel.MANDATORY for policy in POLICIES)
     assert lines[-1] == f"{len(POLICIES)} policies, {mandatory} mandatory"
     assert len(lines) == 2 * len(POLICIES) + 2
