@@ -19,8 +19,9 @@ For those packages this loader changes the following, and nothing else:
 - a resource module's `from ._inputs import *` imports only the names the module uses, in its code
   or its annotations, so that each still resolves there.
 
-The compiled code and the name maps are cached in the environment (`<venv>/crossmesh-sdk-cache`) and
-checked against the size and modification time of every source file they came from.
+The compiled code and the name maps are cached in the environment (`<venv>/crossmesh-sdk-cache`, or
+CROSSMESH_SDK_CACHE) and checked against the size and modification time of every source file they
+came from. The first plan in a new environment builds the cache and takes several times longer.
 
 Only offline runs install it (the `crossmesh` command and the tests); `pulumi preview` and `pulumi up`
 load the SDKs the standard way, and a test compares the plans made both ways.
@@ -50,12 +51,13 @@ from typing import Any
 
 SDK_PACKAGES = frozenset({"pulumi_aws", "pulumi_gcp", "pulumi_kubernetes", "pulumi_random", "pulumi_tls"})
 SWITCH_VARIABLE = "CROSSMESH_SDK_IMPORTS"
+CACHE_VARIABLE = "CROSSMESH_SDK_CACHE"
 CACHE_DIR_NAME = "crossmesh-sdk-cache"
 # The modules whose classes are defined one by one, on first use.
 CLASS_MODULES = frozenset({"_inputs", "outputs"})
 
 # Bump when the compiled form changes, so that old cache entries are not read as new ones.
-_CACHE_FORMAT = importlib.util.MAGIC_NUMBER + b"crossmesh-sdk-2"
+_CACHE_FORMAT = importlib.util.MAGIC_NUMBER + b"crossmesh-sdk-3"
 # Generated modules declare their exports on one line near the top: __all__ = ['RouterArgs', 'Router'].
 _ALL_PATTERN = re.compile(rb"^__all__ = (\[[^\]]*\])", re.MULTILINE)
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -66,7 +68,9 @@ _INPUTS_STAR_IMPORT = b"from ._inputs import *"
 _DEFINING = threading.RLock()
 
 Stamp = tuple[str, int, int]
-LazyClass = tuple[CodeType, tuple[str, ...]]
+# A class's marshalled code, unmarshalled when it is defined (a cache entry holds a few thousand),
+# and the sibling classes it names.
+LazyClass = tuple[bytes, tuple[str, ...]]
 
 
 @dataclass(frozen=True)
@@ -197,10 +201,7 @@ def _compile_class_module(source: bytes, path: str) -> CompiledModule:
     if len(class_names) != len(classes) or prelude_names & class_names or _defines_getattr(tree):
         return CompiledModule(_compile(tree, path), (path,))
     lazy_classes = {
-        node.name: (
-            _compile(ast.Module(body=[node], type_ignores=[]), path),
-            _named_classes(node, class_names),
-        )
+        node.name: (marshal.dumps(_compile_statement(node, path)), _named_classes(node, class_names))
         for node in classes
     }
     prelude_code = _compile(ast.Module(body=prelude, type_ignores=[]), path)
@@ -310,7 +311,7 @@ def _lazy_member_hooks(
         code, named = compiled.lazy_classes[name]
         for sibling in named:
             define(sibling, defining)
-        exec(code, namespace)
+        exec(marshal.loads(code), namespace)
 
     def __getattr__(name: str) -> Any:
         if name in compiled.lazy_classes:
@@ -382,7 +383,9 @@ class SdkModuleFinder(importlib.abc.MetaPathFinder):
 
 
 def default_cache_dir() -> Path:
-    return Path(sys.prefix) / CACHE_DIR_NAME
+    """CROSSMESH_SDK_CACHE if set (say, where the environment is read-only), else inside the environment."""
+    configured = os.environ.get(CACHE_VARIABLE, "").strip()
+    return Path(configured) if configured else Path(sys.prefix) / CACHE_DIR_NAME
 
 
 def installed_finder() -> SdkModuleFinder | None:
