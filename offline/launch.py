@@ -16,13 +16,16 @@ GC_ALLOCATIONS_PER_COLLECTION = 100_000
 
 
 def prepare_process() -> None:
-    """Collector threshold and SDK loading for a process that plans: the command's and the tests'."""
+    """For a process that plans many times, as the tests do: collect rarely, load the SDKs lazily."""
     gc.set_threshold(GC_ALLOCATIONS_PER_COLLECTION)
     sdk_loading.install()
 
 
 def run() -> NoReturn:
-    prepare_process()
+    # A command lives for seconds. Without the cycle collector the plan of 500 services peaks at
+    # 325 MiB instead of 290 MiB, and takes a fifth less time.
+    gc.disable()
+    sdk_loading.install()
     from offline.cli import main
 
     code = main()
