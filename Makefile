@@ -11,7 +11,8 @@ UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
 
 export UV_PYTHON_DOWNLOADS := never
 # The provider SDKs are large (pulumi_gcp.compute alone is ~10 MB of source): compiling them once at
-# install time keeps every plan and test run from parsing them again, even where bytecode writing is off.
+# install time spares the standard loading (pulumi preview/up, one test) from parsing them again, even
+# where bytecode writing is off. The crossmesh command keeps its own cache (offline/sdk_loading.py).
 export UV_COMPILE_BYTECODE := 1
 
 .PHONY: plan test lint typecheck unit env bench clean
