@@ -32,6 +32,7 @@ from __future__ import annotations
 import __future__
 
 import ast
+import contextlib
 import functools
 import hashlib
 import importlib
@@ -64,7 +65,8 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _INPUTS_STAR_IMPORT = b"from ._inputs import *"
 
 # The SDK runtime uses SDK classes from executor threads too: a class defined twice by two threads at
-# once would be two classes. Defining a class imports nothing, so one lock cannot wait on an import.
+# once would be two classes. Defining one runs only its body and decorators, which import nothing, so a
+# thread holding this lock never waits for an import lock.
 _DEFINING = threading.RLock()
 
 Stamp = tuple[str, int, int]
@@ -92,7 +94,10 @@ def exported_names(source: bytes) -> list[str] | None:
     match = _ALL_PATTERN.search(source)
     if match is None:
         return None
-    names = ast.literal_eval(match.group(1).decode())
+    try:
+        names = ast.literal_eval(match.group(1).decode())
+    except (ValueError, SyntaxError, UnicodeDecodeError):
+        return None
     if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
         return None
     return names
@@ -108,25 +113,25 @@ def _compile_statement(statement: ast.stmt, path: str) -> CodeType:
     return _compile(ast.Module(body=[statement], type_ignores=[]), path)
 
 
-def _is_star_import(statement: ast.stmt, module: str | None = None) -> bool:
-    return (
+def _star_imported(statement: ast.stmt) -> str | None:
+    """The sibling module of a `from .module import *` line; None for any other statement."""
+    if (
         isinstance(statement, ast.ImportFrom)
         and statement.level == 1
         and statement.module is not None
         and "." not in statement.module
-        and (module is None or statement.module == module)
         and [alias.name for alias in statement.names] == ["*"]
-    )
+    ):
+        return statement.module
+    return None
 
 
 def _deferrable_module(statement: ast.stmt, package_dir: Path) -> Path | None:
     """The sibling module file of a `from .module import *` line that can wait for first use."""
-    if not _is_star_import(statement):
+    module = _star_imported(statement)
+    if module is None or (module.startswith("_") and module not in CLASS_MODULES):
         return None
-    assert isinstance(statement, ast.ImportFrom) and statement.module is not None
-    if statement.module.startswith("_") and statement.module not in CLASS_MODULES:
-        return None
-    module_file = package_dir / f"{statement.module}.py"
+    module_file = package_dir / f"{module}.py"
     return module_file if module_file.is_file() else None
 
 
@@ -226,7 +231,7 @@ def _compile_resource_module(source: bytes, path: str) -> CompiledModule:
     used = sorted(_named(tree) & exports)
     body: list[ast.stmt] = []
     for statement in tree.body:
-        if not _is_star_import(statement, "_inputs"):
+        if _star_imported(statement) != "_inputs":
             body.append(statement)
         elif used:
             names = [ast.copy_location(ast.alias(name=name), statement) for name in used]
@@ -295,7 +300,8 @@ class ModuleCache:
             scratch.write_bytes(_CACHE_FORMAT + payload)
             os.replace(scratch, entry)
         except OSError:
-            scratch.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                scratch.unlink()
 
 
 def _lazy_member_hooks(

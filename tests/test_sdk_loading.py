@@ -159,6 +159,22 @@ def test_a_damaged_cache_entry_is_compiled_again(fake_sdk: tuple[str, Path, Path
     assert _fresh_import(name).Alpha.__name__ == "Alpha"
 
 
+def test_an_unwritable_cache_only_costs_time(fake_sdk: tuple[str, Path, Path]) -> None:
+    name, _, cache_dir = fake_sdk
+    cache_dir.write_text("a file where the cache directory should be")
+    assert _fresh_import(name).Alpha.__name__ == "Alpha"
+    assert cache_dir.read_text() == "a file where the cache directory should be"
+
+
+def test_the_cache_lives_in_the_environment_unless_the_variable_names_a_directory(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv(sdk_loading.CACHE_VARIABLE, raising=False)
+    assert sdk_loading.default_cache_dir() == Path(sys.prefix) / "crossmesh-sdk-cache"
+    monkeypatch.setenv(sdk_loading.CACHE_VARIABLE, str(tmp_path))
+    assert sdk_loading.default_cache_dir() == tmp_path
+
+
 def test_a_package_with_its_own_getattr_keeps_its_star_imports(fake_sdk: tuple[str, Path, Path]) -> None:
     name, package_dir, _ = fake_sdk
     own_getattr = "def __getattr__(name): raise AttributeError(name)\n"
@@ -183,6 +199,7 @@ def test_exported_names_reads_a_literal_all_only() -> None:
     assert exported_names(b"import x\n__all__ = [\n    'A',\n    'B',\n]\nclass A: ...\n") == ["A", "B"]
     assert exported_names(b"class A: ...\n") is None
     assert exported_names(b"__all__ = [1, 2]\n") is None
+    assert exported_names(b"__all__ = [compute()]\n") is None
 
 
 def test_install_adds_one_finder_and_the_switch_keeps_the_standard_loading(
