@@ -57,8 +57,8 @@ CACHE_DIR_NAME = "crossmesh-sdk-cache"
 # The modules whose classes are defined one by one, on first use.
 CLASS_MODULES = frozenset({"_inputs", "outputs"})
 
-# Bump when the compiled form changes, so that old cache entries are not read as new ones.
-_CACHE_FORMAT = importlib.util.MAGIC_NUMBER + b"crossmesh-sdk-3"
+# An entry is read only by the loader that wrote it: the same bytecode format and this same file.
+_CACHE_FORMAT = importlib.util.MAGIC_NUMBER + hashlib.sha256(Path(__file__).read_bytes()).digest()[:16]
 # Generated modules declare their exports on one line near the top: __all__ = ['RouterArgs', 'Router'].
 _ALL_PATTERN = re.compile(rb"^__all__ = (\[[^\]]*\])", re.MULTILINE)
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

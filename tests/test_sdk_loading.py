@@ -151,6 +151,17 @@ def test_the_cache_is_reused_and_refreshed_when_a_source_changes(
     assert sorted(compiled) == ["__init__.py", "beta.py"]
 
 
+def test_entries_of_another_version_of_the_loader_are_not_read(
+    fake_sdk: tuple[str, Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name, _, cache_dir = fake_sdk
+    _fresh_import(name)
+    written = {entry: entry.read_bytes() for entry in cache_dir.glob("*.bin")}
+    monkeypatch.setattr(sdk_loading, "_CACHE_FORMAT", b"another loader")
+    _fresh_import(name)
+    assert all(entry.read_bytes().startswith(b"another loader") for entry in written)
+
+
 def test_a_damaged_cache_entry_is_compiled_again(fake_sdk: tuple[str, Path, Path]) -> None:
     name, _, cache_dir = fake_sdk
     _fresh_import(name)
