@@ -194,6 +194,15 @@ def test_a_package_with_its_own_getattr_keeps_its_star_imports(fake_sdk: tuple[s
     assert f"{name}.alpha" in sys.modules and f"{name}.beta" in sys.modules
 
 
+def test_a_module_without_a_literal_all_stays_eager(fake_sdk: tuple[str, Path, Path]) -> None:
+    name, package_dir, _ = fake_sdk
+    (package_dir / "gamma.py").write_text("class Gamma: ...\n")
+    (package_dir / "__init__.py").write_text(PACKAGE_INIT + "from .gamma import *\n")
+    package = _fresh_import(name)
+    assert f"{name}.gamma" in sys.modules and "Gamma" in vars(package)
+    assert f"{name}.alpha" not in sys.modules
+
+
 def test_a_class_module_that_uses_its_classes_on_import_stays_eager(tmp_path: Path) -> None:
     inputs = tmp_path / "_inputs.py"
     inputs.write_text(INPUTS + "DEFAULT = LimitArgs\n")
