@@ -23,7 +23,8 @@ STACKS = sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in PROJECT_DI
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    # Plan as the crossmesh command does; test_sdk_loading compares it with the standard SDK loading.
+    # Load the SDKs as the crossmesh command does; test_sdk_loading compares the plans made that way
+    # with the standard loading's.
     prepare_process()
 
 
