@@ -15,27 +15,32 @@ import pulumi_gcp as gcp
 import pulumi_random as random
 import pulumi_tls as tls
 
-from components import observability_specs
-from components.addressing import gcp_prefixes
-from components.appmesh import AppMesh, AppMeshArgs
-from components.aws_network import AwsNetwork, AwsNetworkArgs
-from components.aws_observability import AwsObservability, AwsObservabilityArgs, AwsTunnel, EksIdentity
-from components.bridge_specs import ingress_address
+from components.clusters.eks_cluster import EksCluster, EksClusterArgs
+from components.clusters.gke_cluster import GkeCluster, GkeClusterArgs
 from components.config import StackConfig, TrafficPolicySpec
-from components.cross_cloud_dns import CrossCloudDns, CrossCloudDnsArgs
-from components.eks_cluster import EksCluster, EksClusterArgs
-from components.gcp_network import GcpNetwork, GcpNetworkArgs
-from components.gcp_observability import GcpObservability, GcpObservabilityArgs, GcpTunnel
-from components.gke_cluster import GkeCluster, GkeClusterArgs
-from components.interconnect_link import InterconnectLink, InterconnectLinkArgs
-from components.istio import IstioMesh, IstioMeshArgs
-from components.istio_bridge import IstioBridge, IstioBridgeArgs
-from components.istio_peering import IstioPeering, IstioPeeringArgs
-from components.mesh_ca import MeshCA, MeshCAArgs
-from components.peer_firewalls import PeerFirewalls, PeerFirewallsArgs
-from components.traffic_policy import Localities, service_catalogue
-from components.transit_hub import TransitHub, TransitHubArgs
-from components.vpn_link import CrossCloudLink, CrossCloudLinkArgs
+from components.link.interconnect_link import InterconnectLink, InterconnectLinkArgs
+from components.link.peer_firewalls import PeerFirewalls, PeerFirewallsArgs
+from components.link.specs import gcp_prefixes
+from components.link.transit_hub import TransitHub, TransitHubArgs
+from components.link.vpn_link import VpnLink, VpnLinkArgs
+from components.mesh.app_mesh import AppMesh, AppMeshArgs
+from components.mesh.bridge_specs import ingress_address
+from components.mesh.istio_bridge import IstioBridge, IstioBridgeArgs
+from components.mesh.istio_mesh import IstioMesh, IstioMeshArgs
+from components.mesh.istio_peering import IstioPeering, IstioPeeringArgs
+from components.mesh.mesh_ca import MeshCA, MeshCAArgs
+from components.mesh.traffic_specs import Localities, service_catalogue
+from components.network.aws_network import AwsNetwork, AwsNetworkArgs
+from components.network.cross_cloud_dns import CrossCloudDns, CrossCloudDnsArgs
+from components.network.gcp_network import GcpNetwork, GcpNetworkArgs
+from components.observability import specs as observability_specs
+from components.observability.aws_observability import (
+    AwsObservability,
+    AwsObservabilityArgs,
+    AwsTunnel,
+    EksIdentity,
+)
+from components.observability.gcp_observability import GcpObservability, GcpObservabilityArgs, GcpTunnel
 
 
 @dataclass(frozen=True)
@@ -136,11 +141,11 @@ class CrossMesh(pulumi.ComponentResource):
             ),
             opts=in_clouds,
         )
-        self.link: CrossCloudLink | InterconnectLink
+        self.link: VpnLink | InterconnectLink
         if config.link.kind == "vpn":
-            self.link = CrossCloudLink(
+            self.link = VpnLink(
                 "link",
-                CrossCloudLinkArgs(
+                VpnLinkArgs(
                     link=config.link,
                     name_prefix=prefix,
                     protect=config.protect,
@@ -273,7 +278,7 @@ class CrossMesh(pulumi.ComponentResource):
     ) -> None:
         # Observability per cloud, after the meshes. Each side gets only its own cloud's resources:
         # the AWS alarms name the AWS tunnel ends, the GCP policies the GCP ones.
-        ends = self.link.tunnel_ends if isinstance(self.link, CrossCloudLink) else []
+        ends = self.link.tunnel_ends if isinstance(self.link, VpnLink) else []
         istiod = {cloud: mesh.istiod for cloud, mesh in self.istio.items()}
         self.aws_observability = AwsObservability(
             "aws-observability",

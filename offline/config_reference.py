@@ -49,7 +49,7 @@ def render_reference(project_dir: Path) -> str:
     lines = [
         "# Configuration reference",
         "",
-        "<!-- Generated from components/config.py by `crossmesh config-docs`: edit the code, not this. -->",
+        "<!-- Generated from components/config/ by `crossmesh config-docs`: edit the code, not this. -->",
         "",
         "Every key lives in the `crossmesh` namespace of a stack file (`Pulumi.<stack>.yaml`). Keys are",
         "camelCase; an unknown key is an error with a suggestion. Set nested keys with",

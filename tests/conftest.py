@@ -1,42 +1,20 @@
-"""Shared fixtures: plans of the shipped stack files, computed once per test session.
-
-The Pulumi SDK keeps its runtime state in globals, so plans run one after another; caching them keeps
-the suite fast however many tests read the same plan.
-"""
+"""Pytest hooks and fixtures; what tests share as code lives in tests/support/."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Mapping
-from functools import cache
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
 
 import pytest
 
-from offline.engine import plan_stack
 from offline.launch import prepare_process
 from offline.record import Plan
-
-PROJECT_DIR = Path(__file__).resolve().parent.parent
-STACKS = sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in PROJECT_DIR.glob("Pulumi.*.yaml"))
+from tests.support.plans import planned
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # Load the SDKs as the crossmesh command does; test_sdk_loading compares the plans made that way
     # with the standard loading's.
     prepare_process()
-
-
-@cache
-def _cached_plan(stack: str, overrides_json: str) -> Plan:
-    overrides: Mapping[str, Any] = json.loads(overrides_json)
-    return plan_stack(PROJECT_DIR, stack, overrides)
-
-
-def planned(stack: str, overrides: Mapping[str, Any] | None = None) -> Plan:
-    """The plan of a shipped stack file, with whole top-level keys replaced by `overrides`."""
-    return _cached_plan(stack, json.dumps(overrides or {}, sort_keys=True))
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import PROJECT_DIR, STACKS
+
+from tests.support.plans import PROJECT_DIR, STACKS
 
 WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
 

@@ -10,14 +10,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import test_policy_aws_network
-import test_policy_cross_cloud
-import test_policy_eks
-import test_policy_gke_gcp
-import test_policy_pki_mesh
-import test_policy_vpn
 from crossmesh_policy import POLICIES, CrossmeshResourcePolicy
 from pulumi_policy import EnforcementLevel
+
+from tests.policies import (
+    test_policy_aws_network,
+    test_policy_cross_cloud,
+    test_policy_eks,
+    test_policy_gke_gcp,
+    test_policy_pki_mesh,
+    test_policy_vpn,
+)
 
 PROJECT = Path(__file__).resolve().parents[2]
 ALL_CASES: list[Any] = [

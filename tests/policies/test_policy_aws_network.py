@@ -23,7 +23,8 @@ from crossmesh_policy.aws_network import (
     TGW,
     VPC,
 )
-from policy_cases import ABSENT, Case, StackCase, bad, baseline_violations, changed, ok, res
+
+from tests.support.policy_cases import ABSENT, Case, StackCase, bad, baseline_violations, changed, ok, res
 
 HTTPS_IN = {
     "protocol": "tcp",

@@ -18,8 +18,9 @@ from crossmesh_policy.cross_cloud import (
 from crossmesh_policy.gcp_network import FIREWALL
 from hypothesis import given
 from hypothesis import strategies as st
-from policy_cases import BY_NAME, StackCase, changed, res, stack_violations
 from pulumi_policy import PolicyResource
+
+from tests.support.policy_cases import BY_NAME, StackCase, changed, res, stack_violations
 
 AWS_VPC = res(VPC, "vpc", {"id": "vpc-1", "cidrBlock": "10.10.0.0/16"})
 SUBNET = res(

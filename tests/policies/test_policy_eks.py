@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import pytest
 from crossmesh_policy.eks import CLUSTER, INSTANCE, LAUNCH_TEMPLATE, LOG_TYPES, NODE_GROUP
-from policy_cases import ABSENT, Case, bad, baseline_violations, changed, ok
+
+from tests.support.policy_cases import ABSENT, Case, bad, baseline_violations, changed, ok
 
 EKS = {
     "name": "cm-dev-eks",
@@ -149,7 +150,7 @@ def test_baseline_passes_every_rule_of_its_type(resource_type: str, props: dict[
 
 
 def test_open_cidr_message_explains_the_default() -> None:
-    from policy_cases import BY_NAME, resource_violations
+    from tests.support.policy_cases import BY_NAME, resource_violations
 
     [message] = resource_violations(
         BY_NAME["xc-eks-no-open-public-cidr"],

@@ -8,7 +8,8 @@ import json
 import pytest
 from crossmesh_policy.gcp_network import CRYPTO_KEY, FIREWALL, SUBNETWORK
 from crossmesh_policy.gke import CLUSTER, NODE_POOL
-from policy_cases import ABSENT, Case, bad, baseline_violations, changed, ok
+
+from tests.support.policy_cases import ABSENT, Case, bad, baseline_violations, changed, ok
 
 NODE_CONFIG = {
     "serviceAccount": "gke-nodes@crossmesh-dev.iam.gserviceaccount.com",

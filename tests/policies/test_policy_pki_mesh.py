@@ -8,7 +8,9 @@ from __future__ import annotations
 import pytest
 from crossmesh_policy.appmesh import MESH, VIRTUAL_GATEWAY, VIRTUAL_NODE
 from crossmesh_policy.pki import LOCALLY_SIGNED, PRIVATE_KEY, SELF_SIGNED
-from policy_cases import (
+from pulumi_policy import PolicyProviderResource, PolicyResource
+
+from tests.support.policy_cases import (
     ABSENT,
     BY_NAME,
     Case,
@@ -20,7 +22,6 @@ from policy_cases import (
     res,
     stack_violations,
 )
-from pulumi_policy import PolicyProviderResource, PolicyResource
 
 DAY = 24
 ROOT = {
@@ -587,7 +588,7 @@ def test_secret_messages_name_the_path_not_the_value() -> None:
 
 
 def test_kyverno_message_is_kept() -> None:
-    from policy_cases import resource_violations
+    from tests.support.policy_cases import resource_violations
 
     [message] = resource_violations(
         BY_NAME["xc-istio-strict-mtls"], PA, changed(STRICT_PA, spec__mtls__mode="PERMISSIVE")

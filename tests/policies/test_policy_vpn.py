@@ -22,7 +22,9 @@ from crossmesh_policy.vpn import (
 )
 from hypothesis import given
 from hypothesis import strategies as st
-from policy_cases import (
+from pulumi_policy import PolicyProviderResource, PolicyResource
+
+from tests.support.policy_cases import (
     ABSENT,
     BY_NAME,
     Case,
@@ -35,7 +37,6 @@ from policy_cases import (
     resource_violations,
     stack_violations,
 )
-from pulumi_policy import PolicyProviderResource, PolicyResource
 
 VALID_AMAZON_ASNS = [
     7224,

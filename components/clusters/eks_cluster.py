@@ -1,0 +1,411 @@
+"""EksCluster: a hardened EKS cluster built from raw aws.eks resources, and a Kubernetes provider for it.
+
+Raw resources rather than the pulumi-eks component, which needs invokes and Node.js that the offline
+engine cannot serve (FACTS.md section 4). What a security review looks for, and where it is:
+- secrets envelope-encrypted with a rotating KMS key of its own (CIS EKS 5.3.1);
+- all five control-plane log types into a retained, KMS-encrypted log group that exists before the
+  cluster, so EKS does not create an unencrypted one that never expires (CIS EKS 2.1.1);
+- private endpoint on; the public endpoint only for the configured CIDRs, off when there are none
+  (CIS EKS 5.4.1/5.4.2). Off means Pulumi must run inside the network (pulumi-eks #1133);
+- authentication mode API: access entries, no aws-auth ConfigMap. The identity that runs `pulumi up`
+  becomes admin at creation (bootstrapClusterCreatorAdminPermissions), config adminRoleArns get
+  explicit entries;
+- one managed node group in the private subnets, launched from a template that requires IMDSv2 with a
+  hop limit of 1: a pod that is not on the host network cannot reach the instance metadata service,
+  so it cannot take the node role's credentials. The price: every add-on that calls AWS from a pod
+  network needs its own role (IRSA or EKS Pod Identity) and cannot discover its region or VPC from
+  IMDS. Here the VPC CNI and the EBS CSI controller get IRSA roles; the CNI, kube-proxy and the Pod
+  Identity agent run on the host network and are unaffected;
+- the GCP ranges reach the API on 443 through a security group of its own attached to the
+  control-plane ENIs only (vpcConfig.securityGroupIds), so the nodes, which share the EKS cluster
+  security group, gain no exposure to the other cloud from it;
+- encrypted gp3 root volumes, no SSH access (no remote_access, no key pair);
+- an IAM OIDC provider for IRSA, and the managed add-ons at the newest version for the cluster's
+  Kubernetes version.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.clusters import eks_specs as policies
+from components.clusters.kube_cluster import KubeCluster
+from components.clusters.kubeconfig_specs import eks_kubeconfig, render
+from components.config import EksConfig
+from components.network.aws_network import AwsNetwork, partition_of
+
+# Add-ons the nodes need to become Ready are created before the node group; the others schedule pods
+# and are created after it, or they would wait on an empty cluster.
+ADDONS_BEFORE_NODES = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
+ADDONS_AFTER_NODES = ("coredns", "aws-ebs-csi-driver")
+ROOT_DEVICE = "/dev/xvda"  # the root volume of the AL2023 EKS-optimized AMIs
+
+
+@dataclass(frozen=True)
+class EksClusterArgs:
+    config: EksConfig
+    network: AwsNetwork
+    region: str
+    service_cidr: str
+    name_prefix: str
+    api_peer_cidrs: Sequence[str]
+    """Ranges across the link allowed to the API on 443 (the GKE side's istiod reads this API)."""
+    node_security_group_ids: Sequence[pulumi.Input[str]] = field(default_factory=tuple)
+    """Security groups the nodes get besides the cluster security group (e.g. the mesh peers group)."""
+    protect: bool = False
+    mesh_network: str = "aws"
+
+
+class EksCluster(pulumi.ComponentResource):
+    cluster_name: pulumi.Output[str]
+    endpoint: pulumi.Output[str]
+    """The API server URL. Inside the VPC (and through a resolver over the link) it resolves privately."""
+    ca_data: pulumi.Output[str]
+    cluster_security_group_id: pulumi.Output[str]
+    oidc_provider_arn: pulumi.Output[str]
+    oidc_issuer: pulumi.Output[str]
+    node_role_arn: pulumi.Output[str]
+    kubeconfig: pulumi.Output[str]
+    """Secret."""
+    provider: k8s.Provider
+    kube: KubeCluster
+
+    def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("crossmesh:aws:EksCluster", name, None, opts)
+        config = args.config
+        cluster_name = f"{args.name_prefix}-eks"
+        partition = partition_of(args.region)
+        child = pulumi.ResourceOptions(parent=self)
+        protected = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+
+        secrets_key = aws.kms.Key(
+            f"{name}-secrets-key",
+            description=f"{cluster_name}: Kubernetes secrets envelope encryption",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=identity.account_id.apply(lambda account: policies.secrets_key_policy(account, partition)),
+            opts=protected,
+        )
+        aws.kms.Alias(
+            f"{name}-secrets-key",
+            name=f"alias/{cluster_name}-secrets",
+            target_key_id=secrets_key.key_id,
+            opts=child,
+        )
+
+        cluster_role = aws.iam.Role(
+            f"{name}-cluster-role",
+            description=f"{cluster_name}: EKS control plane",
+            assume_role_policy=policies.service_trust_policy("eks.amazonaws.com"),
+            opts=child,
+        )
+        cluster_grants: list[pulumi.Resource] = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-cluster-{policy.lower()}",
+                role=cluster_role.name,
+                policy_arn=policies.managed_policy_arn(partition, policy),
+                opts=child,
+            )
+            for policy in policies.CLUSTER_POLICIES
+        ]
+        cluster_grants.append(
+            aws.iam.RolePolicy(
+                f"{name}-cluster-secrets-key",
+                role=cluster_role.id,
+                policy=secrets_key.arn.apply(policies.cluster_key_use_policy),
+                opts=child,
+            )
+        )
+
+        # EKS writes to exactly this name; creating it first is what makes it encrypted and retained.
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane-logs",
+            name=f"/aws/eks/{cluster_name}/cluster",
+            retention_in_days=config.log_retention_days,
+            kms_key_id=args.network.logs_key_arn,
+            opts=child,
+        )
+
+        # The API is reachable over the link from the GCP ranges only, and only on the control-plane
+        # ENIs: this group is attached to them alone, not to the nodes.
+        api_peers = aws.ec2.SecurityGroup(
+            f"{name}-api-peers",
+            description=f"{cluster_name}: Kubernetes API from the GCP side over the link",
+            vpc_id=args.network.vpc_id,
+            tags={"Name": f"{cluster_name}-api-peers"},
+            opts=child,
+        )
+        for index, cidr in enumerate(args.api_peer_cidrs):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-api-from-peer-{index}",
+                security_group_id=api_peers.id,
+                description=f"Kubernetes API from {cidr} (GCP, over the link)",
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                cidr_ipv4=cidr,
+                opts=child,
+            )
+
+        public_cidrs = list(config.public_access_cidrs)
+        self.cluster = aws.eks.Cluster(
+            f"{name}-cluster",
+            name=cluster_name,
+            version=config.version,
+            role_arn=cluster_role.arn,
+            vpc_config=aws.eks.ClusterVpcConfigArgs(
+                subnet_ids=args.network.private_subnet_ids,
+                security_group_ids=[api_peers.id],
+                endpoint_private_access=True,
+                endpoint_public_access=bool(public_cidrs),
+                public_access_cidrs=public_cidrs or None,
+            ),
+            access_config=aws.eks.ClusterAccessConfigArgs(
+                authentication_mode="API", bootstrap_cluster_creator_admin_permissions=True
+            ),
+            encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+                provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=secrets_key.arn),
+                resources=["secrets"],
+            ),
+            enabled_cluster_log_types=list(policies.CONTROL_PLANE_LOG_TYPES),
+            kubernetes_network_config=aws.eks.ClusterKubernetesNetworkConfigArgs(
+                ip_family="ipv4", service_ipv4_cidr=args.service_cidr
+            ),
+            # The managed add-ons below replace the self-managed defaults EKS would otherwise install.
+            bootstrap_self_managed_addons=False,
+            # Standard support only: a version past it is upgraded, never silently billed as extended.
+            upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type="STANDARD"),
+            deletion_protection=args.protect,
+            tags={"Name": cluster_name},
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.protect, depends_on=[log_group, *cluster_grants]
+            ),
+        )
+        cluster = self.cluster
+        self.cluster_name = cluster.name
+        self.endpoint = cluster.endpoint
+        self.ca_data = cluster.certificate_authority.data
+        self.cluster_security_group_id = cluster.vpc_config.cluster_security_group_id
+        self.oidc_issuer = cluster.identities.apply(_oidc_issuer)
+
+        for index, role_arn in enumerate(config.admin_role_arns):
+            entry = aws.eks.AccessEntry(
+                f"{name}-admin-{index}",
+                cluster_name=cluster.name,
+                principal_arn=role_arn,
+                type="STANDARD",
+                opts=child,
+            )
+            aws.eks.AccessPolicyAssociation(
+                f"{name}-admin-{index}",
+                cluster_name=cluster.name,
+                principal_arn=entry.principal_arn,
+                policy_arn=policies.access_policy_arn(partition, policies.CLUSTER_ADMIN_ACCESS_POLICY),
+                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                opts=child,
+            )
+
+        oidc = aws.iam.OpenIdConnectProvider(
+            f"{name}-oidc",
+            url=self.oidc_issuer,
+            client_id_lists=["sts.amazonaws.com"],
+            opts=child,
+        )
+        self.oidc_provider_arn = oidc.arn
+        cni_role = self._irsa_role(
+            name, "vpc-cni", oidc, policies.CNI_SERVICE_ACCOUNT, policies.CNI_POLICY, args
+        )
+        ebs_role = self._irsa_role(
+            name, "ebs-csi", oidc, policies.EBS_CSI_SERVICE_ACCOUNT, policies.EBS_CSI_POLICY, args
+        )
+
+        node_role = aws.iam.Role(
+            f"{name}-node-role",
+            description=f"{cluster_name}: managed node group instances",
+            assume_role_policy=policies.service_trust_policy("ec2.amazonaws.com"),
+            opts=child,
+        )
+        node_grants = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-node-{policy.lower()}",
+                role=node_role.name,
+                policy_arn=policies.managed_policy_arn(partition, policy),
+                opts=child,
+            )
+            for policy in policies.NODE_POLICIES
+        ]
+        self.node_role_arn = node_role.arn
+
+        addon_roles = {"vpc-cni": cni_role.arn, "aws-ebs-csi-driver": ebs_role.arn}
+        addon_config = {
+            # Network policy enforcement by the VPC CNI, the counterpart of Dataplane V2 on GKE:
+            # https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy.html
+            "vpc-cni": json.dumps({"enableNetworkPolicy": "true"}),
+        }
+        before_nodes = [
+            self._addon(name, addon, cluster, addon_roles.get(addon), addon_config.get(addon), [])
+            for addon in ADDONS_BEFORE_NODES
+        ]
+
+        launch_template = aws.ec2.LaunchTemplate(
+            f"{name}-nodes",
+            name_prefix=f"{cluster_name}-nodes-",
+            description=f"{cluster_name}: managed node group (IMDSv2 only, encrypted gp3 root)",
+            update_default_version=True,
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled",
+                http_tokens="required",
+                http_put_response_hop_limit=1,
+                instance_metadata_tags="disabled",
+            ),
+            block_device_mappings=[
+                aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+                    device_name=ROOT_DEVICE,
+                    ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                        volume_size=config.disk_size_gb,
+                        volume_type="gp3",
+                        encrypted="true",
+                        delete_on_termination="true",
+                    ),
+                )
+            ],
+            # With security groups in the template EKS adds none of its own, so the cluster group
+            # (node <-> control plane) is listed here explicitly.
+            vpc_security_group_ids=[self.cluster_security_group_id, *args.node_security_group_ids],
+            tag_specifications=[
+                aws.ec2.LaunchTemplateTagSpecificationArgs(
+                    resource_type=kind, tags={"Name": f"{cluster_name}-node"}
+                )
+                for kind in ("instance", "volume")
+            ],
+            opts=child,
+        )
+
+        scaling = config.nodes
+        self.node_group = aws.eks.NodeGroup(
+            f"{name}-nodes",
+            cluster_name=cluster.name,
+            version=cluster.version,
+            node_role_arn=node_role.arn,
+            subnet_ids=args.network.private_subnet_ids,
+            ami_type=policies.ami_type_for(config.instance_types),
+            capacity_type="ON_DEMAND",
+            instance_types=list(config.instance_types),
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                id=launch_template.id, version=launch_template.latest_version.apply(str)
+            ),
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=scaling.min, desired_size=scaling.desired, max_size=scaling.max
+            ),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable_percentage=33),
+            node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[*node_grants, *before_nodes],
+                # A cluster autoscaler owns the desired size once the group exists.
+                ignore_changes=["scalingConfig.desiredSize"],
+            ),
+        )
+        after_nodes = [
+            self._addon(name, addon, cluster, addon_roles.get(addon), None, [self.node_group])
+            for addon in ADDONS_AFTER_NODES
+        ]
+
+        self.kubeconfig = pulumi.Output.secret(
+            pulumi.Output.all(cluster.name, cluster.endpoint, self.ca_data).apply(
+                lambda values: render(eks_kubeconfig(values[0], values[1], values[2], args.region))
+            )
+        )
+        # Anything deployed through this provider waits for nodes and DNS to be up.
+        self.provider = k8s.Provider(
+            f"{name}-k8s",
+            kubeconfig=self.kubeconfig,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_group, *after_nodes]),
+        )
+        self.kube = KubeCluster(
+            cloud="aws",
+            mesh_cluster_name=cluster_name,
+            mesh_network=args.mesh_network,
+            endpoint=self.endpoint,
+            ca_data=self.ca_data,
+            provider=self.provider,
+        )
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "endpoint": self.endpoint,
+                "clusterSecurityGroupId": self.cluster_security_group_id,
+                "oidcProviderArn": self.oidc_provider_arn,
+                "nodeRoleArn": self.node_role_arn,
+                "kubeconfig": self.kubeconfig,
+            }
+        )
+
+    def _irsa_role(
+        self,
+        name: str,
+        purpose: str,
+        oidc: aws.iam.OpenIdConnectProvider,
+        subject: tuple[str, str],
+        policy: str,
+        args: EksClusterArgs,
+    ) -> aws.iam.Role:
+        namespace, service_account = subject
+        role = aws.iam.Role(
+            f"{name}-{purpose}-irsa",
+            description=f"{args.name_prefix}-eks: {namespace}/{service_account} through IRSA",
+            assume_role_policy=pulumi.Output.all(oidc.arn, oidc.url).apply(
+                lambda values: policies.irsa_trust_policy(values[0], values[1], namespace, service_account)
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-{purpose}-irsa",
+            role=role.name,
+            policy_arn=policies.managed_policy_arn(partition_of(args.region), policy),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return role
+
+    def _addon(
+        self,
+        name: str,
+        addon: str,
+        cluster: aws.eks.Cluster,
+        role_arn: pulumi.Output[str] | None,
+        configuration: str | None,
+        depends_on: list[pulumi.Resource],
+    ) -> aws.eks.Addon:
+        version = aws.eks.get_addon_version_output(
+            addon_name=addon,
+            kubernetes_version=cluster.version,
+            most_recent=True,
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        return aws.eks.Addon(
+            f"{name}-{addon}",
+            cluster_name=cluster.name,
+            addon_name=addon,
+            addon_version=version.version,
+            service_account_role_arn=role_arn,
+            configuration_values=configuration,
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
+        )
+
+
+def _oidc_issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:
+    """The cluster's OIDC issuer URL; EKS always sets one."""
+    for identity in identities:
+        for oidc in identity.oidcs or []:
+            if oidc.issuer:
+                return oidc.issuer
+    raise pulumi.RunError("the EKS cluster reported no OIDC issuer")

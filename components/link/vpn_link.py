@@ -1,0 +1,388 @@
+"""VpnLink: AWS Site-to-Site VPN on a Transit Gateway <-> GCP HA VPN with Cloud Router BGP.
+
+Each tunnel group follows Google's "Create HA VPN connections between Google Cloud and AWS"
+(https://cloud.google.com/network-connectivity/docs/vpn/tutorials/create-ha-vpn-connections-google-cloud-aws):
+one HA VPN gateway -> two customer gateways (one per HA VPN interface) -> two VPN connections on the
+TGW (four AWS outside IPs) -> one FOUR_IPS_REDUNDANCY external VPN gateway -> four tunnels -> four
+Cloud Router interfaces and BGP peers. The Outputs carry each cloud's values into the other, so the
+engine builds in that order and nothing else waits across clouds.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_gcp as gcp
+import pulumi_random as random
+
+from components.config import LinkConfig
+from components.link.specs import (
+    PSK_SPEC,
+    TunnelAddresses,
+    customer_gateway_asn,
+    link_capacity,
+    tunnel_plan,
+)
+from components.link.transit_hub import TransitHub
+
+# One IKE proposal on both ends. Google: "you must use the IKEv2 protocol and select only one IKE
+# cipher set": AWS's default list of transforms makes an IKE SA payload large enough to fragment,
+# and Cloud VPN drops fragmented IKE packets (tutorial above). AES-256 / SHA2-256 / DH group 14 is
+# in both clouds' supported lists
+# (https://cloud.google.com/network-connectivity/docs/vpn/concepts/supported-ike-ciphers,
+# https://docs.aws.amazon.com/vpn/latest/s2svpn/VPNTunnels.html).
+AWS_ENCRYPTION = "AES256"
+AWS_INTEGRITY = "SHA2-256"
+AWS_DH_GROUP = 14
+GCP_ENCRYPTION = "AES-CBC-256"
+GCP_INTEGRITY = "HMAC-SHA2-256-128"
+GCP_PRF = "PRF-HMAC-SHA2-256"
+GCP_DH_GROUP = "Group-14"
+
+# AWS restarts IKE after 30 s without a DPD reply (the shortest it allows), so a tunnel that lost
+# its peer comes back by itself rather than waiting for Cloud VPN to initiate.
+DPD_TIMEOUT_SECONDS = 30
+
+
+@dataclass(frozen=True)
+class VpnLinkArgs:
+    link: LinkConfig
+    name_prefix: str
+    protect: bool
+    # AWS side (AwsNetwork)
+    hub: TransitHub
+    """The AWS end, shared by both kinds of link; this link attaches to it."""
+    logs_key_arn: pulumi.Input[str]
+    # GCP side (GcpNetwork)
+    gcp_region: str
+    network_self_link: pulumi.Input[str]
+    router_name: pulumi.Input[str]
+    gcp_prefixes: Sequence[str]
+    """Subnet, pods, services, GKE control plane and the Cloud DNS forwarding source: routed by the
+    VPC, advertised by the peers."""
+
+
+@dataclass(frozen=True)
+class TunnelEnds:
+    """The resources that name one tunnel in each cloud's metrics, for the link's alarms."""
+
+    group: int
+    tunnel: int
+    aws_vpn_id: pulumi.Output[str]
+    aws_outside_ip: pulumi.Output[str]
+    gcp_tunnel_name: pulumi.Output[str]
+    gcp_bgp_peer_ip: pulumi.Output[str]
+    """The AWS inside address as the Cloud Router peer holds it (its BGP metrics' target IP)."""
+
+
+class VpnLink(pulumi.ComponentResource):
+    transit_gateway_id: pulumi.Output[str]
+    tunnels: list[pulumi.Output[dict[str, Any]]]
+    tunnel_ends: list[TunnelEnds]
+    """Per tunnel: group, tunnel, both outside and inside IPs, the inside /30, both ASNs, capacity."""
+    capacity: dict[str, float | int | str]
+
+    def __init__(self, name: str, args: VpnLinkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        # The type token keeps the class's first name: it is part of every child's URN in deployed stacks.
+        super().__init__("crossmesh:link:CrossCloudLink", name, None, opts)
+        link, prefix = args.link, args.name_prefix
+        child = pulumi.ResourceOptions(parent=self)
+        kept = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        capacity = link_capacity(link.tunnel_groups, link.tunnel_bandwidth)
+        target = {"targetGbps": link.target_gbps} if link.target_gbps is not None else {}
+        self.capacity = {"kind": "vpn", **capacity.as_dict(), **target}
+
+        self.hub = args.hub
+        self.transit_gateway_id = self.hub.transit_gateway_id
+
+        tunnel_logs = aws.cloudwatch.LogGroup(
+            f"{name}-tunnel-logs",
+            name=f"/crossmesh/{prefix}/vpn-tunnels",
+            retention_in_days=link.log_retention_days,
+            kms_key_id=args.logs_key_arn,
+            opts=child,
+        )
+
+        self.tunnels = []
+        self.tunnel_ends = []
+        plan = tunnel_plan(link.tunnel_groups)
+        for group in range(link.tunnel_groups):
+            in_group = [tunnel for tunnel in plan if tunnel.group == group]
+            self.tunnels.extend(
+                self._group(name, args, group, in_group, tunnel_logs.arn, capacity.tunnel_gbps, kept)
+            )
+
+        self.register_outputs(
+            {
+                "transitGatewayId": self.transit_gateway_id,
+                "tunnels": self.tunnels,
+                "capacity": self.capacity,
+            }
+        )
+
+    def exports(self) -> dict[str, Any]:
+        """The link's stack outputs: the tunnel table and the modelled capacity."""
+        return {
+            "transitGatewayId": self.transit_gateway_id,
+            "tunnels": self.tunnels,
+            "linkCapacity": self.capacity,
+        }
+
+    def _group(
+        self,
+        name: str,
+        args: VpnLinkArgs,
+        group: int,
+        tunnels: list[TunnelAddresses],
+        log_group_arn: pulumi.Output[str],
+        tunnel_gbps: float,
+        kept: pulumi.ResourceOptions,
+    ) -> list[pulumi.Output[dict[str, Any]]]:
+        link, prefix = args.link, args.name_prefix
+        child = pulumi.ResourceOptions(parent=self)
+        label = f"{name}-{group}"
+
+        ha_gateway = gcp.compute.HaVpnGateway(
+            f"{label}-ha-vpn",
+            name=f"{prefix}-ha-vpn-{group}",
+            region=args.gcp_region,
+            network=args.network_self_link,
+            stack_type="IPV4_ONLY",
+            description=f"{prefix}: HA VPN to AWS, group {group}",
+            opts=kept,
+        )
+        interface_ips = [
+            ha_gateway.vpn_interfaces.apply(functools.partial(_interface_ip, index=index)) for index in (0, 1)
+        ]
+
+        keys = [
+            random.RandomPassword(
+                f"{label}-psk-{tunnel.tunnel}",
+                length=PSK_SPEC.length,
+                upper=PSK_SPEC.upper,
+                lower=PSK_SPEC.lower,
+                numeric=PSK_SPEC.numeric,
+                special=PSK_SPEC.special,
+                override_special=PSK_SPEC.override_special,
+                opts=child,
+            )
+            for tunnel in tunnels
+        ]
+        # Secret in our hands too, whatever the provider marks: the key reaches both clouds from here.
+        psks: list[pulumi.Output[str]] = [pulumi.Output.secret(key.result) for key in keys]
+
+        cgw_asn = customer_gateway_asn(link.gcp_asn)
+        connections = []
+        for connection in (0, 1):
+            customer_gateway = aws.ec2.CustomerGateway(
+                f"{label}-cgw-{connection}",
+                type="ipsec.1",
+                ip_address=interface_ips[connection],
+                device_name=f"{prefix}-ha-vpn-{group}-if{connection}",
+                tags={"Name": f"{prefix}-gcp-{group}-{connection}"},
+                bgp_asn=cgw_asn.bgp_asn,
+                bgp_asn_extended=cgw_asn.bgp_asn_extended,
+                opts=kept,
+            )
+            first, second = (tunnel for tunnel in tunnels if tunnel.connection == connection)
+            vpn = aws.ec2.VpnConnection(
+                f"{label}-vpn-{connection}",
+                type="ipsec.1",
+                customer_gateway_id=customer_gateway.id,
+                transit_gateway_id=self.hub.transit_gateway_id,
+                static_routes_only=False,
+                tunnel_bandwidth=link.tunnel_bandwidth,
+                tags={"Name": f"{prefix}-gcp-{group}-{connection}"},
+                opts=kept,
+                **_tunnel_options(1, first, psks[first.tunnel], log_group_arn),
+                **_tunnel_options(2, second, psks[second.tunnel], log_group_arn),
+            )
+            self.hub.attach(f"vpn-{group}-{connection}", vpn.transit_gateway_attachment_id)
+            connections.append(vpn)
+
+        def tunnel_output(tunnel: TunnelAddresses, field: str) -> pulumi.Output[Any]:
+            """An AWS output of this tunnel: its connection's tunnel1_<field> or tunnel2_<field>."""
+            vpn = connections[tunnel.connection]
+            value: pulumi.Output[Any] = getattr(vpn, f"tunnel{tunnel.aws_tunnel_number}_{field}")
+            return value
+
+        def aws_outside_ip(tunnel: TunnelAddresses) -> pulumi.Output[str]:
+            return tunnel_output(tunnel, "address")
+
+        def aws_inside_ip(tunnel: TunnelAddresses) -> pulumi.Output[str]:
+            return tunnel_output(tunnel, "vgw_inside_address")
+
+        def gcp_inside_ip(tunnel: TunnelAddresses) -> pulumi.Output[str]:
+            return tunnel_output(tunnel, "cgw_inside_address")
+
+        def aws_asn(tunnel: TunnelAddresses) -> pulumi.Output[int]:
+            return tunnel_output(tunnel, "bgp_asn").apply(int)
+
+        # Interface i is AWS outside IP i: connection 0 tunnel 1, 0/2, 1/1, 1/2 (FACTS.md section 2).
+        # Its addresses cannot change after creation, hence protected with the rest of the group.
+        external_gateway = gcp.compute.ExternalVpnGateway(
+            f"{label}-aws",
+            name=f"{prefix}-aws-{group}",
+            redundancy_type="FOUR_IPS_REDUNDANCY",
+            description=f"{prefix}: the four AWS tunnel endpoints of group {group}",
+            interfaces=[
+                gcp.compute.ExternalVpnGatewayInterfaceArgs(
+                    id=tunnel.tunnel, ip_address=aws_outside_ip(tunnel)
+                )
+                for tunnel in tunnels
+            ],
+            opts=kept,
+        )
+
+        # Tunnels, interfaces and peers carry fixed names and Google updates none of their settings in
+        # place: a new key means a new tunnel, which can only be created once the old one is gone.
+        delete_first = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
+        exported = []
+        for tunnel in tunnels:
+            tunnel_name = f"{prefix}-aws-{group}-{tunnel.tunnel}"
+            vpn_tunnel = gcp.compute.VPNTunnel(
+                f"{label}-tunnel-{tunnel.tunnel}",
+                name=tunnel_name,
+                region=args.gcp_region,
+                vpn_gateway=ha_gateway.id,
+                vpn_gateway_interface=tunnel.ha_interface,
+                peer_external_gateway=external_gateway.id,
+                peer_external_gateway_interface=tunnel.tunnel,
+                shared_secret=psks[tunnel.tunnel],
+                router=args.router_name,
+                ike_version=2,
+                cipher_suite=gcp.compute.VPNTunnelCipherSuiteArgs(
+                    phase1=gcp.compute.VPNTunnelCipherSuitePhase1Args(
+                        encryptions=[GCP_ENCRYPTION],
+                        integrities=[GCP_INTEGRITY],
+                        prves=[GCP_PRF],
+                        dhs=[GCP_DH_GROUP],
+                    ),
+                    phase2=gcp.compute.VPNTunnelCipherSuitePhase2Args(
+                        encryptions=[GCP_ENCRYPTION], integrities=[GCP_INTEGRITY], pfs=[GCP_DH_GROUP]
+                    ),
+                ),
+                description=f"{prefix}: to AWS tunnel {tunnel.inside_cidr}",
+                opts=delete_first,
+            )
+            gcp_ip = gcp_inside_ip(tunnel)
+            interface = gcp.compute.RouterInterface(
+                f"{label}-if-{tunnel.tunnel}",
+                name=tunnel_name,
+                router=args.router_name,
+                region=args.gcp_region,
+                ip_range=gcp_ip.apply(lambda ip: f"{ip}/30"),
+                vpn_tunnel=vpn_tunnel.name,
+                opts=delete_first,
+            )
+            aws_ip, asn = aws_inside_ip(tunnel), aws_asn(tunnel)
+            peer = gcp.compute.RouterPeer(
+                f"{label}-peer-{tunnel.tunnel}",
+                name=tunnel_name,
+                router=args.router_name,
+                region=args.gcp_region,
+                interface=interface.name,
+                ip_address=gcp_ip,
+                peer_ip_address=aws_ip,
+                peer_asn=asn,
+                # The peer advertises exactly what the VPC routes to the TGW, nothing learned later.
+                advertise_mode="CUSTOM",
+                advertised_ip_ranges=[
+                    gcp.compute.RouterPeerAdvertisedIpRangeArgs(range=cidr) for cidr in args.gcp_prefixes
+                ],
+                advertised_route_priority=100,
+                opts=delete_first,
+            )
+            self.tunnel_ends.append(
+                TunnelEnds(
+                    group=group,
+                    tunnel=tunnel.tunnel,
+                    aws_vpn_id=connections[tunnel.connection].id,
+                    aws_outside_ip=aws_outside_ip(tunnel),
+                    gcp_tunnel_name=vpn_tunnel.name,
+                    gcp_bgp_peer_ip=peer.peer_ip_address,
+                )
+            )
+            exported.append(
+                pulumi.Output.all(
+                    aws_outside=aws_outside_ip(tunnel),
+                    gcp_outside=interface_ips[tunnel.ha_interface],
+                    aws_inside=aws_ip,
+                    gcp_inside=gcp_ip,
+                    aws_asn=asn,
+                ).apply(functools.partial(_tunnel_row, tunnel, link.gcp_asn, tunnel_gbps))
+            )
+        return exported
+
+
+def _tunnel_row(tunnel: TunnelAddresses, gcp_asn: int, gbps: float, values: dict[str, Any]) -> dict[str, Any]:
+    """One row of the `tunnels` output, keyed as `crossmesh plan` prints it."""
+    return {
+        "group": tunnel.group,
+        "tunnel": tunnel.tunnel,
+        "awsOutsideIp": values["aws_outside"],
+        "gcpOutsideIp": values["gcp_outside"],
+        "insideCidr": tunnel.inside_cidr,
+        "awsInsideIp": values["aws_inside"],
+        "gcpInsideIp": values["gcp_inside"],
+        "awsAsn": values["aws_asn"],
+        "gcpAsn": gcp_asn,
+        "capacityGbps": gbps,
+    }
+
+
+def _interface_ip(interfaces: Sequence[Any], index: int) -> str:
+    """The public IP of the HA VPN gateway interface with this ID."""
+    for interface in interfaces:
+        if interface.id == index:
+            return str(interface.ip_address)
+    raise ValueError(f"the HA VPN gateway has no interface {index}")
+
+
+def _tunnel_options(
+    number: int, tunnel: TunnelAddresses, psk: pulumi.Output[str], log_group_arn: pulumi.Output[str]
+) -> dict[str, Any]:
+    """The tunnel<number>_* arguments of an AWS VPN connection: inside CIDR, key, one IKEv2 proposal."""
+    log_options: Any
+    if number == 1:
+        log_options = aws.ec2.VpnConnectionTunnel1LogOptionsArgs(
+            cloudwatch_log_options=aws.ec2.VpnConnectionTunnel1LogOptionsCloudwatchLogOptionsArgs(
+                log_enabled=True,
+                log_group_arn=log_group_arn,
+                log_output_format="json",
+                bgp_log_enabled=True,
+                bgp_log_group_arn=log_group_arn,
+                bgp_log_output_format="json",
+            )
+        )
+    else:
+        log_options = aws.ec2.VpnConnectionTunnel2LogOptionsArgs(
+            cloudwatch_log_options=aws.ec2.VpnConnectionTunnel2LogOptionsCloudwatchLogOptionsArgs(
+                log_enabled=True,
+                log_group_arn=log_group_arn,
+                log_output_format="json",
+                bgp_log_enabled=True,
+                bgp_log_group_arn=log_group_arn,
+                bgp_log_output_format="json",
+            )
+        )
+    options: dict[str, Any] = {
+        "inside_cidr": tunnel.inside_cidr,
+        "preshared_key": psk,
+        "ike_versions": ["ikev2"],
+        "phase1_encryption_algorithms": [AWS_ENCRYPTION],
+        "phase1_integrity_algorithms": [AWS_INTEGRITY],
+        "phase1_dh_group_numbers": [AWS_DH_GROUP],
+        "phase2_encryption_algorithms": [AWS_ENCRYPTION],
+        "phase2_integrity_algorithms": [AWS_INTEGRITY],
+        "phase2_dh_group_numbers": [AWS_DH_GROUP],
+        "dpd_timeout_action": "restart",
+        "dpd_timeout_seconds": DPD_TIMEOUT_SECONDS,
+        "log_options": log_options,
+    }
+    return {f"tunnel{number}_{key}": value for key, value in options.items()}

@@ -1,0 +1,518 @@
+"""AppMesh: AWS App Mesh on EKS, the legacy engine of the AWS side, bridged to Istio on GKE.
+
+AWS App Mesh reached end of support on 2026-09-30: after that date AWS no longer gives access to the
+App Mesh console or App Mesh resources (banner of
+https://docs.aws.amazon.com/app-mesh/latest/userguide/what-is-app-mesh.html). This component exists
+for estates still described that way and for the move to Istio (docs/runbooks/move-off-app-mesh.md); it
+warns on every run.
+
+In order: the controller's IRSA role (only this mesh's objects and this Cloud Map namespace), the
+controller chart with its CRDs, the Mesh (egress DROP_ALL), the Cloud Map private DNS namespace on
+the VPC; per AWS service its namespace, its Envoy's IRSA role and ServiceAccount, a certificate from
+the EKS intermediate (SPIFFE URI and Cloud Map DNS SANs) in a Secret that Envoy mounts, and its
+VirtualNode (listener STRICT, clients verified against the root, exact SANs), VirtualRouter with its
+route, and VirtualService. The bridge: a virtual node for the Istio ingress gateway on GKE (its
+internal address registered in Cloud Map) with a router per GKE service that AWS services call; and
+for GKE callers a VirtualGateway on an internal NLB with a GatewayRoute per called AWS service.
+
+Certificates are files: Envoy reads them at start and never again (aws-app-mesh-roadmap #245, #483),
+and pulumi-tls reissues them only when `pulumi up` runs inside the early-renewal window
+(pulumi-tls #39). After a `pulumi up` that reissued any (their end dates in `certificate_expiries`
+move), restart the workloads that mount them before the old ones expire (docs/appmesh.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from components.clusters.eks_specs import irsa_trust_policy
+from components.clusters.kube_cluster import HELM_RELEASE_TIMEOUT_SECONDS, KubeCluster
+from components.config import ServiceConfig, TrafficPolicySpec
+from components.mesh import appmesh_specs as specs
+from components.mesh.bridge_specs import ingress_gateway_id
+from components.mesh.leaf_certificate import issue_leaf_certificate
+from components.mesh.mesh_ca import Intermediate
+from components.mesh.traffic_specs import service_host
+from components.network.aws_network import partition_of
+
+END_OF_SUPPORT = "2026-09-30"
+EOL_WARNING = (
+    f"AWS App Mesh reached end of support on {END_OF_SUPPORT}: AWS no longer gives access to App Mesh "
+    "resources or its console. crossmesh:mesh.engines.aws is 'appmesh'; move this stack to Istio on EKS "
+    "(docs/runbooks/move-off-app-mesh.md)."
+)
+# Workload certificates: short enough to limit a leaked key, long enough that a monthly `pulumi up`
+# (which reissues inside the renewal window) and a rollout fit well before expiry.
+# Helm waits this long for the controller's webhook to be ready (seconds).
+
+
+@dataclass(frozen=True)
+class AppMeshArgs:
+    cluster: KubeCluster
+    cluster_name: pulumi.Output[str]
+    region: str
+    oidc_provider_arn: pulumi.Output[str]
+    oidc_issuer: pulumi.Output[str]
+    vpc_id: pulumi.Output[str]
+    intermediate: Intermediate
+    """The EKS cluster's intermediate CA: it signs every App Mesh certificate."""
+    mesh_name: str
+    trust_domain: str
+    services: Sequence[ServiceConfig]
+    """Every service of both clouds; the AWS ones run in App Mesh, the GCP ones are bridged."""
+    policies: Mapping[str, TrafficPolicySpec]
+    gke_ingress_address: pulumi.Input[str]
+    """The internal address of the Istio ingress gateway on GKE that App Mesh callers reach."""
+    gke_source_ranges: Sequence[str]
+    """GKE address ranges allowed on the VirtualGateway's load balancer."""
+    tracing: bool = True
+    sampling_percent: float = 1.0
+
+
+class AppMesh(pulumi.ComponentResource):
+    cloud_map_namespace: str
+    controller: k8s.helm.v3.Release
+    controller_role_arn: pulumi.Output[str]
+    secret_mounts: dict[str, str]
+    """Per AWS service, the `appmesh.k8s.aws/secretMounts` annotation its pods need."""
+    certificate_expiries: dict[str, pulumi.Output[str]]
+    virtual_gateway_hostname: pulumi.Output[str] | None
+    """The VirtualGateway's internal NLB, when GKE services call AWS services."""
+
+    def __init__(self, name: str, args: AppMeshArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("crossmesh:appmesh:AppMesh", name, None, opts)
+        pulumi.log.warn(EOL_WARNING, resource=self)
+        self._name = name
+        self._args = args
+        self._in_aws = pulumi.ResourceOptions(parent=self)
+        self._in_cluster = pulumi.ResourceOptions(parent=self, provider=args.cluster.provider)
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        self._scope: pulumi.Output[specs.AwsScope] = identity.account_id.apply(
+            lambda account: specs.AwsScope(
+                partition=partition_of(args.region), region=args.region, account=account
+            )
+        )
+        self.cloud_map_namespace = specs.cloud_map_namespace(args.mesh_name)
+
+        namespace = aws.servicediscovery.PrivateDnsNamespace(
+            f"{name}-discovery",
+            name=self.cloud_map_namespace,
+            vpc=args.vpc_id,
+            description=f"App Mesh service discovery of mesh {args.mesh_name}",
+            opts=self._in_aws,
+        )
+        self.controller_role_arn = self._irsa_role(
+            "controller",
+            specs.CONTROLLER_NAMESPACE,
+            specs.CONTROLLER_SERVICE_ACCOUNT,
+            pulumi.Output.all(self._scope, namespace.arn, namespace.hosted_zone).apply(
+                lambda v: specs.controller_policy(v[0], args.mesh_name, v[1], v[2])
+            ),
+        )
+        system = k8s.core.v1.Namespace(
+            f"{name}-system",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=specs.CONTROLLER_NAMESPACE),
+            opts=self._in_cluster,
+        )
+        self.controller = k8s.helm.v3.Release(
+            f"{name}-controller",
+            k8s.helm.v3.ReleaseArgs(
+                name=specs.CONTROLLER_CHART,
+                chart=specs.CONTROLLER_CHART,
+                version=specs.CONTROLLER_CHART_VERSION,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=specs.EKS_CHARTS_REPO),
+                namespace=system.metadata.name,
+                values=pulumi.Output.all(args.cluster_name, self.controller_role_arn).apply(
+                    lambda v: specs.controller_values(
+                        args.region, v[0], v[1], args.tracing, args.sampling_percent
+                    )
+                ),
+                skip_crds=False,
+                atomic=True,
+                cleanup_on_fail=True,
+                timeout=HELM_RELEASE_TIMEOUT_SECONDS,
+            ),
+            opts=self._in_cluster,
+        )
+        self._discovery = namespace
+        self._mesh = self._custom("mesh", None, "Mesh", args.mesh_name, specs.mesh_spec(args.mesh_name))
+
+        aws_services = [s for s in args.services if s.cloud == "aws"]
+        namespaces = sorted({s.namespace for s in aws_services} | {specs.BRIDGE_NAMESPACE})
+        self._namespaces = {ns: self._mesh_namespace(ns) for ns in namespaces}
+        calls = specs.topology(args.services, args.trust_domain, ingress_gateway_id(args.trust_domain))
+
+        self.secret_mounts = {}
+        self.certificate_expiries = {}
+        for service in aws_services:
+            self._workload(
+                service,
+                calls.caller_ids[service.name],
+                calls.backends[service.name],
+                args.policies[service.name],
+            )
+        if calls.called_on_gke:
+            self._gke_ingress(namespace, calls.called_on_gke)
+        self.virtual_gateway_hostname = None
+        if calls.bridged:
+            self.virtual_gateway_hostname = self._virtual_gateway(calls.bridged, calls.gke_caller_ids)
+
+        self.register_outputs(
+            {
+                "cloudMapNamespace": self.cloud_map_namespace,
+                "controllerStatus": self.controller.status,
+                "secretMounts": self.secret_mounts,
+                "certificateExpiries": self.certificate_expiries,
+                "virtualGatewayHostname": self.virtual_gateway_hostname,
+            }
+        )
+
+    # --- per service ------------------------------------------------------------------------------------
+
+    def _workload(
+        self,
+        service: ServiceConfig,
+        caller_ids: list[str],
+        backends: list[specs.Backend],
+        policy: TrafficPolicySpec,
+    ) -> None:
+        args = self._args
+        ns = self._namespaces[service.namespace]
+        role_arn = self._irsa_role(
+            service.name,
+            service.namespace,
+            service.name,
+            self._scope.apply(
+                lambda scope: specs.envoy_policy(
+                    scope,
+                    args.mesh_name,
+                    f"virtualNode/{specs.virtual_node_name(service)}",
+                    args.tracing,
+                )
+            ),
+        )
+        self._service_account(service.name, ns, role_arn)
+        self._certificate(
+            service.name,
+            ns,
+            uris=[specs.workload_id(args.trust_domain, service)],
+            dns_names=[specs.discovery_host(service, self.cloud_map_namespace), service_host(service)],
+        )
+        self.secret_mounts[service.name] = specs.secret_mounts(service.name)
+        self._custom(
+            service.name,
+            ns,
+            "VirtualNode",
+            service.name,
+            specs.virtual_node_spec(service, policy, self.cloud_map_namespace, caller_ids, backends),
+        )
+        self._custom(
+            f"{service.name}-router",
+            ns,
+            "VirtualRouter",
+            service.name,
+            specs.virtual_router_spec(service, policy),
+        )
+        self._custom(
+            f"{service.name}-service", ns, "VirtualService", service.name, specs.virtual_service_spec(service)
+        )
+
+    # --- the bridge ---------------------------------------------------------------------------------------
+
+    def _gke_ingress(
+        self, namespace: aws.servicediscovery.PrivateDnsNamespace, called: list[ServiceConfig]
+    ) -> None:
+        """The Istio ingress gateway on GKE, registered in Cloud Map, and a router per called service."""
+        discovery = aws.servicediscovery.Service(
+            f"{self._name}-gke-ingress",
+            name=specs.GKE_INGRESS_NODE,
+            dns_config=aws.servicediscovery.ServiceDnsConfigArgs(
+                namespace_id=namespace.id,
+                dns_records=[aws.servicediscovery.ServiceDnsConfigDnsRecordArgs(type="A", ttl=10)],
+                routing_policy="MULTIVALUE",
+            ),
+            opts=self._in_aws,
+        )
+        aws.servicediscovery.Instance(
+            f"{self._name}-gke-ingress",
+            instance_id=specs.GKE_INGRESS_NODE,
+            service_id=discovery.id,
+            attributes={
+                "AWS_INSTANCE_IPV4": self._args.gke_ingress_address,
+                "AWS_INSTANCE_PORT": str(specs.GKE_INGRESS_PORT),
+            },
+            opts=self._in_aws,
+        )
+        bridge_ns = self._namespaces[specs.BRIDGE_NAMESPACE]
+        self._custom(
+            specs.GKE_INGRESS_NODE,
+            bridge_ns,
+            "VirtualNode",
+            specs.GKE_INGRESS_NODE,
+            specs.gke_ingress_node_spec(self.cloud_map_namespace),
+        )
+        for service in called:
+            remote = specs.remote_service_name(service)
+            policy = self._args.policies[service.name]
+            self._custom(
+                f"{remote}-router",
+                bridge_ns,
+                "VirtualRouter",
+                remote,
+                specs.remote_virtual_router_spec(service, policy),
+            )
+            self._custom(
+                f"{remote}-service",
+                bridge_ns,
+                "VirtualService",
+                remote,
+                specs.remote_virtual_service_spec(service),
+            )
+            self._placeholder(service)
+
+    def _placeholder(self, service: ServiceConfig) -> None:
+        """A selector-less Service that makes a GKE service's host resolve on EKS: App Mesh's Envoy
+        takes over a call only once the application has resolved its name and connected
+        (https://docs.aws.amazon.com/app-mesh/latest/userguide/virtual_services.html)."""
+        namespace = self._namespaces.get(service.namespace)
+        if namespace is None:
+            namespace = k8s.core.v1.Namespace(
+                f"{self._name}-remote-ns-{service.namespace}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=service.namespace),
+                opts=self._in_cluster,
+            ).metadata.name
+            self._namespaces[service.namespace] = namespace
+        k8s.core.v1.Service(
+            f"{self._name}-{specs.remote_service_name(service)}-placeholder",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=service.name, namespace=namespace, labels={"crossmesh/remote-cloud": service.cloud}
+            ),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type="ClusterIP",
+                ports=[k8s.core.v1.ServicePortArgs(name="http", port=service.port, protocol="TCP")],
+            ),
+            opts=self._in_cluster,
+        )
+
+    def _virtual_gateway(self, bridged: list[ServiceConfig], caller_ids: list[str]) -> pulumi.Output[str]:
+        """The App Mesh entry for GKE callers: Envoy pods, their NLB, the VirtualGateway and its routes."""
+        args = self._args
+        ns = self._namespaces[specs.BRIDGE_NAMESPACE]
+        name = specs.VIRTUAL_GATEWAY
+        role_arn = self._irsa_role(
+            "gateway",
+            specs.BRIDGE_NAMESPACE,
+            name,
+            self._scope.apply(
+                lambda scope: specs.envoy_policy(
+                    scope, args.mesh_name, f"virtualGateway/{name}_{specs.BRIDGE_NAMESPACE}", args.tracing
+                )
+            ),
+        )
+        account = self._service_account(name, ns, role_arn)
+        secret = self._certificate(
+            name,
+            ns,
+            uris=[specs.gateway_id(args.trust_domain)],
+            dns_names=[service_host(s) for s in bridged],
+        )
+        gateway = self._custom(
+            name,
+            ns,
+            "VirtualGateway",
+            name,
+            specs.virtual_gateway_spec(
+                args.mesh_name, caller_ids, [specs.workload_id(args.trust_domain, s) for s in bridged]
+            ),
+        )
+        for service in bridged:
+            route = f"{service.name}-{service.namespace}"
+            self._custom(
+                f"{route}-gateway-route",
+                ns,
+                "GatewayRoute",
+                route,
+                specs.gateway_route_spec(service),
+                labels={"gateway": name},
+            )
+        labels = {"app": name}
+        k8s.apps.v1.Deployment(
+            f"{self._name}-gateway",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=ns),
+            spec=k8s.apps.v1.DeploymentSpecArgs(
+                replicas=specs.GATEWAY_REPLICAS,
+                selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels),
+                template=k8s.core.v1.PodTemplateSpecArgs(
+                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
+                    spec=k8s.core.v1.PodSpecArgs(
+                        service_account_name=name,
+                        containers=[
+                            k8s.core.v1.ContainerArgs(
+                                name="envoy",
+                                # The controller's webhook replaces the image and adds the Envoy env.
+                                image=specs.ENVOY_IMAGE,
+                                ports=[
+                                    k8s.core.v1.ContainerPortArgs(container_port=specs.VIRTUAL_GATEWAY_PORT)
+                                ],
+                                volume_mounts=[
+                                    k8s.core.v1.VolumeMountArgs(
+                                        name="mesh-tls", mount_path=specs.CERT_DIR, read_only=True
+                                    )
+                                ],
+                                # App Mesh's Envoy runs as uid 1337, the uid its iptables rules exempt.
+                                security_context=k8s.core.v1.SecurityContextArgs(
+                                    allow_privilege_escalation=False, run_as_non_root=True, run_as_user=1337
+                                ),
+                                resources=k8s.core.v1.ResourceRequirementsArgs(
+                                    requests={"cpu": "100m", "memory": "64Mi"}
+                                ),
+                            )
+                        ],
+                        volumes=[
+                            k8s.core.v1.VolumeArgs(
+                                name="mesh-tls",
+                                secret=k8s.core.v1.SecretVolumeSourceArgs(secret_name=secret.metadata.name),
+                            )
+                        ],
+                    ),
+                ),
+            ),
+            opts=pulumi.ResourceOptions.merge(
+                self._in_cluster, pulumi.ResourceOptions(depends_on=[gateway, account])
+            ),
+        )
+        # Every GKE -> App Mesh call passes here: keep one replica through node drains.
+        k8s.policy.v1.PodDisruptionBudget(
+            f"{self._name}-gateway",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=ns),
+            spec=k8s.policy.v1.PodDisruptionBudgetSpecArgs(
+                min_available=1, selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels)
+            ),
+            opts=self._in_cluster,
+        )
+        balancer = k8s.core.v1.Service(
+            f"{self._name}-gateway",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=name, namespace=ns, annotations=specs.gateway_service_annotations()
+            ),
+            spec=k8s.core.v1.ServiceSpecArgs(
+                type="LoadBalancer",
+                selector=labels,
+                load_balancer_source_ranges=sorted(args.gke_source_ranges),
+                ports=[
+                    k8s.core.v1.ServicePortArgs(
+                        name="https", port=443, target_port=specs.VIRTUAL_GATEWAY_PORT, protocol="TCP"
+                    )
+                ],
+            ),
+            opts=self._in_cluster,
+        )
+        hostname: pulumi.Output[str] = balancer.status.load_balancer.ingress.apply(_first_hostname)
+        return hostname
+
+    # --- building blocks ----------------------------------------------------------------------------------
+
+    def _mesh_namespace(self, ns: str) -> pulumi.Output[str]:
+        # Application namespaces hold the teams' workloads: leaving App Mesh (or deleting this
+        # component) must never delete them; Istio takes the same namespaces over.
+        keep = ns != specs.BRIDGE_NAMESPACE
+        namespace = k8s.core.v1.Namespace(
+            f"{self._name}-ns-{ns}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels=specs.namespace_labels(self._args.mesh_name)),
+            opts=pulumi.ResourceOptions.merge(
+                self._in_cluster, pulumi.ResourceOptions(retain_on_delete=keep)
+            ),
+        )
+        return namespace.metadata.name
+
+    def _irsa_role(
+        self, purpose: str, namespace: str, service_account: str, policy: pulumi.Input[str]
+    ) -> pulumi.Output[str]:
+        args = self._args
+        role = aws.iam.Role(
+            f"{self._name}-{purpose}-irsa",
+            assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer).apply(
+                lambda v: irsa_trust_policy(v[0], v[1], namespace, service_account)
+            ),
+            opts=self._in_aws,
+        )
+        aws.iam.RolePolicy(f"{self._name}-{purpose}-irsa", role=role.id, policy=policy, opts=self._in_aws)
+        return role.arn
+
+    def _service_account(
+        self, name: str, namespace: pulumi.Output[str], role_arn: pulumi.Output[str]
+    ) -> k8s.core.v1.ServiceAccount:
+        return k8s.core.v1.ServiceAccount(
+            f"{self._name}-{name}-account",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=name, namespace=namespace, annotations={specs.ROLE_ANNOTATION: role_arn}
+            ),
+            opts=self._in_cluster,
+        )
+
+    def _certificate(
+        self, name: str, namespace: pulumi.Output[str], uris: list[str], dns_names: list[str]
+    ) -> k8s.core.v1.Secret:
+        """A key and certificate from the EKS intermediate, in the Secret Envoy mounts at CERT_DIR."""
+        leaf = issue_leaf_certificate(
+            f"{self._name}-{name}",
+            self._args.intermediate,
+            organization=f"crossmesh {self._args.mesh_name}",
+            uris=uris,
+            dns_names=dns_names,
+            parent=self,
+        )
+        self.certificate_expiries[name] = leaf.validity_end_time
+        data: pulumi.Output[dict[str, str]] = pulumi.Output.secret(
+            pulumi.Output.all(leaf.chain_pem, leaf.key_pem, leaf.trust_bundle_pem).apply(
+                lambda pems: {
+                    specs.CERT_CHAIN_KEY: pems[0],
+                    specs.PRIVATE_KEY_KEY: pems[1],
+                    specs.ROOT_KEY: pems[2],
+                }
+            )
+        )
+        return k8s.core.v1.Secret(
+            f"{self._name}-{name}-tls",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=specs.tls_secret_name(name), namespace=namespace),
+            type="Opaque",
+            string_data=data,
+            opts=self._in_cluster,
+        )
+
+    def _custom(
+        self,
+        resource_suffix: str,
+        namespace: pulumi.Input[str] | None,
+        kind: str,
+        object_name: str,
+        spec: dict[str, Any],
+        labels: dict[str, str] | None = None,
+    ) -> k8s.apiextensions.CustomResource:
+        """An App Mesh object. Its CRDs and webhook come with the controller; the webhook places an
+        object in the Mesh that selects its namespace, and the controller resolves Cloud Map names,
+        so every object but the Mesh waits for both."""
+        after: list[pulumi.Resource] = [self.controller]
+        if kind != "Mesh":
+            after += [self._mesh, self._discovery]
+        return k8s.apiextensions.CustomResource(
+            f"{self._name}-{resource_suffix}",
+            api_version=specs.APPMESH_API,
+            kind=kind,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=object_name, namespace=namespace, labels=labels),
+            spec=spec,
+            opts=pulumi.ResourceOptions.merge(self._in_cluster, pulumi.ResourceOptions(depends_on=after)),
+        )
+
+
+def _first_hostname(ingress: Sequence[Any] | None) -> str:
+    for entry in ingress or []:
+        if entry.hostname:
+            return str(entry.hostname)
+    raise ValueError("the VirtualGateway's load balancer has no hostname yet")

@@ -1,0 +1,123 @@
+"""GcpNetwork: the custom-mode VPC that GKE runs in and HA VPN terminates on.
+
+One regional subnet with the GKE pods and services secondary ranges, Private Google Access and flow
+logs; a Cloud Router that also carries the link's BGP sessions; Cloud NAT so private nodes can pull
+images. Dynamic routing is global so routes learned over the link reach every region of the VPC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_gcp as gcp
+
+from components.config import GcpConfig
+from components.network.specs import CLOUD_DNS_FORWARDING_RANGE
+
+PODS_RANGE_NAME = "gke-pods"
+SERVICES_RANGE_NAME = "gke-services"
+
+
+@dataclass(frozen=True)
+class GcpNetworkArgs:
+    config: GcpConfig
+    router_asn: int
+    name_prefix: str
+
+
+class GcpNetwork(pulumi.ComponentResource):
+    network_self_link: pulumi.Output[str]
+    network_name: pulumi.Output[str]
+    subnet_self_link: pulumi.Output[str]
+    router_name: pulumi.Output[str]
+    region: str
+    pods_range_name: str = PODS_RANGE_NAME
+    services_range_name: str = SERVICES_RANGE_NAME
+
+    def __init__(self, name: str, args: GcpNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("crossmesh:gcp:GcpNetwork", name, None, opts)
+        config, prefix = args.config, args.name_prefix
+        child = pulumi.ResourceOptions(parent=self)
+        self.region = config.region
+
+        network = gcp.compute.Network(
+            f"{name}-vpc",
+            name=f"{prefix}-vpc",
+            auto_create_subnetworks=False,
+            routing_mode="GLOBAL",
+            description="crossmesh: GKE and the cross-cloud link",
+            opts=child,
+        )
+        subnet = gcp.compute.Subnetwork(
+            f"{name}-subnet",
+            name=f"{prefix}-gke",
+            network=network.id,
+            region=config.region,
+            ip_cidr_range=config.subnet_cidr,
+            private_ip_google_access=True,
+            secondary_ip_ranges=[
+                gcp.compute.SubnetworkSecondaryIpRangeArgs(
+                    range_name=PODS_RANGE_NAME, ip_cidr_range=config.pods_cidr
+                ),
+                gcp.compute.SubnetworkSecondaryIpRangeArgs(
+                    range_name=SERVICES_RANGE_NAME, ip_cidr_range=config.services_cidr
+                ),
+            ],
+            log_config=gcp.compute.SubnetworkLogConfigArgs(
+                aggregation_interval="INTERVAL_5_SEC",
+                flow_sampling=0.5,
+                metadata="INCLUDE_ALL_METADATA",
+            ),
+            opts=child,
+        )
+        # Custom advertisement: every subnet range (primary and GKE secondaries) plus the GKE control
+        # plane, which lives in a Google-owned peered VPC and is not advertised by default, and the
+        # Cloud DNS forwarding source, so the AWS resolver's answers come back over the link.
+        router = gcp.compute.Router(
+            f"{name}-router",
+            name=f"{prefix}-router",
+            network=network.id,
+            region=config.region,
+            bgp=gcp.compute.RouterBgpArgs(
+                asn=args.router_asn,
+                advertise_mode="CUSTOM",
+                advertised_groups=["ALL_SUBNETS"],
+                advertised_ip_ranges=[
+                    gcp.compute.RouterBgpAdvertisedIpRangeArgs(
+                        range=config.master_cidr, description="GKE control plane"
+                    ),
+                    gcp.compute.RouterBgpAdvertisedIpRangeArgs(
+                        range=CLOUD_DNS_FORWARDING_RANGE, description="Cloud DNS forwarding source"
+                    ),
+                ],
+            ),
+            opts=child,
+        )
+        gcp.compute.RouterNat(
+            f"{name}-nat",
+            name=f"{prefix}-nat",
+            router=router.name,
+            region=config.region,
+            nat_ip_allocate_option="AUTO_ONLY",
+            source_subnetwork_ip_ranges_to_nat="LIST_OF_SUBNETWORKS",
+            subnetworks=[
+                gcp.compute.RouterNatSubnetworkArgs(
+                    name=subnet.id, source_ip_ranges_to_nats=["ALL_IP_RANGES"]
+                )
+            ],
+            log_config=gcp.compute.RouterNatLogConfigArgs(enable=True, filter="ERRORS_ONLY"),
+            opts=child,
+        )
+
+        self.network_self_link = network.self_link
+        self.network_name = network.name
+        self.subnet_self_link = subnet.self_link
+        self.router_name = router.name
+        self.register_outputs(
+            {
+                "networkSelfLink": self.network_self_link,
+                "subnetSelfLink": self.subnet_self_link,
+                "routerName": self.router_name,
+            }
+        )

@@ -1,0 +1,145 @@
+"""AwsNetwork under the offline engine, and the subnet plan it is built from."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from components.network.aws_network import partition_of
+from components.network.specs import subnet_plan
+from offline.record import Plan
+from tests.support.plans import planned
+
+AWS = "aws:ec2"
+
+
+def _subnets(plan: Plan, kind: str) -> list[dict[str, Any]]:
+    return [s.plain_inputs for s in plan.of_type(f"{AWS}/subnet:Subnet") if f"-{kind}-" in s.name]
+
+
+def test_one_private_and_one_public_subnet_per_configured_az() -> None:
+    plan = planned("dev")
+    private, public = _subnets(plan, "private"), _subnets(plan, "public")
+    assert len(private) == len(public) == 3
+    assert sorted(s["availabilityZone"] for s in private) == ["us-east-1a", "us-east-1b", "us-east-1c"]
+    assert sorted(s["availabilityZone"] for s in public) == ["us-east-1a", "us-east-1b", "us-east-1c"]
+
+
+def test_subnets_lie_inside_the_vpc_and_do_not_overlap() -> None:
+    plan = planned("dev")
+    vpc = ipaddress.IPv4Network(plan.one(f"{AWS}/vpc:Vpc").inputs["cidrBlock"])
+    blocks = [
+        ipaddress.IPv4Network(str(s["cidrBlock"]))
+        for s in _subnets(plan, "private") + _subnets(plan, "public")
+    ]
+    assert all(block.subnet_of(vpc) for block in blocks)
+    assert not any(a.overlaps(b) for i, a in enumerate(blocks) for b in blocks[i + 1 :])
+
+
+def test_no_subnet_gives_instances_public_ips() -> None:
+    assert all(
+        s.inputs["mapPublicIpOnLaunch"] is False for s in planned("dev").of_type(f"{AWS}/subnet:Subnet")
+    )
+
+
+def test_each_private_route_table_defaults_to_the_nat_gateway_of_its_own_az() -> None:
+    plan = planned("dev")
+    nat_by_id = {nat.id: nat for nat in plan.of_type(f"{AWS}/natGateway:NatGateway")}
+    subnet_by_id = {subnet.id: subnet for subnet in plan.of_type(f"{AWS}/subnet:Subnet")}
+    tables = {table.id: table for table in plan.of_type(f"{AWS}/routeTable:RouteTable")}
+    associations = {
+        a.inputs["routeTableId"]: a.inputs["subnetId"]
+        for a in plan.of_type(f"{AWS}/routeTableAssociation:RouteTableAssociation")
+    }
+    private_defaults = [r for r in plan.of_type(f"{AWS}/route:Route") if "natGatewayId" in r.inputs]
+    assert len(private_defaults) == 3
+    for route in private_defaults:
+        assert route.inputs["destinationCidrBlock"] == "0.0.0.0/0"
+        assert route.inputs["routeTableId"] in tables
+        nat_subnet = subnet_by_id[nat_by_id[route.inputs["natGatewayId"]].inputs["subnetId"]]
+        private_subnet = subnet_by_id[associations[route.inputs["routeTableId"]]]
+        assert "-private-" in private_subnet.name and "-public-" in nat_subnet.name
+        assert nat_subnet.inputs["availabilityZone"] == private_subnet.inputs["availabilityZone"]
+
+
+def test_flow_logs_capture_all_traffic_into_an_encrypted_retained_group() -> None:
+    plan = planned("dev")
+    flow_log = plan.one(f"{AWS}/flowLog:FlowLog").inputs
+    group = plan.one("aws:cloudwatch/logGroup:LogGroup", "aws-network-flow-logs")
+    assert flow_log["vpcId"] == plan.one(f"{AWS}/vpc:Vpc").id
+    assert flow_log["trafficType"] == "ALL"
+    assert flow_log["logDestination"] == group.outputs["arn"]
+    assert group.inputs["retentionInDays"] == 365
+    assert group.inputs["kmsKeyId"] == plan.one("aws:kms/key:Key", "aws-network-logs-key").outputs["arn"]
+
+
+def test_flow_log_role_may_only_write_to_its_own_group() -> None:
+    plan = planned("dev")
+    group_arn = plan.one("aws:cloudwatch/logGroup:LogGroup", "aws-network-flow-logs").outputs["arn"]
+    trust = json.loads(plan.one("aws:iam/role:Role", "aws-network-flow-logs-role").inputs["assumeRolePolicy"])
+    assert trust["Statement"][0]["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    policy = json.loads(
+        plan.one("aws:iam/rolePolicy:RolePolicy", "aws-network-flow-logs-write").inputs["policy"]
+    )
+    (statement,) = policy["Statement"]
+    assert statement["Resource"] == [group_arn, f"{group_arn}:*"]
+    assert "*" not in json.dumps(statement["Action"])
+
+
+def test_default_security_group_is_left_with_no_rules() -> None:
+    inputs = planned("dev").one(f"{AWS}/defaultSecurityGroup:DefaultSecurityGroup").inputs
+    assert not inputs.get("ingress") and not inputs.get("egress")
+
+
+def test_logs_key_rotates_and_logs_may_use_it_only_for_this_accounts_groups() -> None:
+    key = planned("dev").one("aws:kms/key:Key", "aws-network-logs-key").inputs
+    assert key["enableKeyRotation"] is True
+    statements = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}
+    logs = statements["CloudWatchLogsUse"]
+    assert logs["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+    assert logs["Condition"]["ArnLike"]["kms:EncryptionContext:aws:logs:arn"].startswith(
+        "arn:aws:logs:us-east-1:123456789012:log-group:"
+    )
+
+
+def test_subnet_tags_tell_the_load_balancer_controller_where_to_place_load_balancers() -> None:
+    plan = planned("dev")
+    assert all(s["tags"]["kubernetes.io/role/internal-elb"] == "1" for s in _subnets(plan, "private"))
+    assert all(s["tags"]["kubernetes.io/role/elb"] == "1" for s in _subnets(plan, "public"))
+
+
+@given(
+    prefix=st.integers(min_value=16, max_value=22),
+    az_count=st.integers(min_value=2, max_value=6),
+    base=st.sampled_from(["10.0.0.0", "172.16.0.0", "192.168.0.0"]),
+)
+def test_subnet_plan_is_disjoint_inside_the_vpc_for_every_allowed_size(
+    prefix: int, az_count: int, base: str
+) -> None:
+    vpc = ipaddress.IPv4Network(f"{base}/{prefix}")
+    plan = subnet_plan(str(vpc), az_count)
+    blocks = [ipaddress.IPv4Network(block) for block in plan.private + plan.public]
+    assert len(plan.private) == len(plan.public) == az_count
+    assert all(block.subnet_of(vpc) for block in blocks)
+    assert not any(a.overlaps(b) for i, a in enumerate(blocks) for b in blocks[i + 1 :])
+    assert all(
+        ipaddress.IPv4Network(p).num_addresses > ipaddress.IPv4Network(q).num_addresses
+        for p, q in zip(plan.private, plan.public, strict=True)
+    )
+
+
+def test_subnet_plan_rejects_zero_zones() -> None:
+    with pytest.raises(ValueError, match="az_count"):
+        subnet_plan("10.0.0.0/16", 0)
+
+
+@pytest.mark.parametrize(
+    ("region", "partition"), [("us-east-1", "aws"), ("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")]
+)
+def test_partition_follows_the_region(region: str, partition: str) -> None:
+    assert partition_of(region) == partition

@@ -1,0 +1,382 @@
+"""`crossmesh check`, `crossmesh policies` and the violations `crossmesh plan` shows, end to end:
+every shipped stack passes every mandatory policy, and a saved dev plan with one hardening undone
+exits 1 naming the policy and the resource."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from crossmesh_policy import POLICIES
+
+from offline import check
+from offline.cli import main
+from tests.support.plans import PROJECT_DIR, STACKS, planned
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _runtime_config_restored() -> Iterator[None]:
+    """Planning in-process leaves the stack's config in the Pulumi runtime's globals; put back what
+    was there so later tests see the process as they would alone."""
+    from pulumi.runtime import config as runtime_config
+
+    before = dict(runtime_config.CONFIG.get())
+    yield
+    runtime_config.set_all_config(before, [])
+
+
+@pytest.fixture
+def cached_plans(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CLI plans through the session's cached plans (planning itself is tested elsewhere)."""
+    monkeypatch.setattr("offline.engine.plan_stack", lambda _dir, stack, overrides=None: planned(stack))
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["--project-dir", str(PROJECT_DIR), *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_shipped_stack_passes_every_mandatory_policy(
+    stack: str, cached_plans: None, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, _ = run(capsys, "check", "--stack", stack, "--json", str(tmp_path / "r.json"))
+    results = json.loads((tmp_path / "r.json").read_text())
+    assert code == check.EXIT_OK, out
+    assert results["passed"] is True and results["mandatory"] == 0
+    assert results["policies"] == len(POLICIES) and results["stack"] == stack
+
+
+def test_check_runs_as_a_command_on_a_saved_dev_plan(tmp_path: Path) -> None:
+    # The console script, as CI and users run it; a saved plan keeps the cloud SDKs out of the child.
+    saved = tmp_path / "dev.json"
+    saved.write_text(json.dumps(planned("dev").to_contract()))
+    done = subprocess.run(
+        [str(Path(sys.executable).parent / "crossmesh"), "check", "--plan", str(saved)],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "0 mandatory" in done.stdout
+
+
+def dev_contract() -> dict[str, Any]:
+    contract: dict[str, Any] = copy.deepcopy(planned("dev").to_contract())
+    return contract
+
+
+def one(contract: dict[str, Any], type_token: str) -> dict[str, Any]:
+    found: list[dict[str, Any]] = [r for r in contract["resources"] if r["type"] == type_token]
+    assert len(found) == 1, type_token
+    return found[0]
+
+
+def add(contract: dict[str, Any], type_token: str, name: str, inputs: dict[str, Any]) -> None:
+    contract["resources"].append(
+        {
+            "urn": f"urn:pulumi:dev::crossmesh::{type_token}::{name}",
+            "type": type_token,
+            "name": name,
+            "custom": True,
+            "parent": None,
+            "provider": None,
+            "dependencies": [],
+            "protect": False,
+            "inputs": inputs,
+        }
+    )
+
+
+def public_subnet(c: dict[str, Any]) -> str:
+    subnet = next(r for r in c["resources"] if r["type"] == "aws:ec2/subnet:Subnet")
+    subnet["inputs"]["mapPublicIpOnLaunch"] = True
+    return str(subnet["name"])
+
+
+def no_flow_log(c: dict[str, Any]) -> str:
+    c["resources"] = [r for r in c["resources"] if r["type"] != "aws:ec2/flowLog:FlowLog"]
+    return str(one(c, "aws:ec2/vpc:Vpc")["name"])
+
+
+def overlapping_pods(c: dict[str, Any]) -> str:
+    subnet = one(c, "gcp:compute/subnetwork:Subnetwork")
+    subnet["inputs"]["secondaryIpRanges"][0]["ipCidrRange"] = "10.10.0.0/18"
+    return str(subnet["name"])
+
+
+def rotation_off(c: dict[str, Any]) -> str:
+    key = next(r for r in c["resources"] if r["name"] == "aws-network-logs-key")
+    del key["inputs"]["enableKeyRotation"]
+    return str(key["name"])
+
+
+def no_subnet_logs(c: dict[str, Any]) -> str:
+    subnet = one(c, "gcp:compute/subnetwork:Subnetwork")
+    del subnet["inputs"]["logConfig"]
+    return str(subnet["name"])
+
+
+def public_router_asn(c: dict[str, Any]) -> str:
+    router = one(c, "gcp:compute/router:Router")
+    router["inputs"]["bgp"]["asn"] = 15169
+    return str(router["name"])
+
+
+def named(c: dict[str, Any], name: str) -> dict[str, Any]:
+    found: dict[str, Any] = next(r for r in c["resources"] if r["name"] == name)
+    return found
+
+
+def keys_from_config(c: dict[str, Any]) -> str:
+    passwords = {
+        r["urn"] for r in c["resources"] if r["type"] == "random:index/randomPassword:RandomPassword"
+    }
+    connection = named(c, "link-0-vpn-0")
+    connection["dependencies"] = [urn for urn in connection["dependencies"] if urn not in passwords]
+    return "link-0-vpn-0"
+
+
+def missing_tgw_route(c: dict[str, Any]) -> str:
+    c["resources"] = [r for r in c["resources"] if r["name"] != "link-hub-to-gcp-0-1"]
+    return "aws-network-private-rt-0"
+
+
+def icmp_dropped(c: dict[str, Any]) -> None:
+    c["resources"] = [r for r in c["resources"] if not r["name"].endswith("icmp-frag")]
+
+
+def cgw_asn_mismatch(c: dict[str, Any]) -> str:
+    named(c, "link-0-cgw-1")["inputs"]["bgpAsn"] = "65001"
+    return "link-0-cgw-1"
+
+
+def reused_inside_cidr(c: dict[str, Any]) -> str:
+    named(c, "link-0-vpn-1")["inputs"]["tunnel2InsideCidr"] = "169.254.10.0/30"
+    return "link-0-vpn-1"
+
+
+def gcp_ikev1(c: dict[str, Any]) -> str:
+    named(c, "link-0-tunnel-2")["inputs"]["ikeVersion"] = 1
+    return "link-0-tunnel-2"
+
+
+def ecmp_off(c: dict[str, Any]) -> str:
+    named(c, "link-hub-tgw")["inputs"]["vpnEcmpSupport"] = "disable"
+    return "link-hub-tgw"
+
+
+def permissive_mtls(c: dict[str, Any]) -> str:
+    named(c, "istio-aws-mesh-strict-mtls")["inputs"]["spec"]["mtls"]["mode"] = "PERMISSIVE"
+    return "istio-aws-mesh-strict-mtls"
+
+
+def open_control_plane(c: dict[str, Any]) -> str:
+    named(c, "eks-cluster")["inputs"]["vpcConfig"]["publicAccessCidrs"] = ["0.0.0.0/0"]
+    return "eks-cluster"
+
+
+def reserved_inside_cidr(c: dict[str, Any]) -> str:
+    named(c, "link-0-vpn-0")["inputs"]["tunnel1InsideCidr"] = "169.254.1.0/30"
+    return "link-0-vpn-0"
+
+
+UNDONE: dict[str, tuple[Callable[[dict[str, Any]], str | None], str]] = {
+    "keys-from-config": (keys_from_config, "xc-vpn-psk-secret"),
+    "missing-tgw-route": (missing_tgw_route, "xc-x-routes-advertised"),
+    "icmp-dropped": (icmp_dropped, "xc-x-icmp-pmtu"),
+    "cgw-asn-mismatch": (cgw_asn_mismatch, "xc-vpn-asn-pairing"),
+    "reused-inside-cidr": (reused_inside_cidr, "xc-vpn-inside-cidr-unique"),
+    "gcp-ikev1": (gcp_ikev1, "xc-vpn-ikev2-single-proposal"),
+    "public-subnet": (public_subnet, "xc-aws-node-subnets-private"),
+    "no-flow-log": (no_flow_log, "xc-aws-vpc-flow-logs"),
+    "overlapping-pods": (overlapping_pods, "xc-x-cidr-no-overlap"),
+    "kms-rotation-off": (rotation_off, "xc-aws-kms-rotation"),
+    "no-subnet-flow-logs": (no_subnet_logs, "xc-gcp-subnet-flow-logs"),
+    "public-router-asn": (public_router_asn, "xc-vpn-asn-ranges"),
+    "ecmp-off": (ecmp_off, "xc-vpn-ha-topology"),
+    "permissive-mtls": (permissive_mtls, "xc-istio-strict-mtls"),
+    "open-control-plane": (open_control_plane, "xc-eks-no-open-public-cidr"),
+    "reserved-inside-cidr": (reserved_inside_cidr, "xc-vpn-inside-cidr"),
+}
+
+
+def test_a_saved_dev_plan_passes(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "dev.json"
+    path.write_text(json.dumps(dev_contract()))
+    code, out, _ = run(capsys, "check", "--plan", str(path))
+    assert code == check.EXIT_OK, out
+
+
+@pytest.mark.parametrize("undo", sorted(UNDONE))
+def test_a_saved_plan_with_one_hardening_undone_names_the_policy_and_resource(
+    undo: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    mutate, policy = UNDONE[undo]
+    contract = dev_contract()
+    resource = mutate(contract)
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps(contract))
+    code, out, _ = run(capsys, "check", "--plan", str(path), "--json", str(tmp_path / "r.json"))
+    results = json.loads((tmp_path / "r.json").read_text())
+    level = next(p for p in POLICIES if p.name == policy).enforcement_level
+    assert level is not None
+    if level.value == "mandatory":
+        assert code == check.EXIT_MANDATORY_VIOLATIONS
+        assert f"[mandatory]  {policy} (" in out
+    else:
+        assert code == check.EXIT_OK
+        assert f"[advisory]  {policy} (" in out
+    assert {v["resourceName"] for v in results["violations"] if v["policy"] == policy} == {resource}
+    assert f": {resource})" in out if resource else f"{policy} (stack)" in out
+
+
+def test_pack_config_changes_a_level_as_pulumi_does(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    contract = dev_contract()
+    public_subnet(contract)
+    (tmp_path / "plan.json").write_text(json.dumps(contract))
+    (tmp_path / "advisory.json").write_text(json.dumps({"xc-aws-node-subnets-private": "advisory"}))
+    (tmp_path / "disabled.json").write_text(
+        json.dumps({"xc-aws-node-subnets-private": {"enforcementLevel": "disabled"}})
+    )
+    code, out, _ = run(
+        capsys,
+        "check",
+        "--plan",
+        str(tmp_path / "plan.json"),
+        "--policy-config",
+        str(tmp_path / "advisory.json"),
+    )
+    assert code == check.EXIT_OK and "[advisory]  xc-aws-node-subnets-private" in out
+    code, out, _ = run(
+        capsys,
+        "check",
+        "--plan",
+        str(tmp_path / "plan.json"),
+        "--policy-config",
+        str(tmp_path / "disabled.json"),
+    )
+    assert code == check.EXIT_OK and "xc-aws-node-subnets-private" not in out
+
+
+def test_per_policy_config_reaches_the_rule(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    contract = dev_contract()
+    add(
+        contract,
+        "aws:eks/cluster:Cluster",
+        "eks",
+        {"version": "1.33", "vpcConfig": {"endpointPublicAccess": False}},
+    )
+    (tmp_path / "plan.json").write_text(json.dumps(contract))
+    (tmp_path / "config.json").write_text(
+        json.dumps({"xc-eks-supported-version": {"supportedVersions": ["1.35"]}})
+    )
+    _, out, _ = run(
+        capsys,
+        "check",
+        "--plan",
+        str(tmp_path / "plan.json"),
+        "--policy-config",
+        str(tmp_path / "config.json"),
+    )
+    assert "xc-eks-supported-version (aws:eks/cluster:Cluster: eks)" in out
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("{not json", "is not JSON"),
+        ('{"resources": [{"type": "x"}]}', "resources[0] lacks urn, name"),
+        ("[]", "not a crossmesh plan"),
+    ],
+)
+def test_a_bad_plan_file_is_invalid_input(
+    content: str, expected: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "plan.json").write_text(content)
+    code, _, err = run(capsys, "check", "--plan", str(tmp_path / "plan.json"))
+    assert code == check.EXIT_INVALID_INPUT
+    assert expected in err
+
+
+def test_pack_config_naming_an_unknown_policy_is_invalid_input(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "plan.json").write_text(json.dumps(dev_contract()))
+    (tmp_path / "config.json").write_text(json.dumps({"xc-no-such-rule": "advisory"}))
+    code, _, err = run(
+        capsys,
+        "check",
+        "--plan",
+        str(tmp_path / "plan.json"),
+        "--policy-config",
+        str(tmp_path / "config.json"),
+    )
+    assert code == check.EXIT_INVALID_INPUT and "xc-no-such-rule" in err
+
+
+def test_an_unknown_stack_is_invalid_input(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "check", "--stack", "no-such-stack")
+    assert code == check.EXIT_INVALID_INPUT and err.startswith("error:")
+
+
+def test_plan_shows_the_same_violations(cached_plans: None, capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "plan", "--stack", "dev")
+    planned_stack = check.from_plan(planned("dev"))
+    assert code == 0
+    assert check.render(check.run_policies(planned_stack), planned_stack, len(POLICIES)) in out
+    assert "\n0 mandatory, " in out
+
+
+def test_policies_lists_name_level_types_and_anchors(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "policies", "--json")
+    listed = json.loads(out)
+    assert code == 0 and len(listed) == len(POLICIES)
+    eks = next(p for p in listed if p["name"] == "xc-eks-no-open-public-cidr")
+    assert eks == {
+        "name": "xc-eks-no-open-public-cidr",
+        "level": "mandatory",
+        "severity": "critical",
+        "kind": "resource",
+        "resourceTypes": ["aws:eks/cluster:Cluster"],
+        "anchors": ["CKV_AWS_38", "AVD-AWS-0041", "KICS 61cf9883", "CIS EKS 5.4.1"],
+    }
+    code, out, _ = run(capsys, "policies")
+    assert code == 0 and "xc-vpn-asn-pairing" in out and "mandatory" in out
+
+
+def test_secret_inputs_reach_rules_but_never_the_report(tmp_path: Path) -> None:
+    from offline.record import Secret
+
+    plan = copy.deepcopy(planned("dev"))
+    subnet = plan.one("gcp:compute/subnetwork:Subnetwork")
+    plan.resources.append(
+        type(subnet)(
+            urn="urn:pulumi:dev::crossmesh::aws:ec2/vpnConnection:VpnConnection::conn",
+            type="aws:ec2/vpnConnection:VpnConnection",
+            name="conn",
+            custom=True,
+            parent=None,
+            provider=None,
+            dependencies=[],
+            protect=False,
+            inputs={"tunnel1PresharedKey": Secret("0secretvalue_abcdef")},
+        )
+    )
+    planned_stack = check.from_plan(plan)
+    violations = check.run_policies(planned_stack)
+    report = check.render(violations, planned_stack, len(POLICIES))
+    assert any(v.policy == "xc-vpn-psk-format" for v in violations)
+    assert "0secretvalue_abcdef" not in report + json.dumps(check.results_json(violations, planned_stack, 1))
+    masked = check.from_contract(plan.to_contract())
+    assert not any(v.policy == "xc-vpn-psk-format" for v in check.run_policies(masked))

@@ -1,0 +1,1 @@
+"""What tests share: plans of the shipped stacks, schemas, strategies and cases."""
