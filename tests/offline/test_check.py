@@ -18,6 +18,16 @@ from crossmesh_policy import POLICIES
 from offline import check
 from offline.cli import main
 from tests.support.plans import PROJECT_DIR, STACKS, planned
+from tests.support.types import (
+    AWS_FLOW_LOG,
+    AWS_SUBNET,
+    AWS_VPC,
+    AWS_VPN_CONNECTION,
+    EKS_CLUSTER,
+    GCP_ROUTER,
+    GCP_SUBNETWORK,
+    RANDOM_PASSWORD,
+)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -97,18 +107,18 @@ def add(contract: dict[str, Any], type_token: str, name: str, inputs: dict[str, 
 
 
 def public_subnet(c: dict[str, Any]) -> str:
-    subnet = next(r for r in c["resources"] if r["type"] == "aws:ec2/subnet:Subnet")
+    subnet = next(r for r in c["resources"] if r["type"] == AWS_SUBNET)
     subnet["inputs"]["mapPublicIpOnLaunch"] = True
     return str(subnet["name"])
 
 
 def no_flow_log(c: dict[str, Any]) -> str:
-    c["resources"] = [r for r in c["resources"] if r["type"] != "aws:ec2/flowLog:FlowLog"]
-    return str(one(c, "aws:ec2/vpc:Vpc")["name"])
+    c["resources"] = [r for r in c["resources"] if r["type"] != AWS_FLOW_LOG]
+    return str(one(c, AWS_VPC)["name"])
 
 
 def overlapping_pods(c: dict[str, Any]) -> str:
-    subnet = one(c, "gcp:compute/subnetwork:Subnetwork")
+    subnet = one(c, GCP_SUBNETWORK)
     subnet["inputs"]["secondaryIpRanges"][0]["ipCidrRange"] = "10.10.0.0/18"
     return str(subnet["name"])
 
@@ -120,13 +130,13 @@ def rotation_off(c: dict[str, Any]) -> str:
 
 
 def no_subnet_logs(c: dict[str, Any]) -> str:
-    subnet = one(c, "gcp:compute/subnetwork:Subnetwork")
+    subnet = one(c, GCP_SUBNETWORK)
     del subnet["inputs"]["logConfig"]
     return str(subnet["name"])
 
 
 def public_router_asn(c: dict[str, Any]) -> str:
-    router = one(c, "gcp:compute/router:Router")
+    router = one(c, GCP_ROUTER)
     router["inputs"]["bgp"]["asn"] = 15169
     return str(router["name"])
 
@@ -137,9 +147,7 @@ def named(c: dict[str, Any], name: str) -> dict[str, Any]:
 
 
 def keys_from_config(c: dict[str, Any]) -> str:
-    passwords = {
-        r["urn"] for r in c["resources"] if r["type"] == "random:index/randomPassword:RandomPassword"
-    }
+    passwords = {r["urn"] for r in c["resources"] if r["type"] == RANDOM_PASSWORD}
     connection = named(c, "link-0-vpn-0")
     connection["dependencies"] = [urn for urn in connection["dependencies"] if urn not in passwords]
     return "link-0-vpn-0"
@@ -273,7 +281,7 @@ def test_per_policy_config_reaches_the_rule(capsys: pytest.CaptureFixture[str], 
     contract = dev_contract()
     add(
         contract,
-        "aws:eks/cluster:Cluster",
+        EKS_CLUSTER,
         "eks",
         {"version": "1.33", "vpcConfig": {"endpointPublicAccess": False}},
     )
@@ -348,7 +356,7 @@ def test_policies_lists_name_level_types_and_anchors(capsys: pytest.CaptureFixtu
         "level": "mandatory",
         "severity": "critical",
         "kind": "resource",
-        "resourceTypes": ["aws:eks/cluster:Cluster"],
+        "resourceTypes": [EKS_CLUSTER],
         "anchors": ["CKV_AWS_38", "AVD-AWS-0041", "KICS 61cf9883", "CIS EKS 5.4.1"],
     }
     code, out, _ = run(capsys, "policies")
@@ -359,11 +367,11 @@ def test_secret_inputs_reach_rules_but_never_the_report(tmp_path: Path) -> None:
     from offline.record import Secret
 
     plan = copy.deepcopy(planned("dev"))
-    subnet = plan.one("gcp:compute/subnetwork:Subnetwork")
+    subnet = plan.one(GCP_SUBNETWORK)
     plan.resources.append(
         type(subnet)(
             urn="urn:pulumi:dev::crossmesh::aws:ec2/vpnConnection:VpnConnection::conn",
-            type="aws:ec2/vpnConnection:VpnConnection",
+            type=AWS_VPN_CONNECTION,
             name="conn",
             custom=True,
             parent=None,

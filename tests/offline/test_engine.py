@@ -14,6 +14,7 @@ from offline.engine import ENCRYPTED_PLACEHOLDER, StackFileError, plan_stack, re
 from offline.fake_cloud import AWS_PUBLIC_POOL, FakeCloud
 from offline.record import SECRET_MASK, Registration, Secret, mask, reveal, secret_paths
 from tests.support.plans import PROJECT_DIR, STACKS, planned
+from tests.support.types import AWS_EIP, AWS_SUBNET, AWS_VPC, RANDOM_PASSWORD, STACK
 
 CONTRACT_KEYS = {"project", "stack", "resources", "outputs"}
 RESOURCE_KEYS = {"urn", "type", "name", "custom", "parent", "provider", "dependencies", "protect", "inputs"}
@@ -42,15 +43,15 @@ def test_every_stack_file_plans_and_follows_the_contract(stack: str) -> None:
 
 
 def test_contract_inputs_use_wire_names() -> None:
-    subnet = planned("dev").one("aws:ec2/subnet:Subnet", "aws-network-private-0")
+    subnet = planned("dev").one(AWS_SUBNET, "aws-network-private-0")
     assert {"vpcId", "cidrBlock", "availabilityZone", "mapPublicIpOnLaunch"} <= set(subnet.inputs)
     assert "vpc_id" not in subnet.inputs
 
 
 def test_dependencies_follow_outputs_used_as_inputs() -> None:
     plan = planned("dev")
-    vpc = plan.one("aws:ec2/vpc:Vpc")
-    subnet = plan.one("aws:ec2/subnet:Subnet", "aws-network-private-0")
+    vpc = plan.one(AWS_VPC)
+    subnet = plan.one(AWS_SUBNET, "aws-network-private-0")
     assert vpc.urn in subnet.dependencies
     assert subnet.inputs["vpcId"] == vpc.id
 
@@ -63,7 +64,7 @@ def test_plans_are_identical_from_run_to_run() -> None:
 def test_resources_come_parents_first() -> None:
     seen: set[str] = set()
     for resource in planned("dev").resources:
-        if resource.parent and resource.parent.split("::")[-2] != "pulumi:pulumi:Stack":
+        if resource.parent and resource.parent.split("::")[-2] != STACK:
             assert resource.parent in seen, f"{resource.urn} listed before its parent"
         seen.add(resource.urn)
 
@@ -104,7 +105,7 @@ def test_unknown_stack_names_the_stacks_that_exist() -> None:
 def test_secrets_are_masked_in_the_contract_and_readable_in_the_record() -> None:
     registration = Registration(
         urn="urn:pulumi:dev::crossmesh::random:index/randomPassword:RandomPassword::psk",
-        type="random:index/randomPassword:RandomPassword",
+        type=RANDOM_PASSWORD,
         name="psk",
         custom=True,
         parent=None,
@@ -130,7 +131,7 @@ def test_fake_public_ips_are_distinct_and_in_the_benchmarking_range() -> None:
 
 
 def test_nat_gateways_get_distinct_public_ips_in_the_plan() -> None:
-    nats = planned("dev").of_type("aws:ec2/eip:Eip")
+    nats = planned("dev").of_type(AWS_EIP)
     addresses = [nat.outputs["publicIp"] for nat in nats]
     assert len(addresses) == 3 and len(set(addresses)) == 3
 

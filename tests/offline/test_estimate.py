@@ -7,10 +7,15 @@ import pytest
 from offline.estimate import CREATION_TIMES, DEFAULT_SECONDS, estimate_deploy, format_minutes
 from offline.record import Plan, Registration
 from tests.support.plans import STACKS, planned
-
-EKS = "aws:eks/cluster:Cluster"
-NODES = "aws:eks/nodeGroup:NodeGroup"
-HELM = "kubernetes:helm.sh/v3:Release"
+from tests.support.types import (
+    COMPONENT_EKS_CLUSTER,
+    EKS_CLUSTER,
+    EKS_NODE_GROUP,
+    GKE_CLUSTER,
+    HELM_RELEASE,
+    KUBERNETES_PROVIDER,
+    RANDOM_ID,
+)
 
 
 def _resource(
@@ -46,17 +51,17 @@ def test_critical_path_is_the_longest_weighted_chain() -> None:
         "p",
         "s",
         [
-            _resource("cluster", EKS),
-            _resource("nodes", NODES, data=("cluster",)),
-            _resource("short", "random:index/randomId:RandomId"),
-            _resource("after-short", NODES, data=("short",)),
+            _resource("cluster", EKS_CLUSTER),
+            _resource("nodes", EKS_NODE_GROUP, data=("cluster",)),
+            _resource("short", RANDOM_ID),
+            _resource("after-short", EKS_NODE_GROUP, data=("short",)),
         ],
         {},
     )
     estimate = estimate_deploy(plan)
     assert estimate.critical_path == ("cluster", "nodes")
-    assert estimate.critical_seconds == _seconds(EKS) + _seconds(NODES)
-    assert estimate.total_seconds == _seconds(EKS) + 2 * _seconds(NODES) + DEFAULT_SECONDS
+    assert estimate.critical_seconds == _seconds(EKS_CLUSTER) + _seconds(EKS_NODE_GROUP)
+    assert estimate.total_seconds == _seconds(EKS_CLUSTER) + 2 * _seconds(EKS_NODE_GROUP) + DEFAULT_SECONDS
 
 
 def test_a_dependency_on_a_component_waits_for_everything_inside_it() -> None:
@@ -64,14 +69,14 @@ def test_a_dependency_on_a_component_waits_for_everything_inside_it() -> None:
         "p",
         "s",
         [
-            _resource("cluster-component", "crossmesh:aws:EksCluster", custom=False),
-            _resource("cluster", EKS, parent="cluster-component"),
-            _resource("mesh", HELM, deps=("cluster-component",)),
+            _resource("cluster-component", COMPONENT_EKS_CLUSTER, custom=False),
+            _resource("cluster", EKS_CLUSTER, parent="cluster-component"),
+            _resource("mesh", HELM_RELEASE, deps=("cluster-component",)),
         ],
         {},
     )
-    assert estimate_deploy(plan).critical_seconds == _seconds(EKS) + _seconds(HELM)
-    assert estimate_deploy(plan, required_only=True).critical_seconds == _seconds(EKS)
+    assert estimate_deploy(plan).critical_seconds == _seconds(EKS_CLUSTER) + _seconds(HELM_RELEASE)
+    assert estimate_deploy(plan, required_only=True).critical_seconds == _seconds(EKS_CLUSTER)
 
 
 def test_resources_wait_for_what_their_provider_waits_for() -> None:
@@ -79,9 +84,9 @@ def test_resources_wait_for_what_their_provider_waits_for() -> None:
         "p",
         "s",
         [
-            _resource("cluster", EKS),
-            _resource("k8s", "pulumi:providers:kubernetes", data=("cluster",)),
-            _resource("istiod", HELM, provider="k8s"),
+            _resource("cluster", EKS_CLUSTER),
+            _resource("k8s", KUBERNETES_PROVIDER, data=("cluster",)),
+            _resource("istiod", HELM_RELEASE, provider="k8s"),
         ],
         {},
     )
@@ -103,13 +108,13 @@ def test_an_ordering_the_clouds_do_not_require_is_not_counted_as_required() -> N
         "p",
         "s",
         [
-            _resource("cluster", EKS),
-            _resource("gke", "gcp:container/cluster:Cluster", deps=("cluster",)),
+            _resource("cluster", EKS_CLUSTER),
+            _resource("gke", GKE_CLUSTER, deps=("cluster",)),
         ],
         {},
     )
-    assert estimate_deploy(plan).critical_seconds == _seconds(EKS) + _seconds("gcp:container/cluster:Cluster")
-    assert estimate_deploy(plan, required_only=True).critical_seconds == _seconds(EKS)
+    assert estimate_deploy(plan).critical_seconds == _seconds(EKS_CLUSTER) + _seconds(GKE_CLUSTER)
+    assert estimate_deploy(plan, required_only=True).critical_seconds == _seconds(EKS_CLUSTER)
 
 
 def test_the_plan_runs_in_parallel() -> None:

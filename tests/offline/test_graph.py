@@ -5,6 +5,15 @@ from __future__ import annotations
 from offline.graph import README_END, README_START, architecture, readme_block, render
 from offline.record import Plan, Registration
 from tests.support.plans import PROJECT_DIR, planned
+from tests.support.types import (
+    AWS_PROVIDER,
+    AWS_VPC,
+    EKS_CLUSTER,
+    GCP_HA_VPN_GATEWAY,
+    HELM_RELEASE,
+    KUBERNETES_PROVIDER,
+    TGW,
+)
 
 
 def _resource(
@@ -36,16 +45,16 @@ def _linked_plan() -> Plan:
         for tunnel in (1, 2, 3, 4)
     ]
     resources = [
-        _resource("aws", "pulumi:providers:aws", {"region": "eu-west-1"}),
-        _resource("vpc", "aws:ec2/vpc:Vpc", {"cidrBlock": "10.0.0.0/16"}),
-        _resource("tgw", "aws:ec2transitgateway/transitGateway:TransitGateway", {"amazonSideAsn": 64512}),
-        _resource("ha-0", "gcp:compute/haVpnGateway:HaVpnGateway"),
-        _resource("ha-1", "gcp:compute/haVpnGateway:HaVpnGateway"),
-        _resource("eks", "aws:eks/cluster:Cluster", {"name": "cm-prod", "version": "1.33"}),
-        _resource("eks-k8s", "pulumi:providers:kubernetes", data=("eks",)),
+        _resource("aws", AWS_PROVIDER, {"region": "eu-west-1"}),
+        _resource("vpc", AWS_VPC, {"cidrBlock": "10.0.0.0/16"}),
+        _resource("tgw", TGW, {"amazonSideAsn": 64512}),
+        _resource("ha-0", GCP_HA_VPN_GATEWAY),
+        _resource("ha-1", GCP_HA_VPN_GATEWAY),
+        _resource("eks", EKS_CLUSTER, {"name": "cm-prod", "version": "1.33"}),
+        _resource("eks-k8s", KUBERNETES_PROVIDER, data=("eks",)),
         _resource(
             "istiod",
-            "kubernetes:helm.sh/v3:Release",
+            HELM_RELEASE,
             {"chart": "istiod", "version": "1.28.0"},
             provider="eks-k8s",
         ),

@@ -13,6 +13,8 @@ from pulumi_policy import EnforcementLevel
 from pulumi_policy.policy import _PolicyAnalyzerServicer
 from pulumi_policy.proxy import UNKNOWN_BOOLEAN_VALUE, UNKNOWN_STRING_VALUE
 
+from tests.support.types import AWS_FLOW_LOG, AWS_INSTANCE, AWS_VPC, AWS_VPN_CONNECTION, EKS_CLUSTER, KMS_KEY
+
 SECRET_SIG = {"4dabf18193072939515e22adb298388d": "1b47061264138c4ac30d75fd1eb44270"}
 MANDATORY = proto.EnforcementLevel.Value("MANDATORY")
 ADVISORY = proto.EnforcementLevel.Value("ADVISORY")
@@ -65,7 +67,7 @@ def by_policy(diagnostics: list[Any], name: str) -> list[Any]:
 
 
 def test_a_mandatory_violation_reaches_the_engine_as_mandatory() -> None:
-    [diagnostic] = by_policy(analyze("aws:eks/cluster:Cluster", OPEN_EKS), "xc-eks-no-open-public-cidr")
+    [diagnostic] = by_policy(analyze(EKS_CLUSTER, OPEN_EKS), "xc-eks-no-open-public-cidr")
     assert diagnostic.enforcementLevel == MANDATORY
     assert "CKV_AWS_38" in diagnostic.description
     assert "0.0.0.0/0" in diagnostic.message
@@ -73,47 +75,45 @@ def test_a_mandatory_violation_reaches_the_engine_as_mandatory() -> None:
 
 def test_pack_config_downgrades_a_policy() -> None:
     config = {"xc-eks-no-open-public-cidr": {"enforcementLevel": "ADVISORY"}}
-    [diagnostic] = by_policy(
-        analyze("aws:eks/cluster:Cluster", OPEN_EKS, config), "xc-eks-no-open-public-cidr"
-    )
+    [diagnostic] = by_policy(analyze(EKS_CLUSTER, OPEN_EKS, config), "xc-eks-no-open-public-cidr")
     assert diagnostic.enforcementLevel == ADVISORY
 
 
 def test_pack_config_reaches_a_rule_s_own_settings() -> None:
     config = {"xc-eks-supported-version": {"enforcementLevel": "MANDATORY", "supportedVersions": ["1.35"]}}
     props = {**OPEN_EKS, "version": "1.33"}
-    [diagnostic] = by_policy(analyze("aws:eks/cluster:Cluster", props, config), "xc-eks-supported-version")
+    [diagnostic] = by_policy(analyze(EKS_CLUSTER, props, config), "xc-eks-supported-version")
     assert diagnostic.enforcementLevel == MANDATORY and "1.35" in diagnostic.message
 
 
 def test_an_unknown_judged_value_becomes_an_advisory_preview_notice() -> None:
-    diagnostics = analyze("aws:kms/key:Key", {"enableKeyRotation": UNKNOWN_BOOLEAN_VALUE, "policy": "{}"})
+    diagnostics = analyze(KMS_KEY, {"enableKeyRotation": UNKNOWN_BOOLEAN_VALUE, "policy": "{}"})
     [diagnostic] = by_policy(diagnostics, "xc-aws-kms-rotation")
     assert diagnostic.enforcementLevel == ADVISORY and "during preview" in diagnostic.message
 
 
 def test_unknown_inputs_do_not_stop_the_plaintext_secret_rule() -> None:
-    diagnostics = analyze("aws:ec2/instance:Instance", {"ami": UNKNOWN_STRING_VALUE, "userData": "#!/bin/sh"})
+    diagnostics = analyze(AWS_INSTANCE, {"ami": UNKNOWN_STRING_VALUE, "userData": "#!/bin/sh"})
     assert by_policy(diagnostics, "xc-secrets-no-plaintext-config") == []
 
 
 def test_a_secret_key_is_judged_but_never_echoed() -> None:
     props = {"tunnel1PresharedKey": {**SECRET_SIG, "value": "0leadingzero_key"}}
-    [diagnostic] = by_policy(analyze("aws:ec2/vpnConnection:VpnConnection", props), "xc-vpn-psk-format")
+    [diagnostic] = by_policy(analyze(AWS_VPN_CONNECTION, props), "xc-vpn-psk-format")
     assert "0leadingzero_key" not in diagnostic.message + diagnostic.description
 
 
 def test_a_flow_log_finds_its_vpc_by_dependency_while_the_id_is_unknown() -> None:
-    vpc: Row = ("aws:ec2/vpc:Vpc", "vpc", {"cidrBlock": "10.10.0.0/16"}, {})
+    vpc: Row = (AWS_VPC, "vpc", {"cidrBlock": "10.10.0.0/16"}, {})
     flow_log: Row = (
-        "aws:ec2/flowLog:FlowLog",
+        AWS_FLOW_LOG,
         "flow",
         {"vpcId": UNKNOWN_STRING_VALUE},
         {"vpcId": [urn(vpc[0], "vpc")]},
     )
     assert by_policy(analyze_stack([vpc, flow_log]), "xc-aws-vpc-flow-logs") == []
     [diagnostic] = by_policy(analyze_stack([vpc]), "xc-aws-vpc-flow-logs")
-    assert diagnostic.urn == urn("aws:ec2/vpc:Vpc", "vpc") and diagnostic.enforcementLevel == MANDATORY
+    assert diagnostic.urn == urn(AWS_VPC, "vpc") and diagnostic.enforcementLevel == MANDATORY
 
 
 def test_the_pack_serves_the_analyzer_protocol_as_pulumi_starts_it() -> None:

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from pulumi_policy import PolicyResource
 
 from tests.support.policy_cases import BY_NAME, StackCase, changed, res, stack_violations
+from tests.support.types import EKS_CLUSTER, HELM_RELEASE
 
 AWS_VPC = res(VPC, "vpc", {"id": "vpc-1", "cidrBlock": "10.10.0.0/16"})
 SUBNET = res(
@@ -74,7 +75,7 @@ GCP_AGGREGATE = tgw_route("10.16.0.0/12")
 CONTROL_PLANE = tgw_route("172.16.0.0/28")
 LINKED = [*NETWORKS, TGW_R, PEER, TABLE, NAT_ROUTE, GCP_AGGREGATE, CONTROL_PLANE]
 
-ISTIOD = res("kubernetes:helm.sh/v3:Release", "istiod", {"chart": "istiod", "namespace": "istio-system"})
+ISTIOD = res(HELM_RELEASE, "istiod", {"chart": "istiod", "namespace": "istio-system"})
 GCP_MESH_FW = res(
     FIREWALL,
     "from-aws",
@@ -129,7 +130,7 @@ STACK_CASES: list[StackCase] = [
         [
             *NETWORKS,
             res(
-                "aws:eks/cluster:Cluster",
+                EKS_CLUSTER,
                 "eks",
                 {"kubernetesNetworkConfig": {"serviceIpv4Cidr": "10.28.0.0/16"}},
             ),

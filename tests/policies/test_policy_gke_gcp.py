@@ -10,6 +10,11 @@ from crossmesh_policy.gcp_network import CRYPTO_KEY, FIREWALL, SUBNETWORK
 from crossmesh_policy.gke import CLUSTER, NODE_POOL
 
 from tests.support.policy_cases import ABSENT, Case, bad, baseline_violations, changed, ok
+from tests.support.types import (
+    GCP_KMS_CRYPTO_KEY_IAM_MEMBER,
+    GCP_KMS_CRYPTO_KEY_IAM_POLICY,
+    GCP_KMS_KEY_RING_IAM_BINDING,
+)
 
 NODE_CONFIG = {
     "serviceAccount": "gke-nodes@crossmesh-dev.iam.gserviceaccount.com",
@@ -276,24 +281,24 @@ CASES: list[Case] = [
     bad("xc-gcp-kms-rotation", CRYPTO_KEY, changed(KEY, rotationPeriod="7776001s"), "over-90-days"),
     ok(
         "xc-gcp-kms-not-public",
-        "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
+        GCP_KMS_CRYPTO_KEY_IAM_MEMBER,
         {"member": "serviceAccount:gke@p.iam.gserviceaccount.com"},
     ),
     bad(
         "xc-gcp-kms-not-public",
-        "gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember",
+        GCP_KMS_CRYPTO_KEY_IAM_MEMBER,
         {"member": "allUsers"},
         "all-users",
     ),
     bad(
         "xc-gcp-kms-not-public",
-        "gcp:kms/keyRingIAMBinding:KeyRingIAMBinding",
+        GCP_KMS_KEY_RING_IAM_BINDING,
         {"members": ["user:a@example.com", "allAuthenticatedUsers"]},
         "binding",
     ),
     bad(
         "xc-gcp-kms-not-public",
-        "gcp:kms/cryptoKeyIAMPolicy:CryptoKeyIAMPolicy",
+        GCP_KMS_CRYPTO_KEY_IAM_POLICY,
         {
             "policyData": json.dumps(
                 {"bindings": [{"role": "roles/cloudkms.cryptoKeyDecrypter", "members": ["allUsers"]}]}

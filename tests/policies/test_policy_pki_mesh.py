@@ -22,6 +22,29 @@ from tests.support.policy_cases import (
     res,
     stack_violations,
 )
+from tests.support.types import (
+    APPMESH_MESH,
+    APPMESH_VIRTUAL_GATEWAY,
+    APPMESH_VIRTUAL_NODE,
+    AWS_INSTANCE,
+    AWS_VPC,
+    AWS_VPN_CONNECTION,
+    HELM_RELEASE,
+    ISTIO_AUTHORIZATION_POLICY,
+    ISTIO_DESTINATION_RULE,
+    ISTIO_GATEWAY,
+    ISTIO_PEER_AUTHENTICATION,
+    ISTIO_PEER_AUTHENTICATION_V1BETA1,
+    ISTIO_VIRTUAL_SERVICE,
+    K8S_CONFIG_MAP,
+    K8S_DEPLOYMENT,
+    K8S_NAMESPACE,
+    K8S_POD,
+    K8S_SECRET,
+    KUBERNETES_PROVIDER,
+    STACK,
+    TLS_SELF_SIGNED_CERT,
+)
 
 DAY = 24
 ROOT = {
@@ -39,18 +62,6 @@ INTERMEDIATE = {
     "allowedUses": ["cert_signing", "crl_signing", "digital_signature", "key_encipherment"],
 }
 KEY = {"algorithm": "RSA", "rsaBits": 4096}
-
-PA = "kubernetes:security.istio.io/v1:PeerAuthentication"
-PA_BETA = "kubernetes:security.istio.io/v1beta1:PeerAuthentication"
-AP = "kubernetes:security.istio.io/v1:AuthorizationPolicy"
-DR = "kubernetes:networking.istio.io/v1:DestinationRule"
-VS = "kubernetes:networking.istio.io/v1:VirtualService"
-GW = "kubernetes:networking.istio.io/v1:Gateway"
-NS = "kubernetes:core/v1:Namespace"
-SECRET = "kubernetes:core/v1:Secret"
-DEPLOYMENT = "kubernetes:apps/v1:Deployment"
-POD = "kubernetes:core/v1:Pod"
-RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
 def cr(kind: str, name: str, namespace: str, spec: dict[str, object]) -> dict[str, object]:
@@ -113,9 +124,6 @@ VGW = {
     "spec": {"listeners": [LISTENER], "backendDefaults": {"clientPolicy": CLIENT_POLICY}},
 }
 MESH_BAG = {"spec": {"egressFilter": {"type": "DROP_ALL"}}}
-K8S_NODE = "kubernetes:appmesh.k8s.aws/v1beta2:VirtualNode"
-K8S_GATEWAY = "kubernetes:appmesh.k8s.aws/v1beta2:VirtualGateway"
-K8S_MESH = "kubernetes:appmesh.k8s.aws/v1beta2:Mesh"
 ORDERS_BACKENDS = [
     {"virtualService": {"virtualServiceRef": {"name": "payments"}, "clientPolicy": CLIENT_POLICY}}
 ]
@@ -159,60 +167,80 @@ CASES: list[Case] = [
         "xc-pki-early-renewal", LOCALLY_SIGNED, changed(INTERMEDIATE, earlyRenewalHours=7 * DAY), "ca-7-days"
     ),
     # Kyverno enforce-strict-mtls
-    ok("xc-istio-strict-mtls", PA, STRICT_PA, "strict"),
-    ok("xc-istio-strict-mtls", PA_BETA, changed(STRICT_PA, spec__mtls__mode="UNSET"), "unset"),
-    ok("xc-istio-strict-mtls", PA, changed(STRICT_PA, spec__mtls=ABSENT), "no-mtls"),
-    ok("xc-istio-strict-mtls", PA, changed(STRICT_PA, spec=ABSENT), "no-spec"),
+    ok("xc-istio-strict-mtls", ISTIO_PEER_AUTHENTICATION, STRICT_PA, "strict"),
     ok(
         "xc-istio-strict-mtls",
-        PA,
+        ISTIO_PEER_AUTHENTICATION_V1BETA1,
+        changed(STRICT_PA, spec__mtls__mode="UNSET"),
+        "unset",
+    ),
+    ok("xc-istio-strict-mtls", ISTIO_PEER_AUTHENTICATION, changed(STRICT_PA, spec__mtls=ABSENT), "no-mtls"),
+    ok("xc-istio-strict-mtls", ISTIO_PEER_AUTHENTICATION, changed(STRICT_PA, spec=ABSENT), "no-spec"),
+    ok(
+        "xc-istio-strict-mtls",
+        ISTIO_PEER_AUTHENTICATION,
         changed(STRICT_PA, spec__selector={"matchLabels": {"app": "finance"}}),
         "selector-strict",
     ),
-    bad("xc-istio-strict-mtls", PA_BETA, changed(STRICT_PA, spec__mtls__mode="PERMISSIVE"), "pa-bad01"),
-    bad("xc-istio-strict-mtls", PA_BETA, changed(STRICT_PA, spec__mtls__mode="DISABLE"), "pa-bad02"),
     bad(
         "xc-istio-strict-mtls",
-        PA_BETA,
+        ISTIO_PEER_AUTHENTICATION_V1BETA1,
+        changed(STRICT_PA, spec__mtls__mode="PERMISSIVE"),
+        "pa-bad01",
+    ),
+    bad(
+        "xc-istio-strict-mtls",
+        ISTIO_PEER_AUTHENTICATION_V1BETA1,
+        changed(STRICT_PA, spec__mtls__mode="DISABLE"),
+        "pa-bad02",
+    ),
+    bad(
+        "xc-istio-strict-mtls",
+        ISTIO_PEER_AUTHENTICATION_V1BETA1,
         changed(STRICT_PA, spec__mtls__mode="DISABLE", spec__selector={"matchLabels": {"app": "finance"}}),
         "pa-bad03",
     ),
     bad(
         "xc-istio-strict-mtls",
-        PA,
+        ISTIO_PEER_AUTHENTICATION,
         changed(STRICT_PA, spec__portLevelMtls={"8080": {"mode": "PERMISSIVE"}}),
         "port-level",
     ),
-    ok("xc-istio-authz-safe-patterns", AP, AUTHZ),
+    ok("xc-istio-authz-safe-patterns", ISTIO_AUTHORIZATION_POLICY, AUTHZ),
     bad(
         "xc-istio-authz-safe-patterns",
-        AP,
+        ISTIO_AUTHORIZATION_POLICY,
         changed(AUTHZ, spec__rules=[{"from": [{"source": {"notNamespaces": ["prod"]}}]}]),
         "allow-negative",
     ),
     bad(
         "xc-istio-authz-safe-patterns",
-        AP,
+        ISTIO_AUTHORIZATION_POLICY,
         changed(AUTHZ, spec__action="DENY", spec__rules=[{"to": [{"operation": {"paths": ["/admin"]}}]}]),
         "deny-positive-path",
     ),
-    ok("xc-istio-dr-tls-verify", DR, DEST),
+    ok("xc-istio-dr-tls-verify", ISTIO_DESTINATION_RULE, DEST),
     ok(
         "xc-istio-dr-tls-verify",
-        DR,
+        ISTIO_DESTINATION_RULE,
         changed(DEST, spec__trafficPolicy__tls={"mode": "SIMPLE", "caCertificates": "/etc/certs/ca.pem"}),
         "simple-with-ca",
     ),
-    bad("xc-istio-dr-tls-verify", DR, changed(DEST, spec__trafficPolicy__tls={"mode": "SIMPLE"}), "IST0128"),
     bad(
         "xc-istio-dr-tls-verify",
-        DR,
+        ISTIO_DESTINATION_RULE,
+        changed(DEST, spec__trafficPolicy__tls={"mode": "SIMPLE"}),
+        "IST0128",
+    ),
+    bad(
+        "xc-istio-dr-tls-verify",
+        ISTIO_DESTINATION_RULE,
         changed(DEST, spec__subsets=[{"name": "v1", "trafficPolicy": {"tls": {"mode": "MUTUAL"}}}]),
         "IST0129-subset",
     ),
     bad(
         "xc-istio-dr-tls-verify",
-        DR,
+        ISTIO_DESTINATION_RULE,
         changed(
             DEST,
             spec__trafficPolicy__tls={
@@ -223,45 +251,55 @@ CASES: list[Case] = [
         ),
         "skip-verify",
     ),
-    ok("xc-istio-dr-no-tls-disable", DR, DEST),
-    bad("xc-istio-dr-no-tls-disable", DR, changed(DEST, spec__trafficPolicy__tls__mode="DISABLE"), "host"),
+    ok("xc-istio-dr-no-tls-disable", ISTIO_DESTINATION_RULE, DEST),
     bad(
         "xc-istio-dr-no-tls-disable",
-        DR,
+        ISTIO_DESTINATION_RULE,
+        changed(DEST, spec__trafficPolicy__tls__mode="DISABLE"),
+        "host",
+    ),
+    bad(
+        "xc-istio-dr-no-tls-disable",
+        ISTIO_DESTINATION_RULE,
         changed(
             DEST,
             spec__trafficPolicy__portLevelSettings=[{"port": {"number": 80}, "tls": {"mode": "DISABLE"}}],
         ),
         "port",
     ),
-    ok("xc-istio-injection-workloads", DEPLOYMENT, WORKLOAD),
+    ok("xc-istio-injection-workloads", K8S_DEPLOYMENT, WORKLOAD),
     bad(
         "xc-istio-injection-workloads",
-        DEPLOYMENT,
+        K8S_DEPLOYMENT,
         changed(WORKLOAD, spec__template__metadata__annotations={"sidecar.istio.io/inject": "false"}),
         "annotation",
     ),
     bad(
         "xc-istio-injection-workloads",
-        POD,
+        K8S_POD,
         {"metadata": {"labels": {"sidecar.istio.io/inject": "false"}}},
         "pod-label",
     ),
-    ok("xc-istio-no-wildcard-hosts", VS, VSERVICE),
-    ok("xc-istio-no-wildcard-hosts", GW, GATEWAY, "east-west-star-dot-local"),
-    bad("xc-istio-no-wildcard-hosts", VS, changed(VSERVICE, spec__hosts=["*"]), "star"),
+    ok("xc-istio-no-wildcard-hosts", ISTIO_VIRTUAL_SERVICE, VSERVICE),
+    ok("xc-istio-no-wildcard-hosts", ISTIO_GATEWAY, GATEWAY, "east-west-star-dot-local"),
+    bad("xc-istio-no-wildcard-hosts", ISTIO_VIRTUAL_SERVICE, changed(VSERVICE, spec__hosts=["*"]), "star"),
     bad(
         "xc-istio-no-wildcard-hosts",
-        GW,
+        ISTIO_GATEWAY,
         changed(GATEWAY, spec__servers=[{"hosts": ["shop/*"]}]),
         "namespace-star",
     ),
-    ok("xc-istio-cacerts-shape", SECRET, CACERTS),
-    ok("xc-istio-cacerts-shape", SECRET, {"metadata": {"name": "other"}}, "other-secret"),
-    bad("xc-istio-cacerts-shape", SECRET, changed(CACERTS, metadata__namespace="default"), "wrong-namespace"),
+    ok("xc-istio-cacerts-shape", K8S_SECRET, CACERTS),
+    ok("xc-istio-cacerts-shape", K8S_SECRET, {"metadata": {"name": "other"}}, "other-secret"),
     bad(
         "xc-istio-cacerts-shape",
-        SECRET,
+        K8S_SECRET,
+        changed(CACERTS, metadata__namespace="default"),
+        "wrong-namespace",
+    ),
+    bad(
+        "xc-istio-cacerts-shape",
+        K8S_SECRET,
         changed(CACERTS, stringData={"ca-cert.pem": "x", "ca-key.pem": "y"}),
         "missing-keys",
     ),
@@ -337,41 +375,41 @@ CASES: list[Case] = [
         changed(MESH_BAG, spec__egressFilter__type="ALLOW_ALL"),
         "allow-all",
     ),
-    ok("xc-appmesh-eol", "aws:ec2/vpc:Vpc", {"cidrBlock": "10.0.0.0/16"}, "not-app-mesh"),
+    ok("xc-appmesh-eol", AWS_VPC, {"cidrBlock": "10.0.0.0/16"}, "not-app-mesh"),
     bad("xc-appmesh-eol", MESH, MESH_BAG, "a-mesh"),
-    bad("xc-appmesh-eol", K8S_MESH, MESH_BAG, "a-controller-mesh"),
+    bad("xc-appmesh-eol", APPMESH_MESH, MESH_BAG, "a-controller-mesh"),
     # The App Mesh controller's custom resources carry the same spec.
-    ok("xc-appmesh-listener-strict", K8S_NODE, K8S_NODE_BAG, "controller-node"),
+    ok("xc-appmesh-listener-strict", APPMESH_VIRTUAL_NODE, K8S_NODE_BAG, "controller-node"),
     ok(
         "xc-appmesh-listener-strict",
-        K8S_NODE,
+        APPMESH_VIRTUAL_NODE,
         changed(K8S_NODE_BAG, spec__podSelector=ABSENT, spec__listeners=[{"portMapping": {"port": 443}}]),
         "controller-node-without-pods",
     ),
     bad(
         "xc-appmesh-listener-strict",
-        K8S_NODE,
+        APPMESH_VIRTUAL_NODE,
         changed(K8S_NODE_BAG, spec__listeners=[{"portMapping": {"port": 443}}]),
         "controller-node-plaintext",
     ),
     ok(
         "xc-appmesh-mtls-trust",
-        K8S_GATEWAY,
+        APPMESH_VIRTUAL_GATEWAY,
         changed(VGW, spec__podSelector={"matchLabels": {"app": "bridge"}}),
         "controller-gateway",
     ),
     bad(
         "xc-appmesh-mtls-trust",
-        K8S_NODE,
+        APPMESH_VIRTUAL_NODE,
         changed(
             K8S_NODE_BAG, spec__listeners=[{**LISTENER, "tls": {"mode": "STRICT", "certificate": FILE_CERT}}]
         ),
         "controller-node-no-trust",
     ),
-    ok("xc-appmesh-client-enforce", K8S_NODE, K8S_NODE_BAG, "per-backend-client-policy"),
+    ok("xc-appmesh-client-enforce", APPMESH_VIRTUAL_NODE, K8S_NODE_BAG, "per-backend-client-policy"),
     bad(
         "xc-appmesh-client-enforce",
-        K8S_NODE,
+        APPMESH_VIRTUAL_NODE,
         changed(
             K8S_NODE_BAG,
             spec__backends=[
@@ -383,45 +421,45 @@ CASES: list[Case] = [
     ),
     bad(
         "xc-appmesh-client-enforce",
-        K8S_GATEWAY,
+        APPMESH_VIRTUAL_GATEWAY,
         changed(VGW, spec__backendDefaults=ABSENT),
         "gateway-without-defaults",
     ),
-    ok("xc-appmesh-egress-drop-all", K8S_MESH, MESH_BAG, "controller-mesh"),
+    ok("xc-appmesh-egress-drop-all", APPMESH_MESH, MESH_BAG, "controller-mesh"),
     bad(
         "xc-appmesh-egress-drop-all",
-        K8S_MESH,
+        APPMESH_MESH,
         changed(MESH_BAG, spec__egressFilter__type="ALLOW_ALL"),
         "controller-allow-all",
     ),
-    ok("xc-secrets-no-plaintext-config", "aws:ec2/instance:Instance", {"userData": "#!/bin/sh\necho hi"}),
+    ok("xc-secrets-no-plaintext-config", AWS_INSTANCE, {"userData": "#!/bin/sh\necho hi"}),
     ok(
         "xc-secrets-no-plaintext-config",
-        SECRET,
+        K8S_SECRET,
         {"stringData": {"key.pem": PEM}},
         "kubernetes-secret-carries-it",
     ),
     ok(
         "xc-secrets-no-plaintext-config",
-        "tls:index/selfSignedCert:SelfSignedCert",
+        TLS_SELF_SIGNED_CERT,
         {"privateKeyPem": PEM},
         "tls-carries-it",
     ),
     bad(
         "xc-secrets-no-plaintext-config",
-        "aws:ec2/instance:Instance",
+        AWS_INSTANCE,
         {"userData": f"cat > k <<EOF\n{PEM}EOF"},
         "pem",
     ),
     bad(
         "xc-secrets-no-plaintext-config",
-        "kubernetes:core/v1:ConfigMap",
+        K8S_CONFIG_MAP,
         {"data": {"aws": "AKIAIOSFODNN7EXAMPLE"}},
         "aws-key-id",
     ),
     bad(
         "xc-secrets-no-plaintext-config",
-        "kubernetes:core/v1:ConfigMap",
+        K8S_CONFIG_MAP,
         {"data": {"kubeconfig": "users:\n- user:\n    token: eyJhbGciOiJSUzI1NiIsImtpZCI6"}},
         "kubeconfig-token",
     ),
@@ -432,19 +470,29 @@ def istio_cluster(
     *extra: PolicyResource, namespaces: dict[str, dict[str, str]] | None = None
 ) -> list[PolicyResource]:
     """One cluster (one kubernetes provider) running istiod, with application namespaces."""
-    provider = PolicyProviderResource("pulumi:providers:kubernetes", {}, "urn:k8s-eks", "eks")
+    provider = PolicyProviderResource(KUBERNETES_PROVIDER, {}, "urn:k8s-eks", "eks")
     labels = namespaces if namespaces is not None else {"shop": {"istio-injection": "enabled"}}
-    resources = [res(RELEASE, "istiod", {"chart": "istiod", "namespace": "istio-system"}, provider=provider)]
+    resources = [
+        res(HELM_RELEASE, "istiod", {"chart": "istiod", "namespace": "istio-system"}, provider=provider)
+    ]
     for name, ns_labels in labels.items():
-        resources.append(res(NS, name, {"metadata": {"name": name, "labels": ns_labels}}, provider=provider))
+        resources.append(
+            res(K8S_NAMESPACE, name, {"metadata": {"name": name, "labels": ns_labels}}, provider=provider)
+        )
     for resource in extra:
         resources.append(res(resource.resource_type, resource.name, resource.props, provider=provider))
     return resources
 
 
-MESH_STRICT = res(PA, "mesh-strict", STRICT_PA)
-ALLOW_NOTHING = res(AP, "allow-nothing", cr("AuthorizationPolicy", "allow-nothing", "istio-system", {}))
-SHOP_DENY = res(AP, "shop-deny", cr("AuthorizationPolicy", "allow-nothing", "shop", {}))
+MESH_STRICT = res(ISTIO_PEER_AUTHENTICATION, "mesh-strict", STRICT_PA)
+ALLOW_NOTHING = res(
+    ISTIO_AUTHORIZATION_POLICY,
+    "allow-nothing",
+    cr("AuthorizationPolicy", "allow-nothing", "istio-system", {}),
+)
+SHOP_DENY = res(
+    ISTIO_AUTHORIZATION_POLICY, "shop-deny", cr("AuthorizationPolicy", "allow-nothing", "shop", {})
+)
 ROOT_R = res(SELF_SIGNED, "root", ROOT)
 INTER_R = res(LOCALLY_SIGNED, "eks-intermediate", INTERMEDIATE, property_dependencies={"caCertPem": [ROOT_R]})
 SCHEDULE = res("pulumiservice:index:DeploymentSchedule", "weekly-up", {"scheduleCron": "0 6 * * 1"})
@@ -471,14 +519,18 @@ STACK_CASES: list[StackCase] = [
         config={"intermediateMaxHours": 365 * DAY},
     ),
     StackCase("xc-pki-renewal-process", [ROOT_R, INTER_R, SCHEDULE], False, "scheduled"),
-    StackCase("xc-pki-renewal-process", [res("aws:ec2/vpc:Vpc", "vpc", {})], False, "no-ca"),
+    StackCase("xc-pki-renewal-process", [res(AWS_VPC, "vpc", {})], False, "no-ca"),
     StackCase("xc-pki-renewal-process", [ROOT_R, INTER_R], True, "nothing-renews"),
     StackCase("xc-istio-mesh-strict-mtls", istio_cluster(MESH_STRICT), False, "mesh-wide-strict"),
     StackCase("xc-istio-mesh-strict-mtls", istio_cluster(), True, "none"),
     StackCase(
         "xc-istio-mesh-strict-mtls",
         istio_cluster(
-            res(PA, "ns-only", cr("PeerAuthentication", "default", "shop", {"mtls": {"mode": "STRICT"}}))
+            res(
+                ISTIO_PEER_AUTHENTICATION,
+                "ns-only",
+                cr("PeerAuthentication", "default", "shop", {"mtls": {"mode": "STRICT"}}),
+            )
         ),
         True,
         "namespace-only",
@@ -486,7 +538,12 @@ STACK_CASES: list[StackCase] = [
     StackCase("xc-istio-default-deny", istio_cluster(ALLOW_NOTHING), False, "root-allow-nothing"),
     StackCase("xc-istio-default-deny", istio_cluster(SHOP_DENY), False, "per-namespace"),
     StackCase("xc-istio-default-deny", istio_cluster(), True, "none"),
-    StackCase("xc-istio-default-deny", istio_cluster(res(AP, "allow-fe", AUTHZ)), True, "only-allow-rules"),
+    StackCase(
+        "xc-istio-default-deny",
+        istio_cluster(res(ISTIO_AUTHORIZATION_POLICY, "allow-fe", AUTHZ)),
+        True,
+        "only-allow-rules",
+    ),
     StackCase("xc-istio-injection-namespace", istio_cluster(), False, "labelled"),
     StackCase(
         "xc-istio-injection-namespace",
@@ -512,19 +569,19 @@ STACK_CASES: list[StackCase] = [
     ),
     StackCase(
         "xc-istio-injection-namespace",
-        [res(NS, "shop", {"metadata": {"name": "shop"}})],
+        [res(K8S_NAMESPACE, "shop", {"metadata": {"name": "shop"}})],
         False,
         "cluster-without-istio",
     ),
     StackCase(
         "xc-secrets-outputs-secret",
-        [res("pulumi:pulumi:Stack", "crossmesh-dev", {"awsVpcId": "vpc-1", "rootCaKey": "[secret]"})],
+        [res(STACK, "crossmesh-dev", {"awsVpcId": "vpc-1", "rootCaKey": "[secret]"})],
         False,
         "masked",
     ),
     StackCase(
         "xc-secrets-outputs-secret",
-        [res("pulumi:pulumi:Stack", "crossmesh-dev", {"rootCaKey": PEM})],
+        [res(STACK, "crossmesh-dev", {"rootCaKey": PEM})],
         True,
         "plain-pem",
     ),
@@ -532,11 +589,11 @@ STACK_CASES: list[StackCase] = [
         "xc-secrets-outputs-secret",
         [
             res(
-                "aws:ec2/vpnConnection:VpnConnection",
+                AWS_VPN_CONNECTION,
                 "conn",
                 {"tunnel1PresharedKey": "Aq1.key_one_abcdefghij"},
             ),
-            res("pulumi:pulumi:Stack", "crossmesh-dev", {"tunnels": "Aq1.key_one_abcdefghij"}),
+            res(STACK, "crossmesh-dev", {"tunnels": "Aq1.key_one_abcdefghij"}),
         ],
         True,
         "tunnel-key",
@@ -560,13 +617,13 @@ def test_stack_verdict(case: StackCase) -> None:
         (SELF_SIGNED, ROOT),
         (LOCALLY_SIGNED, INTERMEDIATE),
         (PRIVATE_KEY, KEY),
-        (PA, STRICT_PA),
-        (DR, DEST),
-        (AP, AUTHZ),
-        (VS, VSERVICE),
-        (GW, GATEWAY),
-        (SECRET, CACERTS),
-        (DEPLOYMENT, WORKLOAD),
+        (ISTIO_PEER_AUTHENTICATION, STRICT_PA),
+        (ISTIO_DESTINATION_RULE, DEST),
+        (ISTIO_AUTHORIZATION_POLICY, AUTHZ),
+        (ISTIO_VIRTUAL_SERVICE, VSERVICE),
+        (ISTIO_GATEWAY, GATEWAY),
+        (K8S_SECRET, CACERTS),
+        (K8S_DEPLOYMENT, WORKLOAD),
     ],
 )
 def test_baseline_passes_every_rule_of_its_type(resource_type: str, props: dict[str, object]) -> None:
@@ -582,7 +639,7 @@ def test_app_mesh_baselines_pass_every_mandatory_rule(resource_type: str, props:
 
 def test_secret_messages_name_the_path_not_the_value() -> None:
     [(message, _)] = stack_violations(
-        BY_NAME["xc-secrets-outputs-secret"], [res("pulumi:pulumi:Stack", "s", {"rootCaKey": PEM})]
+        BY_NAME["xc-secrets-outputs-secret"], [res(STACK, "s", {"rootCaKey": PEM})]
     )
     assert "rootCaKey" in message and "MIIE" not in message
 
@@ -591,6 +648,8 @@ def test_kyverno_message_is_kept() -> None:
     from tests.support.policy_cases import resource_violations
 
     [message] = resource_violations(
-        BY_NAME["xc-istio-strict-mtls"], PA, changed(STRICT_PA, spec__mtls__mode="PERMISSIVE")
+        BY_NAME["xc-istio-strict-mtls"],
+        ISTIO_PEER_AUTHENTICATION,
+        changed(STRICT_PA, spec__mtls__mode="PERMISSIVE"),
     )
     assert message.startswith("PeerAuthentication resources may only set UNSET or STRICT for the mode.")

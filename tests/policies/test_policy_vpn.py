@@ -37,6 +37,7 @@ from tests.support.policy_cases import (
     resource_violations,
     stack_violations,
 )
+from tests.support.types import GCP_PROVIDER
 
 VALID_AMAZON_ASNS = [
     7224,
@@ -424,7 +425,7 @@ def test_baseline_passes_every_rule_of_its_type(resource_type: str, props: dict[
 
 
 def test_region_falls_back_to_the_provider_region() -> None:
-    provider = PolicyProviderResource("pulumi:providers:gcp", {"region": "us-east1"}, "urn:provider", "gcp")
+    provider = PolicyProviderResource(GCP_PROVIDER, {"region": "us-east1"}, "urn:provider", "gcp")
     resources = [
         res(r.resource_type, r.name, changed(r.props, region=ABSENT), r.dependencies, provider=provider)
         if r.name == "router"

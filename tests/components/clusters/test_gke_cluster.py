@@ -13,32 +13,44 @@ from hypothesis import strategies as st
 from components.clusters.gke_cluster import node_account_id
 from offline.record import Plan, Registration, Secret
 from tests.support.resource_tree import dependency_closure, descendants, owning_component
-
-GKE = "crossmesh:gcp:GkeCluster"
-CLUSTER = "gcp:container/cluster:Cluster"
-NODE_POOL = "gcp:container/nodePool:NodePool"
+from tests.support.types import (
+    COMPONENT_GCP_NETWORK,
+    COMPONENT_GKE_CLUSTER,
+    GCP_KMS_CRYPTO_KEY,
+    GCP_KMS_CRYPTO_KEY_IAM_MEMBER,
+    GCP_KMS_KEY_RING,
+    GCP_NETWORK,
+    GCP_NETWORK_PEERING_ROUTES_CONFIG,
+    GCP_PROJECT_IAM_MEMBER,
+    GCP_ROUTER,
+    GCP_SERVICE_ACCOUNT,
+    GCP_SUBNETWORK,
+    GKE_CLUSTER,
+    GKE_NODE_POOL,
+    KUBERNETES_PROVIDER,
+)
 
 
 def cluster_of(plan: Plan) -> Registration:
-    return plan.one(CLUSTER)
+    return plan.one(GKE_CLUSTER)
 
 
 def test_the_dev_plan_has_one_regional_gke_cluster(dev_plan: Plan) -> None:
     cluster = cluster_of(dev_plan)
     assert cluster.inputs["name"] == "cm-dev-gke"
     assert cluster.inputs["location"] == "us-east4"  # a region, not a zone
-    assert owning_component(dev_plan, cluster.urn) == GKE
+    assert owning_component(dev_plan, cluster.urn) == COMPONENT_GKE_CLUSTER
 
 
 def test_the_cluster_is_vpc_native_on_the_networks_secondary_ranges(dev_plan: Plan) -> None:
     inputs = cluster_of(dev_plan).inputs
-    subnet = dev_plan.one("gcp:compute/subnetwork:Subnetwork")
+    subnet = dev_plan.one(GCP_SUBNETWORK)
     ranges = {r["rangeName"]: r["ipCidrRange"] for r in subnet.inputs["secondaryIpRanges"]}
     assert inputs["networkingMode"] == "VPC_NATIVE"
     assert ranges[inputs["ipAllocationPolicy"]["clusterSecondaryRangeName"]] == "10.24.0.0/14"
     assert ranges[inputs["ipAllocationPolicy"]["servicesSecondaryRangeName"]] == "10.28.0.0/20"
     assert inputs["subnetwork"] == subnet.outputs["selfLink"]
-    assert inputs["network"] == dev_plan.one("gcp:compute/network:Network").outputs["selfLink"]
+    assert inputs["network"] == dev_plan.one(GCP_NETWORK).outputs["selfLink"]
 
 
 def test_nodes_are_private_and_the_control_plane_sits_in_the_master_range(dev_plan: Plan) -> None:
@@ -73,7 +85,7 @@ def test_admin_cidrs_keep_the_public_endpoint_and_none_close_it(plan_of: Callabl
 
 
 def test_the_peering_exports_our_routes_so_the_control_plane_can_answer_aws(dev_plan: Plan) -> None:
-    routes = dev_plan.one("gcp:compute/networkPeeringRoutesConfig:NetworkPeeringRoutesConfig")
+    routes = dev_plan.one(GCP_NETWORK_PEERING_ROUTES_CONFIG)
     cluster = cluster_of(dev_plan)
     assert routes.inputs["peering"] == cluster.outputs["privateClusterConfig"]["peeringName"]
     assert routes.inputs["network"] == "cm-dev-vpc"
@@ -82,7 +94,7 @@ def test_the_peering_exports_our_routes_so_the_control_plane_can_answer_aws(dev_
 
 
 def test_the_master_range_is_advertised_to_aws(dev_plan: Plan) -> None:
-    router = dev_plan.one("gcp:compute/router:Router")
+    router = dev_plan.one(GCP_ROUTER)
     advertised = [r["range"] for r in router.inputs["bgp"]["advertisedIpRanges"]]
     assert cluster_of(dev_plan).inputs["privateClusterConfig"]["masterIpv4CidrBlock"] in advertised
 
@@ -91,7 +103,7 @@ def test_workload_identity_and_the_gke_metadata_server_are_on(dev_plan: Plan) ->
     cluster = cluster_of(dev_plan)
     assert cluster.inputs["workloadIdentityConfig"] == {"workloadPool": "crossmesh-dev-000000.svc.id.goog"}
     assert cluster.inputs["nodeConfig"]["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
-    pool = dev_plan.one(NODE_POOL)
+    pool = dev_plan.one(GKE_NODE_POOL)
     assert pool.inputs["nodeConfig"]["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
 
 
@@ -119,18 +131,18 @@ def test_shielded_nodes_boot_securely_and_are_integrity_monitored(dev_plan: Plan
     shielded = {"enableSecureBoot": True, "enableIntegrityMonitoring": True}
     assert cluster_of(dev_plan).inputs["enableShieldedNodes"] is True
     assert cluster_of(dev_plan).inputs["nodeConfig"]["shieldedInstanceConfig"] == shielded
-    assert dev_plan.one(NODE_POOL).inputs["nodeConfig"]["shieldedInstanceConfig"] == shielded
+    assert dev_plan.one(GKE_NODE_POOL).inputs["nodeConfig"]["shieldedInstanceConfig"] == shielded
 
 
 def test_nodes_run_as_a_dedicated_account_with_least_privilege_roles(dev_plan: Plan) -> None:
-    account = dev_plan.one("gcp:serviceaccount/account:Account", "gke-nodes")
+    account = dev_plan.one(GCP_SERVICE_ACCOUNT, "gke-nodes")
     email = account.outputs["email"]
     assert not email.endswith("-compute@developer.gserviceaccount.com")
     assert cluster_of(dev_plan).inputs["nodeConfig"]["serviceAccount"] == email
-    assert dev_plan.one(NODE_POOL).inputs["nodeConfig"]["serviceAccount"] == email
+    assert dev_plan.one(GKE_NODE_POOL).inputs["nodeConfig"]["serviceAccount"] == email
     granted = [
         member.inputs["role"]
-        for member in dev_plan.of_type("gcp:projects/iAMMember:IAMMember")
+        for member in dev_plan.of_type(GCP_PROJECT_IAM_MEMBER)
         if member.inputs["member"] == f"serviceAccount:{email}"
     ]
     assert sorted(granted) == sorted(
@@ -145,8 +157,8 @@ def test_nodes_run_as_a_dedicated_account_with_least_privilege_roles(dev_plan: P
 
 
 def test_secrets_are_encrypted_with_a_rotating_cloud_kms_key(dev_plan: Plan) -> None:
-    key = dev_plan.one("gcp:kms/cryptoKey:CryptoKey")
-    ring = dev_plan.one("gcp:kms/keyRing:KeyRing")
+    key = dev_plan.one(GCP_KMS_CRYPTO_KEY)
+    ring = dev_plan.one(GCP_KMS_KEY_RING)
     assert cluster_of(dev_plan).inputs["databaseEncryption"] == {"state": "ENCRYPTED", "keyName": key.id}
     assert key.inputs["keyRing"] == ring.id
     assert ring.inputs["location"] == "us-east4"  # the cluster's region, as GKE requires
@@ -159,8 +171,8 @@ def test_secrets_are_encrypted_with_a_rotating_cloud_kms_key(dev_plan: Plan) -> 
 def test_the_gke_service_agent_alone_may_use_the_key_and_is_granted_before_the_cluster(
     dev_plan: Plan,
 ) -> None:
-    key = dev_plan.one("gcp:kms/cryptoKey:CryptoKey")
-    grants = dev_plan.of_type("gcp:kms/cryptoKeyIAMMember:CryptoKeyIAMMember")
+    key = dev_plan.one(GCP_KMS_CRYPTO_KEY)
+    grants = dev_plan.of_type(GCP_KMS_CRYPTO_KEY_IAM_MEMBER)
     assert [(g.inputs["cryptoKeyId"], g.inputs["role"], g.inputs["member"]) for g in grants] == [
         (
             key.id,
@@ -182,7 +194,7 @@ def test_logging_and_monitoring_are_on(dev_plan: Plan) -> None:
 
 def test_the_default_pool_goes_and_a_separate_pool_autoscales_repairs_and_upgrades(dev_plan: Plan) -> None:
     assert cluster_of(dev_plan).inputs["removeDefaultNodePool"] is True
-    pool = dev_plan.one(NODE_POOL)
+    pool = dev_plan.one(GKE_NODE_POOL)
     assert pool.inputs["cluster"] == "cm-dev-gke"
     assert pool.inputs["location"] == "us-east4"
     assert pool.inputs["autoscaling"]["minNodeCount"] == 1
@@ -191,7 +203,7 @@ def test_the_default_pool_goes_and_a_separate_pool_autoscales_repairs_and_upgrad
 
 
 def test_pool_nodes_run_cos_containerd_with_the_node_tag_and_no_legacy_metadata(dev_plan: Plan) -> None:
-    node = dev_plan.one(NODE_POOL).inputs["nodeConfig"]
+    node = dev_plan.one(GKE_NODE_POOL).inputs["nodeConfig"]
     assert node["imageType"] == "COS_CONTAINERD"
     assert node["tags"] == ["cm-dev-gke-node"]
     assert node["metadata"] == {"disable-legacy-endpoints": "true"}
@@ -203,8 +215,8 @@ def test_production_protects_the_cluster_and_its_keys(plan_of: Callable[..., Pla
     cluster = cluster_of(plan)
     assert cluster.protect is True
     assert cluster.inputs["deletionProtection"] is True
-    assert plan.one("gcp:kms/cryptoKey:CryptoKey").protect is True
-    assert plan.one("gcp:kms/keyRing:KeyRing").protect is True
+    assert plan.one(GCP_KMS_CRYPTO_KEY).protect is True
+    assert plan.one(GCP_KMS_KEY_RING).protect is True
 
 
 def test_development_leaves_the_cluster_deletable(dev_plan: Plan) -> None:
@@ -216,10 +228,12 @@ def test_development_leaves_the_cluster_deletable(dev_plan: Plan) -> None:
 
 def test_the_kubernetes_provider_waits_for_the_pool_and_holds_a_secret_kubeconfig(dev_plan: Plan) -> None:
     (provider,) = [
-        r for r in descendants(dev_plan, dev_plan.one(GKE).urn) if r.type == "pulumi:providers:kubernetes"
+        r
+        for r in descendants(dev_plan, dev_plan.one(COMPONENT_GKE_CLUSTER).urn)
+        if r.type == KUBERNETES_PROVIDER
     ]
     assert isinstance(provider.inputs["kubeconfig"], Secret)
-    assert dev_plan.one(NODE_POOL).urn in provider.dependencies
+    assert dev_plan.one(GKE_NODE_POOL).urn in provider.dependencies
     kubeconfig = json.loads(provider.plain_inputs["kubeconfig"])
     cluster = cluster_of(dev_plan)
     assert kubeconfig["clusters"][0]["cluster"] == {
@@ -243,9 +257,9 @@ def test_the_gke_cluster_depends_on_nothing_but_its_own_cloud_network(
     stack: str, plan_of: Callable[..., Plan]
 ) -> None:
     plan = plan_of(stack)
-    resources = descendants(plan, plan.one(GKE).urn)
+    resources = descendants(plan, plan.one(COMPONENT_GKE_CLUSTER).urn)
     closure = dependency_closure(plan, resources)
-    assert {owning_component(plan, urn) for urn in closure} <= {GKE, "crossmesh:gcp:GcpNetwork"}
+    assert {owning_component(plan, urn) for urn in closure} <= {COMPONENT_GKE_CLUSTER, COMPONENT_GCP_NETWORK}
     assert not any(plan.by_urn(urn).type.startswith("aws:") for urn in closure)
 
 

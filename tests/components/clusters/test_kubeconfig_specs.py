@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from components.clusters.kubeconfig_specs import EXEC_API_VERSION, eks_kubeconfig, gke_kubeconfig, render
 from offline.record import Plan, Secret, mask
+from tests.support.types import KUBERNETES_PROVIDER
 
 # Anything that would make a kubeconfig carry a credential of its own.
 STATIC_CREDENTIAL_KEYS = {
@@ -107,7 +108,7 @@ def test_rendering_is_stable_so_unchanged_clusters_show_no_diff() -> None:
 @pytest.mark.parametrize("stack", ["dev", "prod", "legacy"])
 def test_every_kubernetes_provider_gets_its_kubeconfig_as_a_secret(stack: str, plan_of: Any) -> None:
     plan: Plan = plan_of(stack)
-    providers = [r for r in plan.resources if r.type == "pulumi:providers:kubernetes"]
+    providers = [r for r in plan.resources if r.type == KUBERNETES_PROVIDER]
     assert len(providers) == 2
     assert all(isinstance(provider.inputs["kubeconfig"], Secret) for provider in providers)
 

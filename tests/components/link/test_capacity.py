@@ -12,6 +12,7 @@ from components.config import MAX_TUNNEL_GROUPS, ConfigError, load_config
 from components.link.specs import groups_for_target, link_capacity
 from tests.support.config_samples import VALID
 from tests.support.plans import planned
+from tests.support.types import GCP_HA_VPN_GATEWAY
 
 
 def _load(link: dict[str, Any]) -> Any:
@@ -58,7 +59,7 @@ def test_an_interconnect_must_carry_the_target() -> None:
 
 def test_the_plan_builds_the_derived_groups_and_reports_the_target() -> None:
     plan = planned("dev", {"link": {"targetGbps": 12, "awsAsn": 64512, "gcpAsn": 65515}})
-    assert len(plan.of_type("gcp:compute/haVpnGateway:HaVpnGateway")) == 3
+    assert len(plan.of_type(GCP_HA_VPN_GATEWAY)) == 3
     assert len(plan.outputs["tunnels"]) == 12
     assert plan.outputs["linkCapacity"]["targetGbps"] == 12
     assert plan.outputs["linkCapacity"]["aggregateGbps"] >= 12

@@ -7,10 +7,7 @@ from collections import defaultdict
 from components.link.peer_firewalls import MESH_PORTS, peer_ports
 from offline.record import Plan, Registration
 from tests.support.plans import planned
-
-SG = "aws:ec2/securityGroup:SecurityGroup"
-INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-FIREWALL = "gcp:compute/firewall:Firewall"
+from tests.support.types import AWS_SECURITY_GROUP, AWS_SG_INGRESS_RULE, AWS_VPC, GCP_FIREWALL, GCP_NETWORK
 
 GCP_SOURCES = {"10.20.0.0/20", "10.24.0.0/14"}
 # dev: payment (8443) and ledger (8080) run on AWS; frontend and checkout (8080) on GCP.
@@ -24,19 +21,19 @@ def test_peer_ports_are_the_mesh_ports_plus_declared_ones_in_order() -> None:
 
 
 def test_mesh_peers_group_lives_in_the_vpc(dev_plan: Plan) -> None:
-    group = dev_plan.one(SG, "peer-firewalls-mesh-peers")
+    group = dev_plan.one(AWS_SECURITY_GROUP, "peer-firewalls-mesh-peers")
     assert group.inputs["name"] == "cm-dev-mesh-peers"
-    assert group.inputs["vpcId"] == dev_plan.one("aws:ec2/vpc:Vpc").id
+    assert group.inputs["vpcId"] == dev_plan.one(AWS_VPC).id
     assert "ingress" not in group.inputs and "egress" not in group.inputs
 
 
 def _peer_rules(plan: Plan) -> list[Registration]:
     """The mesh-peers group's ingress rules (the EKS API group has its own)."""
-    return [r for r in plan.of_type(INGRESS) if r.name.startswith("peer-firewalls")]
+    return [r for r in plan.of_type(AWS_SG_INGRESS_RULE) if r.name.startswith("peer-firewalls")]
 
 
 def test_aws_admits_gcp_nodes_and_pods_on_exactly_the_mesh_and_aws_service_ports(dev_plan: Plan) -> None:
-    group = dev_plan.one(SG, "peer-firewalls-mesh-peers").id
+    group = dev_plan.one(AWS_SECURITY_GROUP, "peer-firewalls-mesh-peers").id
     tcp: dict[str, set[int]] = defaultdict(set)
     for rule in _peer_rules(dev_plan):
         inputs = rule.inputs
@@ -56,16 +53,16 @@ def test_aws_admits_only_fragmentation_needed_icmp(dev_plan: Plan) -> None:
 
 
 def test_nothing_is_open_to_the_world(dev_plan: Plan) -> None:
-    assert all(r.inputs.get("cidrIpv4") != "0.0.0.0/0" for r in dev_plan.of_type(INGRESS))
-    assert all("0.0.0.0/0" not in r.inputs.get("sourceRanges", []) for r in dev_plan.of_type(FIREWALL))
+    assert all(r.inputs.get("cidrIpv4") != "0.0.0.0/0" for r in dev_plan.of_type(AWS_SG_INGRESS_RULE))
+    assert all("0.0.0.0/0" not in r.inputs.get("sourceRanges", []) for r in dev_plan.of_type(GCP_FIREWALL))
 
 
 def test_gcp_admits_the_aws_vpc_to_tagged_gke_nodes(dev_plan: Plan) -> None:
-    rule = dev_plan.one(FIREWALL).inputs
+    rule = dev_plan.one(GCP_FIREWALL).inputs
     assert rule["direction"] == "INGRESS"
     assert rule["sourceRanges"] == ["10.10.0.0/16"]
     assert rule["targetTags"] == ["cm-dev-gke-node"]
-    assert rule["network"] == dev_plan.one("gcp:compute/network:Network").outputs["selfLink"]
+    assert rule["network"] == dev_plan.one(GCP_NETWORK).outputs["selfLink"]
     allows = {allow["protocol"]: allow.get("ports") for allow in rule["allows"]}
     assert set(allows) == {"tcp", "icmp"}
     assert {int(port) for port in allows["tcp"]} == GCP_PORTS
@@ -77,5 +74,5 @@ def test_firewalls_follow_the_declared_services() -> None:
     plan = planned("dev", {"services": services})
     ports = {r.inputs["fromPort"] for r in _peer_rules(plan) if r.inputs["ipProtocol"] == "tcp"}
     assert ports == set(MESH_PORTS) | {9443}
-    gcp_ports = {int(p) for p in plan.one(FIREWALL).inputs["allows"][0]["ports"]}
+    gcp_ports = {int(p) for p in plan.one(GCP_FIREWALL).inputs["allows"][0]["ports"]}
     assert gcp_ports == set(MESH_PORTS)

@@ -15,25 +15,31 @@ from components.link.specs import PSK_SPEC, psk_problems
 from offline.cli import EXIT_INVALID_INPUT, main
 from offline.record import Plan, Registration, Secret, mask, reveal
 from tests.support.plans import PROJECT_DIR, planned
-
-TGW = "aws:ec2transitgateway/transitGateway:TransitGateway"
-VPC_ATTACHMENT = "aws:ec2transitgateway/vpcAttachment:VpcAttachment"
-TGW_ROUTE_TABLE = "aws:ec2transitgateway/routeTable:RouteTable"
-ASSOCIATION = "aws:ec2transitgateway/routeTableAssociation:RouteTableAssociation"
-PROPAGATION = "aws:ec2transitgateway/routeTablePropagation:RouteTablePropagation"
-CGW = "aws:ec2/customerGateway:CustomerGateway"
-VPN = "aws:ec2/vpnConnection:VpnConnection"
-ROUTE = "aws:ec2/route:Route"
-ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-HA_GATEWAY = "gcp:compute/haVpnGateway:HaVpnGateway"
-EXTERNAL_GATEWAY = "gcp:compute/externalVpnGateway:ExternalVpnGateway"
-TUNNEL = "gcp:compute/vPNTunnel:VPNTunnel"
-INTERFACE = "gcp:compute/routerInterface:RouterInterface"
-PEER = "gcp:compute/routerPeer:RouterPeer"
-ROUTER = "gcp:compute/router:Router"
-PASSWORD = "random:index/randomPassword:RandomPassword"
-KMS_KEY = "aws:kms/key:Key"
+from tests.support.types import (
+    AWS_CUSTOMER_GATEWAY,
+    AWS_ROUTE,
+    AWS_ROUTE_TABLE,
+    AWS_SUBNET,
+    AWS_VPC,
+    AWS_VPN_CONNECTION,
+    AWS_VPN_CONNECTION_ROUTE,
+    CLOUDWATCH_LOG_GROUP,
+    GCP_DNS_ZONE,
+    GCP_EXTERNAL_VPN_GATEWAY,
+    GCP_HA_VPN_GATEWAY,
+    GCP_ROUTER,
+    GCP_ROUTER_INTERFACE,
+    GCP_ROUTER_PEER,
+    GCP_VPN_TUNNEL,
+    KMS_KEY,
+    RANDOM_PASSWORD,
+    ROUTE53_RESOLVER_ENDPOINT,
+    TGW,
+    TGW_ROUTE_TABLE,
+    TGW_ROUTE_TABLE_ASSOCIATION,
+    TGW_ROUTE_TABLE_PROPAGATION,
+    TGW_VPC_ATTACHMENT,
+)
 
 TUNNEL_KEYS = {
     "group",
@@ -62,7 +68,7 @@ def by_id(plan: Plan, type_token: str, resource_id: str) -> Registration:
 
 def aws_end(plan: Plan, outside_ip: str) -> tuple[Registration, int]:
     """The VPN connection and tunnel number (1 or 2) whose AWS outside IP this is."""
-    for vpn in plan.of_type(VPN):
+    for vpn in plan.of_type(AWS_VPN_CONNECTION):
         for number in (1, 2):
             if vpn.outputs[f"tunnel{number}Address"] == outside_ip:
                 return vpn, number
@@ -72,21 +78,23 @@ def aws_end(plan: Plan, outside_ip: str) -> tuple[Registration, int]:
 def gcp_tunnel_pairs(plan: Plan) -> list[dict[str, Any]]:
     """For every GCP tunnel, everything at both of its ends, found by following the recorded IDs."""
     pairs = []
-    for tunnel in plan.of_type(TUNNEL):
+    for tunnel in plan.of_type(GCP_VPN_TUNNEL):
         inputs = tunnel.plain_inputs
-        external = by_id(plan, EXTERNAL_GATEWAY, inputs["peerExternalGateway"])
-        ha_gateway = by_id(plan, HA_GATEWAY, inputs["vpnGateway"])
+        external = by_id(plan, GCP_EXTERNAL_VPN_GATEWAY, inputs["peerExternalGateway"])
+        ha_gateway = by_id(plan, GCP_HA_VPN_GATEWAY, inputs["vpnGateway"])
         interface_ip = {i["id"]: i["ipAddress"] for i in external.inputs["interfaces"]}[
             inputs["peerExternalGatewayInterface"]
         ]
         vpn, number = aws_end(plan, interface_ip)
         router_interface = next(
-            r for r in plan.of_type(INTERFACE) if r.inputs["vpnTunnel"] == tunnel.outputs["name"]
+            r for r in plan.of_type(GCP_ROUTER_INTERFACE) if r.inputs["vpnTunnel"] == tunnel.outputs["name"]
         )
         peer = next(
-            r for r in plan.of_type(PEER) if r.inputs["interface"] == router_interface.outputs["name"]
+            r
+            for r in plan.of_type(GCP_ROUTER_PEER)
+            if r.inputs["interface"] == router_interface.outputs["name"]
         )
-        cgw = by_id(plan, CGW, vpn.inputs["customerGatewayId"])
+        cgw = by_id(plan, AWS_CUSTOMER_GATEWAY, vpn.inputs["customerGatewayId"])
         pairs.append(
             {
                 "tunnel": tunnel,
@@ -109,27 +117,37 @@ def gcp_tunnel_pairs(plan: Plan) -> list[dict[str, Any]]:
 def test_dev_plan_has_one_complete_ha_vpn_group(dev_plan: Plan) -> None:
     counts = {
         token: len(dev_plan.of_type(token))
-        for token in (TGW, HA_GATEWAY, CGW, VPN, EXTERNAL_GATEWAY, TUNNEL, INTERFACE, PEER, PASSWORD)
+        for token in (
+            TGW,
+            GCP_HA_VPN_GATEWAY,
+            AWS_CUSTOMER_GATEWAY,
+            AWS_VPN_CONNECTION,
+            GCP_EXTERNAL_VPN_GATEWAY,
+            GCP_VPN_TUNNEL,
+            GCP_ROUTER_INTERFACE,
+            GCP_ROUTER_PEER,
+            RANDOM_PASSWORD,
+        )
     }
     assert counts == {
         TGW: 1,
-        HA_GATEWAY: 1,
-        CGW: 2,
-        VPN: 2,
-        EXTERNAL_GATEWAY: 1,
-        TUNNEL: 4,
-        INTERFACE: 4,
-        PEER: 4,
-        PASSWORD: 4,
+        GCP_HA_VPN_GATEWAY: 1,
+        AWS_CUSTOMER_GATEWAY: 2,
+        AWS_VPN_CONNECTION: 2,
+        GCP_EXTERNAL_VPN_GATEWAY: 1,
+        GCP_VPN_TUNNEL: 4,
+        GCP_ROUTER_INTERFACE: 4,
+        GCP_ROUTER_PEER: 4,
+        RANDOM_PASSWORD: 4,
     }
-    assert len(dev_plan.one(EXTERNAL_GATEWAY).inputs["interfaces"]) == 4
+    assert len(dev_plan.one(GCP_EXTERNAL_VPN_GATEWAY).inputs["interfaces"]) == 4
 
 
 def test_prod_plan_has_two_groups_and_eight_tunnels(prod_plan: Plan) -> None:
-    assert len(prod_plan.of_type(HA_GATEWAY)) == 2
-    assert len(prod_plan.of_type(VPN)) == 4
-    assert len(prod_plan.of_type(EXTERNAL_GATEWAY)) == 2
-    assert len(prod_plan.of_type(TUNNEL)) == len(prod_plan.of_type(PEER)) == 8
+    assert len(prod_plan.of_type(GCP_HA_VPN_GATEWAY)) == 2
+    assert len(prod_plan.of_type(AWS_VPN_CONNECTION)) == 4
+    assert len(prod_plan.of_type(GCP_EXTERNAL_VPN_GATEWAY)) == 2
+    assert len(prod_plan.of_type(GCP_VPN_TUNNEL)) == len(prod_plan.of_type(GCP_ROUTER_PEER)) == 8
     assert len(prod_plan.outputs["tunnels"]) == 8
 
 
@@ -144,19 +162,19 @@ def test_transit_gateway_spreads_over_tunnels_and_accepts_nothing_by_itself(dev_
 
 
 def test_vpc_attachment_uses_every_private_subnet_and_no_public_one(dev_plan: Plan) -> None:
-    attachment = dev_plan.one(VPC_ATTACHMENT).inputs
-    subnets = {r.name: str(r.id) for r in dev_plan.of_type("aws:ec2/subnet:Subnet")}
+    attachment = dev_plan.one(TGW_VPC_ATTACHMENT).inputs
+    subnets = {r.name: str(r.id) for r in dev_plan.of_type(AWS_SUBNET)}
     private = sorted(rid for name, rid in subnets.items() if "-private-" in name)
     assert sorted(attachment["subnetIds"]) == private and len(private) == 3
-    assert attachment["vpcId"] == dev_plan.one("aws:ec2/vpc:Vpc").id
+    assert attachment["vpcId"] == dev_plan.one(AWS_VPC).id
 
 
 def test_vpn_and_vpc_attachments_are_associated_and_propagated_in_the_link_table(dev_plan: Plan) -> None:
     table = dev_plan.one(TGW_ROUTE_TABLE).id
-    attachments = {dev_plan.one(VPC_ATTACHMENT).id} | {
-        vpn.outputs["transitGatewayAttachmentId"] for vpn in dev_plan.of_type(VPN)
+    attachments = {dev_plan.one(TGW_VPC_ATTACHMENT).id} | {
+        vpn.outputs["transitGatewayAttachmentId"] for vpn in dev_plan.of_type(AWS_VPN_CONNECTION)
     }
-    for token in (ASSOCIATION, PROPAGATION):
+    for token in (TGW_ROUTE_TABLE_ASSOCIATION, TGW_ROUTE_TABLE_PROPAGATION):
         links = dev_plan.of_type(token)
         assert {r.inputs["transitGatewayAttachmentId"] for r in links} == attachments
         assert {r.inputs["transitGatewayRouteTableId"] for r in links} == {table}
@@ -164,10 +182,10 @@ def test_vpn_and_vpc_attachments_are_associated_and_propagated_in_the_link_table
 
 def test_every_private_route_table_routes_every_gcp_prefix_to_the_tgw(dev_plan: Plan) -> None:
     tgw = dev_plan.one(TGW).id
-    attachment = dev_plan.one(VPC_ATTACHMENT).urn
-    private_tables = {r.id for r in dev_plan.of_type(ROUTE_TABLE) if "-private-" in r.name}
+    attachment = dev_plan.one(TGW_VPC_ATTACHMENT).urn
+    private_tables = {r.id for r in dev_plan.of_type(AWS_ROUTE_TABLE) if "-private-" in r.name}
     prefixes = {"10.20.0.0/20", "10.24.0.0/14", "10.28.0.0/20", "172.16.0.0/28", "35.199.192.0/19"}
-    to_gcp = [r for r in dev_plan.of_type(ROUTE) if r.inputs.get("transitGatewayId") == tgw]
+    to_gcp = [r for r in dev_plan.of_type(AWS_ROUTE) if r.inputs.get("transitGatewayId") == tgw]
     assert len(to_gcp) >= 3
     assert {(r.inputs["routeTableId"], r.inputs["destinationCidrBlock"]) for r in to_gcp} == {
         (table, prefix) for table in private_tables for prefix in prefixes
@@ -177,14 +195,14 @@ def test_every_private_route_table_routes_every_gcp_prefix_to_the_tgw(dev_plan: 
 
 
 def test_vpn_routing_is_bgp_with_no_static_routes(dev_plan: Plan) -> None:
-    assert all(vpn.inputs["staticRoutesOnly"] is False for vpn in dev_plan.of_type(VPN))
-    assert dev_plan.of_type("aws:ec2/vpnConnectionRoute:VpnConnectionRoute") == []
+    assert all(vpn.inputs["staticRoutesOnly"] is False for vpn in dev_plan.of_type(AWS_VPN_CONNECTION))
+    assert dev_plan.of_type(AWS_VPN_CONNECTION_ROUTE) == []
 
 
 def test_customer_gateways_are_the_ha_vpn_interfaces_with_the_cloud_router_asn(dev_plan: Plan) -> None:
-    ha_ips = {i["ipAddress"] for i in dev_plan.one(HA_GATEWAY).outputs["vpnInterfaces"]}
-    router_asn = dev_plan.one(ROUTER).inputs["bgp"]["asn"]
-    gateways = dev_plan.of_type(CGW)
+    ha_ips = {i["ipAddress"] for i in dev_plan.one(GCP_HA_VPN_GATEWAY).outputs["vpnInterfaces"]}
+    router_asn = dev_plan.one(GCP_ROUTER).inputs["bgp"]["asn"]
+    gateways = dev_plan.of_type(AWS_CUSTOMER_GATEWAY)
     assert {g.inputs["ipAddress"] for g in gateways} == ha_ips
     assert all(g.inputs["type"] == "ipsec.1" and g.inputs["bgpAsn"] == str(router_asn) for g in gateways)
     assert all("bgpAsnExtended" not in g.inputs for g in gateways)
@@ -192,16 +210,16 @@ def test_customer_gateways_are_the_ha_vpn_interfaces_with_the_cloud_router_asn(d
 
 def test_a_four_byte_cloud_router_asn_goes_in_bgp_asn_extended() -> None:
     plan = planned("dev", {"link": {"awsAsn": 64512, "gcpAsn": 4_200_000_001}})
-    for gateway in plan.of_type(CGW):
+    for gateway in plan.of_type(AWS_CUSTOMER_GATEWAY):
         assert gateway.inputs["bgpAsnExtended"] == "4200000001"
         assert "bgpAsn" not in gateway.inputs
     assert {t["gcpAsn"] for t in plan.outputs["tunnels"]} == {4_200_000_001}
 
 
 def test_external_gateway_lists_the_four_aws_ips_in_the_documented_order(dev_plan: Plan) -> None:
-    external = dev_plan.one(EXTERNAL_GATEWAY).inputs
+    external = dev_plan.one(GCP_EXTERNAL_VPN_GATEWAY).inputs
     assert external["redundancyType"] == "FOUR_IPS_REDUNDANCY"
-    vpns = sorted(dev_plan.of_type(VPN), key=lambda r: r.name)
+    vpns = sorted(dev_plan.of_type(AWS_VPN_CONNECTION), key=lambda r: r.name)
     expected = [
         vpns[0].outputs["tunnel1Address"],
         vpns[0].outputs["tunnel2Address"],
@@ -266,8 +284,8 @@ def test_both_ends_of_each_tunnel_share_one_key_and_no_two_tunnels_do(stack: str
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_inside_cidrs_are_unique_usable_and_shared_by_both_ends(stack: str) -> None:
     plan = planned(stack)
-    blocks = [vpn.inputs[f"tunnel{n}InsideCidr"] for vpn in plan.of_type(VPN) for n in (1, 2)]
-    assert len(set(blocks)) == len(blocks) == len(plan.of_type(TUNNEL))
+    blocks = [vpn.inputs[f"tunnel{n}InsideCidr"] for vpn in plan.of_type(AWS_VPN_CONNECTION) for n in (1, 2)]
+    assert len(set(blocks)) == len(blocks) == len(plan.of_type(GCP_VPN_TUNNEL))
     assert {t["insideCidr"] for t in plan.outputs["tunnels"]} == set(blocks)
 
 
@@ -275,12 +293,12 @@ def test_inside_cidrs_are_unique_usable_and_shared_by_both_ends(stack: str) -> N
 
 
 def test_keys_are_drawn_from_the_aws_alphabet_and_never_start_with_zero(prod_plan: Plan) -> None:
-    for password in prod_plan.of_type(PASSWORD):
+    for password in prod_plan.of_type(RANDOM_PASSWORD):
         assert password.inputs["length"] == PSK_SPEC.length
         assert password.inputs["numeric"] is False
         assert password.inputs["overrideSpecial"] == "._"
     alphabet = set(PSK_SPEC.alphabet())
-    for vpn in prod_plan.of_type(VPN):
+    for vpn in prod_plan.of_type(AWS_VPN_CONNECTION):
         for number in (1, 2):
             key = reveal(vpn.inputs[f"tunnel{number}PresharedKey"])
             assert psk_problems(key) == []
@@ -288,7 +306,7 @@ def test_keys_are_drawn_from_the_aws_alphabet_and_never_start_with_zero(prod_pla
 
 
 def test_no_key_appears_in_any_output_or_masked_input(prod_plan: Plan) -> None:
-    keys = {reveal(t.inputs["sharedSecret"]) for t in prod_plan.of_type(TUNNEL)}
+    keys = {reveal(t.inputs["sharedSecret"]) for t in prod_plan.of_type(GCP_VPN_TUNNEL)}
     contract = json.dumps(prod_plan.to_contract())
     assert not any(key in contract for key in keys)
     outputs = json.dumps(mask(prod_plan.outputs))
@@ -299,7 +317,7 @@ def test_no_key_appears_in_any_output_or_masked_input(prod_plan: Plan) -> None:
 
 
 def test_aws_tunnels_offer_exactly_one_ikev2_proposal(prod_plan: Plan) -> None:
-    for vpn in prod_plan.of_type(VPN):
+    for vpn in prod_plan.of_type(AWS_VPN_CONNECTION):
         for number in (1, 2):
             inputs = vpn.inputs
             assert inputs[f"tunnel{number}IkeVersions"] == ["ikev2"]
@@ -317,7 +335,7 @@ def test_aws_tunnels_offer_exactly_one_ikev2_proposal(prod_plan: Plan) -> None:
 
 
 def test_gcp_tunnels_use_ikev2_and_the_same_single_cipher_set(prod_plan: Plan) -> None:
-    for tunnel in prod_plan.of_type(TUNNEL):
+    for tunnel in prod_plan.of_type(GCP_VPN_TUNNEL):
         assert tunnel.inputs["ikeVersion"] == 2
         suite = tunnel.inputs["cipherSuite"]
         assert suite["phase1"] == {
@@ -334,10 +352,10 @@ def test_gcp_tunnels_use_ikev2_and_the_same_single_cipher_set(prod_plan: Plan) -
 
 
 def test_tunnel_logs_go_to_a_retained_kms_encrypted_log_group(dev_plan: Plan) -> None:
-    group = dev_plan.one(LOG_GROUP, "link-tunnel-logs")
+    group = dev_plan.one(CLOUDWATCH_LOG_GROUP, "link-tunnel-logs")
     assert group.inputs["retentionInDays"] == 365
     assert group.inputs["kmsKeyId"] == dev_plan.one(KMS_KEY, "aws-network-logs-key").outputs["arn"]
-    for vpn in dev_plan.of_type(VPN):
+    for vpn in dev_plan.of_type(AWS_VPN_CONNECTION):
         for number in (1, 2):
             options = vpn.inputs[f"tunnel{number}LogOptions"]["cloudwatchLogOptions"]
             assert options["logEnabled"] is True and options["bgpLogEnabled"] is True
@@ -345,12 +363,12 @@ def test_tunnel_logs_go_to_a_retained_kms_encrypted_log_group(dev_plan: Plan) ->
 
 
 def test_tunnel_bandwidth_follows_config(dev_plan: Plan, prod_plan: Plan) -> None:
-    assert {v.inputs["tunnelBandwidth"] for v in dev_plan.of_type(VPN)} == {"standard"}
-    assert {v.inputs["tunnelBandwidth"] for v in prod_plan.of_type(VPN)} == {"large"}
+    assert {v.inputs["tunnelBandwidth"] for v in dev_plan.of_type(AWS_VPN_CONNECTION)} == {"standard"}
+    assert {v.inputs["tunnelBandwidth"] for v in prod_plan.of_type(AWS_VPN_CONNECTION)} == {"large"}
 
 
 def test_bgp_peers_advertise_exactly_the_gcp_prefixes(dev_plan: Plan) -> None:
-    for peer in dev_plan.of_type(PEER):
+    for peer in dev_plan.of_type(GCP_ROUTER_PEER):
         assert peer.inputs["advertiseMode"] == "CUSTOM"
         assert [r["range"] for r in peer.inputs["advertisedIpRanges"]] == [
             "10.20.0.0/20",
@@ -367,11 +385,11 @@ def test_bgp_peers_advertise_exactly_the_gcp_prefixes(dev_plan: Plan) -> None:
 # GCP needs AWS's outside IPs, inside addresses and ASN for the external gateway, interfaces and peers,
 # and the resolver endpoint's addresses for the Cloud DNS forwarding zone.
 REAL_CROSS_CLOUD = {
-    (CGW, HA_GATEWAY),
-    (EXTERNAL_GATEWAY, VPN),
-    (INTERFACE, VPN),
-    (PEER, VPN),
-    ("gcp:dns/managedZone:ManagedZone", "aws:route53/resolverEndpoint:ResolverEndpoint"),
+    (AWS_CUSTOMER_GATEWAY, GCP_HA_VPN_GATEWAY),
+    (GCP_EXTERNAL_VPN_GATEWAY, AWS_VPN_CONNECTION),
+    (GCP_ROUTER_INTERFACE, AWS_VPN_CONNECTION),
+    (GCP_ROUTER_PEER, AWS_VPN_CONNECTION),
+    (GCP_DNS_ZONE, ROUTE53_RESOLVER_ENDPOINT),
 }
 
 
@@ -394,10 +412,17 @@ def test_no_dependency_crosses_clouds_except_the_links_real_ones(stack: str) -> 
 
 
 def test_prod_protects_what_is_slow_or_disruptive_to_replace(prod_plan: Plan, dev_plan: Plan) -> None:
-    for token in (TGW, VPC_ATTACHMENT, HA_GATEWAY, CGW, VPN, EXTERNAL_GATEWAY):
+    for token in (
+        TGW,
+        TGW_VPC_ATTACHMENT,
+        GCP_HA_VPN_GATEWAY,
+        AWS_CUSTOMER_GATEWAY,
+        AWS_VPN_CONNECTION,
+        GCP_EXTERNAL_VPN_GATEWAY,
+    ):
         assert all(r.protect for r in prod_plan.of_type(token)), token
         assert not any(r.protect for r in dev_plan.of_type(token)), token
-    assert not any(r.protect for r in prod_plan.of_type(TUNNEL))
+    assert not any(r.protect for r in prod_plan.of_type(GCP_VPN_TUNNEL))
 
 
 # --- outputs ---------------------------------------------------------------------------------------

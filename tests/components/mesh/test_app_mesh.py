@@ -32,17 +32,35 @@ from tests.support.appmesh_schema import appmesh_problems
 from tests.support.istio_schema import istio_problems
 from tests.support.plans import PROJECT_DIR, planned
 from tests.support.traffic_checks import same_numbers
+from tests.support.types import (
+    AWS_VPC,
+    CLOUD_MAP_INSTANCE,
+    CLOUD_MAP_PRIVATE_DNS_NAMESPACE,
+    COMPONENT_APP_MESH,
+    COMPONENT_ISTIO_BRIDGE,
+    COMPONENT_ISTIO_MESH,
+    GCP_ADDRESS,
+    HELM_RELEASE,
+    IAM_OIDC_PROVIDER,
+    IAM_ROLE,
+    IAM_ROLE_POLICY,
+    ISTIO_AUTHORIZATION_POLICY,
+    ISTIO_DESTINATION_RULE,
+    ISTIO_GATEWAY,
+    ISTIO_SERVICE_ENTRY,
+    ISTIO_VIRTUAL_SERVICE,
+    K8S_DEPLOYMENT,
+    K8S_NAMESPACE,
+    K8S_POD_DISRUPTION_BUDGET,
+    K8S_SECRET,
+    K8S_SERVICE,
+    TLS_CERT_REQUEST,
+    TLS_LOCALLY_SIGNED_CERT,
+    TLS_PRIVATE_KEY,
+    TLS_SELF_SIGNED_CERT,
+)
 
 APPMESH = "kubernetes:appmesh.k8s.aws/v1beta2"
-ROLE = "aws:iam/role:Role"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-RELEASE = "kubernetes:helm.sh/v3:Release"
-SECRET = "kubernetes:core/v1:Secret"
-CERT = "tls:index/locallySignedCert:LocallySignedCert"
-CSR = "tls:index/certRequest:CertRequest"
-KEY = "tls:index/privateKey:PrivateKey"
-DR = "kubernetes:networking.istio.io/v1:DestinationRule"
-VS = "kubernetes:networking.istio.io/v1:VirtualService"
 TRUST_DOMAIN = "legacy.crossmesh.local"
 MESH = "crossmesh-legacy"
 ORDERS_ID = "spiffe://legacy.crossmesh.local/ns/orders/sa/orders"
@@ -80,7 +98,7 @@ def appmesh_object(plan: Plan, kind: str, name: str, namespace: str | None = Non
 
 
 def policy_document(plan: Plan, name: str) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(plan.one(ROLE_POLICY, name).inputs["policy"])
+    document: dict[str, Any] = json.loads(plan.one(IAM_ROLE_POLICY, name).inputs["policy"])
     return document
 
 
@@ -121,16 +139,16 @@ def test_the_istio_topology_does_not_warn() -> None:
 
 
 def test_istio_runs_only_on_gke_when_eks_runs_app_mesh(plan: Plan) -> None:
-    components = {r.name for r in plan.resources if r.type == "crossmesh:istio:IstioMesh"}
+    components = {r.name for r in plan.resources if r.type == COMPONENT_ISTIO_MESH}
     assert components == {"istio-gcp"}
-    assert plan.one("crossmesh:appmesh:AppMesh").name == "appmesh"
+    assert plan.one(COMPONENT_APP_MESH).name == "appmesh"
 
 
 # --- the controller ------------------------------------------------------------------------------------
 
 
 def test_controller_is_the_pinned_eks_chart_with_its_crds_and_x_ray(plan: Plan) -> None:
-    release = plan.one(RELEASE, "appmesh-controller")
+    release = plan.one(HELM_RELEASE, "appmesh-controller")
     inputs = release.inputs
     assert (inputs["chart"], inputs["version"]) == ("appmesh-controller", "1.13.3")
     assert inputs["repositoryOpts"] == {"repo": "https://aws.github.io/eks-charts"}
@@ -140,7 +158,7 @@ def test_controller_is_the_pinned_eks_chart_with_its_crds_and_x_ray(plan: Plan) 
     assert values["region"] == "us-east-1"
     assert values["clusterName"] == "cm-legacy-eks"
     assert values["tracing"] == {"enabled": True, "provider": "x-ray", "samplingRate": 0.01}
-    role_arn = plan.one(ROLE, "appmesh-controller-irsa").outputs["arn"]
+    role_arn = plan.one(IAM_ROLE, "appmesh-controller-irsa").outputs["arn"]
     assert values["serviceAccount"] == {
         "create": True,
         "name": "appmesh-controller",
@@ -149,8 +167,8 @@ def test_controller_is_the_pinned_eks_chart_with_its_crds_and_x_ray(plan: Plan) 
 
 
 def test_controller_role_trusts_only_its_service_account_through_the_eks_oidc_provider(plan: Plan) -> None:
-    trust = json.loads(plan.one(ROLE, "appmesh-controller-irsa").inputs["assumeRolePolicy"])
-    oidc = plan.one("aws:iam/openIdConnectProvider:OpenIdConnectProvider")
+    trust = json.loads(plan.one(IAM_ROLE, "appmesh-controller-irsa").inputs["assumeRolePolicy"])
+    oidc = plan.one(IAM_OIDC_PROVIDER)
     (statement,) = trust["Statement"]
     assert statement["Principal"] == {"Federated": oidc.outputs["arn"]}
     assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
@@ -215,7 +233,7 @@ def test_controller_policy_reaches_only_this_mesh_namespace_and_zone(plan: Plan)
     by_sid = {statement["Sid"]: statement for statement in document["Statement"]}
     mesh_arn = f"arn:aws:appmesh:us-east-1:{FAKE_AWS_ACCOUNT}:mesh/{MESH}"
     assert by_sid["ThisMesh"]["Resource"] == [mesh_arn, f"{mesh_arn}/*"]
-    namespace = plan.one("aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace")
+    namespace = plan.one(CLOUD_MAP_PRIVATE_DNS_NAMESPACE)
     assert by_sid["CloudMapServicesOfThisNamespace"]["Resource"] == namespace.outputs["arn"]
     assert (
         by_sid["CloudMapRecords"]["Resource"]
@@ -255,9 +273,9 @@ def test_each_envoy_may_fetch_only_its_own_configuration(plan: Plan, role: str, 
 
 
 def test_cloud_map_namespace_is_private_dns_on_the_vpc(plan: Plan) -> None:
-    namespace = plan.one("aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace")
+    namespace = plan.one(CLOUD_MAP_PRIVATE_DNS_NAMESPACE)
     assert namespace.inputs["name"] == f"{MESH}.appmesh.internal"
-    assert namespace.inputs["vpc"] == plan.one("aws:ec2/vpc:Vpc").id
+    assert namespace.inputs["vpc"] == plan.one(AWS_VPC).id
 
 
 # --- the mesh and each service -------------------------------------------------------------------------
@@ -272,7 +290,7 @@ def test_mesh_drops_all_egress_to_undeclared_backends(plan: Plan) -> None:
 def test_mesh_namespaces_join_the_mesh_and_get_sidecars(plan: Plan) -> None:
     namespaces = {
         r.inputs["metadata"]["name"]: r.inputs["metadata"].get("labels")
-        for r in plan.of_type("kubernetes:core/v1:Namespace")
+        for r in plan.of_type(K8S_NAMESPACE)
         if r.parent and r.parent.endswith("AppMesh::appmesh")
     }
     labels = {"mesh": MESH, "appmesh.k8s.aws/sidecarInjectorWebhook": "enabled"}
@@ -283,7 +301,7 @@ def test_mesh_namespaces_join_the_mesh_and_get_sidecars(plan: Plan) -> None:
 def test_leaving_app_mesh_never_deletes_an_application_namespace(plan: Plan) -> None:
     retained = {
         r.inputs["metadata"]["name"]: r.retain_on_delete
-        for r in plan.of_type("kubernetes:core/v1:Namespace")
+        for r in plan.of_type(K8S_NAMESPACE)
         if r.parent and r.parent.endswith("AppMesh::appmesh")
     }
     assert retained == {"appmesh-system": False, "orders": True, "crossmesh-bridge": False, "shop": False}
@@ -328,9 +346,9 @@ def test_every_app_mesh_object_has_the_v1beta2_structure(plan: Plan) -> None:
 
 
 def test_app_mesh_objects_wait_for_the_controller_the_mesh_and_cloud_map(plan: Plan) -> None:
-    controller = plan.one(RELEASE, "appmesh-controller").urn
+    controller = plan.one(HELM_RELEASE, "appmesh-controller").urn
     mesh = plan.one(f"{APPMESH}:Mesh").urn
-    discovery = plan.one("aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace").urn
+    discovery = plan.one(CLOUD_MAP_PRIVATE_DNS_NAMESPACE).urn
     for registration in (r for r in plan.resources if r.type.startswith(APPMESH)):
         assert controller in registration.dependencies, registration.name
         if registration.urn != mesh:
@@ -341,9 +359,9 @@ def test_the_deploy_estimate_counts_app_mesh_orderings_as_required(plan: Plan) -
     for kind in ("VirtualNode", "VirtualRouter", "VirtualService", "VirtualGateway", "GatewayRoute"):
         dependent = f"{APPMESH}:{kind}"
         assert is_required_ordering(dependent, f"{APPMESH}:Mesh")
-        assert is_required_ordering(dependent, "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace")
-        assert is_required_ordering(dependent, RELEASE)
-    assert not is_required_ordering(f"{APPMESH}:VirtualNode", "aws:iam/role:Role")
+        assert is_required_ordering(dependent, CLOUD_MAP_PRIVATE_DNS_NAMESPACE)
+        assert is_required_ordering(dependent, HELM_RELEASE)
+    assert not is_required_ordering(f"{APPMESH}:VirtualNode", IAM_ROLE)
     assert (
         estimate_deploy(plan).critical_seconds == estimate_deploy(plan, required_only=True).critical_seconds
     )
@@ -389,15 +407,15 @@ def test_backends_enforce_tls_with_the_root_and_exact_sans(plan: Plan) -> None:
 
 
 def test_workload_certificate_carries_the_spiffe_uri_and_discovery_dns_names(plan: Plan) -> None:
-    request = plan.one(CSR, "appmesh-orders-csr").inputs
+    request = plan.one(TLS_CERT_REQUEST, "appmesh-orders-csr").inputs
     assert request["uris"] == [ORDERS_ID]
     assert request["dnsNames"] == [f"orders.{MESH}.appmesh.internal", "orders.orders.svc.cluster.local"]
 
 
 def test_workload_certificate_is_issued_by_the_eks_intermediate(plan: Plan) -> None:
-    cert = plan.one(CERT, "appmesh-orders").plain_inputs
-    intermediate = plan.one(CERT, "mesh-ca-aws").outputs["certPem"]
-    intermediate_key = plan.one(KEY, "mesh-ca-aws-key").outputs["privateKeyPem"]
+    cert = plan.one(TLS_LOCALLY_SIGNED_CERT, "appmesh-orders").plain_inputs
+    intermediate = plan.one(TLS_LOCALLY_SIGNED_CERT, "mesh-ca-aws").outputs["certPem"]
+    intermediate_key = plan.one(TLS_PRIVATE_KEY, "mesh-ca-aws-key").outputs["privateKeyPem"]
     assert cert["caCertPem"] == intermediate
     assert cert["caPrivateKeyPem"] == intermediate_key.value
     assert sorted(cert["allowedUses"]) == [
@@ -411,23 +429,23 @@ def test_workload_certificate_is_issued_by_the_eks_intermediate(plan: Plan) -> N
 
 
 def test_workload_secret_holds_chain_key_and_root_and_is_secret(plan: Plan) -> None:
-    secret = plan.one(SECRET, "appmesh-orders-tls")
+    secret = plan.one(K8S_SECRET, "appmesh-orders-tls")
     assert list(secret_paths(secret.inputs)) == ["stringData"]
     assert secret.inputs["metadata"] == {"name": "orders-mesh-tls", "namespace": "orders"}
     data = secret.plain_inputs["stringData"]
-    leaf = plan.one(CERT, "appmesh-orders").outputs["certPem"]
-    intermediate = plan.one(CERT, "mesh-ca-aws").outputs["certPem"]
-    root = plan.one("tls:index/selfSignedCert:SelfSignedCert").outputs["certPem"]
+    leaf = plan.one(TLS_LOCALLY_SIGNED_CERT, "appmesh-orders").outputs["certPem"]
+    intermediate = plan.one(TLS_LOCALLY_SIGNED_CERT, "mesh-ca-aws").outputs["certPem"]
+    root = plan.one(TLS_SELF_SIGNED_CERT).outputs["certPem"]
     assert data == {
         "cert_chain.pem": leaf + intermediate,
-        "key.pem": plan.one(KEY, "appmesh-orders-key").outputs["privateKeyPem"].value,
+        "key.pem": plan.one(TLS_PRIVATE_KEY, "appmesh-orders-key").outputs["privateKeyPem"].value,
         "root.pem": root,
     }
     assert plan.outputs["appMeshSecretMounts"] == {"orders": "orders-mesh-tls:/certs"}
 
 
 def test_no_private_key_appears_anywhere_in_clear(plan: Plan) -> None:
-    keys = [r.outputs["privateKeyPem"] for r in plan.of_type(KEY)]
+    keys = [r.outputs["privateKeyPem"] for r in plan.of_type(TLS_PRIVATE_KEY)]
     assert all(isinstance(key, Secret) for key in keys)
     clear = json.dumps([[r.inputs for r in plan.resources], plan.outputs], default=lambda _: "[secret]")
     for key in keys:
@@ -438,12 +456,12 @@ def test_no_private_key_appears_anywhere_in_clear(plan: Plan) -> None:
 
 
 def test_gke_ingress_address_is_reserved_once_and_used_by_both_clouds(plan: Plan) -> None:
-    address = plan.one("gcp:compute/address:Address", "appmesh-bridge-ingress")
+    address = plan.one(GCP_ADDRESS, "appmesh-bridge-ingress")
     assert address.inputs["addressType"] == "INTERNAL"
     assert address.inputs["address"] == "10.50.15.253"
-    instance = plan.one("aws:servicediscovery/instance:Instance").inputs
+    instance = plan.one(CLOUD_MAP_INSTANCE).inputs
     assert instance["attributes"] == {"AWS_INSTANCE_IPV4": "10.50.15.253", "AWS_INSTANCE_PORT": "443"}
-    values = plan.one(RELEASE, "istio-bridge-ingress").inputs["values"]
+    values = plan.one(HELM_RELEASE, "istio-bridge-ingress").inputs["values"]
     assert values["service"]["loadBalancerIP"] == "10.50.15.253"
     assert values["service"]["annotations"] == {"networking.gke.io/load-balancer-type": "Internal"}
     assert values["service"]["loadBalancerSourceRanges"] == ["10.40.0.0/16"]
@@ -461,7 +479,7 @@ def test_app_mesh_reaches_gke_services_through_a_router_with_their_policy(plan: 
 
 
 def test_gke_hosts_resolve_on_eks_through_selectorless_placeholders(plan: Plan) -> None:
-    placeholder = plan.one("kubernetes:core/v1:Service", "appmesh-inventory-shop-placeholder").inputs
+    placeholder = plan.one(K8S_SERVICE, "appmesh-inventory-shop-placeholder").inputs
     assert placeholder["metadata"]["name"] == "inventory"
     assert placeholder["metadata"]["namespace"] == "shop"
     assert "selector" not in placeholder["spec"]
@@ -469,9 +487,7 @@ def test_gke_hosts_resolve_on_eks_through_selectorless_placeholders(plan: Plan) 
 
 
 def test_istio_ingress_gateway_is_mutual_tls_against_the_root_with_sni_per_service(plan: Plan) -> None:
-    gateway = plan.one("kubernetes:networking.istio.io/v1:Gateway", "istio-bridge-ingress-gateway").inputs[
-        "spec"
-    ]
+    gateway = plan.one(ISTIO_GATEWAY, "istio-bridge-ingress-gateway").inputs["spec"]
     (server,) = gateway["servers"]
     assert server["hosts"] == ["inventory.shop.svc.cluster.local"]
     assert server["tls"] == {
@@ -480,18 +496,16 @@ def test_istio_ingress_gateway_is_mutual_tls_against_the_root_with_sni_per_servi
         "subjectAltNames": [ORDERS_ID],
         "minProtocolVersion": "TLSV1_2",
     }
-    credential = plan.one(SECRET, "istio-bridge-ingress-credential")
+    credential = plan.one(K8S_SECRET, "istio-bridge-ingress-credential")
     assert list(secret_paths(credential.inputs)) == ["stringData"]
     data = credential.plain_inputs["stringData"]
-    assert data["ca.crt"] == plan.one("tls:index/selfSignedCert:SelfSignedCert").outputs["certPem"]
-    assert data["tls.crt"].endswith(plan.one(CERT, "mesh-ca-gcp").outputs["certPem"])
-    assert plan.one(CSR, "istio-bridge-ingress-csr").inputs["uris"] == [INGRESS_ID]
+    assert data["ca.crt"] == plan.one(TLS_SELF_SIGNED_CERT).outputs["certPem"]
+    assert data["tls.crt"].endswith(plan.one(TLS_LOCALLY_SIGNED_CERT, "mesh-ca-gcp").outputs["certPem"])
+    assert plan.one(TLS_CERT_REQUEST, "istio-bridge-ingress-csr").inputs["uris"] == [INGRESS_ID]
 
 
 def test_gateway_identity_is_let_through_the_services_deny_by_default(plan: Plan) -> None:
-    policy = plan.one(
-        "kubernetes:security.istio.io/v1:AuthorizationPolicy", "istio-bridge-inventory-from-bridge"
-    )
+    policy = plan.one(ISTIO_AUTHORIZATION_POLICY, "istio-bridge-inventory-from-bridge")
     assert policy.inputs["metadata"]["namespace"] == "shop"
     assert policy.inputs["spec"]["rules"] == [
         {
@@ -525,7 +539,7 @@ def test_virtual_gateway_is_strict_and_accepts_only_declared_gke_callers(plan: P
 
 
 def test_virtual_gateway_sits_behind_an_internal_nlb_open_to_gke_only(plan: Plan) -> None:
-    service = plan.one("kubernetes:core/v1:Service", "appmesh-gateway")
+    service = plan.one(K8S_SERVICE, "appmesh-gateway")
     assert (
         service.inputs["metadata"]["annotations"]["service.beta.kubernetes.io/aws-load-balancer-scheme"]
         == "internal"
@@ -535,7 +549,7 @@ def test_virtual_gateway_sits_behind_an_internal_nlb_open_to_gke_only(plan: Plan
 
 
 def test_virtual_gateway_pods_mount_their_certificate_and_survive_drains(plan: Plan) -> None:
-    deployment = plan.one("kubernetes:apps/v1:Deployment", "appmesh-gateway").inputs["spec"]
+    deployment = plan.one(K8S_DEPLOYMENT, "appmesh-gateway").inputs["spec"]
     pod = deployment["template"]["spec"]
     assert deployment["replicas"] == 2
     assert pod["serviceAccountName"] == "crossmesh-bridge"
@@ -544,17 +558,17 @@ def test_virtual_gateway_pods_mount_their_certificate_and_survive_drains(plan: P
         {"name": "mesh-tls", "mountPath": "/certs", "readOnly": True}
     ]
     assert deployment["template"]["metadata"]["labels"] == {"app": "crossmesh-bridge"}
-    budget = plan.one("kubernetes:policy/v1:PodDisruptionBudget", "appmesh-gateway").inputs["spec"]
+    budget = plan.one(K8S_POD_DISRUPTION_BUDGET, "appmesh-gateway").inputs["spec"]
     assert budget == {"minAvailable": 1, "selector": {"matchLabels": {"app": "crossmesh-bridge"}}}
     spec = appmesh_object(plan, "VirtualGateway", "crossmesh-bridge", "crossmesh-bridge")
     assert spec["podSelector"] == {"matchLabels": {"app": "crossmesh-bridge"}}
 
 
 def test_gke_callers_reach_app_mesh_through_a_service_entry_on_the_nlb(plan: Plan) -> None:
-    hostname = plan.one("kubernetes:core/v1:Service", "appmesh-gateway").outputs["status"]["loadBalancer"][
-        "ingress"
-    ][0]["hostname"]
-    entry = plan.one("kubernetes:networking.istio.io/v1:ServiceEntry").inputs["spec"]
+    hostname = plan.one(K8S_SERVICE, "appmesh-gateway").outputs["status"]["loadBalancer"]["ingress"][0][
+        "hostname"
+    ]
+    entry = plan.one(ISTIO_SERVICE_ENTRY).inputs["spec"]
     assert entry["hosts"] == ["orders.orders.svc.cluster.local"]
     assert entry["endpoints"] == [{"address": hostname, "ports": {"http-orders": 443}}]
     (address,) = entry["addresses"]
@@ -563,7 +577,7 @@ def test_gke_callers_reach_app_mesh_through_a_service_entry_on_the_nlb(plan: Pla
 
 
 def test_gke_caller_originates_mutual_tls_with_its_own_identity_and_checks_the_gateway(plan: Plan) -> None:
-    rule = plan.one(DR, "istio-bridge-orders-from-storefront").inputs
+    rule = plan.one(ISTIO_DESTINATION_RULE, "istio-bridge-orders-from-storefront").inputs
     assert rule["metadata"]["namespace"] == "shop"
     spec = rule["spec"]
     assert spec["workloadSelector"] == {"matchLabels": {"app": "storefront"}}
@@ -573,8 +587,8 @@ def test_gke_caller_originates_mutual_tls_with_its_own_identity_and_checks_the_g
         "subjectAltNames": [GATEWAY_ID],
         "sni": "orders.orders.svc.cluster.local",
     }
-    assert plan.one(CSR, "istio-bridge-storefront-csr").inputs["uris"] == [STOREFRONT_ID]
-    client = plan.one(SECRET, "istio-bridge-storefront-credential")
+    assert plan.one(TLS_CERT_REQUEST, "istio-bridge-storefront-csr").inputs["uris"] == [STOREFRONT_ID]
+    client = plan.one(K8S_SECRET, "istio-bridge-storefront-credential")
     assert client.inputs["metadata"] == {"name": "storefront-appmesh-client", "namespace": "shop"}
     assert list(secret_paths(client.inputs)) == ["stringData"]
 
@@ -582,7 +596,7 @@ def test_gke_caller_originates_mutual_tls_with_its_own_identity_and_checks_the_g
 def test_istio_keeps_no_istio_mutual_rule_for_the_app_mesh_service(plan: Plan) -> None:
     hosts = [
         r.inputs["spec"]["host"]
-        for r in plan.of_type(DR)
+        for r in plan.of_type(ISTIO_DESTINATION_RULE)
         if r.parent and r.parent.endswith("IstioMesh::istio-gcp")
     ]
     assert "orders.orders.svc.cluster.local" not in hosts
@@ -608,7 +622,7 @@ def test_every_istio_object_of_the_bridge_has_the_istio_crd_structure(plan: Plan
 
 
 def istio_vs(plan: Plan, service: str) -> dict[str, Any]:
-    spec: dict[str, Any] = plan.one(VS, f"istio-gcp-{service}-vs").inputs["spec"]
+    spec: dict[str, Any] = plan.one(ISTIO_VIRTUAL_SERVICE, f"istio-gcp-{service}-vs").inputs["spec"]
     return spec
 
 
@@ -620,7 +634,7 @@ def test_every_app_mesh_service_carries_the_same_policy_as_its_istio_callers_use
         (route,) = appmesh_object(plan, "VirtualRouter", name, namespace)["routes"]
         (listener,) = appmesh_object(plan, "VirtualNode", name, namespace)["listeners"]
         for caller in (c for c in service.callers if c in GKE_SERVICES):
-            rule = plan.one(DR, f"istio-bridge-{name}-from-{caller}").inputs["spec"]
+            rule = plan.one(ISTIO_DESTINATION_RULE, f"istio-bridge-{name}-from-{caller}").inputs["spec"]
             same_numbers(rule, istio_vs(plan, name), route, listener, service.protocol)
 
 
@@ -658,11 +672,11 @@ def test_switching_the_engine_to_istio_removes_app_mesh_and_the_bridge() -> None
     )
     types = {r.type for r in migrated.resources}
     assert not any(t.startswith(APPMESH) or t.startswith("aws:servicediscovery") for t in types)
-    assert "crossmesh:appmesh:AppMesh" not in types and "crossmesh:istio:IstioBridge" not in types
+    assert COMPONENT_APP_MESH not in types and COMPONENT_ISTIO_BRIDGE not in types
     assert migrated.warnings == []
-    meshes = {r.name for r in migrated.resources if r.type == "crossmesh:istio:IstioMesh"}
+    meshes = {r.name for r in migrated.resources if r.type == COMPONENT_ISTIO_MESH}
     assert meshes == {"istio-aws", "istio-gcp"}
-    gke_rule = migrated.one(DR, "istio-gcp-orders-dr").inputs["spec"]
+    gke_rule = migrated.one(ISTIO_DESTINATION_RULE, "istio-gcp-orders-dr").inputs["spec"]
     assert gke_rule["trafficPolicy"]["tls"] == {"mode": "ISTIO_MUTUAL"}
 
 
@@ -779,7 +793,7 @@ def test_during_a_root_rotation_app_mesh_and_bridge_files_trust_every_root() -> 
     assert bundle.count("BEGIN CERTIFICATE") == 2
     files = [
         s.plain_inputs["stringData"]
-        for s in plan.of_type("kubernetes:core/v1:Secret")
+        for s in plan.of_type(K8S_SECRET)
         if specs.ROOT_KEY in (s.plain_inputs.get("stringData") or {})
         or "ca.crt" in (s.plain_inputs.get("stringData") or {})
     ]

@@ -17,13 +17,26 @@ from components.mesh import istio_specs as specs
 from components.mesh.istio_peering import READER_ACCOUNT
 from offline.record import Plan, Registration, Secret, secret_paths
 from tests.support.istio_schema import istio_problems
+from tests.support.types import (
+    COMPONENT_ISTIO_MESH,
+    COMPONENT_ISTIO_PEERING,
+    EKS_CLUSTER,
+    GKE_CLUSTER,
+    HELM_RELEASE,
+    ISTIO_AUTHORIZATION_POLICY,
+    ISTIO_DESTINATION_RULE,
+    ISTIO_GATEWAY,
+    ISTIO_PEER_AUTHENTICATION,
+    ISTIO_VIRTUAL_SERVICE,
+    K8S_CLUSTER_ROLE_BINDING,
+    K8S_NAMESPACE,
+    K8S_SECRET,
+    K8S_SERVICE_ACCOUNT,
+    TLS_LOCALLY_SIGNED_CERT,
+    TLS_PRIVATE_KEY,
+    TLS_SELF_SIGNED_CERT,
+)
 
-SECRET = "kubernetes:core/v1:Secret"
-RELEASE = "kubernetes:helm.sh/v3:Release"
-NAMESPACE = "kubernetes:core/v1:Namespace"
-AUTHZ = "kubernetes:security.istio.io/v1:AuthorizationPolicy"
-DR = "kubernetes:networking.istio.io/v1:DestinationRule"
-VS = "kubernetes:networking.istio.io/v1:VirtualService"
 CLOUDS = ("aws", "gcp")
 CLUSTER_NAMES = {"aws": "cm-dev-eks", "gcp": "cm-dev-gke"}
 PROVIDERS = {"aws": "eks-k8s", "gcp": "gke-k8s"}
@@ -48,7 +61,7 @@ def named(resources: list[Registration], name: str, namespace: str | None = None
 
 
 def istiod_values(plan: Plan, cloud: str) -> dict[str, Any]:
-    values: dict[str, Any] = plan.one(RELEASE, f"istio-{cloud}-istiod").inputs["values"]
+    values: dict[str, Any] = plan.one(HELM_RELEASE, f"istio-{cloud}-istiod").inputs["values"]
     return values
 
 
@@ -57,11 +70,11 @@ def istiod_values(plan: Plan, cloud: str) -> dict[str, Any]:
 
 @pytest.mark.parametrize("cloud", CLOUDS)
 def test_cacerts_holds_the_clusters_intermediate_key_root_and_chain(dev_plan: Plan, cloud: str) -> None:
-    cacerts = named(in_cluster(dev_plan, SECRET, cloud), "cacerts", "istio-system")
+    cacerts = named(in_cluster(dev_plan, K8S_SECRET, cloud), "cacerts", "istio-system")
     data = cacerts.plain_inputs["stringData"]
-    intermediate = dev_plan.one("tls:index/locallySignedCert:LocallySignedCert", f"mesh-ca-{cloud}").outputs
-    key = dev_plan.one("tls:index/privateKey:PrivateKey", f"mesh-ca-{cloud}-key").outputs["privateKeyPem"]
-    root = dev_plan.one("tls:index/selfSignedCert:SelfSignedCert").outputs["certPem"]
+    intermediate = dev_plan.one(TLS_LOCALLY_SIGNED_CERT, f"mesh-ca-{cloud}").outputs
+    key = dev_plan.one(TLS_PRIVATE_KEY, f"mesh-ca-{cloud}-key").outputs["privateKeyPem"]
+    root = dev_plan.one(TLS_SELF_SIGNED_CERT).outputs["certPem"]
     assert sorted(data) == sorted(specs.CACERTS_KEYS)
     assert data["ca-cert.pem"] == intermediate["certPem"]
     assert data["ca-key.pem"] == key.value
@@ -70,7 +83,9 @@ def test_cacerts_holds_the_clusters_intermediate_key_root_and_chain(dev_plan: Pl
 
 
 def test_both_clusters_trust_the_same_root_through_different_intermediates(dev_plan: Plan) -> None:
-    data = {c: named(in_cluster(dev_plan, SECRET, c), "cacerts").plain_inputs["stringData"] for c in CLOUDS}
+    data = {
+        c: named(in_cluster(dev_plan, K8S_SECRET, c), "cacerts").plain_inputs["stringData"] for c in CLOUDS
+    }
     assert data["aws"]["root-cert.pem"] == data["gcp"]["root-cert.pem"]
     assert data["aws"]["ca-cert.pem"] != data["gcp"]["ca-cert.pem"]
     assert data["aws"]["ca-key.pem"] != data["gcp"]["ca-key.pem"]
@@ -78,19 +93,19 @@ def test_both_clusters_trust_the_same_root_through_different_intermediates(dev_p
 
 @pytest.mark.parametrize("cloud", CLOUDS)
 def test_cacerts_is_secret_and_exists_before_istiod(dev_plan: Plan, cloud: str) -> None:
-    cacerts = named(in_cluster(dev_plan, SECRET, cloud), "cacerts")
+    cacerts = named(in_cluster(dev_plan, K8S_SECRET, cloud), "cacerts")
     assert list(secret_paths(cacerts.inputs)) == ["stringData"]
-    istiod = dev_plan.one(RELEASE, f"istio-{cloud}-istiod")
+    istiod = dev_plan.one(HELM_RELEASE, f"istio-{cloud}-istiod")
     assert cacerts.urn in istiod.dependencies
-    assert dev_plan.one(RELEASE, f"istio-{cloud}-base").urn in istiod.dependencies
+    assert dev_plan.one(HELM_RELEASE, f"istio-{cloud}-base").urn in istiod.dependencies
 
 
 # --- the charts ----------------------------------------------------------------------------------------
 
 
 def test_every_release_is_one_pinned_istio_version_from_the_official_repository(dev_plan: Plan) -> None:
-    meshes = {mesh.urn for mesh in dev_plan.of_type("crossmesh:istio:IstioMesh")}
-    releases = [r for r in dev_plan.of_type(RELEASE) if r.parent in meshes]
+    meshes = {mesh.urn for mesh in dev_plan.of_type(COMPONENT_ISTIO_MESH)}
+    releases = [r for r in dev_plan.of_type(HELM_RELEASE) if r.parent in meshes]
     assert sorted(r.name for r in releases) == sorted(
         f"istio-{cloud}-{chart}" for cloud in CLOUDS for chart in ("base", "istiod", "gateway")
     )
@@ -116,7 +131,7 @@ def test_istiod_knows_the_mesh_its_cluster_network_and_trust_domain(dev_plan: Pl
 def test_istiod_restarts_when_its_ca_chain_changes(dev_plan: Plan) -> None:
     fingerprints = {}
     for cloud in CLOUDS:
-        chain = named(in_cluster(dev_plan, SECRET, cloud), "cacerts").plain_inputs["stringData"][
+        chain = named(in_cluster(dev_plan, K8S_SECRET, cloud), "cacerts").plain_inputs["stringData"][
             "cert-chain.pem"
         ]
         values = istiod_values(dev_plan, cloud)
@@ -135,13 +150,13 @@ def test_the_clusters_share_one_mesh_id_on_distinct_networks(dev_plan: Plan) -> 
 
 @pytest.mark.parametrize("cloud", CLOUDS)
 def test_istio_system_carries_the_cluster_network_label(dev_plan: Plan, cloud: str) -> None:
-    namespace = named(in_cluster(dev_plan, NAMESPACE, cloud), "istio-system")
+    namespace = named(in_cluster(dev_plan, K8S_NAMESPACE, cloud), "istio-system")
     assert namespace.inputs["metadata"]["labels"] == {"topology.istio.io/network": cloud}
 
 
 def test_east_west_gateways_sit_on_internal_load_balancers(dev_plan: Plan) -> None:
-    aws = dev_plan.one(RELEASE, "istio-aws-gateway").inputs["values"]
-    gcp = dev_plan.one(RELEASE, "istio-gcp-gateway").inputs["values"]
+    aws = dev_plan.one(HELM_RELEASE, "istio-aws-gateway").inputs["values"]
+    gcp = dev_plan.one(HELM_RELEASE, "istio-gcp-gateway").inputs["values"]
     assert aws["service"]["annotations"] == {
         "service.beta.kubernetes.io/aws-load-balancer-type": "nlb",
         "service.beta.kubernetes.io/aws-load-balancer-scheme": "internal",
@@ -161,9 +176,7 @@ def test_sidecars_resolve_services_that_run_only_in_the_other_cluster(dev_plan: 
 
 @pytest.mark.parametrize("cloud", CLOUDS)
 def test_the_cross_network_gateway_passes_mesh_traffic_through_on_15443(dev_plan: Plan, cloud: str) -> None:
-    gateway = named(
-        in_cluster(dev_plan, "kubernetes:networking.istio.io/v1:Gateway", cloud), "cross-network-gateway"
-    )
+    gateway = named(in_cluster(dev_plan, ISTIO_GATEWAY, cloud), "cross-network-gateway")
     assert gateway.inputs["spec"] == {
         "selector": {"istio": "eastwestgateway"},
         "servers": [
@@ -174,7 +187,7 @@ def test_the_cross_network_gateway_passes_mesh_traffic_through_on_15443(dev_plan
             }
         ],
     }
-    assert dev_plan.one(RELEASE, f"istio-{cloud}-istiod").urn in gateway.dependencies
+    assert dev_plan.one(HELM_RELEASE, f"istio-{cloud}-istiod").urn in gateway.dependencies
 
 
 # --- security in the mesh ----------------------------------------------------------------------------
@@ -182,7 +195,7 @@ def test_the_cross_network_gateway_passes_mesh_traffic_through_on_15443(dev_plan
 
 @pytest.mark.parametrize("cloud", CLOUDS)
 def test_mtls_is_strict_mesh_wide(dev_plan: Plan, cloud: str) -> None:
-    peer = in_cluster(dev_plan, "kubernetes:security.istio.io/v1:PeerAuthentication", cloud)
+    peer = in_cluster(dev_plan, ISTIO_PEER_AUTHENTICATION, cloud)
     assert len(peer) == 1
     assert peer[0].inputs["metadata"] == {"name": "default", "namespace": "istio-system"}
     assert peer[0].inputs["spec"] == {"mtls": {"mode": "STRICT"}}
@@ -191,9 +204,9 @@ def test_mtls_is_strict_mesh_wide(dev_plan: Plan, cloud: str) -> None:
 @pytest.mark.parametrize("cloud", CLOUDS)
 def test_every_app_namespace_injects_sidecars_and_denies_by_default(dev_plan: Plan, cloud: str) -> None:
     for ns in ("shop", "payments"):
-        namespace = named(in_cluster(dev_plan, NAMESPACE, cloud), ns)
+        namespace = named(in_cluster(dev_plan, K8S_NAMESPACE, cloud), ns)
         assert namespace.inputs["metadata"]["labels"] == {"istio-injection": "enabled"}
-        deny = named(in_cluster(dev_plan, AUTHZ, cloud), "allow-nothing", ns)
+        deny = named(in_cluster(dev_plan, ISTIO_AUTHORIZATION_POLICY, cloud), "allow-nothing", ns)
         assert deny.inputs["spec"] == {}
 
 
@@ -201,7 +214,7 @@ def test_only_declared_callers_are_allowed_by_identity_in_the_services_cluster(d
     allowed = {
         (cloud, policy.inputs["metadata"]["name"]): policy.inputs["spec"]
         for cloud in CLOUDS
-        for policy in in_cluster(dev_plan, AUTHZ, cloud)
+        for policy in in_cluster(dev_plan, ISTIO_AUTHORIZATION_POLICY, cloud)
         if policy.inputs["metadata"]["name"] != "allow-nothing"
     }
 
@@ -227,7 +240,7 @@ def test_principals_are_written_without_the_spiffe_scheme_istio_adds() -> None:
 # --- one policy in both clusters -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", [DR, VS])
+@pytest.mark.parametrize("kind", [ISTIO_DESTINATION_RULE, ISTIO_VIRTUAL_SERVICE])
 def test_every_service_gets_the_same_routing_objects_in_both_clusters(dev_plan: Plan, kind: str) -> None:
     def specs_in(cloud: str) -> dict[tuple[str, str], Any]:
         return {
@@ -241,8 +254,12 @@ def test_every_service_gets_the_same_routing_objects_in_both_clusters(dev_plan: 
 
 
 def test_the_override_reaches_the_cluster_objects(dev_plan: Plan) -> None:
-    payment = named(in_cluster(dev_plan, VS, "gcp"), "payment", "payments").inputs["spec"]["http"][0]
-    checkout = named(in_cluster(dev_plan, VS, "gcp"), "checkout", "shop").inputs["spec"]["http"][0]
+    payment = named(in_cluster(dev_plan, ISTIO_VIRTUAL_SERVICE, "gcp"), "payment", "payments").inputs["spec"][
+        "http"
+    ][0]
+    checkout = named(in_cluster(dev_plan, ISTIO_VIRTUAL_SERVICE, "gcp"), "checkout", "shop").inputs["spec"][
+        "http"
+    ][0]
     assert (payment["timeout"], payment["retries"]["attempts"]) == ("5s", 1)
     assert (checkout["timeout"], checkout["retries"]["attempts"]) == ("10s", 2)
 
@@ -265,15 +282,17 @@ def test_each_cluster_reads_the_other_through_a_remote_secret(
     dev_plan: Plan, reader: str, remote: str
 ) -> None:
     remote_name = CLUSTER_NAMES[remote]
-    secret = named(in_cluster(dev_plan, SECRET, reader), f"istio-remote-secret-{remote_name}", "istio-system")
+    secret = named(
+        in_cluster(dev_plan, K8S_SECRET, reader), f"istio-remote-secret-{remote_name}", "istio-system"
+    )
     metadata = secret.inputs["metadata"]
     assert metadata["labels"] == {"istio/multiCluster": "true"}
     assert metadata["annotations"] == {"networking.istio.io/cluster": remote_name}
     kubeconfig = json.loads(secret.plain_inputs["stringData"][remote_name])
 
-    token_secret = named(in_cluster(dev_plan, SECRET, remote), "crossmesh-remote-reader-token")
+    token_secret = named(in_cluster(dev_plan, K8S_SECRET, remote), "crossmesh-remote-reader-token")
     token = base64.b64decode(token_secret.outputs["data"].value["token"]).decode()
-    cluster_type = {"aws": "aws:eks/cluster:Cluster", "gcp": "gcp:container/cluster:Cluster"}[remote]
+    cluster_type = {"aws": EKS_CLUSTER, "gcp": GKE_CLUSTER}[remote]
     cluster = dev_plan.of_type(cluster_type)[0].outputs
     server = (
         cluster["endpoint"]
@@ -295,13 +314,13 @@ def test_each_cluster_reads_the_other_through_a_remote_secret(
 
 @pytest.mark.parametrize("cloud", CLOUDS)
 def test_the_reader_account_is_bound_to_istiods_reader_role(dev_plan: Plan, cloud: str) -> None:
-    binding = in_cluster(dev_plan, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding", cloud)
+    binding = in_cluster(dev_plan, K8S_CLUSTER_ROLE_BINDING, cloud)
     assert len(binding) == 1
     assert binding[0].inputs["roleRef"]["name"] == "istio-reader-clusterrole-istio-system"
     assert binding[0].inputs["subjects"] == [
         {"kind": "ServiceAccount", "name": "crossmesh-remote-reader", "namespace": "istio-system"}
     ]
-    token = named(in_cluster(dev_plan, SECRET, cloud), "crossmesh-remote-reader-token")
+    token = named(in_cluster(dev_plan, K8S_SECRET, cloud), "crossmesh-remote-reader-token")
     assert token.inputs["type"] == "kubernetes.io/service-account-token"
     assert token.inputs["metadata"]["annotations"] == {
         "kubernetes.io/service-account.name": "crossmesh-remote-reader"
@@ -310,14 +329,14 @@ def test_the_reader_account_is_bound_to_istiods_reader_role(dev_plan: Plan, clou
 
 def test_no_token_or_kubeconfig_is_ever_plain(dev_plan: Plan) -> None:
     for cloud in CLOUDS:
-        token = named(in_cluster(dev_plan, SECRET, cloud), "crossmesh-remote-reader-token")
+        token = named(in_cluster(dev_plan, K8S_SECRET, cloud), "crossmesh-remote-reader-token")
         assert isinstance(token.outputs["data"], Secret)
-        for secret in in_cluster(dev_plan, SECRET, cloud):
+        for secret in in_cluster(dev_plan, K8S_SECRET, cloud):
             if "stringData" in secret.inputs:
                 assert isinstance(secret.inputs["stringData"], Secret), secret.name
     tokens = [
         base64.b64decode(
-            named(in_cluster(dev_plan, SECRET, c), "crossmesh-remote-reader-token")
+            named(in_cluster(dev_plan, K8S_SECRET, c), "crossmesh-remote-reader-token")
             .outputs["data"]
             .value["token"]
         ).decode()
@@ -330,9 +349,9 @@ def test_no_token_or_kubeconfig_is_ever_plain(dev_plan: Plan) -> None:
 
 def test_with_app_mesh_on_aws_istio_runs_on_gke_alone(plan_of: Callable[..., Plan]) -> None:
     plan = plan_of("legacy")
-    assert [r.name for r in plan.of_type("crossmesh:istio:IstioMesh")] == ["istio-gcp"]
-    assert plan.of_type("crossmesh:istio:IstioPeering") == []
-    assert [r.inputs["chart"] for r in in_cluster(plan, RELEASE, "aws")] == ["appmesh-controller"]
+    assert [r.name for r in plan.of_type(COMPONENT_ISTIO_MESH)] == ["istio-gcp"]
+    assert plan.of_type(COMPONENT_ISTIO_PEERING) == []
+    assert [r.inputs["chart"] for r in in_cluster(plan, HELM_RELEASE, "aws")] == ["appmesh-controller"]
 
 
 # --- pure renderings -----------------------------------------------------------------------------------
@@ -359,10 +378,10 @@ def test_security_renderings_pass_the_istio_schema() -> None:
 
 def test_without_a_peer_no_reader_account_or_token_exists(plan_of: Callable[..., Plan]) -> None:
     plan = plan_of("legacy")
-    accounts = [a.inputs["metadata"]["name"] for a in plan.of_type("kubernetes:core/v1:ServiceAccount")]
+    accounts = [a.inputs["metadata"]["name"] for a in plan.of_type(K8S_SERVICE_ACCOUNT)]
     assert READER_ACCOUNT not in accounts
     assert [
-        s for s in plan.of_type(SECRET) if s.inputs.get("type") == "kubernetes.io/service-account-token"
+        s for s in plan.of_type(K8S_SECRET) if s.inputs.get("type") == "kubernetes.io/service-account-token"
     ] == []
 
 
@@ -401,7 +420,7 @@ def test_the_plan_contract_carries_no_key_token_or_kubeconfig(dev_plan: Plan) ->
     contract = json.dumps(dev_plan.to_contract())
     tokens = [
         base64.b64decode(
-            named(in_cluster(dev_plan, SECRET, c), "crossmesh-remote-reader-token")
+            named(in_cluster(dev_plan, K8S_SECRET, c), "crossmesh-remote-reader-token")
             .outputs["data"]
             .value["token"]
         ).decode()

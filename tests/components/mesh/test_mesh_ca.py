@@ -11,11 +11,13 @@ import pytest
 from components.config import CaConfig
 from components.mesh.mesh_ca import HOURS_PER_DAY
 from offline.record import Plan, Registration, Secret, secret_paths
+from tests.support.types import (
+    TLS_CERT_REQUEST,
+    TLS_LOCALLY_SIGNED_CERT,
+    TLS_PRIVATE_KEY,
+    TLS_SELF_SIGNED_CERT,
+)
 
-KEY = "tls:index/privateKey:PrivateKey"
-ROOT = "tls:index/selfSignedCert:SelfSignedCert"
-SIGNED = "tls:index/locallySignedCert:LocallySignedCert"
-CSR = "tls:index/certRequest:CertRequest"
 CLOUDS = ("aws", "gcp")
 
 
@@ -34,18 +36,18 @@ def dev_mesh_with_ca(plan_of: Callable[..., Plan], ca: dict[str, Any]) -> Plan:
 
 
 def root_key(plan: Plan) -> Registration:
-    return plan.one(KEY, "mesh-ca-root-key")
+    return plan.one(TLS_PRIVATE_KEY, "mesh-ca-root-key")
 
 
 def test_there_is_one_root_and_one_intermediate_per_cloud(dev_plan: Plan) -> None:
-    assert [r.name for r in dev_plan.of_type(ROOT)] == ["mesh-ca-root"]
-    assert sorted(r.name for r in dev_plan.of_type(SIGNED)) == ["mesh-ca-aws", "mesh-ca-gcp"]
+    assert [r.name for r in dev_plan.of_type(TLS_SELF_SIGNED_CERT)] == ["mesh-ca-root"]
+    assert sorted(r.name for r in dev_plan.of_type(TLS_LOCALLY_SIGNED_CERT)) == ["mesh-ca-aws", "mesh-ca-gcp"]
 
 
 @pytest.mark.parametrize("cloud", CLOUDS)
 def test_each_intermediate_is_signed_by_the_root_certificate_and_key(dev_plan: Plan, cloud: str) -> None:
-    root = dev_plan.one(ROOT)
-    intermediate = dev_plan.one(SIGNED, f"mesh-ca-{cloud}").plain_inputs
+    root = dev_plan.one(TLS_SELF_SIGNED_CERT)
+    intermediate = dev_plan.one(TLS_LOCALLY_SIGNED_CERT, f"mesh-ca-{cloud}").plain_inputs
     assert intermediate["caCertPem"] == root.outputs["certPem"]
     assert intermediate["caPrivateKeyPem"] == root_key(dev_plan).outputs["privateKeyPem"].value
     assert root.plain_inputs["privateKeyPem"] == root_key(dev_plan).outputs["privateKeyPem"].value
@@ -53,15 +55,18 @@ def test_each_intermediate_is_signed_by_the_root_certificate_and_key(dev_plan: P
 
 @pytest.mark.parametrize("cloud", CLOUDS)
 def test_each_intermediate_certifies_its_own_key(dev_plan: Plan, cloud: str) -> None:
-    key = dev_plan.one(KEY, f"mesh-ca-{cloud}-key")
-    csr = dev_plan.one(CSR, f"mesh-ca-{cloud}-csr")
+    key = dev_plan.one(TLS_PRIVATE_KEY, f"mesh-ca-{cloud}-key")
+    csr = dev_plan.one(TLS_CERT_REQUEST, f"mesh-ca-{cloud}-csr")
     assert csr.plain_inputs["privateKeyPem"] == key.outputs["privateKeyPem"].value
-    assert dev_plan.one(SIGNED, f"mesh-ca-{cloud}").inputs["certRequestPem"] == csr.outputs["certRequestPem"]
+    assert (
+        dev_plan.one(TLS_LOCALLY_SIGNED_CERT, f"mesh-ca-{cloud}").inputs["certRequestPem"]
+        == csr.outputs["certRequestPem"]
+    )
     assert key.outputs["privateKeyPem"] != root_key(dev_plan).outputs["privateKeyPem"]
 
 
 def test_the_root_is_a_ca_that_signs_certificates_and_crls_over_one_more_ca(dev_plan: Plan) -> None:
-    root = dev_plan.one(ROOT).inputs
+    root = dev_plan.one(TLS_SELF_SIGNED_CERT).inputs
     assert root["isCaCertificate"] is True
     assert root["allowedUses"] == ["cert_signing", "crl_signing"]
     assert root["maxPathLength"] == 1
@@ -69,7 +74,7 @@ def test_the_root_is_a_ca_that_signs_certificates_and_crls_over_one_more_ca(dev_
 
 @pytest.mark.parametrize("cloud", CLOUDS)
 def test_intermediates_are_cas_with_path_length_zero(dev_plan: Plan, cloud: str) -> None:
-    intermediate = dev_plan.one(SIGNED, f"mesh-ca-{cloud}").inputs
+    intermediate = dev_plan.one(TLS_LOCALLY_SIGNED_CERT, f"mesh-ca-{cloud}").inputs
     assert intermediate["isCaCertificate"] is True
     assert intermediate["maxPathLength"] == 0
     assert {"cert_signing", "crl_signing"} <= set(intermediate["allowedUses"])
@@ -77,11 +82,11 @@ def test_intermediates_are_cas_with_path_length_zero(dev_plan: Plan, cloud: str)
 
 def test_validity_and_early_renewal_come_from_the_config(dev_plan: Plan) -> None:
     ca = CaConfig()
-    root = dev_plan.one(ROOT).inputs
+    root = dev_plan.one(TLS_SELF_SIGNED_CERT).inputs
     assert root["validityPeriodHours"] == ca.root_validity_days * HOURS_PER_DAY
     assert root["earlyRenewalHours"] == ca.root_early_renewal_days * HOURS_PER_DAY
     for cloud in CLOUDS:
-        intermediate = dev_plan.one(SIGNED, f"mesh-ca-{cloud}").inputs
+        intermediate = dev_plan.one(TLS_LOCALLY_SIGNED_CERT, f"mesh-ca-{cloud}").inputs
         assert intermediate["validityPeriodHours"] == ca.intermediate_validity_days * HOURS_PER_DAY
         assert intermediate["earlyRenewalHours"] == ca.early_renewal_days * HOURS_PER_DAY
 
@@ -96,10 +101,10 @@ def test_configured_validity_reaches_the_certificates(plan_of: Callable[..., Pla
             "earlyRenewalDays": 30,
         },
     )
-    assert plan.one(ROOT).inputs["validityPeriodHours"] == 1825 * 24
-    assert plan.one(ROOT).inputs["earlyRenewalHours"] == 400 * 24
-    assert plan.one(SIGNED, "mesh-ca-aws").inputs["validityPeriodHours"] == 365 * 24
-    assert plan.one(SIGNED, "mesh-ca-gcp").inputs["earlyRenewalHours"] == 30 * 24
+    assert plan.one(TLS_SELF_SIGNED_CERT).inputs["validityPeriodHours"] == 1825 * 24
+    assert plan.one(TLS_SELF_SIGNED_CERT).inputs["earlyRenewalHours"] == 400 * 24
+    assert plan.one(TLS_LOCALLY_SIGNED_CERT, "mesh-ca-aws").inputs["validityPeriodHours"] == 365 * 24
+    assert plan.one(TLS_LOCALLY_SIGNED_CERT, "mesh-ca-gcp").inputs["earlyRenewalHours"] == 30 * 24
 
 
 @pytest.mark.parametrize("cloud", CLOUDS)
@@ -107,25 +112,27 @@ def test_intermediates_expire_before_the_root(dev_plan: Plan, cloud: str) -> Non
     def ends(resource: Registration) -> datetime:
         return datetime.fromisoformat(resource.outputs["validityEndTime"])
 
-    assert ends(dev_plan.one(SIGNED, f"mesh-ca-{cloud}")) < ends(dev_plan.one(ROOT))
+    assert ends(dev_plan.one(TLS_LOCALLY_SIGNED_CERT, f"mesh-ca-{cloud}")) < ends(
+        dev_plan.one(TLS_SELF_SIGNED_CERT)
+    )
 
 
 def test_keys_are_rsa_4096_by_default(dev_plan: Plan) -> None:
-    for key in dev_plan.of_type(KEY):
+    for key in dev_plan.of_type(TLS_PRIVATE_KEY):
         if key.parent and "MeshCA" in key.parent:
             assert (key.inputs["algorithm"], key.inputs["rsaBits"]) == ("RSA", 4096)
 
 
 def test_ecdsa_keys_use_p384(plan_of: Callable[..., Plan]) -> None:
     plan = dev_mesh_with_ca(plan_of, {"keyAlgorithm": "ECDSA"})
-    keys = [key for key in plan.of_type(KEY) if key.name.startswith("mesh-ca-")]
+    keys = [key for key in plan.of_type(TLS_PRIVATE_KEY) if key.name.startswith("mesh-ca-")]
     assert len(keys) == 3
     for key in keys:
         assert key.inputs == {"algorithm": "ECDSA", "ecdsaCurve": "P384"}
 
 
 def test_every_private_key_is_secret_in_outputs_and_in_every_input_it_reaches(dev_plan: Plan) -> None:
-    for key in dev_plan.of_type(KEY):
+    for key in dev_plan.of_type(TLS_PRIVATE_KEY):
         for field in ("privateKeyPem", "privateKeyPemPkcs8", "privateKeyOpenssh"):
             assert isinstance(key.outputs[field], Secret), (key.name, field)
     for resource in dev_plan.resources:
@@ -147,12 +154,12 @@ def test_the_root_is_protected_in_production_and_intermediates_can_rotate(
     plan_of: Callable[..., Plan],
 ) -> None:
     prod = plan_of("prod")
-    assert prod.one(ROOT).protect and root_key(prod).protect
-    assert not any(prod.one(SIGNED, f"mesh-ca-{cloud}").protect for cloud in CLOUDS)
+    assert prod.one(TLS_SELF_SIGNED_CERT).protect and root_key(prod).protect
+    assert not any(prod.one(TLS_LOCALLY_SIGNED_CERT, f"mesh-ca-{cloud}").protect for cloud in CLOUDS)
 
 
 def test_the_root_is_not_protected_in_dev(dev_plan: Plan) -> None:
-    assert not dev_plan.one(ROOT).protect
+    assert not dev_plan.one(TLS_SELF_SIGNED_CERT).protect
 
 
 def _within(path: str, outer: str) -> bool:
@@ -176,6 +183,9 @@ def _string_leaves(value: Any, path: str = "") -> list[tuple[str, str]]:
 
 def test_the_stack_exports_when_the_root_and_each_intermediate_expire(dev_plan: Plan) -> None:
     expiry = dev_plan.outputs["meshCaExpiry"]
-    assert expiry["root"] == dev_plan.one(ROOT).outputs["validityEndTime"]
+    assert expiry["root"] == dev_plan.one(TLS_SELF_SIGNED_CERT).outputs["validityEndTime"]
     for cloud in CLOUDS:
-        assert expiry[cloud] == dev_plan.one(SIGNED, f"mesh-ca-{cloud}").outputs["validityEndTime"]
+        assert (
+            expiry[cloud]
+            == dev_plan.one(TLS_LOCALLY_SIGNED_CERT, f"mesh-ca-{cloud}").outputs["validityEndTime"]
+        )

@@ -24,12 +24,14 @@ from offline import check
 from offline.fake_cloud import fake_pem_certificate
 from offline.record import Plan, Registration
 from tests.support.plans import PROJECT_DIR, planned
+from tests.support.types import (
+    HELM_RELEASE,
+    K8S_SECRET,
+    TLS_LOCALLY_SIGNED_CERT,
+    TLS_PRIVATE_KEY,
+    TLS_SELF_SIGNED_CERT,
+)
 
-KEY = "tls:index/privateKey:PrivateKey"
-ROOT = "tls:index/selfSignedCert:SelfSignedCert"
-SIGNED = "tls:index/locallySignedCert:LocallySignedCert"
-SECRET = "kubernetes:core/v1:Secret"
-RELEASE = "kubernetes:helm.sh/v3:Release"
 CLOUDS = ("aws", "gcp")
 
 Stage = tuple[tuple[int, ...], int]
@@ -62,15 +64,15 @@ def stage_plan(stage: Stage, stack: str = "dev") -> Plan:
 
 
 def root_cert(plan: Plan, generation: int) -> Registration:
-    return plan.one(ROOT, f"mesh-ca-root{root_suffix(generation)}")
+    return plan.one(TLS_SELF_SIGNED_CERT, f"mesh-ca-root{root_suffix(generation)}")
 
 
 def root_key(plan: Plan, generation: int) -> Registration:
-    return plan.one(KEY, f"mesh-ca-root-key{root_suffix(generation)}")
+    return plan.one(TLS_PRIVATE_KEY, f"mesh-ca-root-key{root_suffix(generation)}")
 
 
 def cacerts(plan: Plan, cloud: str) -> dict[str, str]:
-    secret = plan.one(SECRET, f"istio-{cloud}-cacerts")
+    secret = plan.one(K8S_SECRET, f"istio-{cloud}-cacerts")
     data: dict[str, str] = secret.plain_inputs["stringData"]
     return data
 
@@ -85,12 +87,14 @@ class Trust:
 
 
 def trust_of(plan: Plan) -> Trust:
-    roots = {r.outputs["certPem"] for r in plan.of_type(ROOT)}
+    roots = {r.outputs["certPem"] for r in plan.of_type(TLS_SELF_SIGNED_CERT)}
     bundles = {cacerts(plan, cloud)["root-cert.pem"] for cloud in CLOUDS}
     assert len(bundles) == 1, "both clusters must trust the same roots"
     (bundle_pem,) = bundles
     bundle = frozenset(pem for pem in roots if pem in bundle_pem)
-    issuers = frozenset(plan.one(SIGNED, f"mesh-ca-{cloud}").plain_inputs["caCertPem"] for cloud in CLOUDS)
+    issuers = frozenset(
+        plan.one(TLS_LOCALLY_SIGNED_CERT, f"mesh-ca-{cloud}").plain_inputs["caCertPem"] for cloud in CLOUDS
+    )
     return Trust(bundle=bundle, issuers=issuers)
 
 
@@ -110,10 +114,10 @@ def outage_between(before: Trust, after: Trust) -> list[str]:
 def test_each_stage_has_one_root_per_trusted_generation(stage: Stage) -> None:
     roots, _ = stage
     plan = stage_plan(stage)
-    assert sorted(r.name for r in plan.of_type(ROOT)) == sorted(
+    assert sorted(r.name for r in plan.of_type(TLS_SELF_SIGNED_CERT)) == sorted(
         f"mesh-ca-root{root_suffix(g)}" for g in roots
     )
-    assert sorted(r.name for r in plan.of_type(KEY) if "-root-" in r.name) == sorted(
+    assert sorted(r.name for r in plan.of_type(TLS_PRIVATE_KEY) if "-root-" in r.name) == sorted(
         f"mesh-ca-root-key{root_suffix(g)}" for g in roots
     )
     for generation in roots:
@@ -139,7 +143,7 @@ def test_the_trust_bundle_is_exactly_the_trusted_roots_signing_root_first(stage:
 def test_intermediates_are_signed_by_the_signing_root_and_chain_to_it(stage: Stage, cloud: str) -> None:
     _, signing = stage
     plan = stage_plan(stage)
-    intermediate = plan.one(SIGNED, f"mesh-ca-{cloud}")
+    intermediate = plan.one(TLS_LOCALLY_SIGNED_CERT, f"mesh-ca-{cloud}")
     root_pem = root_cert(plan, signing).outputs["certPem"]
     assert intermediate.plain_inputs["caCertPem"] == root_pem
     assert (
@@ -155,10 +159,14 @@ def test_generation_1_keeps_todays_names_and_the_intermediates_theirs(stage: Sta
     roots, _ = stage
     plan = stage_plan(stage)
     root_urns = {
-        r.urn for r in (*plan.of_type(ROOT), *plan.of_type(KEY)) if r.name.startswith("mesh-ca-root")
+        r.urn
+        for r in (*plan.of_type(TLS_SELF_SIGNED_CERT), *plan.of_type(TLS_PRIVATE_KEY))
+        if r.name.startswith("mesh-ca-root")
     }
     assert (root_urns >= GENERATION_1_URNS) == (1 in roots)
-    assert {r.urn for r in plan.of_type(SIGNED)} == {r.urn for r in dev_plan.of_type(SIGNED)}
+    assert {r.urn for r in plan.of_type(TLS_LOCALLY_SIGNED_CERT)} == {
+        r.urn for r in dev_plan.of_type(TLS_LOCALLY_SIGNED_CERT)
+    }
 
 
 def test_a_stack_without_rotation_keys_plans_exactly_as_stage_one(dev_plan: Plan) -> None:
@@ -191,7 +199,7 @@ def test_swapping_the_root_in_one_step_is_the_outage_the_window_prevents() -> No
 @pytest.mark.parametrize("cloud", CLOUDS)
 def test_istiod_restarts_at_every_stage(before: Stage, after: Stage, cloud: str) -> None:
     def fingerprint(plan: Plan) -> str:
-        values = plan.one(RELEASE, f"istio-{cloud}-istiod").inputs["values"]
+        values = plan.one(HELM_RELEASE, f"istio-{cloud}-istiod").inputs["values"]
         annotation: str = values["podAnnotations"][CA_FINGERPRINT_ANNOTATION]
         return annotation
 
@@ -213,7 +221,7 @@ def test_both_roots_are_protected_in_production_during_the_window() -> None:
     plan = stage_plan(((1, 2), 2), stack="prod")
     for generation in (1, 2):
         assert root_cert(plan, generation).protect and root_key(plan, generation).protect
-    assert not any(r.protect for r in plan.of_type(SIGNED))
+    assert not any(r.protect for r in plan.of_type(TLS_LOCALLY_SIGNED_CERT))
 
 
 def test_a_later_root_has_its_own_subject() -> None:

@@ -14,6 +14,7 @@ from components.network.aws_network import partition_of
 from components.network.specs import subnet_plan
 from offline.record import Plan
 from tests.support.plans import planned
+from tests.support.types import CLOUDWATCH_LOG_GROUP, IAM_ROLE, IAM_ROLE_POLICY, KMS_KEY
 
 AWS = "aws:ec2"
 
@@ -70,22 +71,20 @@ def test_each_private_route_table_defaults_to_the_nat_gateway_of_its_own_az() ->
 def test_flow_logs_capture_all_traffic_into_an_encrypted_retained_group() -> None:
     plan = planned("dev")
     flow_log = plan.one(f"{AWS}/flowLog:FlowLog").inputs
-    group = plan.one("aws:cloudwatch/logGroup:LogGroup", "aws-network-flow-logs")
+    group = plan.one(CLOUDWATCH_LOG_GROUP, "aws-network-flow-logs")
     assert flow_log["vpcId"] == plan.one(f"{AWS}/vpc:Vpc").id
     assert flow_log["trafficType"] == "ALL"
     assert flow_log["logDestination"] == group.outputs["arn"]
     assert group.inputs["retentionInDays"] == 365
-    assert group.inputs["kmsKeyId"] == plan.one("aws:kms/key:Key", "aws-network-logs-key").outputs["arn"]
+    assert group.inputs["kmsKeyId"] == plan.one(KMS_KEY, "aws-network-logs-key").outputs["arn"]
 
 
 def test_flow_log_role_may_only_write_to_its_own_group() -> None:
     plan = planned("dev")
-    group_arn = plan.one("aws:cloudwatch/logGroup:LogGroup", "aws-network-flow-logs").outputs["arn"]
-    trust = json.loads(plan.one("aws:iam/role:Role", "aws-network-flow-logs-role").inputs["assumeRolePolicy"])
+    group_arn = plan.one(CLOUDWATCH_LOG_GROUP, "aws-network-flow-logs").outputs["arn"]
+    trust = json.loads(plan.one(IAM_ROLE, "aws-network-flow-logs-role").inputs["assumeRolePolicy"])
     assert trust["Statement"][0]["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
-    policy = json.loads(
-        plan.one("aws:iam/rolePolicy:RolePolicy", "aws-network-flow-logs-write").inputs["policy"]
-    )
+    policy = json.loads(plan.one(IAM_ROLE_POLICY, "aws-network-flow-logs-write").inputs["policy"])
     (statement,) = policy["Statement"]
     assert statement["Resource"] == [group_arn, f"{group_arn}:*"]
     assert "*" not in json.dumps(statement["Action"])
@@ -97,7 +96,7 @@ def test_default_security_group_is_left_with_no_rules() -> None:
 
 
 def test_logs_key_rotates_and_logs_may_use_it_only_for_this_accounts_groups() -> None:
-    key = planned("dev").one("aws:kms/key:Key", "aws-network-logs-key").inputs
+    key = planned("dev").one(KMS_KEY, "aws-network-logs-key").inputs
     assert key["enableKeyRotation"] is True
     statements = {s["Sid"]: s for s in json.loads(key["policy"])["Statement"]}
     logs = statements["CloudWatchLogsUse"]

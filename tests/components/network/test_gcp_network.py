@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from components.network.gcp_network import PODS_RANGE_NAME, SERVICES_RANGE_NAME
 from tests.support.plans import planned
+from tests.support.types import COMPONENT_AWS_NETWORK, COMPONENT_GCP_NETWORK, GCP_PROVIDER
 
 GCP = "gcp:compute"
 
@@ -56,14 +57,14 @@ def test_cloud_nat_serves_only_the_cluster_subnet_and_logs_errors() -> None:
 
 def test_gcp_resources_use_the_stack_project_through_the_explicit_provider() -> None:
     plan = planned("dev")
-    provider = plan.one("pulumi:providers:gcp")
+    provider = plan.one(GCP_PROVIDER)
     assert provider.inputs["project"] == "crossmesh-dev-000000" and provider.inputs["region"] == "us-east4"
     assert all(r.provider == provider.urn for r in plan.resources if r.type.startswith("gcp:"))
 
 
 def test_the_networks_of_the_two_clouds_do_not_depend_on_each_other() -> None:
     plan = planned("dev")
-    networks = {plan.one("crossmesh:aws:AwsNetwork").urn, plan.one("crossmesh:gcp:GcpNetwork").urn}
+    networks = {plan.one(COMPONENT_AWS_NETWORK).urn, plan.one(COMPONENT_GCP_NETWORK).urn}
     for resource in (r for r in plan.resources if r.parent in networks):
         clouds = {plan.by_urn(dependency).type.split(":")[0] for dependency in resource.dependencies}
         own = resource.type.split(":")[0]
