@@ -1,0 +1,446 @@
+"""The shape of a crossmesh stack's configuration: value types and one model per section.
+
+Every value a stack file can set is declared here, once, with its description (the configuration
+reference in docs/configuration.md is generated from these fields). A model checks what one field can
+check on its own; checks that span fields are in `rules`, problems are worded in `messages`.
+
+Pure: no `pulumi` import, so the mesh specs can take these models without the Pulumi runtime.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic.alias_generators import to_camel
+
+from components.clusters.eks_specs import architecture_of
+from components.link.specs import AWS_TUNNEL_GBPS, groups_for_target
+
+# Every key lives in this namespace of the stack file: `crossmesh:aws.vpcCidr`.
+NAMESPACE = "crossmesh"
+
+# ValidAmazonSideASN without Amazon's own public ASNs, and RFC 6996 for the Cloud Router: both sides
+# must be private, so the two ranges are the same.
+PRIVATE_ASN_RANGES = ((64512, 65534), (4_200_000_000, 4_294_967_294))
+
+# AWS quota "Site-to-Site VPN connections per Region" defaults to 50; a tunnel group uses two.
+MAX_TUNNEL_GROUPS = 25
+
+_DURATION = re.compile(r"^(\d+)(ms|s|m|h)$")
+_DURATION_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
+_DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+# --- value types -------------------------------------------------------------------------------
+
+
+def parse_cidr(value: object) -> str:
+    if not isinstance(value, str):
+        raise ValueError("must be an IPv4 CIDR block such as 10.0.0.0/16")
+    try:
+        return str(ipaddress.IPv4Network(value, strict=True))
+    except ipaddress.NetmaskValueError as err:
+        raise ValueError(f"is not a valid CIDR block ({err})") from None
+    except ValueError:
+        try:
+            fixed = ipaddress.IPv4Network(value, strict=False)
+        except ValueError:
+            raise ValueError("is not a valid IPv4 CIDR block") from None
+        raise ValueError(f"is not a valid CIDR block; did you mean {fixed}?") from None
+
+
+def parse_duration_ms(value: object) -> int:
+    if isinstance(value, int) and not isinstance(value, bool):
+        raise ValueError("must be a duration string with a unit, such as 250ms, 15s, 5m or 1h")
+    match = _DURATION.match(str(value))
+    if not match:
+        raise ValueError("must be a duration such as 250ms, 15s, 5m or 1h")
+    return int(match.group(1)) * _DURATION_MS[match.group(2)]
+
+
+def _positive_duration(ms: int) -> int:
+    if ms <= 0:
+        raise ValueError("must be longer than zero")
+    return ms
+
+
+def check_dns_label(value: str) -> str:
+    if not _DNS_LABEL.match(value):
+        raise ValueError(
+            "must be a DNS label: lower-case letters, digits and '-', starting with a letter, at most 63"
+        )
+    return value
+
+
+def check_instance_type(value: str) -> str:
+    try:
+        architecture_of(value)
+    except ValueError:
+        raise ValueError("is not an EC2 instance type such as m6i.large or m7g.xlarge") from None
+    return value
+
+
+_IAM_ROLE_ARN = re.compile(r"^arn:aws[-a-z]*:iam::\d{12}:role/[A-Za-z0-9+=,.@_/-]+$")
+
+
+def check_iam_role_arn(value: str) -> str:
+    if not _IAM_ROLE_ARN.match(value):
+        raise ValueError(
+            "must be an IAM role ARN such as arn:aws:iam::111122223333:role/platform-admin "
+            "(users and assumed-role sessions cannot be admins here)"
+        )
+    return value
+
+
+def check_private_asn(value: int) -> int:
+    if not any(low <= value <= high for low, high in PRIVATE_ASN_RANGES):
+        raise ValueError("must be a private ASN: 64512-65534 or 4200000000-4294967294 (RFC 6996)")
+    return value
+
+
+Cidr = Annotated[str, BeforeValidator(parse_cidr)]
+DurationMs = Annotated[int, BeforeValidator(parse_duration_ms), AfterValidator(_positive_duration)]
+DnsLabel = Annotated[str, AfterValidator(check_dns_label)]
+PrivateAsn = Annotated[int, AfterValidator(check_private_asn)]
+InstanceType = Annotated[str, AfterValidator(check_instance_type)]
+IamRoleArn = Annotated[str, AfterValidator(check_iam_role_arn)]
+Percent = Annotated[float, Field(ge=0, le=100)]
+NotificationChannel = Annotated[str, Field(pattern=r"^projects/[^/]+/notificationChannels/[^/]+$")]
+
+
+class _Model(BaseModel):
+    """Stack file keys are camelCase; unknown keys are errors; a loaded config never changes."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True)
+
+
+# --- the AWS and GCP networks ------------------------------------------------------------------
+
+
+class AwsConfig(_Model):
+    region: str = Field(description="AWS region, e.g. us-east-1.", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    vpc_cidr: Cidr = Field(description="VPC CIDR, /16 to /22; private and public subnets are carved from it.")
+    az_count: int = Field(3, ge=2, le=6, description="Availability zones to spread subnets and nodes over.")
+    service_cidr: Cidr = Field(description="EKS Kubernetes service CIDR (/12 to /24, RFC 1918).")
+
+
+class GcpConfig(_Model):
+    project: str = Field(description="Google Cloud project ID.", pattern=r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
+    region: str = Field(description="Google Cloud region, e.g. us-east4.", pattern=r"^[a-z]+-[a-z]+\d+$")
+    subnet_cidr: Cidr = Field(description="Primary range of the cluster subnet (nodes and internal LBs).")
+    pods_cidr: Cidr = Field(description="Secondary range for GKE pods.")
+    services_cidr: Cidr = Field(description="Secondary range for GKE services.")
+    master_cidr: Cidr = Field(description="GKE control-plane range; must be a /28.")
+
+
+# --- the link ------------------------------------------------------------------------------------
+
+
+class InterconnectConfig(_Model):
+    remote_profile: str = Field(
+        description="Remote transport profile of the AWS side (see the region list in "
+        "AWS Interconnect - multicloud).",
+        examples=["aws-us-east-1"],
+    )
+    bandwidth: Literal["BPS_1G", "BPS_2G", "BPS_5G", "BPS_10G", "BPS_20G", "BPS_50G", "BPS_100G"] = Field(
+        "BPS_1G", description="Transport bandwidth; must be one the remote profile offers."
+    )
+    aws_account_id: str = Field(
+        description="AWS account that accepts the transport.", pattern=r"^\d{12}$", examples=["111122223333"]
+    )
+    direct_connect_asn: PrivateAsn = Field(
+        64513, description="Amazon-side ASN of the Direct Connect gateway; must differ from the TGW ASN."
+    )
+
+
+class LinkConfig(_Model):
+    kind: Literal["vpn", "interconnect"] = Field(
+        "vpn", description="HA VPN over the internet, or Partner Cross-Cloud Interconnect."
+    )
+    aws_asn: PrivateAsn = Field(64512, description="Amazon-side ASN of the Transit Gateway.")
+    gcp_asn: PrivateAsn = Field(65515, description="ASN of the Cloud Router.")
+    tunnel_groups: int = Field(
+        1,
+        ge=1,
+        le=MAX_TUNNEL_GROUPS,
+        description="HA VPN groups of 4 tunnels each (99.99 % SLA per group); more groups, more bandwidth.",
+    )
+    tunnel_bandwidth: Literal["standard", "large"] = Field(
+        "standard",
+        description="AWS tunnel bandwidth: standard (1.25 Gbps) or large (5 Gbps, TGW only); a Cloud VPN "
+        "tunnel carries at most 3 Gbps, so large gives up to 3 Gbps a tunnel.",
+    )
+    interconnect: InterconnectConfig | None = Field(
+        None, description="Settings for kind: interconnect; must be absent for kind: vpn."
+    )
+    log_retention_days: int = Field(
+        365, ge=1, description="Retention of the AWS VPN tunnel logs in CloudWatch Logs."
+    )
+    target_gbps: float | None = Field(
+        None,
+        gt=0,
+        description="Cross-cloud bandwidth to provision, in Gbps. On a VPN link it derives tunnelGroups "
+        "(leave tunnelGroups unset); on an interconnect it must fit interconnect.bandwidth.",
+        examples=[10],
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_tunnel_groups(cls, data: Any) -> Any:
+        """A VPN link sized by targetGbps gets the fewest groups that carry it (capped at the quota;
+        a target above that is reported by the cross-field checks)."""
+        if not isinstance(data, dict) or "tunnelGroups" in data or data.get("kind", "vpn") != "vpn":
+            return data
+        target, bandwidth = data.get("targetGbps"), data.get("tunnelBandwidth", "standard")
+        if not isinstance(target, int | float) or isinstance(target, bool) or target <= 0:
+            return data
+        if bandwidth not in AWS_TUNNEL_GBPS:
+            return data
+        return {**data, "tunnelGroups": min(groups_for_target(float(target), bandwidth), MAX_TUNNEL_GROUPS)}
+
+
+# --- the clusters ----------------------------------------------------------------------------------
+
+
+class NodeScaling(_Model):
+    min: int = Field(2, ge=1, description="Minimum nodes (per zone on GKE).")
+    desired: int = Field(3, ge=1, description="Desired nodes at creation (EKS only).")
+    max: int = Field(6, ge=1, description="Maximum nodes (per zone on GKE).")
+
+
+class EksConfig(_Model):
+    version: str = Field("1.33", pattern=r"^1\.\d{2}$", description="Kubernetes minor version of EKS.")
+    instance_types: list[InstanceType] = Field(
+        default_factory=lambda: ["m6i.large"],
+        min_length=1,
+        description="Node group instance types; all of one CPU architecture (x86_64 or Graviton).",
+    )
+    disk_size_gb: int = Field(50, ge=20, le=1000, description="Node root volume size.")
+    nodes: NodeScaling = Field(default_factory=NodeScaling, description="Node group scaling.")
+    public_access_cidrs: list[Cidr] = Field(
+        default_factory=list,
+        description="CIDRs allowed to reach the public API endpoint; empty disables the public endpoint.",
+    )
+    admin_role_arns: list[IamRoleArn] = Field(
+        default_factory=list,
+        description="IAM roles granted cluster admin through access entries (not the role that runs "
+        "pulumi up: it is admin from creation).",
+        examples=[["arn:aws:iam::111122223333:role/platform-admin"]],
+    )
+    log_retention_days: int = Field(365, ge=1, description="Retention of the control-plane logs.")
+
+
+class GkeConfig(_Model):
+    release_channel: Literal["RAPID", "REGULAR", "STABLE"] = Field(
+        "REGULAR", description="GKE release channel; versions follow it."
+    )
+    min_master_version: str | None = Field(
+        None, pattern=r"^1\.\d{2}", description="Lowest control-plane version to accept.", examples=["1.33"]
+    )
+    machine_type: str = Field("e2-standard-4", description="Node machine type.")
+    disk_size_gb: int = Field(50, ge=20, le=1000, description="Node boot disk size.")
+    nodes: NodeScaling = Field(
+        default_factory=lambda: NodeScaling(min=1, desired=1, max=3),
+        description="Node pool autoscaling, per zone.",
+    )
+    master_authorized_cidrs: list[Cidr] = Field(
+        default_factory=list,
+        description="Extra CIDRs allowed to reach the control plane (the AWS ranges are always allowed).",
+    )
+
+
+class ClustersConfig(_Model):
+    eks: EksConfig = Field(default_factory=EksConfig)
+    gke: GkeConfig = Field(default_factory=GkeConfig)
+
+
+# --- the mesh ----------------------------------------------------------------------------------------
+
+
+class CaConfig(_Model):
+    key_algorithm: Literal["RSA", "ECDSA"] = Field("RSA", description="RSA 4096 or ECDSA P-384.")
+    root_validity_days: int = Field(3650, ge=365, description="Validity of the shared root.")
+    intermediate_validity_days: int = Field(
+        730, ge=30, description="Validity of each cluster's intermediate."
+    )
+    early_renewal_days: int = Field(
+        60, ge=1, description="Renew an intermediate this long before it expires (at the next pulumi up)."
+    )
+    root_early_renewal_days: int = Field(
+        730,
+        ge=1,
+        description="Replace the root (and with it both intermediates) this long before it expires; at "
+        "least intermediateValidityDays, so no intermediate issued under a current root outlives it.",
+    )
+    roots: list[int] = Field(
+        default_factory=lambda: [1],
+        description="Root generations that exist and are trusted (one, or two during a root rotation); "
+        "generation 1 is the root a stack starts with. See docs/runbooks/rotate-ca.md.",
+    )
+    signing_root: int = Field(1, description="The generation, one of roots, that signs the intermediates.")
+
+    def trust_order(self) -> tuple[int, ...]:
+        """The trusted generations, the signing root first: the order of the trust bundle."""
+        return (self.signing_root, *sorted(g for g in set(self.roots) if g != self.signing_root))
+
+
+class EnginesConfig(_Model):
+    aws: Literal["istio", "appmesh"] = Field(
+        "istio", description="Mesh on EKS. appmesh is the legacy engine: end of support 2026-09-30."
+    )
+    gcp: Literal["istio"] = Field("istio", description="Mesh on GKE.")
+
+
+class MeshConfig(_Model):
+    engines: EnginesConfig = Field(default_factory=EnginesConfig)
+    mesh_id: DnsLabel = Field("crossmesh", description="Istio meshID shared by both clusters.")
+    trust_domain: str = Field(
+        "crossmesh.local",
+        pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
+        description="SPIFFE trust domain of every workload identity.",
+    )
+    ca: CaConfig = Field(default_factory=CaConfig)
+
+
+# --- the traffic policy ------------------------------------------------------------------------------
+
+RetryEvent = Literal["server-error", "gateway-error", "client-error", "stream-error", "connection-error"]
+# Retry failures that most likely never reached the service: a refused stream, a failed connection,
+# a 502/503/504 from a proxy in between. Retrying the service's own 5xx is opt-in (server-error).
+DEFAULT_RETRY_EVENTS: tuple[RetryEvent, ...] = ("gateway-error", "connection-error", "stream-error")
+
+
+class RetrySpec(_Model):
+    attempts: int = Field(2, ge=0, le=10, description="Retries after the first try; 0 disables retries.")
+    per_try_timeout: DurationMs = Field(2000, description="Timeout of each try.")
+    events: list[RetryEvent] = Field(
+        default_factory=lambda: list(DEFAULT_RETRY_EVENTS),
+        min_length=1,
+        description="Events that cause a retry, in App Mesh's vocabulary (they map to Istio's retryOn).",
+    )
+
+
+class ConnectionPoolSpec(_Model):
+    max_connections: int = Field(1024, ge=1, description="TCP connections to one destination.")
+    max_pending_requests: int = Field(1024, ge=1, description="Requests queued waiting for a connection.")
+    max_requests: int = Field(
+        1024, ge=1, description="Concurrent requests to one destination (HTTP/2, gRPC)."
+    )
+
+
+class OutlierDetectionSpec(_Model):
+    consecutive_server_errors: int = Field(5, ge=1, description="5xx in a row that eject a host.")
+    interval: DurationMs = Field(10_000, description="How often hosts are evaluated.")
+    base_ejection_time: DurationMs = Field(30_000, description="Minimum ejection time.")
+    max_ejection_percent: int = Field(50, ge=0, le=100, description="Most hosts that may be ejected at once.")
+
+
+class TrafficPolicySpec(_Model):
+    timeout: DurationMs = Field(15_000, description="Whole-request timeout, retries included.")
+    retries: RetrySpec = Field(default_factory=RetrySpec)
+    connection_pool: ConnectionPoolSpec = Field(default_factory=ConnectionPoolSpec)
+    outlier_detection: OutlierDetectionSpec = Field(default_factory=OutlierDetectionSpec)
+    locality_failover: bool = Field(
+        True, description="Keep calls in their own cloud while it is healthy, fail over to the other."
+    )
+
+
+class ServiceConfig(_Model):
+    name: DnsLabel = Field(description="Service name; unique across both clouds.")
+    cloud: Literal["aws", "gcp"] = Field(description="Where the service runs.")
+    namespace: DnsLabel = Field(description="Kubernetes namespace of the service.")
+    port: int = Field(8080, ge=1, le=65535, description="Service port.")
+    protocol: Literal["http", "http2", "grpc"] = Field("http", description="Application protocol.")
+    callers: list[str] = Field(default_factory=list, description="Services allowed to call this one.")
+    traffic_policy: dict[str, Any] | None = Field(
+        None, description="Overrides of the default traffic policy, same keys as crossmesh:trafficPolicy."
+    )
+
+
+# --- observability -----------------------------------------------------------------------------------
+
+
+class ObservabilityConfig(_Model):
+    tracing: bool = Field(
+        True, description="OpenTelemetry collectors and mesh tracing to X-Ray and Cloud Trace."
+    )
+    sampling_percent: Percent = Field(1.0, description="Share of requests traced, 0-100.")
+    container_insights: bool = Field(True, description="CloudWatch Container Insights on EKS.")
+    managed_prometheus: bool = Field(
+        True, description="Google Managed Prometheus collection of mesh metrics."
+    )
+    alarms: bool = Field(True, description="Tunnel, BGP, error-rate and latency alarms.")
+    cross_cloud_error_percent: float = Field(
+        5.0,
+        gt=0,
+        le=100,
+        description="Alarm when more than this share of cross-cloud requests fail with a 5xx, 0-100.",
+    )
+    cross_cloud_latency_p99_ms: int = Field(
+        1000, ge=1, description="Alarm when the p99 latency of cross-cloud requests exceeds this."
+    )
+    dashboards: bool = Field(True, description="CloudWatch and Cloud Monitoring dashboards.")
+    sns_topic_arn: str | None = Field(
+        None,
+        pattern=r"^arn:aws[-a-z]*:sns:",
+        description="Existing SNS topic that receives AWS alarms.",
+        examples=["arn:aws:sns:us-east-1:111122223333:platform-alerts"],
+    )
+    gcp_notification_channels: list[NotificationChannel] = Field(
+        default_factory=list,
+        description="Existing Cloud Monitoring channel IDs for GCP alert policies.",
+        examples=[["projects/my-project/notificationChannels/1234567890"]],
+    )
+
+
+# --- the whole stack ---------------------------------------------------------------------------------
+
+
+class StackConfig(_Model):
+    aws: AwsConfig
+    gcp: GcpConfig
+    link: LinkConfig = Field(default_factory=LinkConfig)
+    clusters: ClustersConfig = Field(default_factory=ClustersConfig)
+    mesh: MeshConfig = Field(default_factory=MeshConfig)
+    traffic_policy: TrafficPolicySpec = Field(
+        default_factory=TrafficPolicySpec, description="The policy every service gets unless it overrides it."
+    )
+    services: list[ServiceConfig] = Field(default_factory=list)
+    observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
+    protect: bool = Field(False, description="Protect clusters, keys and the root CA from deletion.")
+
+    def effective_policy(self, service: ServiceConfig) -> TrafficPolicySpec:
+        """The default policy with the service's overrides merged in, key by key."""
+        if not service.traffic_policy:
+            return self.traffic_policy
+        base = _durations_as_text(self.traffic_policy.model_dump(by_alias=True))
+        return TrafficPolicySpec.model_validate(_deep_merge(base, service.traffic_policy))
+
+
+# --- a service's overrides of the default traffic policy ---------------------------------------------
+
+
+def _deep_merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), Mapping):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+_DURATION_KEYS = {"timeout", "perTryTimeout", "interval", "baseEjectionTime"}
+
+
+def _durations_as_text(value: Any, key: str = "") -> Any:
+    """Re-express dumped millisecond durations as strings so the merged policy validates again."""
+    if isinstance(value, Mapping):
+        return {k: _durations_as_text(v, k) for k, v in value.items()}
+    if key in _DURATION_KEYS and isinstance(value, int) and not isinstance(value, bool):
+        return f"{value}ms"
+    return value
