@@ -1,0 +1,317 @@
+"""The rules that span fields, section by section: each accepts what it should and names what it refuses."""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from components.config import ConfigError, load_config, overlapping_pairs
+from tests.support.config_samples import INTERCONNECT, VALID, problems_of, with_change
+
+networks = st.builds(
+    lambda address, prefix: ipaddress.IPv4Network((address, prefix), strict=False),
+    st.integers(min_value=0, max_value=2**32 - 1),
+    st.integers(min_value=8, max_value=30),
+)
+
+
+@given(st.dictionaries(st.sampled_from("abcdef"), networks, min_size=2, max_size=6))
+def test_overlap_detection_matches_address_sets(ranges: dict[str, ipaddress.IPv4Network]) -> None:
+    def shares_an_address(a: ipaddress.IPv4Network, b: ipaddress.IPv4Network) -> bool:
+        first = max(int(a.network_address), int(b.network_address))
+        last = min(int(a.broadcast_address), int(b.broadcast_address))
+        return first <= last
+
+    names = list(ranges)
+    expected = [
+        (x, y) for i, x in enumerate(names) for y in names[i + 1 :] if shares_an_address(ranges[x], ranges[y])
+    ]
+    assert overlapping_pairs(ranges) == expected
+
+
+def test_overlapping_ranges_across_clouds_are_named_both() -> None:
+    problems = problems_of(with_change("gcp.podsCidr", "10.8.0.0/14"))
+    assert problems == [
+        "crossmesh:gcp.podsCidr: '10.8.0.0/14' overlaps crossmesh:aws.vpcCidr '10.10.0.0/16'; every range "
+        "of both clouds must be distinct, or routes across the link black-hole"
+    ]
+
+
+def test_range_inside_link_local_is_rejected() -> None:
+    problems = problems_of(with_change("aws.serviceCidr", "169.254.0.0/16"))
+    assert any("crossmesh:aws.serviceCidr: '169.254.0.0/16' is inside 169.254.0.0/16" in p for p in problems)
+
+
+def test_public_range_is_rejected() -> None:
+    problems = problems_of(with_change("gcp.subnetCidr", "8.8.0.0/20"))
+    assert any(
+        p.startswith("crossmesh:gcp.subnetCidr: '8.8.0.0/20' is not a private range") for p in problems
+    )
+
+
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        ("aws.vpcCidr", "35.199.0.0/16"),
+        ("aws.serviceCidr", "35.199.208.0/20"),
+        ("gcp.subnetCidr", "35.199.192.0/20"),
+        ("gcp.podsCidr", "35.192.0.0/12"),
+        ("gcp.servicesCidr", "35.199.200.0/24"),
+        ("gcp.masterCidr", "35.199.223.240/28"),
+    ],
+)
+def test_a_range_overlapping_the_cloud_dns_source_is_rejected_naming_it(path: str, value: str) -> None:
+    expected = (
+        f"crossmesh:{path}: '{value}' overlaps 35.199.192.0/19, the range Cloud DNS forwards queries from"
+    )
+    assert any(problem.startswith(expected) for problem in problems_of(with_change(path, value)))
+
+
+def test_a_public_range_next_to_the_cloud_dns_source_is_only_called_public() -> None:
+    # 35.199.224.0/20 starts right after 35.199.223.255, the last address of 35.199.192.0/19.
+    problems = problems_of(with_change("gcp.subnetCidr", "35.199.224.0/20"))
+    assert problems == [
+        "crossmesh:gcp.subnetCidr: '35.199.224.0/20' is not a private range; use RFC 1918 space"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "fragment"),
+    [
+        ("aws.vpcCidr", "10.0.0.0/12", "must be a /16 to /22"),
+        ("aws.serviceCidr", "172.20.0.0/25", "must be a /12 to /24"),
+        ("gcp.masterCidr", "172.16.0.0/27", "must be a /28"),
+    ],
+)
+def test_range_sizes_follow_the_clouds(path: str, value: str, fragment: str) -> None:
+    problems = problems_of(with_change(path, value))
+    assert any(p.startswith(f"crossmesh:{path}: '{value}' {fragment}") for p in problems), problems
+
+
+def test_same_asn_on_both_sides_is_rejected() -> None:
+    raw = with_change("link", {"awsAsn": 65000, "gcpAsn": 65000})
+    assert problems_of(raw) == [
+        "crossmesh:link.gcpAsn: 65000 equals crossmesh:link.awsAsn; the two BGP sides need different ASNs"
+    ]
+
+
+def test_interconnect_without_its_settings_is_rejected() -> None:
+    problems = problems_of(with_change("link", {"kind": "interconnect"}))
+    assert problems == [
+        "crossmesh:link.interconnect: missing; kind 'interconnect' needs remoteProfile, bandwidth and "
+        "awsAccountId"
+    ]
+
+
+def test_interconnect_settings_on_a_vpn_link_are_rejected() -> None:
+    settings = {"remoteProfile": "aws-us-east-1", "awsAccountId": "123456789012"}
+    problems = problems_of(with_change("link", {"kind": "vpn", "interconnect": settings}))
+    assert problems[0].startswith("crossmesh:link.interconnect: set, but link.kind is 'vpn'")
+
+
+@pytest.mark.parametrize(
+    ("key", "value"), [("tunnelGroups", 2), ("tunnelBandwidth", "large"), ("tunnelBandwidth", "standard")]
+)
+def test_vpn_sizing_on_an_interconnect_link_is_rejected(key: str, value: Any) -> None:
+    link = {"kind": "interconnect", "interconnect": INTERCONNECT, key: value}
+    assert problems_of(with_change("link", link)) == [
+        f"crossmesh:link.{key}: {value!r} is set, but it applies only to kind 'vpn'; the interconnect's "
+        "size is link.interconnect.bandwidth"
+    ]
+
+
+def test_interconnect_profile_of_another_aws_region_is_rejected() -> None:
+    settings = {**INTERCONNECT, "remoteProfile": "aws-us-west-2"}
+    assert problems_of(with_change("link", {"kind": "interconnect", "interconnect": settings})) == [
+        "crossmesh:link.interconnect.remoteProfile: 'aws-us-west-2' does not name the stack's AWS region; "
+        "use 'aws-us-east-1' (the transport ends in aws.region)"
+    ]
+
+
+def test_node_scaling_must_be_ordered() -> None:
+    raw = with_change("clusters", {"eks": {"nodes": {"min": 4, "desired": 3, "max": 6}}})
+    assert problems_of(raw) == [
+        "crossmesh:clusters.eks.nodes: min 4, desired 3, max 6; need min <= desired <= max"
+    ]
+
+
+def test_world_open_control_plane_cidr_is_rejected() -> None:
+    raw = with_change("clusters", {"eks": {"publicAccessCidrs": ["0.0.0.0/0"]}})
+    assert problems_of(raw)[0].startswith("crossmesh:clusters.eks.publicAccessCidrs[0]: '0.0.0.0/0' opens")
+
+
+def test_node_group_instance_types_of_two_architectures_are_rejected() -> None:
+    raw = with_change("clusters", {"eks": {"instanceTypes": ["m6i.large", "m7g.large"]}})
+    assert problems_of(raw) == [
+        "crossmesh:clusters.eks.instanceTypes: m6i.large (x86_64), m7g.large (arm64) mix CPU "
+        "architectures; one node group runs one AMI, so list only x86_64 or only Graviton types"
+    ]
+
+
+def test_an_admin_role_listed_twice_is_rejected() -> None:
+    arn = "arn:aws:iam::111122223333:role/admin"
+    raw = with_change("clusters", {"eks": {"adminRoleArns": [arn, arn]}})
+    assert problems_of(raw) == [
+        "crossmesh:clusters.eks.adminRoleArns: lists a role twice; each role gets one access entry"
+    ]
+
+
+def test_intermediate_outliving_root_is_rejected() -> None:
+    raw = with_change("mesh", {"ca": {"rootValidityDays": 700, "intermediateValidityDays": 730}})
+    assert problems_of(raw)[0].startswith(
+        "crossmesh:mesh.ca.intermediateValidityDays: 730 must be shorter than "
+        "crossmesh:mesh.ca.rootValidityDays"
+    )
+
+
+def test_early_renewal_longer_than_validity_is_rejected() -> None:
+    raw = with_change("mesh", {"ca": {"intermediateValidityDays": 60, "earlyRenewalDays": 60}})
+    assert problems_of(raw)[0].startswith("crossmesh:mesh.ca.earlyRenewalDays: 60 must be shorter")
+
+
+def test_root_early_renewal_as_long_as_the_root_is_rejected() -> None:
+    raw = with_change("mesh", {"ca": {"rootValidityDays": 3650, "rootEarlyRenewalDays": 3650}})
+    assert problems_of(raw) == [
+        "crossmesh:mesh.ca.rootEarlyRenewalDays: 3650 must be shorter than "
+        "crossmesh:mesh.ca.rootValidityDays (3650), or every pulumi up replaces the root"
+    ]
+
+
+def test_root_renewing_after_the_last_intermediate_could_fit_is_rejected() -> None:
+    raw = with_change("mesh", {"ca": {"intermediateValidityDays": 730, "rootEarlyRenewalDays": 729}})
+    assert problems_of(raw)[0].startswith(
+        "crossmesh:mesh.ca.rootEarlyRenewalDays: 729 must be at least "
+        "crossmesh:mesh.ca.intermediateValidityDays (730)"
+    )
+
+
+@given(
+    root=st.integers(365, 10_000),
+    intermediate=st.integers(30, 5_000),
+    renewal=st.integers(1, 5_000),
+    root_renewal=st.integers(1, 10_000),
+)
+def test_an_accepted_ca_never_issues_an_intermediate_that_outlives_its_root(
+    root: int, intermediate: int, renewal: int, root_renewal: int
+) -> None:
+    raw = with_change(
+        "mesh",
+        {
+            "ca": {
+                "rootValidityDays": root,
+                "intermediateValidityDays": intermediate,
+                "earlyRenewalDays": renewal,
+                "rootEarlyRenewalDays": root_renewal,
+            }
+        },
+    )
+    try:
+        config = load_config(raw)
+    except ConfigError:
+        return
+    ca = config.mesh.ca
+    # The root is current until it enters its renewal window; an intermediate issued then must fit.
+    last_issue_day = ca.root_validity_days - ca.root_early_renewal_days
+    assert last_issue_day + ca.intermediate_validity_days <= ca.root_validity_days
+    assert ca.early_renewal_days < ca.intermediate_validity_days
+
+
+@pytest.mark.parametrize(
+    ("ca", "expected"),
+    [
+        (
+            {"roots": [1], "signingRoot": 2},
+            "crossmesh:mesh.ca.signingRoot: 2 is not in crossmesh:mesh.ca.roots [1]; the root that signs "
+            "the intermediates must be trusted",
+        ),
+        (
+            {"roots": [1, 2, 3], "signingRoot": 2},
+            "crossmesh:mesh.ca.roots: [1, 2, 3] must hold 1 or 2 generations",
+        ),
+        ({"roots": [], "signingRoot": 1}, "crossmesh:mesh.ca.roots: [] must hold 1 or 2 generations"),
+        ({"roots": [1, 1], "signingRoot": 1}, "crossmesh:mesh.ca.roots: [1, 1] lists a generation twice"),
+        ({"roots": [0, 1], "signingRoot": 1}, "crossmesh:mesh.ca.roots[0]: 0 is not a root generation"),
+        ({"roots": [-1], "signingRoot": -1}, "crossmesh:mesh.ca.roots[0]: -1 is not a root generation"),
+        ({"roots": "2"}, "crossmesh:mesh.ca.roots: '2' must be a valid list"),
+        ({"signingRoot": "two"}, "crossmesh:mesh.ca.signingRoot: 'two' must be a valid integer"),
+    ],
+)
+def test_a_bad_trust_window_names_the_key_the_value_and_what_is_allowed(
+    ca: dict[str, Any], expected: str
+) -> None:
+    problems = problems_of(with_change("mesh", {"ca": ca}))
+    assert any(problem.startswith(expected) for problem in problems), problems
+
+
+@given(
+    roots=st.lists(st.integers(-2, 5), max_size=4),
+    signing=st.integers(-2, 5),
+)
+def test_an_accepted_trust_window_is_one_or_two_generations_including_the_signer(
+    roots: list[int], signing: int
+) -> None:
+    try:
+        ca = load_config(with_change("mesh", {"ca": {"roots": roots, "signingRoot": signing}})).mesh.ca
+    except ConfigError:
+        return
+    assert 1 <= len(ca.trust_order()) <= 2
+    assert ca.trust_order()[0] == signing
+    assert sorted(ca.trust_order()) == sorted(roots)
+    assert all(generation >= 1 for generation in roots)
+
+
+def test_unknown_and_self_callers_are_rejected() -> None:
+    raw = with_change("services.1.callers", ["chekout", "payment"])
+    assert problems_of(raw) == [
+        "crossmesh:services[1].callers[0]: 'chekout' is not a declared service; did you mean 'checkout'?",
+        "crossmesh:services[1].callers[1]: 'payment' cannot list itself as a caller",
+    ]
+
+
+def test_duplicate_service_names_are_rejected() -> None:
+    raw = copy.deepcopy(VALID)
+    raw["services"].append({"name": "checkout", "cloud": "aws", "namespace": "other"})
+    assert "crossmesh:services[2].name: 'checkout' is declared twice" in problems_of(raw)[0]
+
+
+def test_app_mesh_refuses_a_non_http_service_called_across_the_bridge() -> None:
+    raw = copy.deepcopy(VALID)
+    raw["mesh"] = {"engines": {"aws": "appmesh"}}
+    raw["services"][1]["protocol"] = "grpc"
+    assert problems_of(raw) == [
+        "crossmesh:services[1].protocol: 'grpc' cannot cross between App Mesh and Istio (called from the "
+        "other cloud by checkout); the gateway bridge carries http only"
+    ]
+
+
+def test_istio_on_both_clusters_carries_any_protocol_across_clouds() -> None:
+    raw = copy.deepcopy(VALID)
+    raw["services"][1]["protocol"] = "grpc"
+    assert load_config(raw).services[1].protocol == "grpc"
+
+
+def test_app_mesh_accepts_grpc_between_services_of_one_cloud() -> None:
+    raw = copy.deepcopy(VALID)
+    raw["mesh"] = {"engines": {"aws": "appmesh"}}
+    raw["services"].append(
+        {
+            "name": "ledger",
+            "cloud": "aws",
+            "namespace": "payments",
+            "protocol": "grpc",
+            "callers": ["payment"],
+        }
+    )
+    assert load_config(raw).services[2].protocol == "grpc"
+
+
+def test_retries_that_cannot_fit_in_the_timeout_are_rejected() -> None:
+    raw = with_change("trafficPolicy", {"timeout": "5s", "retries": {"attempts": 3, "perTryTimeout": "2s"}})
+    assert problems_of(raw)[0].startswith(
+        "crossmesh:trafficPolicy.retries.perTryTimeout: 2000ms x 4 tries exceeds timeout 5000ms"
+    )
