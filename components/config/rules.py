@@ -21,7 +21,6 @@ from components.config.schema import (
     MAX_TUNNEL_GROUPS,
     CaConfig,
     ClustersConfig,
-    EksConfig,
     LinkConfig,
     MeshConfig,
     NodeScaling,
@@ -136,17 +135,20 @@ def _range_size_problems(ranges: Mapping[str, ipaddress.IPv4Network]) -> list[st
 
 def link_problems(link: LinkConfig, aws_region: str) -> list[str]:
     """BGP sides apart, settings that match the link kind, a target the link can carry."""
-    problems: list[str] = []
-    if link.aws_asn == link.gcp_asn:
-        problems.append(
-            f"{config_key('link.gcpAsn')}: {link.gcp_asn} equals {config_key('link.awsAsn')}; the two BGP "
-            "sides need different ASNs"
-        )
     return [
-        *problems,
+        *_bgp_problems(link),
         *_link_kind_problems(link),
         *_target_problems(link),
         *_interconnect_problems(link, aws_region),
+    ]
+
+
+def _bgp_problems(link: LinkConfig) -> list[str]:
+    if link.aws_asn != link.gcp_asn:
+        return []
+    return [
+        f"{config_key('link.gcpAsn')}: {link.gcp_asn} equals {config_key('link.awsAsn')}; the two BGP "
+        "sides need different ASNs"
     ]
 
 
@@ -240,7 +242,7 @@ def _interconnect_problems(link: LinkConfig, aws_region: str) -> list[str]:
 def cluster_problems(clusters: ClustersConfig) -> list[str]:
     """Node counts in order, control planes not open to the internet, one CPU architecture per node group."""
     eks, gke = clusters.eks, clusters.gke
-    problems = [
+    return [
         *_node_problems("clusters.eks.nodes", eks.nodes),
         *_node_problems("clusters.gke.nodes", gke.nodes),
         *_world_open_problems(
@@ -249,14 +251,8 @@ def cluster_problems(clusters: ClustersConfig) -> list[str]:
             "the API to the internet (CIS EKS 5.4.1); list your admin networks, or none for a private "
             "endpoint",
         ),
-        *_eks_node_group_problems(eks),
-    ]
-    if len(set(eks.admin_role_arns)) != len(eks.admin_role_arns):
-        problems.append(
-            f"{config_key('clusters.eks.adminRoleArns')}: lists a role twice; each role gets one access entry"
-        )
-    return [
-        *problems,
+        *_instance_type_problems(eks.instance_types),
+        *_admin_role_problems(eks.admin_role_arns),
         *_world_open_problems(
             "clusters.gke.masterAuthorizedCidrs",
             gke.master_authorized_cidrs,
@@ -283,14 +279,22 @@ def _world_open_problems(path: str, cidrs: Sequence[str], opens: str) -> list[st
     ]
 
 
-def _eks_node_group_problems(eks: EksConfig) -> list[str]:
-    architectures = {instance_type: architecture_of(instance_type) for instance_type in eks.instance_types}
+def _instance_type_problems(instance_types: Sequence[str]) -> list[str]:
+    architectures = {instance_type: architecture_of(instance_type) for instance_type in instance_types}
     if len(set(architectures.values())) <= 1:
         return []
     listed = ", ".join(f"{name} ({arch})" for name, arch in architectures.items())
     return [
         f"{config_key('clusters.eks.instanceTypes')}: {listed} mix CPU architectures; one node group "
         "runs one AMI, so list only x86_64 or only Graviton types"
+    ]
+
+
+def _admin_role_problems(admin_role_arns: Sequence[str]) -> list[str]:
+    if len(set(admin_role_arns)) == len(admin_role_arns):
+        return []
+    return [
+        f"{config_key('clusters.eks.adminRoleArns')}: lists a role twice; each role gets one access entry"
     ]
 
 
