@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from crossmesh_policy.aws_network import (
+from crossmesh_policy.aws import (
     DEFAULT_SG,
     FLOW_LOG,
     KMS_KEY,

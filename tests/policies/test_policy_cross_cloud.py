@@ -4,7 +4,7 @@ mesh and the firewall rules it needs, breaking one thing per case."""
 from __future__ import annotations
 
 import pytest
-from crossmesh_policy.aws_network import SG_INGRESS, VPC
+from crossmesh_policy.aws import SG_INGRESS, VPC
 from crossmesh_policy.cross_cloud import (
     GKE,
     ROUTE,
@@ -15,7 +15,7 @@ from crossmesh_policy.cross_cloud import (
     TGW,
     VPN_TUNNEL,
 )
-from crossmesh_policy.gcp_network import FIREWALL
+from crossmesh_policy.gcp import FIREWALL
 from hypothesis import given
 from hypothesis import strategies as st
 from pulumi_policy import PolicyResource

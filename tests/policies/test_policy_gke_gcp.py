@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from crossmesh_policy.gcp_network import CRYPTO_KEY, FIREWALL, SUBNETWORK
+from crossmesh_policy.gcp import CRYPTO_KEY, FIREWALL, SUBNETWORK
 from crossmesh_policy.gke import CLUSTER, NODE_POOL
 
 from tests.support.policy_cases import ABSENT, Case, bad, baseline_violations, changed, ok
