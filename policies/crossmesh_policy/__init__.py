@@ -1,35 +1,35 @@
 """crossmesh's CrossGuard rules, importable as plain objects (pulumi-policy and the standard library
-only, so the pack in policies/ can be published on its own)."""
+only, so the pack in policies/ can be published on its own). Each module holds the rules of one id
+segment: `xc-eks-*` in eks.py, `xc-x-*` (across the clouds) in cross_cloud.py."""
 
 from __future__ import annotations
 
 from crossmesh_policy import (
     appmesh,
-    aws_network,
+    aws,
     cross_cloud,
     eks,
-    gcp_network,
+    gcp,
     gke,
     istio,
     pki,
     secrets,
     vpn,
 )
-from crossmesh_policy.kit import CrossmeshPolicy, CrossmeshResourcePolicy, CrossmeshStackPolicy
+from crossmesh_policy.kit import CrossmeshPolicy, CrossmeshResourcePolicy, CrossmeshStackPolicy, rules_of
 
 PACK_NAME = "crossmesh"
 
-POLICIES: list[CrossmeshPolicy] = [
-    *eks.POLICIES,
-    *aws_network.POLICIES,
-    *gke.POLICIES,
-    *gcp_network.POLICIES,
-    *vpn.POLICIES,
-    *cross_cloud.POLICIES,
-    *pki.POLICIES,
-    *istio.POLICIES,
-    *appmesh.POLICIES,
-    *secrets.POLICIES,
-]
+RULE_MODULES = (eks, aws, gke, gcp, vpn, cross_cloud, pki, istio, appmesh, secrets)
+"""In the order the pack lists its rules."""
 
-__all__ = ["PACK_NAME", "POLICIES", "CrossmeshPolicy", "CrossmeshResourcePolicy", "CrossmeshStackPolicy"]
+POLICIES: list[CrossmeshPolicy] = rules_of(*RULE_MODULES)
+
+__all__ = [
+    "PACK_NAME",
+    "POLICIES",
+    "RULE_MODULES",
+    "CrossmeshPolicy",
+    "CrossmeshResourcePolicy",
+    "CrossmeshStackPolicy",
+]

@@ -13,11 +13,10 @@ from crossmesh_policy.kit import (
     ADVISORY,
     MANDATORY,
     Config,
-    CrossmeshPolicy,
-    CrossmeshResourcePolicy,
     Props,
     as_list,
     get,
+    resource_rule,
 )
 
 VIRTUAL_NODE = "aws:appmesh/virtualNode:VirtualNode"
@@ -48,12 +47,18 @@ def _without_envoy(resource_type: str, props: Props) -> bool:
     )
 
 
-def _listener_strict(resource_type: str) -> Any:
-    def check(props: Props, _: Config) -> Iterator[str]:
-        if not _without_envoy(resource_type, props):
-            yield from _strict_listeners(props)
-
-    return check
+@resource_rule(
+    id="xc-appmesh-listener-strict",
+    anchors=["App Mesh TLS encryption: listener mode STRICT"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=NODES_AND_GATEWAYS,
+    by_type=True,
+)
+def listener_strict(resource_type: str, props: Props, _: Config) -> Iterator[str]:
+    """Every App Mesh listener requires TLS (mode STRICT)."""
+    if not _without_envoy(resource_type, props):
+        yield from _strict_listeners(props)
 
 
 def _strict_listeners(props: Props) -> Iterator[str]:
@@ -66,12 +71,18 @@ def _file_or_sds(block: Any) -> bool:
     return get(block, "file") is not None or get(block, "sds") is not None
 
 
-def _mtls_trust(resource_type: str) -> Any:
-    def check(props: Props, _: Config) -> Iterator[str]:
-        if not _without_envoy(resource_type, props):
-            yield from _trusted_listeners(props)
-
-    return check
+@resource_rule(
+    id="xc-appmesh-mtls-trust",
+    anchors=["App Mesh mutual TLS authentication"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=NODES_AND_GATEWAYS,
+    by_type=True,
+)
+def mtls_trust(resource_type: str, props: Props, _: Config) -> Iterator[str]:
+    """Listeners validate client certificates against file or SDS trust, with non-ACM certificates."""
+    if not _without_envoy(resource_type, props):
+        yield from _trusted_listeners(props)
 
 
 def _trusted_listeners(props: Props) -> Iterator[str]:
@@ -99,89 +110,59 @@ def _client_policies(props: Props) -> Iterator[tuple[str, Any]]:
             yield f"spec.backends[{index}].virtualService.clientPolicy", policy
 
 
-def _client_enforce(resource_type: str) -> Any:
-    def check(props: Props, _: Config) -> Iterator[str]:
-        gateway = resource_type.endswith(":VirtualGateway")
-        if (
-            not gateway
-            and not as_list(get(props, "spec.backends"))
-            and get(props, "spec.backendDefaults") is None
-        ):
-            return  # a node that calls nothing
-        for path, policy in _client_policies(props):
-            tls = get(policy, "tls")
-            if tls is None:
-                yield f"{path}.tls is unset: calls go out without TLS."
-                continue
-            if get(tls, "enforce", True) is False:
-                yield f"{path}.tls.enforce is false."
-            if not _file_or_sds(get(tls, "validation.trust")):
-                yield f"{path}.tls.validation.trust is not file or SDS."
-            if not _file_or_sds(get(tls, "certificate")):
-                yield f"{path}.tls.certificate is unset: the client presents no certificate (not mutual TLS)."
+@resource_rule(
+    id="xc-appmesh-client-enforce",
+    anchors=["App Mesh mutual TLS authentication: client policy"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=NODES_AND_GATEWAYS,
+    by_type=True,
+)
+def client_enforce(resource_type: str, props: Props, _: Config) -> Iterator[str]:
+    """Client policies enforce TLS, validate the server and present a client certificate."""
+    gateway = resource_type.endswith(":VirtualGateway")
+    if (
+        not gateway
+        and not as_list(get(props, "spec.backends"))
+        and get(props, "spec.backendDefaults") is None
+    ):
+        return  # a node that calls nothing
+    for path, policy in _client_policies(props):
+        tls = get(policy, "tls")
+        if tls is None:
+            yield f"{path}.tls is unset: calls go out without TLS."
+            continue
+        if get(tls, "enforce", True) is False:
+            yield f"{path}.tls.enforce is false."
+        if not _file_or_sds(get(tls, "validation.trust")):
+            yield f"{path}.tls.validation.trust is not file or SDS."
+        if not _file_or_sds(get(tls, "certificate")):
+            yield f"{path}.tls.certificate is unset: the client presents no certificate (not mutual TLS)."
 
-    return check
 
-
-def _egress(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-appmesh-egress-drop-all",
+    anchors=["App Mesh Mesh spec egressFilter"],
+    severity=Severity.MEDIUM,
+    level=ADVISORY,
+    types=[MESH, K8S_MESH],
+)
+def egress_drop_all(props: Props, _: Config) -> Iterator[str]:
+    """The mesh drops egress to destinations outside it."""
     if get(props, "spec.egressFilter.type", "DROP_ALL") == "ALLOW_ALL":
         yield "spec.egressFilter.type ALLOW_ALL lets meshed services reach any destination."
 
 
-def _eol(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-appmesh-eol",
+    anchors=["AWS App Mesh end of support 2026-09-30"],
+    severity=Severity.MEDIUM,
+    level=ADVISORY,
+    types=[MESH, K8S_MESH],
+)
+def eol(props: Props, _: Config) -> Iterator[str]:
+    """Each App Mesh mesh warns that the service reaches end of support."""
     yield (
         f"AWS App Mesh reaches end of support on {END_OF_SUPPORT}; plan the move to Istio on EKS "
         "(the default engine)."
     )
-
-
-POLICIES: list[CrossmeshPolicy] = [
-    CrossmeshResourcePolicy(
-        "xc-appmesh-listener-strict",
-        ["App Mesh TLS encryption: listener mode STRICT"],
-        "Every App Mesh listener requires TLS (mode STRICT).",
-        Severity.HIGH,
-        MANDATORY,
-        NODES_AND_GATEWAYS,
-        _listener_strict,
-        by_type=True,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-appmesh-mtls-trust",
-        ["App Mesh mutual TLS authentication"],
-        "Listeners validate client certificates against file or SDS trust, with non-ACM certificates.",
-        Severity.HIGH,
-        MANDATORY,
-        NODES_AND_GATEWAYS,
-        _mtls_trust,
-        by_type=True,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-appmesh-client-enforce",
-        ["App Mesh mutual TLS authentication: client policy"],
-        "Client policies enforce TLS, validate the server and present a client certificate.",
-        Severity.HIGH,
-        MANDATORY,
-        NODES_AND_GATEWAYS,
-        _client_enforce,
-        by_type=True,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-appmesh-egress-drop-all",
-        ["App Mesh Mesh spec egressFilter"],
-        "The mesh drops egress to destinations outside it.",
-        Severity.MEDIUM,
-        ADVISORY,
-        [MESH, K8S_MESH],
-        _egress,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-appmesh-eol",
-        ["AWS App Mesh end of support 2026-09-30"],
-        "Each App Mesh mesh warns that the service reaches end of support.",
-        Severity.MEDIUM,
-        ADVISORY,
-        [MESH, K8S_MESH],
-        _eol,
-    ),
-]

@@ -7,13 +7,11 @@ from collections.abc import Iterator
 
 from pulumi_policy import PolicyResource, Severity
 
-from crossmesh_policy.aws_network import SECURITY_GROUP, SG_EGRESS, SG_INGRESS, SG_RULE, sg_rules
-from crossmesh_policy.gcp_network import FIREWALL
+from crossmesh_policy.aws import SECURITY_GROUP, SG_EGRESS, SG_INGRESS, SG_RULE, sg_rules
+from crossmesh_policy.gcp import FIREWALL
 from crossmesh_policy.kit import (
     MANDATORY,
     Config,
-    CrossmeshPolicy,
-    CrossmeshStackPolicy,
     StackView,
     as_int,
     as_list,
@@ -22,6 +20,7 @@ from crossmesh_policy.kit import (
     has,
     network,
     overlaps,
+    stack_rule,
 )
 
 AWS_VPC = "aws:ec2/vpc:Vpc"
@@ -79,7 +78,16 @@ def gcp_ranges(stack: StackView, advertised: bool = True) -> list[tuple[str, Pol
     return ranges
 
 
-def _no_overlap(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+@stack_rule(
+    id="xc-x-cidr-no-overlap",
+    anchors=["crossmesh CIDR plan (no public rule)"],
+    severity=Severity.CRITICAL,
+    level=MANDATORY,
+    types=[AWS_VPC, AWS_VPC_CIDR, EKS, SUBNETWORK, GKE, ROUTER, ROUTER_PEER],
+)
+def cidr_no_overlap(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+    """No AWS range (VPC, EKS services) overlaps a GCP range (subnets, pods, services, GKE control plane,
+    router advertisements)."""
     aws = aws_ranges(stack)
     for gcp_cidr, gcp_resource in gcp_ranges(stack):
         for aws_cidr, aws_resource in aws:
@@ -95,7 +103,16 @@ def _link_exists(stack: StackView) -> bool:
     return bool(stack.of_type(ROUTER_PEER, VPN_TUNNEL, TRANSPORT))
 
 
-def _routes_advertised(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+@stack_rule(
+    id="xc-x-routes-advertised",
+    anchors=["Google HA VPN to AWS guide", "AWS Transit Gateway route propagation"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=[ROUTER, ROUTER_PEER, SUBNETWORK, GKE, ROUTE_TABLE, ROUTE],
+)
+def routes_advertised(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+    """Cloud Router advertises every GCP subnet range and the GKE control plane, and every private AWS
+    route table routes them to the Transit Gateway."""
     if not _link_exists(stack):
         return
     subnet_ranges = [
@@ -193,7 +210,15 @@ def _mesh_present(stack: StackView) -> bool:
     )
 
 
-def _mesh_ports(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+@stack_rule(
+    id="xc-x-firewall-peer-mesh-ports",
+    anchors=["Istio multi-primary multi-network ports"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=[FIREWALL, SECURITY_GROUP, SG_RULE, SG_INGRESS],
+)
+def firewall_peer_mesh_ports(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+    """With a mesh over the link, both clouds admit the east-west gateway port from the other cloud."""
     if not (_link_exists(stack) and _mesh_present(stack)):
         return
     aws = [cidr for cidr, _ in aws_ranges(stack)]
@@ -207,7 +232,15 @@ def _mesh_ports(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]
         )
 
 
-def _icmp(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+@stack_rule(
+    id="xc-x-icmp-pmtu",
+    anchors=["Cloud VPN MTU guidance", "AWS Site-to-Site VPN MTU guidance"],
+    severity=Severity.MEDIUM,
+    level=MANDATORY,
+    types=[FIREWALL, SECURITY_GROUP, SG_RULE, SG_INGRESS],
+)
+def icmp_pmtu(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+    """Both clouds admit ICMP from the other so path-MTU discovery works over the tunnels."""
     if not _link_exists(stack):
         return
     aws = [cidr for cidr, _ in aws_ranges(stack)]
@@ -219,45 +252,3 @@ def _icmp(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
             "no AWS security group rule admits ICMP from GCP: path-MTU discovery over the tunnels breaks.",
             None,
         )
-
-
-POLICIES: list[CrossmeshPolicy] = [
-    CrossmeshStackPolicy(
-        "xc-x-cidr-no-overlap",
-        ["crossmesh CIDR plan (no public rule)"],
-        "No AWS range (VPC, EKS services) overlaps a GCP range (subnets, pods, services, GKE control "
-        "plane, router advertisements).",
-        Severity.CRITICAL,
-        MANDATORY,
-        [AWS_VPC, AWS_VPC_CIDR, EKS, SUBNETWORK, GKE, ROUTER, ROUTER_PEER],
-        _no_overlap,
-    ),
-    CrossmeshStackPolicy(
-        "xc-x-routes-advertised",
-        ["Google HA VPN to AWS guide", "AWS Transit Gateway route propagation"],
-        "Cloud Router advertises every GCP subnet range and the GKE control plane, and every private "
-        "AWS route table routes them to the Transit Gateway.",
-        Severity.HIGH,
-        MANDATORY,
-        [ROUTER, ROUTER_PEER, SUBNETWORK, GKE, ROUTE_TABLE, ROUTE],
-        _routes_advertised,
-    ),
-    CrossmeshStackPolicy(
-        "xc-x-firewall-peer-mesh-ports",
-        ["Istio multi-primary multi-network ports"],
-        "With a mesh over the link, both clouds admit the east-west gateway port from the other cloud.",
-        Severity.HIGH,
-        MANDATORY,
-        [FIREWALL, SECURITY_GROUP, SG_RULE, SG_INGRESS],
-        _mesh_ports,
-    ),
-    CrossmeshStackPolicy(
-        "xc-x-icmp-pmtu",
-        ["Cloud VPN MTU guidance", "AWS Site-to-Site VPN MTU guidance"],
-        "Both clouds admit ICMP from the other so path-MTU discovery works over the tunnels.",
-        Severity.MEDIUM,
-        MANDATORY,
-        [FIREWALL, SECURITY_GROUP, SG_RULE, SG_INGRESS],
-        _icmp,
-    ),
-]

@@ -10,13 +10,12 @@ from crossmesh_policy.kit import (
     ADVISORY,
     MANDATORY,
     Config,
-    CrossmeshPolicy,
-    CrossmeshResourcePolicy,
     Props,
     as_int,
     as_list,
     get,
     is_world,
+    resource_rule,
 )
 
 CLUSTER = "aws:eks/cluster:Cluster"
@@ -30,14 +29,30 @@ LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 SUPPORTED_VERSIONS = ["1.29", "1.30", "1.31", "1.32", "1.33", "1.34", "1.35"]
 
 
-def _logging(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-eks-logging-all-types",
+    anchors=["CKV_AWS_37", "AVD-AWS-0038", "KICS 66f130d9", "CIS EKS 2.1.1"],
+    severity=Severity.MEDIUM,
+    level=MANDATORY,
+    types=[CLUSTER],
+)
+def logging_all_types(props: Props, _: Config) -> Iterator[str]:
+    """EKS clusters send all five control-plane log types to CloudWatch."""
     enabled = set(as_list(props.get("enabledClusterLogTypes")))
     missing = [kind for kind in LOG_TYPES if kind not in enabled]
     if missing:
         yield f"enabledClusterLogTypes lacks {', '.join(missing)}: enable all five control-plane log types."
 
 
-def _public_cidr(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-eks-no-open-public-cidr",
+    anchors=["CKV_AWS_38", "AVD-AWS-0041", "KICS 61cf9883", "CIS EKS 5.4.1"],
+    severity=Severity.CRITICAL,
+    level=MANDATORY,
+    types=[CLUSTER],
+)
+def no_open_public_cidr(props: Props, _: Config) -> Iterator[str]:
+    """A public EKS API endpoint is restricted to known CIDRs, never 0.0.0.0/0."""
     if get(props, "vpcConfig.endpointPublicAccess", True) is False:
         return
     cidrs = as_list(get(props, "vpcConfig.publicAccessCidrs", ["0.0.0.0/0"]))
@@ -48,20 +63,48 @@ def _public_cidr(props: Props, _: Config) -> Iterator[str]:
         )
 
 
-def _public_endpoint(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-eks-public-endpoint-disabled",
+    anchors=["CKV_AWS_39", "AVD-AWS-0040", "KICS 42f4b905", "CIS EKS 5.4.2"],
+    severity=Severity.MEDIUM,
+    level=ADVISORY,
+    types=[CLUSTER],
+)
+def public_endpoint_disabled(props: Props, _: Config) -> Iterator[str]:
+    """EKS API endpoint is private (public access off, private access on); advisory because the
+    Pulumi Kubernetes provider must then run inside the network."""
     if get(props, "vpcConfig.endpointPublicAccess", True) is not False:
         yield "vpcConfig.endpointPublicAccess is on (the default): prefer a private-only endpoint."
     if get(props, "vpcConfig.endpointPrivateAccess", False) is not True:
         yield "vpcConfig.endpointPrivateAccess is off (the default): nodes reach the API over the internet."
 
 
-def _secrets_kms(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-eks-secrets-kms",
+    anchors=["CKV_AWS_58", "AVD-AWS-0039", "KICS 63ebcb19", "CIS EKS 5.3.1"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=[CLUSTER],
+)
+def secrets_kms(props: Props, _: Config) -> Iterator[str]:
+    """EKS encrypts Kubernetes Secrets with a customer-managed KMS key."""
     resources = as_list(get(props, "encryptionConfig.resources"))
     if "secrets" not in resources or not get(props, "encryptionConfig.provider.keyArn"):
         yield "Kubernetes Secrets are not envelope-encrypted: set encryptionConfig with a KMS keyArn."
 
 
-def _version(props: Props, config: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-eks-supported-version",
+    anchors=["CKV_AWS_339"],
+    severity=Severity.MEDIUM,
+    level=ADVISORY,
+    types=[CLUSTER],
+    config={
+        "supportedVersions": {"type": "array", "items": {"type": "string"}, "default": SUPPORTED_VERSIONS}
+    },
+)
+def supported_version(props: Props, config: Config) -> Iterator[str]:
+    """EKS runs a Kubernetes version in standard support (list configurable as supportedVersions)."""
     version = props.get("version")
     if version is None:
         return  # EKS creates the latest standard-support version.
@@ -70,104 +113,48 @@ def _version(props: Props, config: Config) -> Iterator[str]:
         yield f"Kubernetes version {version} is not in the supported list {', '.join(allowed)}."
 
 
-def _nodegroup_ssh(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-eks-nodegroup-no-open-ssh",
+    anchors=["CKV_AWS_100", "KICS ba40ace1"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=[NODE_GROUP],
+)
+def nodegroup_no_open_ssh(props: Props, _: Config) -> Iterator[str]:
+    """EKS node groups with an SSH key restrict SSH to source security groups."""
     if get(props, "remoteAccess.ec2SshKey") and not as_list(
         get(props, "remoteAccess.sourceSecurityGroupIds")
     ):
         yield "remoteAccess opens SSH to 0.0.0.0/0: set remoteAccess.sourceSecurityGroupIds (or drop SSH)."
 
 
-def _imdsv2(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-eks-imdsv2",
+    anchors=["CKV_AWS_79", "AVD-AWS-0130"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=[LAUNCH_TEMPLATE, INSTANCE],
+)
+def imdsv2(props: Props, _: Config) -> Iterator[str]:
+    """Node launch templates and instances require IMDSv2 session tokens."""
     if get(props, "metadataOptions.httpEndpoint", "enabled") == "disabled":
         return
     if get(props, "metadataOptions.httpTokens", "optional") != "required":
         yield "instance metadata accepts IMDSv1: set metadataOptions.httpTokens to 'required'."
 
 
-def _hop_limit(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-eks-imds-hop-limit",
+    anchors=["CKV_AWS_341"],
+    severity=Severity.LOW,
+    level=ADVISORY,
+    types=[LAUNCH_TEMPLATE],
+)
+def imds_hop_limit(props: Props, _: Config) -> Iterator[str]:
+    """Node launch templates keep the IMDS response hop limit at 1 so pods cannot use node credentials."""
     limit = as_int(get(props, "metadataOptions.httpPutResponseHopLimit", 1))
     if limit is not None and limit > 1:
         yield (
             f"metadataOptions.httpPutResponseHopLimit is {limit}: pods can reach the node's IMDS "
             "credentials; keep it 1 and give pods IRSA roles."
         )
-
-
-POLICIES: list[CrossmeshPolicy] = [
-    CrossmeshResourcePolicy(
-        "xc-eks-logging-all-types",
-        ["CKV_AWS_37", "AVD-AWS-0038", "KICS 66f130d9", "CIS EKS 2.1.1"],
-        "EKS clusters send all five control-plane log types to CloudWatch.",
-        Severity.MEDIUM,
-        MANDATORY,
-        [CLUSTER],
-        _logging,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-eks-no-open-public-cidr",
-        ["CKV_AWS_38", "AVD-AWS-0041", "KICS 61cf9883", "CIS EKS 5.4.1"],
-        "A public EKS API endpoint is restricted to known CIDRs, never 0.0.0.0/0.",
-        Severity.CRITICAL,
-        MANDATORY,
-        [CLUSTER],
-        _public_cidr,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-eks-public-endpoint-disabled",
-        ["CKV_AWS_39", "AVD-AWS-0040", "KICS 42f4b905", "CIS EKS 5.4.2"],
-        "EKS API endpoint is private (public access off, private access on); advisory because the "
-        "Pulumi Kubernetes provider must then run inside the network.",
-        Severity.MEDIUM,
-        ADVISORY,
-        [CLUSTER],
-        _public_endpoint,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-eks-secrets-kms",
-        ["CKV_AWS_58", "AVD-AWS-0039", "KICS 63ebcb19", "CIS EKS 5.3.1"],
-        "EKS encrypts Kubernetes Secrets with a customer-managed KMS key.",
-        Severity.HIGH,
-        MANDATORY,
-        [CLUSTER],
-        _secrets_kms,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-eks-supported-version",
-        ["CKV_AWS_339"],
-        "EKS runs a Kubernetes version in standard support (list configurable as supportedVersions).",
-        Severity.MEDIUM,
-        ADVISORY,
-        [CLUSTER],
-        _version,
-        config={
-            "supportedVersions": {"type": "array", "items": {"type": "string"}, "default": SUPPORTED_VERSIONS}
-        },
-    ),
-    CrossmeshResourcePolicy(
-        "xc-eks-nodegroup-no-open-ssh",
-        ["CKV_AWS_100", "KICS ba40ace1"],
-        "EKS node groups with an SSH key restrict SSH to source security groups.",
-        Severity.HIGH,
-        MANDATORY,
-        [NODE_GROUP],
-        _nodegroup_ssh,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-eks-imdsv2",
-        ["CKV_AWS_79", "AVD-AWS-0130"],
-        "Node launch templates and instances require IMDSv2 session tokens.",
-        Severity.HIGH,
-        MANDATORY,
-        [LAUNCH_TEMPLATE, INSTANCE],
-        _imdsv2,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-eks-imds-hop-limit",
-        ["CKV_AWS_341"],
-        "Node launch templates keep the IMDS response hop limit at 1 so pods cannot use node credentials.",
-        Severity.LOW,
-        ADVISORY,
-        [LAUNCH_TEMPLATE],
-        _hop_limit,
-    ),
-]

@@ -17,15 +17,14 @@ from crossmesh_policy.kit import (
     ADVISORY,
     MANDATORY,
     Config,
-    CrossmeshPolicy,
-    CrossmeshResourcePolicy,
-    CrossmeshStackPolicy,
     Props,
     StackView,
     as_list,
     get,
     has,
     is_masked,
+    resource_rule,
+    stack_rule,
 )
 
 PEER_AUTHENTICATION = "kubernetes:security.istio.io/*:PeerAuthentication"
@@ -47,9 +46,22 @@ WORKLOADS = (
 STRICT_MODES = ("UNSET", "STRICT")
 SYSTEM_NAMESPACES = ["kube-system", "kube-public", "kube-node-lease", "istio-system"]
 CACERTS_KEYS = ("ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem")
+# The settings of the rules over a whole mesh.
+MESH_CONFIG: dict[str, dict[str, Any]] = {
+    "rootNamespace": {"type": "string", "default": "istio-system"},
+    "exemptNamespaces": {"type": "array", "items": {"type": "string"}, "default": SYSTEM_NAMESPACES},
+}
 
 
-def _strict_mtls(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-istio-strict-mtls",
+    anchors=["Kyverno enforce-strict-mtls", "Istio security best practices"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=[PEER_AUTHENTICATION],
+)
+def strict_mtls(props: Props, _: Config) -> Iterator[str]:
+    """PeerAuthentication modes, including port-level ones, are UNSET or STRICT."""
     mode = get(props, "spec.mtls.mode")
     if mode is not None and mode not in STRICT_MODES:
         yield f"PeerAuthentication resources may only set UNSET or STRICT for the mode. Found {mode}."
@@ -82,7 +94,16 @@ def _cluster(resource: PolicyResource) -> str | None:
     return resource.provider.urn if resource.provider is not None else None
 
 
-def _mesh_strict(stack: StackView, config: Config) -> Iterator[tuple[str, str | None]]:
+@stack_rule(
+    id="xc-istio-mesh-strict-mtls",
+    anchors=["Istio security best practices", "Kyverno enforce-strict-mtls"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=[PEER_AUTHENTICATION, HELM_RELEASE],
+    config=MESH_CONFIG,
+)
+def mesh_strict_mtls(stack: StackView, config: Config) -> Iterator[tuple[str, str | None]]:
+    """Every istiod's mesh has a mesh-wide STRICT PeerAuthentication in the root namespace."""
     root = str(config.get("rootNamespace"))
     for release in stack.of_type(HELM_RELEASE):
         if not str(release.props.get("chart", "")).endswith("istiod"):
@@ -107,7 +128,17 @@ def _allow_nothing(policy: PolicyResource) -> bool:
     return not spec.get("rules") and not spec.get("selector") and spec.get("action", "ALLOW") == "ALLOW"
 
 
-def _default_deny(stack: StackView, config: Config) -> Iterator[tuple[str, str | None]]:
+@stack_rule(
+    id="xc-istio-default-deny",
+    anchors=["Kyverno require-authorizationpolicy", "Istio security best practices"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=[AUTHORIZATION_POLICY, NAMESPACE, HELM_RELEASE],
+    config=MESH_CONFIG,
+)
+def default_deny(stack: StackView, config: Config) -> Iterator[tuple[str, str | None]]:
+    """Meshed namespaces deny by default: an allow-nothing AuthorizationPolicy per namespace or in the root
+    namespace."""
     root = str(config.get("rootNamespace"))
     exempt = [str(n) for n in as_list(config.get("exemptNamespaces"))]
     policies = [p for p in stack.of_type(AUTHORIZATION_POLICY) if _allow_nothing(p)]
@@ -130,7 +161,15 @@ def _default_deny(stack: StackView, config: Config) -> Iterator[tuple[str, str |
                 )
 
 
-def _authz_patterns(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-istio-authz-safe-patterns",
+    anchors=["Istio security best practices: ALLOW-with-positive, DENY-with-negative matching"],
+    severity=Severity.MEDIUM,
+    level=ADVISORY,
+    types=[AUTHORIZATION_POLICY],
+)
+def authz_safe_patterns(props: Props, _: Config) -> Iterator[str]:
+    """AuthorizationPolicies ALLOW with positive matches and DENY with negative ones."""
     action = get(props, "spec.action", "ALLOW")
     for index, rule in enumerate(as_list(get(props, "spec.rules"))):
         for part in ("from", "to"):
@@ -158,7 +197,15 @@ def _tls_settings(props: Props) -> Iterator[tuple[str, Any]]:
             yield f"subsets[{index}].trafficPolicy.portLevelSettings[{port_index}].tls", get(setting, "tls")
 
 
-def _dr_verify(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-istio-dr-tls-verify",
+    anchors=["istioctl IST0128", "istioctl IST0129"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=[DESTINATION_RULE],
+)
+def dr_tls_verify(props: Props, _: Config) -> Iterator[str]:
+    """DestinationRules with SIMPLE or MUTUAL TLS verify the server (caCertificates or credentialName)."""
     host = get(props, "spec.host")
     for path, tls in _tls_settings(props):
         if tls is None or get(tls, "mode") not in ("SIMPLE", "MUTUAL"):
@@ -172,7 +219,15 @@ def _dr_verify(props: Props, _: Config) -> Iterator[str]:
             )
 
 
-def _dr_no_disable(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-istio-dr-no-tls-disable",
+    anchors=["Kyverno enforce-tls-hosts-host-subnets"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=[DESTINATION_RULE],
+)
+def dr_no_tls_disable(props: Props, _: Config) -> Iterator[str]:
+    """DestinationRules never disable TLS, for the host, its ports or subsets."""
     for path, tls in _tls_settings(props):
         if get(tls, "mode") == "DISABLE":
             yield f"{path} disables TLS for host {get(props, 'spec.host')}."
@@ -186,7 +241,17 @@ def _injection(namespace: PolicyResource) -> str:
     return {"enabled": "enabled", "disabled": "disabled"}.get(str(labels.get("istio-injection")), "unset")
 
 
-def _injection_namespaces(stack: StackView, config: Config) -> Iterator[tuple[str, str | None]]:
+@stack_rule(
+    id="xc-istio-injection-namespace",
+    anchors=["Kyverno enforce-sidecar-injection-namespace", "istioctl IST0102"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=[NAMESPACE, HELM_RELEASE],
+    config=MESH_CONFIG,
+)
+def injection_namespace(stack: StackView, config: Config) -> Iterator[tuple[str, str | None]]:
+    """In clusters running istiod, application namespaces are labelled for sidecar injection, or explicitly
+    opted out (istio-injection=disabled, as IST0102 advises)."""
     root = str(config.get("rootNamespace"))
     exempt = [str(n) for n in as_list(config.get("exemptNamespaces"))]
     for namespaces in _mesh_namespaces(stack, root, exempt).values():
@@ -202,33 +267,54 @@ def _injection_namespaces(stack: StackView, config: Config) -> Iterator[tuple[st
                 )
 
 
-def _injection_workloads(resource_type: str) -> Any:
-    def check(props: Props, _: Config) -> Iterator[str]:
-        meta = (
-            get(props, "metadata", {})
-            if resource_type.endswith(":Pod")
-            else get(props, "spec.template.metadata", {})
-        )
-        for where in ("annotations", "labels"):
-            if str(get(meta, where, {}).get("sidecar.istio.io/inject", "")).lower() == "false":
-                yield f"pod {where} disable sidecar injection (sidecar.istio.io/inject: false)."
-
-    return check
-
-
-def _wildcard_hosts(resource_type: str) -> Any:
-    def check(props: Props, _: Config) -> Iterator[str]:
-        hosts = as_list(get(props, "spec.hosts"))
-        for server in as_list(get(props, "spec.servers")):
-            hosts.extend(as_list(get(server, "hosts")))
-        for host in hosts:
-            if str(host) == "*" or str(host).endswith("/*"):
-                yield f"host {host} matches every service: name the hosts."
-
-    return check
+@resource_rule(
+    id="xc-istio-injection-workloads",
+    anchors=["Kyverno prevent-disabling-injection-pods"],
+    severity=Severity.MEDIUM,
+    level=ADVISORY,
+    types=WORKLOADS,
+    by_type=True,
+)
+def injection_workloads(resource_type: str, props: Props, _: Config) -> Iterator[str]:
+    """Workloads do not opt out of sidecar injection."""
+    meta = (
+        get(props, "metadata", {})
+        if resource_type.endswith(":Pod")
+        else get(props, "spec.template.metadata", {})
+    )
+    for where in ("annotations", "labels"):
+        if str(get(meta, where, {}).get("sidecar.istio.io/inject", "")).lower() == "false":
+            yield f"pod {where} disable sidecar injection (sidecar.istio.io/inject: false)."
 
 
-def _cacerts(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-istio-no-wildcard-hosts",
+    anchors=["Kyverno restrict-virtual-service-wildcard", "Istio security best practices"],
+    severity=Severity.MEDIUM,
+    level=ADVISORY,
+    types=[VIRTUAL_SERVICE, GATEWAY],
+    by_type=True,
+)
+def no_wildcard_hosts(resource_type: str, props: Props, _: Config) -> Iterator[str]:
+    """VirtualServices and Gateways name their hosts instead of '*'."""
+    hosts = as_list(get(props, "spec.hosts"))
+    for server in as_list(get(props, "spec.servers")):
+        hosts.extend(as_list(get(server, "hosts")))
+    for host in hosts:
+        if str(host) == "*" or str(host).endswith("/*"):
+            yield f"host {host} matches every service: name the hosts."
+
+
+@resource_rule(
+    id="xc-istio-cacerts-shape",
+    anchors=["Istio plug-in CA (cacerts)"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=[SECRET],
+)
+def cacerts_shape(props: Props, _: Config) -> Iterator[str]:
+    """The cacerts Secret sits in istio-system with ca-cert.pem, ca-key.pem, root-cert.pem and
+    cert-chain.pem."""
     if get(props, "metadata.name") != "cacerts":
         return
     if _namespace(props) != "istio-system":
@@ -240,110 +326,3 @@ def _cacerts(props: Props, _: Config) -> Iterator[str]:
     missing = [key for key in CACERTS_KEYS if key not in keys]
     if missing:
         yield f"the cacerts secret lacks {', '.join(missing)}."
-
-
-MESH_CONFIG: dict[str, dict[str, Any]] = {
-    "rootNamespace": {"type": "string", "default": "istio-system"},
-    "exemptNamespaces": {"type": "array", "items": {"type": "string"}, "default": SYSTEM_NAMESPACES},
-}
-
-POLICIES: list[CrossmeshPolicy] = [
-    CrossmeshResourcePolicy(
-        "xc-istio-strict-mtls",
-        ["Kyverno enforce-strict-mtls", "Istio security best practices"],
-        "PeerAuthentication modes, including port-level ones, are UNSET or STRICT.",
-        Severity.HIGH,
-        MANDATORY,
-        [PEER_AUTHENTICATION],
-        _strict_mtls,
-    ),
-    CrossmeshStackPolicy(
-        "xc-istio-mesh-strict-mtls",
-        ["Istio security best practices", "Kyverno enforce-strict-mtls"],
-        "Every istiod's mesh has a mesh-wide STRICT PeerAuthentication in the root namespace.",
-        Severity.HIGH,
-        MANDATORY,
-        [PEER_AUTHENTICATION, HELM_RELEASE],
-        _mesh_strict,
-        config=MESH_CONFIG,
-    ),
-    CrossmeshStackPolicy(
-        "xc-istio-default-deny",
-        ["Kyverno require-authorizationpolicy", "Istio security best practices"],
-        "Meshed namespaces deny by default: an allow-nothing AuthorizationPolicy per namespace or in "
-        "the root namespace.",
-        Severity.HIGH,
-        MANDATORY,
-        [AUTHORIZATION_POLICY, NAMESPACE, HELM_RELEASE],
-        _default_deny,
-        config=MESH_CONFIG,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-istio-authz-safe-patterns",
-        ["Istio security best practices: ALLOW-with-positive, DENY-with-negative matching"],
-        "AuthorizationPolicies ALLOW with positive matches and DENY with negative ones.",
-        Severity.MEDIUM,
-        ADVISORY,
-        [AUTHORIZATION_POLICY],
-        _authz_patterns,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-istio-dr-tls-verify",
-        ["istioctl IST0128", "istioctl IST0129"],
-        "DestinationRules with SIMPLE or MUTUAL TLS verify the server (caCertificates or credentialName).",
-        Severity.HIGH,
-        MANDATORY,
-        [DESTINATION_RULE],
-        _dr_verify,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-istio-dr-no-tls-disable",
-        ["Kyverno enforce-tls-hosts-host-subnets"],
-        "DestinationRules never disable TLS, for the host, its ports or subsets.",
-        Severity.HIGH,
-        MANDATORY,
-        [DESTINATION_RULE],
-        _dr_no_disable,
-    ),
-    CrossmeshStackPolicy(
-        "xc-istio-injection-namespace",
-        ["Kyverno enforce-sidecar-injection-namespace", "istioctl IST0102"],
-        "In clusters running istiod, application namespaces are labelled for sidecar injection, or "
-        "explicitly opted out (istio-injection=disabled, as IST0102 advises).",
-        Severity.HIGH,
-        MANDATORY,
-        [NAMESPACE, HELM_RELEASE],
-        _injection_namespaces,
-        config=MESH_CONFIG,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-istio-injection-workloads",
-        ["Kyverno prevent-disabling-injection-pods"],
-        "Workloads do not opt out of sidecar injection.",
-        Severity.MEDIUM,
-        ADVISORY,
-        list(WORKLOADS),
-        _injection_workloads,
-        by_type=True,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-istio-no-wildcard-hosts",
-        ["Kyverno restrict-virtual-service-wildcard", "Istio security best practices"],
-        "VirtualServices and Gateways name their hosts instead of '*'.",
-        Severity.MEDIUM,
-        ADVISORY,
-        [VIRTUAL_SERVICE, GATEWAY],
-        _wildcard_hosts,
-        by_type=True,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-istio-cacerts-shape",
-        ["Istio plug-in CA (cacerts)"],
-        "The cacerts Secret sits in istio-system with ca-cert.pem, ca-key.pem, root-cert.pem and "
-        "cert-chain.pem.",
-        Severity.HIGH,
-        MANDATORY,
-        [SECRET],
-        _cacerts,
-    ),
-]

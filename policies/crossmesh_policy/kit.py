@@ -1,5 +1,8 @@
 """The small framework every crossmesh rule is written in: a check is a plain function over property
-bags, wrapped into a CrossGuard policy that carries its anchors, severity, level and resource types.
+bags, and the `resource_rule` or `stack_rule` decorator on top of it makes it a CrossGuard policy that
+carries its id, anchors, severity, level and resource types, with the check's docstring as its
+description. A rule module holds the rules of one id segment (`xc-eks-*` in eks.py); `rules_of`
+gathers them for the pack.
 
 Resource checks get the resource's inputs exactly as the provider receives them (camelCase wire
 names) and yield messages; stack checks get every resource of the stack and yield (message, urn).
@@ -9,11 +12,13 @@ resources, never a property's value when that value may be secret.
 
 from __future__ import annotations
 
+import inspect
 import ipaddress
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from fnmatch import fnmatchcase
-from typing import Any, cast
+from types import ModuleType
+from typing import Any, Literal, cast, overload
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -38,8 +43,11 @@ WORLD = ("0.0.0.0/0", "::/0")
 
 Props = Mapping[str, Any]
 Config = Mapping[str, Any]
+ConfigSchema = Mapping[str, Mapping[str, Any]]
+"""A rule's own settings: JSON schema per property, with the default the rule runs with."""
 ResourceCheck = Callable[[Props, Config], Iterable[str]]
-TypedResourceCheck = Callable[[str], ResourceCheck]
+TypedResourceCheck = Callable[[str, Props, Config], Iterable[str]]
+"""A resource check whose properties differ between the types it covers: it gets the type first."""
 StackCheck = Callable[["StackView", Config], Iterable[tuple[str, str | None]]]
 
 
@@ -48,6 +56,7 @@ class CrossmeshResourcePolicy(ResourceValidationPolicy):
 
     def __init__(
         self,
+        *,
         name: str,
         anchors: Sequence[str],
         description: str,
@@ -55,20 +64,19 @@ class CrossmeshResourcePolicy(ResourceValidationPolicy):
         level: EnforcementLevel,
         resource_types: Sequence[str],
         check: ResourceCheck | TypedResourceCheck,
-        config: Mapping[str, Mapping[str, Any]] | None = None,
+        config: ConfigSchema | None = None,
         by_type: bool = False,
     ) -> None:
-        """`by_type`: check is a function of the resource type returning the check, for rules whose
-        properties differ between the types they cover."""
         self.anchors = tuple(anchors)
         self.resource_types = tuple(resource_types)
-        self.defaults = {key: spec["default"] for key, spec in (config or {}).items() if "default" in spec}
-        self._check = check
+        self.defaults = _defaults(config)
+        self.check = check
+        self.module = check.__module__
         self._by_type = by_type
         self._applies: dict[str, bool] = {}
         super().__init__(
             name=name,
-            description=f"{description} Anchors: {' / '.join(anchors)}.",
+            description=_with_anchors(description, anchors),
             validate=self._validate,
             enforcement_level=level,
             severity=severity,
@@ -84,19 +92,12 @@ class CrossmeshResourcePolicy(ResourceValidationPolicy):
         if not self.applies_to(args.resource_type):
             return
         config = {**self.defaults, **args.get_config()}
-        for message in self.check_for(args.resource_type)(args.props, config):
-            report_violation(message, None)
-
-    def check_for(self, resource_type: str) -> ResourceCheck:
         if self._by_type:
-            return cast(TypedResourceCheck, self._check)(resource_type)
-        return cast(ResourceCheck, self._check)
-
-
-def _schema(config: Mapping[str, Mapping[str, Any]] | None) -> PolicyConfigSchema | None:
-    return (
-        PolicyConfigSchema(properties={key: dict(spec) for key, spec in config.items()}) if config else None
-    )
+            messages = cast(TypedResourceCheck, self.check)(args.resource_type, args.props, config)
+        else:
+            messages = cast(ResourceCheck, self.check)(args.props, config)
+        for message in messages:
+            report_violation(message, None)
 
 
 class CrossmeshStackPolicy(StackValidationPolicy):
@@ -104,6 +105,7 @@ class CrossmeshStackPolicy(StackValidationPolicy):
 
     def __init__(
         self,
+        *,
         name: str,
         anchors: Sequence[str],
         description: str,
@@ -111,15 +113,16 @@ class CrossmeshStackPolicy(StackValidationPolicy):
         level: EnforcementLevel,
         resource_types: Sequence[str],
         check: StackCheck,
-        config: Mapping[str, Mapping[str, Any]] | None = None,
+        config: ConfigSchema | None = None,
     ) -> None:
         self.anchors = tuple(anchors)
         self.resource_types = tuple(resource_types)
-        self.defaults = {key: spec["default"] for key, spec in (config or {}).items() if "default" in spec}
-        self._check = check
+        self.defaults = _defaults(config)
+        self.check = check
+        self.module = check.__module__
         super().__init__(
             name=name,
-            description=f"{description} Anchors: {' / '.join(anchors)}.",
+            description=_with_anchors(description, anchors),
             validate=self._validate,
             enforcement_level=level,
             severity=severity,
@@ -128,11 +131,133 @@ class CrossmeshStackPolicy(StackValidationPolicy):
 
     def _validate(self, args: StackValidationArgs, report_violation: ReportViolation) -> None:
         config = {**self.defaults, **args.get_config()}
-        for message, urn in self._check(StackView(args.resources), config):
+        for message, urn in self.check(StackView(args.resources), config):
             report_violation(message, urn)
 
 
 CrossmeshPolicy = CrossmeshResourcePolicy | CrossmeshStackPolicy
+
+
+def _with_anchors(description: str, anchors: Sequence[str]) -> str:
+    return f"{description} Anchors: {' / '.join(anchors)}."
+
+
+def _defaults(config: ConfigSchema | None) -> dict[str, Any]:
+    return {key: spec["default"] for key, spec in (config or {}).items() if "default" in spec}
+
+
+def _schema(config: ConfigSchema | None) -> PolicyConfigSchema | None:
+    return (
+        PolicyConfigSchema(properties={key: dict(spec) for key, spec in config.items()}) if config else None
+    )
+
+
+def _description(rule_id: str, check: Callable[..., Any]) -> str:
+    """The check's docstring on one line: what the rule requires, as CrossGuard shows it."""
+    doc = inspect.getdoc(check)
+    if not doc:
+        raise TypeError(f"rule {rule_id}: {check.__qualname__} has no docstring, and it is the description")
+    return " ".join(doc.split())
+
+
+@overload
+def resource_rule(
+    *,
+    id: str,
+    anchors: Sequence[str],
+    severity: Severity,
+    level: EnforcementLevel,
+    types: Sequence[str],
+    config: ConfigSchema | None = None,
+    by_type: Literal[False] = False,
+) -> Callable[[ResourceCheck], CrossmeshResourcePolicy]: ...
+
+
+@overload
+def resource_rule(
+    *,
+    id: str,
+    anchors: Sequence[str],
+    severity: Severity,
+    level: EnforcementLevel,
+    types: Sequence[str],
+    config: ConfigSchema | None = None,
+    by_type: Literal[True],
+) -> Callable[[TypedResourceCheck], CrossmeshResourcePolicy]: ...
+
+
+def resource_rule(
+    *,
+    id: str,
+    anchors: Sequence[str],
+    severity: Severity,
+    level: EnforcementLevel,
+    types: Sequence[str],
+    config: ConfigSchema | None = None,
+    by_type: bool = False,
+) -> Callable[[Any], CrossmeshResourcePolicy]:
+    """Makes the check below it a resource rule: id, anchors (the rules a reviewer knows it by),
+    severity, default level and the resource types it runs on (fnmatch patterns) stand on top of it,
+    and its docstring is the description. `by_type`: the check gets the resource type first, for
+    rules whose properties differ between the types they cover."""
+
+    def rule(check: ResourceCheck | TypedResourceCheck) -> CrossmeshResourcePolicy:
+        return CrossmeshResourcePolicy(
+            name=id,
+            anchors=anchors,
+            description=_description(id, check),
+            severity=severity,
+            level=level,
+            resource_types=types,
+            check=check,
+            config=config,
+            by_type=by_type,
+        )
+
+    return rule
+
+
+def stack_rule(
+    *,
+    id: str,
+    anchors: Sequence[str],
+    severity: Severity,
+    level: EnforcementLevel,
+    types: Sequence[str],
+    config: ConfigSchema | None = None,
+) -> Callable[[StackCheck], CrossmeshStackPolicy]:
+    """Makes the check below it a stack rule, which sees every resource of the stack and reports each
+    violation with the URN it belongs to (None for the stack); `types` names the resources it judges,
+    for listings. The rest as for `resource_rule`."""
+
+    def rule(check: StackCheck) -> CrossmeshStackPolicy:
+        return CrossmeshStackPolicy(
+            name=id,
+            anchors=anchors,
+            description=_description(id, check),
+            severity=severity,
+            level=level,
+            resource_types=types,
+            check=check,
+            config=config,
+        )
+
+    return rule
+
+
+def rules_of(*modules: ModuleType) -> list[CrossmeshPolicy]:
+    """The rules each module defines (not those it imports), module by module, each module's in the
+    order they are written."""
+    found: list[CrossmeshPolicy] = []
+    for module in modules:
+        for value in vars(module).values():
+            if (
+                isinstance(value, CrossmeshResourcePolicy | CrossmeshStackPolicy)
+                and value.module == module.__name__
+                and value not in found
+            ):
+                found.append(value)
+    return found
 
 
 class StackView:

@@ -8,7 +8,6 @@ diagnostic and AWS's 14-day certificate-expiry rule.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from pulumi_policy import PolicyResource, Severity
 
@@ -16,13 +15,12 @@ from crossmesh_policy.kit import (
     ADVISORY,
     MANDATORY,
     Config,
-    CrossmeshPolicy,
-    CrossmeshResourcePolicy,
-    CrossmeshStackPolicy,
     Props,
     StackView,
     as_int,
     as_list,
+    resource_rule,
+    stack_rule,
 )
 
 PRIVATE_KEY = "tls:index/privateKey:PrivateKey"
@@ -47,22 +45,37 @@ def _is_ca(props: Props) -> bool:
     return props.get("isCaCertificate") is True
 
 
-def _ca_shape(resource_type: str) -> Any:
-    def check(props: Props, _: Config) -> Iterator[str]:
-        uses = set(as_list(props.get("allowedUses")))
-        if _is_ca(props) and "cert_signing" not in uses:
-            yield "a CA certificate must allow cert_signing."
-        if not _is_ca(props) and "cert_signing" in uses:
-            yield "cert_signing is allowed but isCaCertificate is false."
-        if resource_type == LOCALLY_SIGNED and _is_ca(props) and as_int(props.get("maxPathLength", -1)) != 0:
-            yield "an intermediate CA must set maxPathLength 0 (pathlen:0): it signs workloads only."
-        if resource_type == SELF_SIGNED and not _is_ca(props):
-            yield "a self-signed certificate is only for the mesh root CA: set isCaCertificate."
+@resource_rule(
+    id="xc-pki-ca-shape",
+    anchors=["Istio tools/certs/common.mk", "Istio plug-in CA"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=CERTS,
+    by_type=True,
+)
+def ca_shape(resource_type: str, props: Props, _: Config) -> Iterator[str]:
+    """CA certificates are CAs that sign certificates; intermediates have pathlen 0; only the root
+    is self-signed."""
+    uses = set(as_list(props.get("allowedUses")))
+    if _is_ca(props) and "cert_signing" not in uses:
+        yield "a CA certificate must allow cert_signing."
+    if not _is_ca(props) and "cert_signing" in uses:
+        yield "cert_signing is allowed but isCaCertificate is false."
+    if resource_type == LOCALLY_SIGNED and _is_ca(props) and as_int(props.get("maxPathLength", -1)) != 0:
+        yield "an intermediate CA must set maxPathLength 0 (pathlen:0): it signs workloads only."
+    if resource_type == SELF_SIGNED and not _is_ca(props):
+        yield "a self-signed certificate is only for the mesh root CA: set isCaCertificate."
 
-    return check
 
-
-def _key_strength(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-pki-key-strength",
+    anchors=["Istio tools/certs/common.mk", "NIST SP 800-57"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=[PRIVATE_KEY],
+)
+def key_strength(props: Props, _: Config) -> Iterator[str]:
+    """Private keys are RSA 2048+ or ECDSA P256+."""
     algorithm = props.get("algorithm", "RSA")
     if algorithm == "RSA":
         bits = as_int(props.get("rsaBits", 2048)) or 0
@@ -74,7 +87,22 @@ def _key_strength(props: Props, _: Config) -> Iterator[str]:
             yield f"ecdsaCurve {curve} is below P256 (absent means P224)."
 
 
-def _validity(stack: StackView, config: Config) -> Iterator[tuple[str, str | None]]:
+@stack_rule(
+    id="xc-pki-validity-bounds",
+    anchors=["Istio tools/certs/common.mk", "istio#46600"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=CERTS,
+    config={
+        "rootMinHours": {"type": "integer", "default": 365 * HOURS_PER_DAY},
+        "rootMaxHours": {"type": "integer", "default": 3650 * HOURS_PER_DAY},
+        "intermediateMinHours": {"type": "integer", "default": 30 * HOURS_PER_DAY},
+        "intermediateMaxHours": {"type": "integer", "default": 730 * HOURS_PER_DAY},
+    },
+)
+def validity_bounds(stack: StackView, config: Config) -> Iterator[tuple[str, str | None]]:
+    """Root and intermediate validity within configurable bounds (root 1-10 years, intermediate 30-730
+    days), and no intermediate outlives its root."""
     root_max, root_min = as_int(config.get("rootMaxHours")), as_int(config.get("rootMinHours"))
     inter_max, inter_min = (
         as_int(config.get("intermediateMaxHours")),
@@ -104,7 +132,15 @@ def _signer(stack: StackView, cert: PolicyResource, roots: list[PolicyResource])
     return roots[0] if len(roots) == 1 else None
 
 
-def _early_renewal(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-pki-early-renewal",
+    anchors=["terraform-provider-tls PR #278", "AWSGuard 14-day certificate expiry"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=CERTS,
+)
+def early_renewal(props: Props, _: Config) -> Iterator[str]:
+    """earlyRenewalHours is below the validity period, and CAs renew at least 14 days early."""
     hours = as_int(props.get("validityPeriodHours")) or 0
     early = as_int(props.get("earlyRenewalHours", 0)) or 0
     if early >= hours:
@@ -116,7 +152,15 @@ def _early_renewal(props: Props, _: Config) -> Iterator[str]:
         yield f"earlyRenewalHours {early} leaves less than 14 days to rotate the CA before it expires."
 
 
-def _renewal_process(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+@stack_rule(
+    id="xc-pki-renewal-process",
+    anchors=["pulumi-tls #39"],
+    severity=Severity.MEDIUM,
+    level=ADVISORY,
+    types=[*CERTS, *RENEWAL_WATCHERS],
+)
+def renewal_process(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+    """A stack with CA certificates schedules deployments or alarms on expiry."""
     certs = [c for c in stack.of_type(*CERTS) if _is_ca(c.props)]
     if certs and not stack.of_type(*RENEWAL_WATCHERS):
         yield (
@@ -124,61 +168,3 @@ def _renewal_process(stack: StackView, _: Config) -> Iterator[tuple[str, str | N
             "or alarm on expiry.",
             certs[0].urn,
         )
-
-
-POLICIES: list[CrossmeshPolicy] = [
-    CrossmeshResourcePolicy(
-        "xc-pki-ca-shape",
-        ["Istio tools/certs/common.mk", "Istio plug-in CA"],
-        "CA certificates are CAs that sign certificates; intermediates have pathlen 0; only the root "
-        "is self-signed.",
-        Severity.HIGH,
-        MANDATORY,
-        list(CERTS),
-        _ca_shape,
-        by_type=True,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-pki-key-strength",
-        ["Istio tools/certs/common.mk", "NIST SP 800-57"],
-        "Private keys are RSA 2048+ or ECDSA P256+.",
-        Severity.HIGH,
-        MANDATORY,
-        [PRIVATE_KEY],
-        _key_strength,
-    ),
-    CrossmeshStackPolicy(
-        "xc-pki-validity-bounds",
-        ["Istio tools/certs/common.mk", "istio#46600"],
-        "Root and intermediate validity within configurable bounds (root 1-10 years, intermediate "
-        "30-730 days), and no intermediate outlives its root.",
-        Severity.HIGH,
-        MANDATORY,
-        list(CERTS),
-        _validity,
-        config={
-            "rootMinHours": {"type": "integer", "default": 365 * HOURS_PER_DAY},
-            "rootMaxHours": {"type": "integer", "default": 3650 * HOURS_PER_DAY},
-            "intermediateMinHours": {"type": "integer", "default": 30 * HOURS_PER_DAY},
-            "intermediateMaxHours": {"type": "integer", "default": 730 * HOURS_PER_DAY},
-        },
-    ),
-    CrossmeshResourcePolicy(
-        "xc-pki-early-renewal",
-        ["terraform-provider-tls PR #278", "AWSGuard 14-day certificate expiry"],
-        "earlyRenewalHours is below the validity period, and CAs renew at least 14 days early.",
-        Severity.HIGH,
-        MANDATORY,
-        list(CERTS),
-        _early_renewal,
-    ),
-    CrossmeshStackPolicy(
-        "xc-pki-renewal-process",
-        ["pulumi-tls #39"],
-        "A stack with CA certificates schedules deployments or alarms on expiry.",
-        Severity.MEDIUM,
-        ADVISORY,
-        [*CERTS, *RENEWAL_WATCHERS],
-        _renewal_process,
-    ),
-]

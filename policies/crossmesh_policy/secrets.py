@@ -19,13 +19,12 @@ from pulumi_policy.proxy import UnknownValueError
 from crossmesh_policy.kit import (
     MANDATORY,
     Config,
-    CrossmeshPolicy,
-    CrossmeshResourcePolicy,
-    CrossmeshStackPolicy,
     Props,
     StackView,
     is_masked,
     known,
+    resource_rule,
+    stack_rule,
 )
 from crossmesh_policy.vpn import VPN_CONNECTION, VPN_TUNNEL
 
@@ -67,20 +66,35 @@ def _known_item(items: Sequence[Any], index: int) -> Any:
         return None
 
 
-def _plaintext_inputs(resource_type: str) -> Any:
-    def check(props: Props, _: Config) -> Iterator[str]:
-        if resource_type.startswith(CARRIER_TYPES):
-            return
-        for path, kind in leaks(props):
-            yield (
-                f"input {path} holds {kind} in plain config: pass it as a secret Output to a "
-                "resource made for it."
-            )
+@resource_rule(
+    id="xc-secrets-no-plaintext-config",
+    anchors=["CKV_SECRET_2", "CKV_SECRET_6", "CKV_SECRET_13", "CKV_SECRET_19", "Pulumi secrets"],
+    severity=Severity.CRITICAL,
+    level=MANDATORY,
+    types=["*"],
+    by_type=True,
+)
+def no_plaintext_config(resource_type: str, props: Props, _: Config) -> Iterator[str]:
+    """No resource input holds private keys, cloud access keys or kubeconfig credentials, except the inputs
+    made to carry them (providers, tls, Kubernetes Secrets)."""
+    if resource_type.startswith(CARRIER_TYPES):
+        return
+    for path, kind in leaks(props):
+        yield (
+            f"input {path} holds {kind} in plain config: pass it as a secret Output to a "
+            "resource made for it."
+        )
 
-    return check
 
-
-def _outputs(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+@stack_rule(
+    id="xc-secrets-outputs-secret",
+    anchors=["CKV_SECRET_2", "CKV_SECRET_13", "Pulumi secrets"],
+    severity=Severity.CRITICAL,
+    level=MANDATORY,
+    types=[STACK],
+)
+def outputs_secret(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+    """No stack output exposes a private key, cloud access key, kubeconfig credential or tunnel key."""
     tunnel_keys = set()
     for resource in stack.of_type(VPN_CONNECTION, VPN_TUNNEL):
         for field in ("tunnel1PresharedKey", "tunnel2PresharedKey", "sharedSecret"):
@@ -94,27 +108,3 @@ def _outputs(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
                 yield f"stack output {path} holds {kind}: export it as a secret, or not at all.", root.urn
             if isinstance(value, str) and value in tunnel_keys:
                 yield f"stack output {name} is a VPN tunnel key.", root.urn
-
-
-POLICIES: list[CrossmeshPolicy] = [
-    CrossmeshResourcePolicy(
-        "xc-secrets-no-plaintext-config",
-        ["CKV_SECRET_2", "CKV_SECRET_6", "CKV_SECRET_13", "CKV_SECRET_19", "Pulumi secrets"],
-        "No resource input holds private keys, cloud access keys or kubeconfig credentials, except the "
-        "inputs made to carry them (providers, tls, Kubernetes Secrets).",
-        Severity.CRITICAL,
-        MANDATORY,
-        ["*"],
-        _plaintext_inputs,
-        by_type=True,
-    ),
-    CrossmeshStackPolicy(
-        "xc-secrets-outputs-secret",
-        ["CKV_SECRET_2", "CKV_SECRET_13", "Pulumi secrets"],
-        "No stack output exposes a private key, cloud access key, kubeconfig credential or tunnel key.",
-        Severity.CRITICAL,
-        MANDATORY,
-        [STACK],
-        _outputs,
-    ),
-]

@@ -20,9 +20,6 @@ from crossmesh_policy.kit import (
     ADVISORY,
     MANDATORY,
     Config,
-    CrossmeshPolicy,
-    CrossmeshResourcePolicy,
-    CrossmeshStackPolicy,
     Props,
     StackView,
     as_int,
@@ -31,6 +28,8 @@ from crossmesh_policy.kit import (
     has,
     is_masked,
     known,
+    resource_rule,
+    stack_rule,
 )
 
 VPN_CONNECTION = "aws:ec2/vpnConnection:VpnConnection"
@@ -116,18 +115,47 @@ def psk_problem(value: Any) -> str | None:
     return None
 
 
-def _inside_cidr(resource_type: str) -> Any:
-    def check(props: Props, _: Config) -> Iterator[str]:
-        fields = [f"{t}InsideCidr" for t in TUNNELS] if resource_type == VPN_CONNECTION else ["ipRange"]
-        for field in fields:
-            value = props.get(field)
-            if value is None:
-                continue
-            problem = inside_cidr_problem(value)
-            if problem:
-                yield f"{field} {value} {problem}."
+@resource_rule(
+    id="xc-vpn-inside-cidr",
+    anchors=["AWS Site-to-Site VPN tunnel options", "terraform-provider-aws inside CIDR validator"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=[VPN_CONNECTION, ROUTER_INTERFACE],
+    by_type=True,
+)
+def inside_cidr(resource_type: str, props: Props, _: Config) -> Iterator[str]:
+    """Inside tunnel CIDRs are /30s in 169.254.0.0/16, outside AWS's reserved blocks."""
+    fields = [f"{t}InsideCidr" for t in TUNNELS] if resource_type == VPN_CONNECTION else ["ipRange"]
+    for field in fields:
+        value = props.get(field)
+        if value is None:
+            continue
+        problem = inside_cidr_problem(value)
+        if problem:
+            yield f"{field} {value} {problem}."
 
-    return check
+
+@stack_rule(
+    id="xc-vpn-inside-cidr-unique",
+    anchors=["AWS Site-to-Site VPN tunnel options"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=[VPN_CONNECTION],
+)
+def inside_cidr_unique(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+    """Every tunnel has its own inside CIDR."""
+    seen: dict[ipaddress.IPv4Network, str] = {}
+    for connection in stack.of_type(VPN_CONNECTION):
+        for tunnel in TUNNELS:
+            value = connection.props.get(f"{tunnel}InsideCidr")
+            if value is None or inside_cidr_problem(value):
+                continue
+            cidr = ipaddress.ip_network(str(value), strict=False)
+            label = f"{connection.name}.{tunnel}"
+            if cidr in seen:
+                yield f"{label} reuses inside CIDR {cidr} of {seen[cidr]}.", connection.urn  # type: ignore[index]
+            else:
+                seen[cidr] = label  # type: ignore[index]
 
 
 def _psk_fields(resource_type: str) -> tuple[str, ...]:
@@ -136,17 +164,33 @@ def _psk_fields(resource_type: str) -> tuple[str, ...]:
     )
 
 
-def _psk_format(resource_type: str) -> Any:
-    def check(props: Props, _: Config) -> Iterator[str]:
-        for field in _psk_fields(resource_type):
-            problem = psk_problem(props.get(field))
-            if problem:
-                yield f"{field} {problem} (AWS accepts nothing else, and both ends share the key)."
+@resource_rule(
+    id="xc-vpn-psk-format",
+    anchors=["AWS Site-to-Site VPN pre-shared key rules", "terraform-provider-aws PSK validator"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=[VPN_CONNECTION, VPN_TUNNEL],
+    by_type=True,
+)
+def psk_format(resource_type: str, props: Props, _: Config) -> Iterator[str]:
+    """Pre-shared keys are 8-64 characters of [A-Za-z0-9_.] and do not start with '0'. A generated key is
+    unknown on a first preview, which then reports this rule as unable to run; the link's key generator
+    is built to this format."""
+    for field in _psk_fields(resource_type):
+        problem = psk_problem(props.get(field))
+        if problem:
+            yield f"{field} {problem} (AWS accepts nothing else, and both ends share the key)."
 
-    return check
 
-
-def _psk_secret(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+@stack_rule(
+    id="xc-vpn-psk-secret",
+    anchors=["Pulumi secrets", "CKV_SECRET_6"],
+    severity=Severity.CRITICAL,
+    level=MANDATORY,
+    types=[VPN_CONNECTION, VPN_TUNNEL, RANDOM_PASSWORD],
+)
+def psk_secret(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+    """Tunnel keys come from random.RandomPassword (a secret), never from plain config."""
     for resource in stack.of_type(VPN_CONNECTION, VPN_TUNNEL):
         for field in _psk_fields(resource.resource_type):
             if not has(resource.props, field):
@@ -164,7 +208,16 @@ def _fingerprint(value: str) -> str:
     return hashlib.sha256(value.encode()).hexdigest()
 
 
-def _psk_per_tunnel(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+@stack_rule(
+    id="xc-vpn-psk-per-tunnel",
+    anchors=["AWS Site-to-Site VPN pre-shared key rules", "Google HA VPN to AWS guide"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=[VPN_CONNECTION, VPN_TUNNEL],
+)
+def psk_per_tunnel(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+    """Each tunnel has its own key, and each GCP tunnel's key is one AWS tunnel's key (keys not yet
+    generated, or masked in a saved plan, are not compared)."""
     aws: list[tuple[str, str, PolicyResource]] = []
     gcp: list[tuple[str, str, PolicyResource]] = []
     for resource in stack.of_type(VPN_CONNECTION, VPN_TUNNEL):
@@ -188,48 +241,63 @@ def _psk_per_tunnel(stack: StackView, _: Config) -> Iterator[tuple[str, str | No
                 yield f"{field} of {resource.name} matches no AWS tunnel's key: IKE will fail.", resource.urn
 
 
-def _asn_ranges(resource_type: str) -> Any:
-    def check(props: Props, _: Config) -> Iterator[str]:
-        if resource_type in (TGW, VPN_GATEWAY):
-            asn = as_int(props.get("amazonSideAsn", DEFAULT_AMAZON_ASN))
-            if asn is None or not valid_amazon_side_asn(asn):
-                yield (
-                    f"amazonSideAsn {props.get('amazonSideAsn')} must be 7224, 9059, 10124 or 17493 "
-                    "or in the "
-                    "range 64512 to 65534 or 4200000000 to 4294967294."
-                )
-        elif resource_type == CUSTOMER_GATEWAY:
-            short, extended = props.get("bgpAsn"), props.get("bgpAsnExtended")
-            if short is not None:
-                asn = as_int(short)
-                if asn is None or not 1 <= asn <= 2147483647:
-                    yield f"bgpAsn {short} must be 1 to 2147483647; larger ASNs go in bgpAsnExtended."
-            if extended is not None:
-                asn = as_int(extended)
-                if asn is None or not 2147483648 <= asn <= 4294967294:
-                    yield f"bgpAsnExtended {extended} must be 2147483648 to 4294967294."
-            if short is None and extended is None:
-                yield "the customer gateway has no BGP ASN: set bgpAsn (or bgpAsnExtended) to the router's."
-        elif resource_type == ROUTER:
-            asn = as_int(get(props, "bgp.asn"))
-            if get(props, "bgp") is not None and (asn is None or not private_asn(asn)):
-                yield (
-                    f"bgp.asn {get(props, 'bgp.asn')} is not a private ASN "
-                    "(64512-65534, 4200000000-4294967294)."
-                )
-        elif resource_type == ROUTER_PEER:
-            asn = as_int(props.get("peerAsn"))
-            if asn is None or not 1 <= asn <= 4294967294:
-                yield f"peerAsn {props.get('peerAsn')} is not a valid ASN."
-
-    return check
+@resource_rule(
+    id="xc-vpn-asn-ranges",
+    anchors=["terraform-provider-aws ValidAmazonSideASN", "Valid4ByteASN", "RFC 6996"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=[TGW, VPN_GATEWAY, CUSTOMER_GATEWAY, ROUTER, ROUTER_PEER],
+    by_type=True,
+)
+def asn_ranges(resource_type: str, props: Props, _: Config) -> Iterator[str]:
+    """ASNs are in range: Amazon side per ValidAmazonSideASN, customer gateway 1-2147483647 (bgpAsnExtended
+    above), Cloud Router private."""
+    if resource_type in (TGW, VPN_GATEWAY):
+        asn = as_int(props.get("amazonSideAsn", DEFAULT_AMAZON_ASN))
+        if asn is None or not valid_amazon_side_asn(asn):
+            yield (
+                f"amazonSideAsn {props.get('amazonSideAsn')} must be 7224, 9059, 10124 or 17493 "
+                "or in the "
+                "range 64512 to 65534 or 4200000000 to 4294967294."
+            )
+    elif resource_type == CUSTOMER_GATEWAY:
+        short, extended = props.get("bgpAsn"), props.get("bgpAsnExtended")
+        if short is not None:
+            asn = as_int(short)
+            if asn is None or not 1 <= asn <= 2147483647:
+                yield f"bgpAsn {short} must be 1 to 2147483647; larger ASNs go in bgpAsnExtended."
+        if extended is not None:
+            asn = as_int(extended)
+            if asn is None or not 2147483648 <= asn <= 4294967294:
+                yield f"bgpAsnExtended {extended} must be 2147483648 to 4294967294."
+        if short is None and extended is None:
+            yield "the customer gateway has no BGP ASN: set bgpAsn (or bgpAsnExtended) to the router's."
+    elif resource_type == ROUTER:
+        asn = as_int(get(props, "bgp.asn"))
+        if get(props, "bgp") is not None and (asn is None or not private_asn(asn)):
+            yield (
+                f"bgp.asn {get(props, 'bgp.asn')} is not a private ASN (64512-65534, 4200000000-4294967294)."
+            )
+    elif resource_type == ROUTER_PEER:
+        asn = as_int(props.get("peerAsn"))
+        if asn is None or not 1 <= asn <= 4294967294:
+            yield f"peerAsn {props.get('peerAsn')} is not a valid ASN."
 
 
 def _customer_asn(resource: PolicyResource) -> int | None:
     return as_int(resource.props.get("bgpAsn") or resource.props.get("bgpAsnExtended"))
 
 
-def _asn_pairing(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+@stack_rule(
+    id="xc-vpn-asn-pairing",
+    anchors=["Google HA VPN to AWS guide"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=[TGW, VPN_GATEWAY, CUSTOMER_GATEWAY, ROUTER, ROUTER_PEER],
+)
+def asn_pairing(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+    """Customer gateways carry the Cloud Router's ASN, router peers the Amazon-side ASN, and the two
+    differ."""
     routers = [r for r in stack.of_type(ROUTER) if as_int(get(r.props, "bgp.asn")) is not None]
     peers = stack.of_type(ROUTER_PEER)
     peered = [r for r in routers if any(stack.refers_to(p, "router", r) for p in peers)] or routers
@@ -253,7 +321,16 @@ def _asn_pairing(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]
             )
 
 
-def _ha_topology(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+@stack_rule(
+    id="xc-vpn-ha-topology",
+    anchors=["Google HA VPN to AWS guide", "terraform-google-vpn validations"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=[EXTERNAL_GATEWAY, VPN_TUNNEL, VPN_CONNECTION, CUSTOMER_GATEWAY, TGW],
+)
+def ha_topology(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+    """HA VPN to AWS: FOUR_IPS_REDUNDANCY, at least 4 tunnels in pairs over both HA interfaces, two AWS
+    connections, ECMP on the Transit Gateway."""
     tunnels = stack.of_type(VPN_TUNNEL)
     externals = stack.of_type(EXTERNAL_GATEWAY)
     if not tunnels and not externals:
@@ -291,63 +368,83 @@ def _ha_topology(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]
         yield "AWS needs two VPN connections on two customer gateways (one per HA VPN interface).", None
 
 
-def _ike(resource_type: str) -> Any:
-    def check(props: Props, _: Config) -> Iterator[str]:
-        if resource_type == VPN_TUNNEL:
-            if as_int(props.get("ikeVersion", 2)) != 2:
-                yield "ikeVersion must be 2."
-            return
-        for tunnel in TUNNELS:
-            if as_list(props.get(f"{tunnel}IkeVersions")) != ["ikev2"]:
-                yield f"{tunnel}IkeVersions must be exactly ['ikev2'] (absent allows IKEv1 too)."
-            for field in PROPOSAL_FIELDS:
-                values = as_list(props.get(f"{tunnel}{field}"))
-                if len(values) != 1:
-                    yield (
-                        f"{tunnel}{field} must hold exactly one value (absent offers all): Cloud VPN drops "
-                        "the fragmented IKE packets a large proposal makes."
-                    )
-
-    return check
-
-
-def _crypto_floor(resource_type: str) -> Any:
-    def check(props: Props, _: Config) -> Iterator[str]:
-        if resource_type == VPN_TUNNEL:
-            for path, allowed in (
-                ("phase1.encryptions", GCP_ENCRYPTION),
-                ("phase1.integrities", GCP_INTEGRITY),
-                ("phase1.dhs", GCP_DH),
-                ("phase2.encryptions", GCP_ENCRYPTION),
-                ("phase2.integrities", GCP_INTEGRITY),
-                ("phase2.pfs", GCP_DH),
-            ):
-                weak = [v for v in as_list(get(props, f"cipherSuite.{path}")) if v not in allowed]
-                if weak:
-                    yield f"cipherSuite.{path} offers {', '.join(str(w) for w in weak)}, below the floor."
-            return
-        floor: tuple[tuple[str, tuple[object, ...]], ...] = (
-            ("Phase1EncryptionAlgorithms", ALLOWED_ENCRYPTION),
-            ("Phase2EncryptionAlgorithms", ALLOWED_ENCRYPTION),
-            ("Phase1IntegrityAlgorithms", ALLOWED_INTEGRITY),
-            ("Phase2IntegrityAlgorithms", ALLOWED_INTEGRITY),
-            ("Phase1DhGroupNumbers", ALLOWED_DH),
-            ("Phase2DhGroupNumbers", ALLOWED_DH),
-        )
-        for tunnel in TUNNELS:
-            for field, accepted in floor:
-                values = props.get(f"{tunnel}{field}")
-                if values is None:
-                    yield f"{tunnel}{field} is unset: AWS then offers weak algorithms too."
-                    continue
-                weak = [v for v in as_list(values) if (as_int(v) if "Dh" in field else v) not in accepted]
-                if weak:
-                    yield f"{tunnel}{field} offers {', '.join(str(w) for w in weak)}, below the floor."
-
-    return check
+@resource_rule(
+    id="xc-vpn-ikev2-single-proposal",
+    anchors=["Google Cloud VPN known issue: IKE fragmentation", "AWS tunnel options"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=[VPN_CONNECTION, VPN_TUNNEL],
+    by_type=True,
+)
+def ikev2_single_proposal(resource_type: str, props: Props, _: Config) -> Iterator[str]:
+    """Tunnels use IKEv2 with a single proposal per phase."""
+    if resource_type == VPN_TUNNEL:
+        if as_int(props.get("ikeVersion", 2)) != 2:
+            yield "ikeVersion must be 2."
+        return
+    for tunnel in TUNNELS:
+        if as_list(props.get(f"{tunnel}IkeVersions")) != ["ikev2"]:
+            yield f"{tunnel}IkeVersions must be exactly ['ikev2'] (absent allows IKEv1 too)."
+        for field in PROPOSAL_FIELDS:
+            values = as_list(props.get(f"{tunnel}{field}"))
+            if len(values) != 1:
+                yield (
+                    f"{tunnel}{field} must hold exactly one value (absent offers all): Cloud VPN drops "
+                    "the fragmented IKE packets a large proposal makes."
+                )
 
 
-def _dpd(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-vpn-crypto-floor",
+    anchors=["AWS tunnel options allowed values", "Cloud VPN supported ciphers"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=[VPN_CONNECTION, VPN_TUNNEL],
+    by_type=True,
+)
+def crypto_floor(resource_type: str, props: Props, _: Config) -> Iterator[str]:
+    """Tunnels use AES-256 or AES-GCM, SHA-2 and DH groups 14-21 only."""
+    if resource_type == VPN_TUNNEL:
+        for path, allowed in (
+            ("phase1.encryptions", GCP_ENCRYPTION),
+            ("phase1.integrities", GCP_INTEGRITY),
+            ("phase1.dhs", GCP_DH),
+            ("phase2.encryptions", GCP_ENCRYPTION),
+            ("phase2.integrities", GCP_INTEGRITY),
+            ("phase2.pfs", GCP_DH),
+        ):
+            weak = [v for v in as_list(get(props, f"cipherSuite.{path}")) if v not in allowed]
+            if weak:
+                yield f"cipherSuite.{path} offers {', '.join(str(w) for w in weak)}, below the floor."
+        return
+    floor: tuple[tuple[str, tuple[object, ...]], ...] = (
+        ("Phase1EncryptionAlgorithms", ALLOWED_ENCRYPTION),
+        ("Phase2EncryptionAlgorithms", ALLOWED_ENCRYPTION),
+        ("Phase1IntegrityAlgorithms", ALLOWED_INTEGRITY),
+        ("Phase2IntegrityAlgorithms", ALLOWED_INTEGRITY),
+        ("Phase1DhGroupNumbers", ALLOWED_DH),
+        ("Phase2DhGroupNumbers", ALLOWED_DH),
+    )
+    for tunnel in TUNNELS:
+        for field, accepted in floor:
+            values = props.get(f"{tunnel}{field}")
+            if values is None:
+                yield f"{tunnel}{field} is unset: AWS then offers weak algorithms too."
+                continue
+            weak = [v for v in as_list(values) if (as_int(v) if "Dh" in field else v) not in accepted]
+            if weak:
+                yield f"{tunnel}{field} offers {', '.join(str(w) for w in weak)}, below the floor."
+
+
+@resource_rule(
+    id="xc-vpn-dpd",
+    anchors=["AWS tunnel options: DPD timeout action"],
+    severity=Severity.LOW,
+    level=ADVISORY,
+    types=[VPN_CONNECTION],
+)
+def dpd(props: Props, _: Config) -> Iterator[str]:
+    """AWS tunnels restart on dead-peer detection."""
     for tunnel in TUNNELS:
         if props.get(f"{tunnel}DpdTimeoutAction", "clear") != "restart":
             yield (
@@ -356,13 +453,29 @@ def _dpd(props: Props, _: Config) -> Iterator[str]:
             )
 
 
-def _tunnel_logging(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-vpn-tunnel-logging",
+    anchors=["AWS Site-to-Site VPN tunnel logs"],
+    severity=Severity.LOW,
+    level=ADVISORY,
+    types=[VPN_CONNECTION],
+)
+def tunnel_logging(props: Props, _: Config) -> Iterator[str]:
+    """AWS tunnels send their logs to CloudWatch."""
     for tunnel in TUNNELS:
         if get(props, f"{tunnel}LogOptions.cloudwatchLogOptions.logEnabled") is not True:
             yield f"{tunnel}LogOptions does not send tunnel logs to CloudWatch."
 
 
-def _same_region(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+@stack_rule(
+    id="xc-vpn-same-region",
+    anchors=["GCP HA VPN resource model"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=[HA_VPN_GATEWAY, VPN_TUNNEL, ROUTER, ROUTER_INTERFACE, ROUTER_PEER],
+)
+def same_region(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+    """The HA VPN gateway, its tunnels, router, interfaces and peers are in one region."""
     resources = stack.of_type(HA_VPN_GATEWAY, VPN_TUNNEL, ROUTER_INTERFACE, ROUTER_PEER)
     if not resources:
         return
@@ -376,150 +489,3 @@ def _same_region(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]
         region = regions[resource.urn]
         if region and region != majority:
             yield f"{resource.name} is in {region}, the rest of the HA VPN in {majority}.", resource.urn
-
-
-def _unique_inside(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
-    seen: dict[ipaddress.IPv4Network, str] = {}
-    for connection in stack.of_type(VPN_CONNECTION):
-        for tunnel in TUNNELS:
-            value = connection.props.get(f"{tunnel}InsideCidr")
-            if value is None or inside_cidr_problem(value):
-                continue
-            cidr = ipaddress.ip_network(str(value), strict=False)
-            label = f"{connection.name}.{tunnel}"
-            if cidr in seen:
-                yield f"{label} reuses inside CIDR {cidr} of {seen[cidr]}.", connection.urn  # type: ignore[index]
-            else:
-                seen[cidr] = label  # type: ignore[index]
-
-
-POLICIES: list[CrossmeshPolicy] = [
-    CrossmeshResourcePolicy(
-        "xc-vpn-inside-cidr",
-        ["AWS Site-to-Site VPN tunnel options", "terraform-provider-aws inside CIDR validator"],
-        "Inside tunnel CIDRs are /30s in 169.254.0.0/16, outside AWS's reserved blocks.",
-        Severity.HIGH,
-        MANDATORY,
-        [VPN_CONNECTION, ROUTER_INTERFACE],
-        _inside_cidr,
-        by_type=True,
-    ),
-    CrossmeshStackPolicy(
-        "xc-vpn-inside-cidr-unique",
-        ["AWS Site-to-Site VPN tunnel options"],
-        "Every tunnel has its own inside CIDR.",
-        Severity.HIGH,
-        MANDATORY,
-        [VPN_CONNECTION],
-        _unique_inside,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-vpn-psk-format",
-        ["AWS Site-to-Site VPN pre-shared key rules", "terraform-provider-aws PSK validator"],
-        "Pre-shared keys are 8-64 characters of [A-Za-z0-9_.] and do not start with '0'. A generated "
-        "key is unknown on a first preview, which then reports this rule as unable to run; the "
-        "link's key generator is built to this format.",
-        Severity.HIGH,
-        MANDATORY,
-        [VPN_CONNECTION, VPN_TUNNEL],
-        _psk_format,
-        by_type=True,
-    ),
-    CrossmeshStackPolicy(
-        "xc-vpn-psk-secret",
-        ["Pulumi secrets", "CKV_SECRET_6"],
-        "Tunnel keys come from random.RandomPassword (a secret), never from plain config.",
-        Severity.CRITICAL,
-        MANDATORY,
-        [VPN_CONNECTION, VPN_TUNNEL, RANDOM_PASSWORD],
-        _psk_secret,
-    ),
-    CrossmeshStackPolicy(
-        "xc-vpn-psk-per-tunnel",
-        ["AWS Site-to-Site VPN pre-shared key rules", "Google HA VPN to AWS guide"],
-        "Each tunnel has its own key, and each GCP tunnel's key is one AWS tunnel's key (keys not yet "
-        "generated, or masked in a saved plan, are not compared).",
-        Severity.HIGH,
-        MANDATORY,
-        [VPN_CONNECTION, VPN_TUNNEL],
-        _psk_per_tunnel,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-vpn-asn-ranges",
-        ["terraform-provider-aws ValidAmazonSideASN", "Valid4ByteASN", "RFC 6996"],
-        "ASNs are in range: Amazon side per ValidAmazonSideASN, customer gateway 1-2147483647 "
-        "(bgpAsnExtended above), Cloud Router private.",
-        Severity.HIGH,
-        MANDATORY,
-        [TGW, VPN_GATEWAY, CUSTOMER_GATEWAY, ROUTER, ROUTER_PEER],
-        _asn_ranges,
-        by_type=True,
-    ),
-    CrossmeshStackPolicy(
-        "xc-vpn-asn-pairing",
-        ["Google HA VPN to AWS guide"],
-        "Customer gateways carry the Cloud Router's ASN, router peers the Amazon-side ASN, and the two "
-        "differ.",
-        Severity.HIGH,
-        MANDATORY,
-        [TGW, VPN_GATEWAY, CUSTOMER_GATEWAY, ROUTER, ROUTER_PEER],
-        _asn_pairing,
-    ),
-    CrossmeshStackPolicy(
-        "xc-vpn-ha-topology",
-        ["Google HA VPN to AWS guide", "terraform-google-vpn validations"],
-        "HA VPN to AWS: FOUR_IPS_REDUNDANCY, at least 4 tunnels in pairs over both HA interfaces, two "
-        "AWS connections, ECMP on the Transit Gateway.",
-        Severity.HIGH,
-        MANDATORY,
-        [EXTERNAL_GATEWAY, VPN_TUNNEL, VPN_CONNECTION, CUSTOMER_GATEWAY, TGW],
-        _ha_topology,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-vpn-ikev2-single-proposal",
-        ["Google Cloud VPN known issue: IKE fragmentation", "AWS tunnel options"],
-        "Tunnels use IKEv2 with a single proposal per phase.",
-        Severity.HIGH,
-        MANDATORY,
-        [VPN_CONNECTION, VPN_TUNNEL],
-        _ike,
-        by_type=True,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-vpn-crypto-floor",
-        ["AWS tunnel options allowed values", "Cloud VPN supported ciphers"],
-        "Tunnels use AES-256 or AES-GCM, SHA-2 and DH groups 14-21 only.",
-        Severity.HIGH,
-        MANDATORY,
-        [VPN_CONNECTION, VPN_TUNNEL],
-        _crypto_floor,
-        by_type=True,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-vpn-dpd",
-        ["AWS tunnel options: DPD timeout action"],
-        "AWS tunnels restart on dead-peer detection.",
-        Severity.LOW,
-        ADVISORY,
-        [VPN_CONNECTION],
-        _dpd,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-vpn-tunnel-logging",
-        ["AWS Site-to-Site VPN tunnel logs"],
-        "AWS tunnels send their logs to CloudWatch.",
-        Severity.LOW,
-        ADVISORY,
-        [VPN_CONNECTION],
-        _tunnel_logging,
-    ),
-    CrossmeshStackPolicy(
-        "xc-vpn-same-region",
-        ["GCP HA VPN resource model"],
-        "The HA VPN gateway, its tunnels, router, interfaces and peers are in one region.",
-        Severity.HIGH,
-        MANDATORY,
-        [HA_VPN_GATEWAY, VPN_TUNNEL, ROUTER, ROUTER_INTERFACE, ROUTER_PEER],
-        _same_region,
-    ),
-]

@@ -1,6 +1,7 @@
 """The pack as a whole: unique names, anchors in every description, a level and a severity, at least
-40 mandatory rules, real Pulumi type tokens, a passing and a failing case for every policy, and a
-pack entry point that registers them all."""
+40 mandatory rules, real Pulumi type tokens, each rule in the module its id names, and a pack entry
+point that registers them all. Also the one runner of the rule test modules' cases, with the check
+that each rule has a passing and a failing one among the cases of its own module."""
 
 from __future__ import annotations
 
@@ -13,27 +14,26 @@ import pytest
 from crossmesh_policy import POLICIES, CrossmeshResourcePolicy
 from pulumi_policy import EnforcementLevel
 
-from tests.policies import (
-    test_policy_aws_network,
-    test_policy_cross_cloud,
-    test_policy_eks,
-    test_policy_gke_gcp,
-    test_policy_pki_mesh,
-    test_policy_vpn,
+from tests.support.policy_cases import (
+    BY_NAME,
+    AnyCase,
+    Baseline,
+    Case,
+    cases_by_module,
+    module_of,
+    rule_modules,
 )
 
 PROJECT = Path(__file__).resolve().parents[2]
-ALL_CASES: list[Any] = [
-    *test_policy_eks.CASES,
-    *test_policy_aws_network.CASES,
-    *test_policy_aws_network.STACK_CASES,
-    *test_policy_gke_gcp.CASES,
-    *test_policy_vpn.CASES,
-    *test_policy_vpn.STACK_CASES,
-    *test_policy_cross_cloud.STACK_CASES,
-    *test_policy_pki_mesh.CASES,
-    *test_policy_pki_mesh.STACK_CASES,
-]
+CASES_BY_MODULE = cases_by_module()
+ALL_CASES: list[AnyCase] = [case for cases in CASES_BY_MODULE.values() for case in cases]
+# Ids name the test module's rule module as its file names it (`x` rules live in cross_cloud.py).
+MODULE_OF_SEGMENT = {"x": "cross_cloud"}
+
+
+@pytest.mark.parametrize("case", ALL_CASES, ids=str)
+def test_case(case: AnyCase) -> None:
+    case.verify()
 
 
 def test_names_are_unique_xc_ids() -> None:
@@ -60,9 +60,31 @@ def test_the_pack_holds_at_least_forty_mandatory_policies() -> None:
 
 
 @pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.name)
-def test_every_policy_has_a_passing_and_a_failing_case(policy: Any) -> None:
-    verdicts = {case.fails for case in ALL_CASES if case.policy == policy.name}
+def test_every_policy_has_a_passing_and_a_failing_case_in_its_module_s_tests(policy: Any) -> None:
+    cases = CASES_BY_MODULE[module_of(policy)]
+    verdicts = {case.fails for case in cases if not isinstance(case, Baseline) and case.policy == policy.name}
     assert verdicts == {True, False}, f"{policy.name}: verdicts covered {verdicts}"
+
+
+@pytest.mark.parametrize("module", rule_modules())
+def test_a_rule_test_module_judges_only_its_own_rules(module: str) -> None:
+    strangers = {
+        case.policy
+        for case in CASES_BY_MODULE[module]
+        if not isinstance(case, Baseline) and module_of(BY_NAME[case.policy]) != module
+    }
+    assert not strangers, f"test_{module}.py holds cases of {sorted(strangers)}"
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.name)
+def test_each_rule_lives_in_the_module_its_id_names(policy: Any) -> None:
+    segment = policy.name.split("-")[1]
+    assert module_of(policy) == MODULE_OF_SEGMENT.get(segment, segment)
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.name)
+def test_each_check_is_named_after_its_rule(policy: Any) -> None:
+    assert policy.check.__name__ == policy.name.split("-", 2)[2].replace("-", "_")
 
 
 def _sdk_root() -> Path:
@@ -170,22 +192,26 @@ def _keys(value: Any, path: str = "") -> list[tuple[str, str]]:
     return found
 
 
-SCHEMA_CASES = sorted(
-    {(case.resource_type, str(case)) for case in ALL_CASES if hasattr(case, "resource_type")},
-)
-CASE_BY_ID = {str(case): case for case in ALL_CASES}
+BAG_CASES = [case for case in ALL_CASES if isinstance(case, Case | Baseline)]
 
 
 @pytest.mark.parametrize(
-    "token", sorted({t for t, _ in SCHEMA_CASES if t.split(":")[0] in ("aws", "gcp", "tls", "random")})
+    "token",
+    sorted(
+        {
+            c.resource_type
+            for c in BAG_CASES
+            if c.resource_type.split(":")[0] in ("aws", "gcp", "tls", "random")
+        }
+    ),
 )
 def test_case_bags_use_the_provider_s_wire_names(token: str) -> None:
     names = _wire_names(token) | {"id"}
     unknown = {
         path
-        for _, case_id in SCHEMA_CASES
-        if CASE_BY_ID[case_id].resource_type == token
-        for path, key in _keys(CASE_BY_ID[case_id].props)
+        for case in BAG_CASES
+        if case.resource_type == token
+        for path, key in _keys(case.props)
         if key not in names
     }
     assert not unknown, f"{token}: not in the SDK schema: {sorted(unknown)}"

@@ -2,18 +2,27 @@
 type, and cases that change one field each, with the verdict the anchor reaches.
 
 Policies are called exactly as the CrossGuard analyzer calls them, through ResourceValidationArgs and
-StackValidationArgs. Each test module exports CASES; test_pack.py checks that every policy of the
-pack has at least one passing and one failing case among them.
+StackValidationArgs. Each rule module of the pack (crossmesh_policy/<module>.py) has a test module,
+tests/policies/test_<module>.py, that declares CASES (verdicts on its own rules) and BASELINES
+(compliant bags, which no rule of the pack may fault); `cases_by_module` gathers them, and the
+single runner in test_pack.py runs them all.
 """
 
 from __future__ import annotations
 
 import copy
+import importlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from crossmesh_policy import POLICIES, CrossmeshPolicy, CrossmeshResourcePolicy, CrossmeshStackPolicy
+from crossmesh_policy import (
+    POLICIES,
+    RULE_MODULES,
+    CrossmeshPolicy,
+    CrossmeshResourcePolicy,
+    CrossmeshStackPolicy,
+)
 from pulumi_policy import (
     PolicyCustomTimeouts,
     PolicyProviderResource,
@@ -161,6 +170,29 @@ class StackCase:
         assert bool(found) == self.fails, f"{self}: got {found}"
 
 
+@dataclass(frozen=True)
+class Baseline:
+    """A compliant bag: no rule of the pack that covers its type may report anything on it (or, with
+    mandatory_only, no mandatory rule: for types an advisory always flags, such as App Mesh meshes)."""
+
+    resource_type: str
+    props: Mapping[str, Any]
+    label: str = "baseline"
+    mandatory_only: bool = False
+
+    def __str__(self) -> str:
+        return f"baseline:{self.resource_type}:{self.label}"
+
+    def verify(self) -> None:
+        found = baseline_violations(self.resource_type, self.props, self.mandatory_only)
+        assert found == [], f"{self}: got {found}"
+
+
+PolicyCase = Case | StackCase
+"""A verdict one rule must reach."""
+AnyCase = Case | StackCase | Baseline
+
+
 def ok(policy: str, resource_type: str, props: Mapping[str, Any], label: str = "baseline", **kw: Any) -> Case:
     return Case(policy, resource_type, props, False, label, **kw)
 
@@ -187,3 +219,26 @@ def baseline_violations(
             continue
         found.extend(f"{policy.name}: {m}" for m in resource_violations(policy, resource_type, props))
     return found
+
+
+def module_of(policy: CrossmeshPolicy) -> str:
+    """The rule module a policy is written in: 'eks' for crossmesh_policy.eks."""
+    return policy.module.rsplit(".", 1)[-1]
+
+
+def rule_modules() -> list[str]:
+    return [module.__name__.rsplit(".", 1)[-1] for module in RULE_MODULES]
+
+
+def cases_by_module() -> dict[str, list[AnyCase]]:
+    """Every rule test module's CASES and BASELINES, by the rule module it tests. The test modules are
+    found by name (tests/policies/test_<module>.py), so a rule module without one fails here."""
+    found: dict[str, list[AnyCase]] = {}
+    for module in rule_modules():
+        tests = importlib.import_module(f"tests.policies.test_{module}")
+        found[module] = [*tests.CASES, *tests.BASELINES]
+    return found
+
+
+def all_cases() -> list[AnyCase]:
+    return [case for cases in cases_by_module().values() for case in cases]

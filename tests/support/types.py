@@ -29,6 +29,9 @@ COMPONENT_PEER_FIREWALLS = "crossmesh:link:PeerFirewalls"
 COMPONENT_TRANSIT_HUB = "crossmesh:link:TransitHub"
 
 # AWS (pulumi-aws)
+AWS_APPMESH_MESH = "aws:appmesh/mesh:Mesh"
+AWS_APPMESH_VIRTUAL_GATEWAY = "aws:appmesh/virtualGateway:VirtualGateway"
+AWS_APPMESH_VIRTUAL_NODE = "aws:appmesh/virtualNode:VirtualNode"
 AWS_CUSTOMER_GATEWAY = "aws:ec2/customerGateway:CustomerGateway"
 AWS_DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 AWS_EIP = "aws:ec2/eip:Eip"
@@ -43,6 +46,7 @@ AWS_ROUTE_TABLE_ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociati
 AWS_SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
 AWS_SG_EGRESS_RULE = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 AWS_SG_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+AWS_SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
 AWS_SUBNET = "aws:ec2/subnet:Subnet"
 AWS_VPC = "aws:ec2/vpc:Vpc"
 AWS_VPN_CONNECTION = "aws:ec2/vpnConnection:VpnConnection"
@@ -137,3 +141,6 @@ TLS_PRIVATE_KEY = "tls:index/privateKey:PrivateKey"
 TLS_SELF_SIGNED_CERT = "tls:index/selfSignedCert:SelfSignedCert"
 RANDOM_ID = "random:index/randomId:RandomId"
 RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
+
+# Pulumi Cloud (pulumiservice)
+DEPLOYMENT_SCHEDULE = "pulumiservice:index:DeploymentSchedule"

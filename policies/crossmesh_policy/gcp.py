@@ -10,14 +10,13 @@ from pulumi_policy import Severity
 from crossmesh_policy.kit import (
     MANDATORY,
     Config,
-    CrossmeshPolicy,
-    CrossmeshResourcePolicy,
     Props,
     as_int,
     as_list,
     get,
     is_world,
     policy_document,
+    resource_rule,
 )
 
 FIREWALL = "gcp:compute/firewall:Firewall"
@@ -67,7 +66,15 @@ def world_ingress_allows(props: Props) -> list[tuple[str, list[tuple[int, int]] 
     return result
 
 
-def _fw_admin(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-gcp-fw-no-world-admin-ports",
+    anchors=["CKV_GCP_2", "CKV_GCP_3", "AVD-GCP-0027"],
+    severity=Severity.CRITICAL,
+    level=MANDATORY,
+    types=[FIREWALL],
+)
+def fw_no_world_admin_ports(props: Props, _: Config) -> Iterator[str]:
+    """Firewall rules do not open SSH or RDP to 0.0.0.0/0."""
     for protocol, ranges in world_ingress_allows(props):
         if protocol not in ("tcp", "all", "6"):
             continue
@@ -76,20 +83,44 @@ def _fw_admin(props: Props, _: Config) -> Iterator[str]:
                 yield f"the rule opens {service} (tcp/{port}) to 0.0.0.0/0."
 
 
-def _fw_all_ports(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-gcp-fw-no-world-all-ports",
+    anchors=["CKV2_GCP_12", "AVD-GCP-0070", "AVD-GCP-0071", "AVD-GCP-0072"],
+    severity=Severity.CRITICAL,
+    level=MANDATORY,
+    types=[FIREWALL],
+)
+def fw_no_world_all_ports(props: Props, _: Config) -> Iterator[str]:
+    """Firewall rules do not open every port to 0.0.0.0/0."""
     for protocol, ranges in world_ingress_allows(props):
         if protocol == "all" or (protocol in ("tcp", "udp") and (ranges is None or (0, 65535) in ranges)):
             yield f"the rule opens every {protocol} port to 0.0.0.0/0."
 
 
-def _subnet_flow_logs(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-gcp-subnet-flow-logs",
+    anchors=["CKV_GCP_26", "AVD-GCP-0029", "AVD-GCP-0076"],
+    severity=Severity.MEDIUM,
+    level=MANDATORY,
+    types=[SUBNETWORK],
+)
+def subnet_flow_logs(props: Props, _: Config) -> Iterator[str]:
+    """Subnetworks have VPC flow logs."""
     if props.get("purpose") in PROXY_PURPOSES:
         return
     if props.get("logConfig") is None:
         yield "the subnetwork has no flow logs: set logConfig."
 
 
-def _private_google_access(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-gcp-subnet-private-google-access",
+    anchors=["CKV_GCP_74", "AVD-GCP-0075"],
+    severity=Severity.MEDIUM,
+    level=MANDATORY,
+    types=[SUBNETWORK],
+)
+def subnet_private_google_access(props: Props, _: Config) -> Iterator[str]:
+    """Subnetworks enable Private Google Access."""
     if props.get("purpose") in PROXY_PURPOSES:
         return
     if props.get("privateIpGoogleAccess") is not True:
@@ -106,7 +137,15 @@ def _duration_seconds(value: Any) -> int | None:
         return None
 
 
-def _kms_rotation(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-gcp-kms-rotation",
+    anchors=["CKV_GCP_43", "AVD-GCP-0065"],
+    severity=Severity.MEDIUM,
+    level=MANDATORY,
+    types=[CRYPTO_KEY],
+)
+def kms_rotation(props: Props, _: Config) -> Iterator[str]:
+    """Cloud KMS encryption keys rotate at least every 90 days."""
     if props.get("purpose", "ENCRYPT_DECRYPT") != "ENCRYPT_DECRYPT":
         return  # Cloud KMS rotates only symmetric encryption keys automatically.
     period = props.get("rotationPeriod")
@@ -117,68 +156,18 @@ def _kms_rotation(props: Props, _: Config) -> Iterator[str]:
         yield f"rotationPeriod {period} exceeds 90 days (7776000s)."
 
 
-def _kms_not_public(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-gcp-kms-not-public",
+    anchors=["CKV_GCP_112", "CKV2_GCP_6", "CKV2_GCP_8"],
+    severity=Severity.CRITICAL,
+    level=MANDATORY,
+    types=KMS_IAM,
+)
+def kms_not_public(props: Props, _: Config) -> Iterator[str]:
+    """Cloud KMS keys and key rings are never granted to allUsers or allAuthenticatedUsers."""
     members = [props.get("member"), *as_list(props.get("members"))]
     for binding in as_list(policy_document(props.get("policyData")).get("bindings")):
         members.extend(as_list(get(binding, "members")))
     for member in members:
         if member in PUBLIC_MEMBERS:
             yield f"{member} is granted access to the key."
-
-
-POLICIES: list[CrossmeshPolicy] = [
-    CrossmeshResourcePolicy(
-        "xc-gcp-fw-no-world-admin-ports",
-        ["CKV_GCP_2", "CKV_GCP_3", "AVD-GCP-0027"],
-        "Firewall rules do not open SSH or RDP to 0.0.0.0/0.",
-        Severity.CRITICAL,
-        MANDATORY,
-        [FIREWALL],
-        _fw_admin,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-gcp-fw-no-world-all-ports",
-        ["CKV2_GCP_12", "AVD-GCP-0070", "AVD-GCP-0071", "AVD-GCP-0072"],
-        "Firewall rules do not open every port to 0.0.0.0/0.",
-        Severity.CRITICAL,
-        MANDATORY,
-        [FIREWALL],
-        _fw_all_ports,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-gcp-subnet-flow-logs",
-        ["CKV_GCP_26", "AVD-GCP-0029", "AVD-GCP-0076"],
-        "Subnetworks have VPC flow logs.",
-        Severity.MEDIUM,
-        MANDATORY,
-        [SUBNETWORK],
-        _subnet_flow_logs,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-gcp-subnet-private-google-access",
-        ["CKV_GCP_74", "AVD-GCP-0075"],
-        "Subnetworks enable Private Google Access.",
-        Severity.MEDIUM,
-        MANDATORY,
-        [SUBNETWORK],
-        _private_google_access,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-gcp-kms-rotation",
-        ["CKV_GCP_43", "AVD-GCP-0065"],
-        "Cloud KMS encryption keys rotate at least every 90 days.",
-        Severity.MEDIUM,
-        MANDATORY,
-        [CRYPTO_KEY],
-        _kms_rotation,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-gcp-kms-not-public",
-        ["CKV_GCP_112", "CKV2_GCP_6", "CKV2_GCP_8"],
-        "Cloud KMS keys and key rings are never granted to allUsers or allAuthenticatedUsers.",
-        Severity.CRITICAL,
-        MANDATORY,
-        list(KMS_IAM),
-        _kms_not_public,
-    ),
-]

@@ -1,30 +1,29 @@
 """AWS network, KMS, logs and IAM rules: baselines, one changed field per case, and stack cases.
 
-Log retention ports Checkov's example_CloudWatchLogGroupRetentionYear (365 and 0 pass, 5 fails)."""
+Log retention ports Checkov's example_CloudWatchLogGroupRetentionYear (365 and 0 pass, 5 fails).
+The runner in test_pack.py runs CASES and BASELINES."""
 
 from __future__ import annotations
 
 import json
 
-import pytest
-from crossmesh_policy.aws_network import (
-    DEFAULT_SG,
-    FLOW_LOG,
+from tests.support.policy_cases import ABSENT, Baseline, PolicyCase, StackCase, bad, changed, ok, res
+from tests.support.types import (
+    AWS_DEFAULT_SECURITY_GROUP,
+    AWS_FLOW_LOG,
+    AWS_SECURITY_GROUP,
+    AWS_SG_EGRESS_RULE,
+    AWS_SG_INGRESS_RULE,
+    AWS_SG_RULE,
+    AWS_SUBNET,
+    AWS_VPC,
+    CLOUDWATCH_LOG_GROUP,
+    IAM_ROLE,
+    IAM_ROLE_POLICY,
+    IAM_ROLE_POLICY_ATTACHMENT,
     KMS_KEY,
-    LOG_GROUP,
-    ROLE,
-    ROLE_POLICY,
-    ROLE_POLICY_ATTACHMENT,
-    SECURITY_GROUP,
-    SG_EGRESS,
-    SG_INGRESS,
-    SG_RULE,
-    SUBNET,
     TGW,
-    VPC,
 )
-
-from tests.support.policy_cases import ABSENT, Case, StackCase, bad, baseline_violations, changed, ok, res
 
 HTTPS_IN = {
     "protocol": "tcp",
@@ -88,74 +87,94 @@ def doc(*statements: dict[str, object]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
+VPC_R = res(AWS_VPC, "vpc", {"id": "vpc-1", "cidrBlock": "10.10.0.0/16"})
+FLOW = res(AWS_FLOW_LOG, "flow", {"vpcId": "vpc-1", "trafficType": "ALL"})
+FLOW_BY_DEP = res(AWS_FLOW_LOG, "flow", {"vpcId": "vpc-unknown-until-apply"}, depends_on=[VPC_R])
+OTHER_VPC_FLOW = res(AWS_FLOW_LOG, "flow", {"vpcId": "vpc-2"})
+CLOSED = res(AWS_DEFAULT_SECURITY_GROUP, "default-sg", {"vpcId": "vpc-1"})
+OPEN = res(AWS_DEFAULT_SECURITY_GROUP, "default-sg", {"vpcId": "vpc-1", "ingress": [HTTPS_IN]})
+INLINE_SG = res(AWS_SECURITY_GROUP, "nodes", {**SG, "id": "sg-1"})
+BARE_SG = res(AWS_SECURITY_GROUP, "nodes", {"id": "sg-1", "vpcId": "vpc-1", "description": "nodes"})
+RULE_R = res(AWS_SG_INGRESS_RULE, "https", INGRESS)
+
 ADMIN = "xc-aws-sg-no-world-admin-ports"
-CASES: list[Case] = [
-    ok(ADMIN, SECURITY_GROUP, SG),
-    bad(ADMIN, SECURITY_GROUP, changed(SG, ingress=[WORLD_SSH]), "inline-ssh"),
+CASES: list[PolicyCase] = [
+    ok(ADMIN, AWS_SECURITY_GROUP, SG),
+    bad(ADMIN, AWS_SECURITY_GROUP, changed(SG, ingress=[WORLD_SSH]), "inline-ssh"),
     bad(
         ADMIN,
-        SECURITY_GROUP,
+        AWS_SECURITY_GROUP,
         changed(SG, ingress=[{**WORLD_SSH, "fromPort": 3389, "toPort": 3389}]),
         "inline-rdp",
     ),
     bad(
         ADMIN,
-        SECURITY_GROUP,
+        AWS_SECURITY_GROUP,
         changed(SG, ingress=[{**WORLD_SSH, "fromPort": 0, "toPort": 65535}]),
         "range-covers-22",
     ),
-    bad(ADMIN, SECURITY_GROUP, changed(SG, ingress=[{**TO_VPC, "cidrBlocks": ["0.0.0.0/0"]}]), "all-traffic"),
     bad(
         ADMIN,
-        SECURITY_GROUP,
+        AWS_SECURITY_GROUP,
+        changed(SG, ingress=[{**TO_VPC, "cidrBlocks": ["0.0.0.0/0"]}]),
+        "all-traffic",
+    ),
+    bad(
+        ADMIN,
+        AWS_SECURITY_GROUP,
         changed(SG, ingress=[{**WORLD_SSH, "cidrBlocks": [], "ipv6CidrBlocks": ["::/0"]}]),
         "ipv6",
     ),
     ok(
         ADMIN,
-        SECURITY_GROUP,
+        AWS_SECURITY_GROUP,
         changed(SG, egress=[{**TO_VPC, "cidrBlocks": ["0.0.0.0/0"]}]),
         "egress-is-not-ingress",
     ),
-    ok(ADMIN, SG_RULE, RULE),
-    bad(ADMIN, SG_RULE, changed(RULE, fromPort=22, toPort=22, cidrBlocks=["0.0.0.0/0"]), "rule-ssh"),
-    ok(ADMIN, SG_INGRESS, INGRESS),
+    ok(ADMIN, AWS_SG_RULE, RULE),
+    bad(ADMIN, AWS_SG_RULE, changed(RULE, fromPort=22, toPort=22, cidrBlocks=["0.0.0.0/0"]), "rule-ssh"),
+    ok(ADMIN, AWS_SG_INGRESS_RULE, INGRESS),
     bad(
-        ADMIN, SG_INGRESS, changed(INGRESS, fromPort=3389, toPort=3389, cidrIpv4="0.0.0.0/0"), "vpc-rule-rdp"
+        ADMIN,
+        AWS_SG_INGRESS_RULE,
+        changed(INGRESS, fromPort=3389, toPort=3389, cidrIpv4="0.0.0.0/0"),
+        "vpc-rule-rdp",
     ),
-    ok("xc-aws-sg-no-world-80", SECURITY_GROUP, SG),
+    ok("xc-aws-sg-no-world-80", AWS_SECURITY_GROUP, SG),
     bad(
         "xc-aws-sg-no-world-80",
-        SG_INGRESS,
+        AWS_SG_INGRESS_RULE,
         changed(INGRESS, fromPort=80, toPort=80, cidrIpv4="0.0.0.0/0"),
         "http",
     ),
-    ok("xc-aws-sg-no-world-egress", SG_EGRESS, EGRESS),
-    bad("xc-aws-sg-no-world-egress", SG_EGRESS, changed(EGRESS, cidrIpv4="0.0.0.0/0"), "all-egress"),
+    ok("xc-aws-sg-no-world-egress", AWS_SG_EGRESS_RULE, EGRESS),
+    bad("xc-aws-sg-no-world-egress", AWS_SG_EGRESS_RULE, changed(EGRESS, cidrIpv4="0.0.0.0/0"), "all-egress"),
     bad(
         "xc-aws-sg-no-world-egress",
-        SECURITY_GROUP,
+        AWS_SECURITY_GROUP,
         changed(SG, egress=[{**TO_VPC, "cidrBlocks": ["0.0.0.0/0"]}]),
         "inline",
     ),
-    ok("xc-aws-sg-descriptions", SECURITY_GROUP, SG),
-    ok("xc-aws-sg-descriptions", SG_RULE, RULE, "rule"),
-    bad("xc-aws-sg-descriptions", SECURITY_GROUP, changed(SG, description=ABSENT), "provider-default"),
+    ok("xc-aws-sg-descriptions", AWS_SECURITY_GROUP, SG),
+    ok("xc-aws-sg-descriptions", AWS_SG_RULE, RULE, "rule"),
+    bad("xc-aws-sg-descriptions", AWS_SECURITY_GROUP, changed(SG, description=ABSENT), "provider-default"),
     bad(
         "xc-aws-sg-descriptions",
-        SECURITY_GROUP,
+        AWS_SECURITY_GROUP,
         changed(SG, ingress=[{**HTTPS_IN, "description": ""}]),
         "rule",
     ),
-    bad("xc-aws-sg-descriptions", SG_INGRESS, changed(INGRESS, description=ABSENT), "vpc-rule"),
-    ok("xc-aws-node-subnets-private", SUBNET, SUBNET_BAG),
+    bad("xc-aws-sg-descriptions", AWS_SG_INGRESS_RULE, changed(INGRESS, description=ABSENT), "vpc-rule"),
+    ok("xc-aws-node-subnets-private", AWS_SUBNET, SUBNET_BAG),
     ok(
         "xc-aws-node-subnets-private",
-        SUBNET,
+        AWS_SUBNET,
         changed(SUBNET_BAG, mapPublicIpOnLaunch=ABSENT),
         "default-false",
     ),
-    bad("xc-aws-node-subnets-private", SUBNET, changed(SUBNET_BAG, mapPublicIpOnLaunch=True), "public-ip"),
+    bad(
+        "xc-aws-node-subnets-private", AWS_SUBNET, changed(SUBNET_BAG, mapPublicIpOnLaunch=True), "public-ip"
+    ),
     ok("xc-aws-tgw-no-auto-accept", TGW, TGW_BAG),
     ok("xc-aws-tgw-no-auto-accept", TGW, changed(TGW_BAG, autoAcceptSharedAttachments=ABSENT), "default"),
     bad("xc-aws-tgw-no-auto-accept", TGW, changed(TGW_BAG, autoAcceptSharedAttachments="enable"), "enable"),
@@ -201,36 +220,36 @@ CASES: list[Case] = [
     ok("xc-aws-kms-no-lockout-bypass", KMS_KEY, KEY),
     bad("xc-aws-kms-no-lockout-bypass", KMS_KEY, changed(KEY, bypassPolicyLockoutSafetyCheck=True), "bypass"),
     # Checkov example_CloudWatchLogGroupRetentionYear, plus CKV_AWS_66's unset case
-    ok("xc-aws-log-retention", LOG_GROUP, LOGS, "365"),
-    ok("xc-aws-log-retention", LOG_GROUP, changed(LOGS, retentionInDays=0), "0-keeps-forever"),
-    bad("xc-aws-log-retention", LOG_GROUP, changed(LOGS, retentionInDays=5), "5"),
-    bad("xc-aws-log-retention", LOG_GROUP, changed(LOGS, retentionInDays=ABSENT), "unset"),
-    ok("xc-aws-log-kms", LOG_GROUP, LOGS),
-    bad("xc-aws-log-kms", LOG_GROUP, changed(LOGS, kmsKeyId=ABSENT), "no-key"),
-    ok("xc-aws-iam-no-admin", ROLE, ROLE_BAG),
-    ok("xc-aws-iam-no-admin", ROLE_POLICY, ROLE_POLICY_BAG, "scoped-policy"),
-    ok("xc-aws-iam-no-admin", ROLE_POLICY_ATTACHMENT, ATTACHMENT, "worker-policy"),
+    ok("xc-aws-log-retention", CLOUDWATCH_LOG_GROUP, LOGS, "365"),
+    ok("xc-aws-log-retention", CLOUDWATCH_LOG_GROUP, changed(LOGS, retentionInDays=0), "0-keeps-forever"),
+    bad("xc-aws-log-retention", CLOUDWATCH_LOG_GROUP, changed(LOGS, retentionInDays=5), "5"),
+    bad("xc-aws-log-retention", CLOUDWATCH_LOG_GROUP, changed(LOGS, retentionInDays=ABSENT), "unset"),
+    ok("xc-aws-log-kms", CLOUDWATCH_LOG_GROUP, LOGS),
+    bad("xc-aws-log-kms", CLOUDWATCH_LOG_GROUP, changed(LOGS, kmsKeyId=ABSENT), "no-key"),
+    ok("xc-aws-iam-no-admin", IAM_ROLE, ROLE_BAG),
+    ok("xc-aws-iam-no-admin", IAM_ROLE_POLICY, ROLE_POLICY_BAG, "scoped-policy"),
+    ok("xc-aws-iam-no-admin", IAM_ROLE_POLICY_ATTACHMENT, ATTACHMENT, "worker-policy"),
     bad(
         "xc-aws-iam-no-admin",
-        ROLE_POLICY_ATTACHMENT,
+        IAM_ROLE_POLICY_ATTACHMENT,
         changed(ATTACHMENT, policyArn="arn:aws:iam::aws:policy/AdministratorAccess"),
         "admin-attached",
     ),
     bad(
         "xc-aws-iam-no-admin",
-        ROLE,
+        IAM_ROLE,
         changed(ROLE_BAG, managedPolicyArns=["arn:aws:iam::aws:policy/AdministratorAccess"]),
         "admin-managed",
     ),
     bad(
         "xc-aws-iam-no-admin",
-        ROLE_POLICY,
+        IAM_ROLE_POLICY,
         changed(ROLE_POLICY_BAG, policy=doc({"Effect": "Allow", "Action": "*", "Resource": "*"})),
         "star-star",
     ),
     bad(
         "xc-aws-iam-no-admin",
-        ROLE,
+        IAM_ROLE,
         changed(
             ROLE_BAG,
             inlinePolicies=[
@@ -239,22 +258,22 @@ CASES: list[Case] = [
         ),
         "inline-star-star",
     ),
-    ok("xc-aws-iam-trust-not-public", ROLE, ROLE_BAG),
+    ok("xc-aws-iam-trust-not-public", IAM_ROLE, ROLE_BAG),
     bad(
         "xc-aws-iam-trust-not-public",
-        ROLE,
+        IAM_ROLE,
         changed(ROLE_BAG, assumeRolePolicy=doc({**TRUST, "Principal": {"AWS": "*"}})),
         "aws-star",
     ),
     bad(
         "xc-aws-iam-trust-not-public",
-        ROLE,
+        IAM_ROLE,
         changed(ROLE_BAG, assumeRolePolicy=doc({**TRUST, "Principal": "*"})),
         "star",
     ),
     ok(
         "xc-aws-iam-trust-not-public",
-        ROLE,
+        IAM_ROLE,
         changed(
             ROLE_BAG,
             assumeRolePolicy=doc(
@@ -267,10 +286,10 @@ CASES: list[Case] = [
         ),
         "star-with-condition",
     ),
-    ok("xc-aws-iam-no-star", ROLE_POLICY, ROLE_POLICY_BAG),
+    ok("xc-aws-iam-no-star", IAM_ROLE_POLICY, ROLE_POLICY_BAG),
     ok(
         "xc-aws-iam-no-star",
-        ROLE_POLICY,
+        IAM_ROLE_POLICY,
         changed(
             ROLE_POLICY_BAG,
             policy=doc({"Effect": "Allow", "Action": ["ec2:DescribeInstances"], "Resource": "*"}),
@@ -279,30 +298,17 @@ CASES: list[Case] = [
     ),
     bad(
         "xc-aws-iam-no-star",
-        ROLE_POLICY,
+        IAM_ROLE_POLICY,
         changed(ROLE_POLICY_BAG, policy=doc({**WRITE_LOGS, "Action": "logs:*"})),
         "service-star",
     ),
     bad(
         "xc-aws-iam-no-star",
-        ROLE_POLICY,
+        IAM_ROLE_POLICY,
         changed(ROLE_POLICY_BAG, policy=doc({**WRITE_LOGS, "Resource": "*"})),
         "write-on-star",
     ),
-]
-
-
-VPC_R = res(VPC, "vpc", {"id": "vpc-1", "cidrBlock": "10.10.0.0/16"})
-FLOW = res(FLOW_LOG, "flow", {"vpcId": "vpc-1", "trafficType": "ALL"})
-FLOW_BY_DEP = res(FLOW_LOG, "flow", {"vpcId": "vpc-unknown-until-apply"}, depends_on=[VPC_R])
-OTHER_VPC_FLOW = res(FLOW_LOG, "flow", {"vpcId": "vpc-2"})
-CLOSED = res(DEFAULT_SG, "default-sg", {"vpcId": "vpc-1"})
-OPEN = res(DEFAULT_SG, "default-sg", {"vpcId": "vpc-1", "ingress": [HTTPS_IN]})
-INLINE_SG = res(SECURITY_GROUP, "nodes", {**SG, "id": "sg-1"})
-BARE_SG = res(SECURITY_GROUP, "nodes", {"id": "sg-1", "vpcId": "vpc-1", "description": "nodes"})
-RULE_R = res(SG_INGRESS, "https", INGRESS)
-
-STACK_CASES: list[StackCase] = [
+    # Whole stacks
     StackCase("xc-aws-vpc-flow-logs", [VPC_R, FLOW], False, "flow-log-by-id"),
     StackCase("xc-aws-vpc-flow-logs", [VPC_R, FLOW_BY_DEP], False, "flow-log-by-dependency"),
     StackCase("xc-aws-vpc-flow-logs", [VPC_R], True, "none"),
@@ -316,31 +322,16 @@ STACK_CASES: list[StackCase] = [
 ]
 
 
-@pytest.mark.parametrize("case", CASES, ids=str)
-def test_verdict(case: Case) -> None:
-    case.verify()
-
-
-@pytest.mark.parametrize("case", STACK_CASES, ids=str)
-def test_stack_verdict(case: StackCase) -> None:
-    case.verify()
-
-
-@pytest.mark.parametrize(
-    ("resource_type", "props"),
-    [
-        (SECURITY_GROUP, SG),
-        (SG_RULE, RULE),
-        (SG_INGRESS, INGRESS),
-        (SG_EGRESS, EGRESS),
-        (SUBNET, SUBNET_BAG),
-        (TGW, TGW_BAG),
-        (KMS_KEY, KEY),
-        (LOG_GROUP, LOGS),
-        (ROLE, ROLE_BAG),
-        (ROLE_POLICY, ROLE_POLICY_BAG),
-        (ROLE_POLICY_ATTACHMENT, ATTACHMENT),
-    ],
-)
-def test_baseline_passes_every_rule_of_its_type(resource_type: str, props: dict[str, object]) -> None:
-    assert baseline_violations(resource_type, props) == []
+BASELINES = [
+    Baseline(AWS_SECURITY_GROUP, SG),
+    Baseline(AWS_SG_RULE, RULE),
+    Baseline(AWS_SG_INGRESS_RULE, INGRESS),
+    Baseline(AWS_SG_EGRESS_RULE, EGRESS),
+    Baseline(AWS_SUBNET, SUBNET_BAG),
+    Baseline(TGW, TGW_BAG),
+    Baseline(KMS_KEY, KEY),
+    Baseline(CLOUDWATCH_LOG_GROUP, LOGS),
+    Baseline(IAM_ROLE, ROLE_BAG),
+    Baseline(IAM_ROLE_POLICY, ROLE_POLICY_BAG),
+    Baseline(IAM_ROLE_POLICY_ATTACHMENT, ATTACHMENT),
+]

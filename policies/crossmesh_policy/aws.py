@@ -12,9 +12,6 @@ from crossmesh_policy.kit import (
     ADVISORY,
     MANDATORY,
     Config,
-    CrossmeshPolicy,
-    CrossmeshResourcePolicy,
-    CrossmeshStackPolicy,
     Props,
     StackView,
     as_int,
@@ -23,6 +20,8 @@ from crossmesh_policy.kit import (
     is_world,
     policy_document,
     port_in,
+    resource_rule,
+    stack_rule,
     statements,
 )
 
@@ -107,51 +106,83 @@ def _inline_rule(label: str, direction: str, rule: Any) -> Rule:
     )
 
 
-def _world_admin(resource_type: str) -> Any:
-    def check(props: Props, _: Config) -> Iterator[str]:
-        for rule in sg_rules(resource_type, props):
-            if rule.direction != "ingress" or not rule.from_world:
-                continue
-            if rule.protocol in ALL_PROTOCOLS:
-                yield f"{rule.label} allows all traffic from the internet."
-                continue
-            for port, service in ((22, "SSH"), (3389, "RDP")):
-                if rule.allows_port(port):
-                    yield f"{rule.label} opens {service} (port {port}) to the internet."
-
-    return check
-
-
-def _world_80(resource_type: str) -> Any:
-    def check(props: Props, _: Config) -> Iterator[str]:
-        for rule in sg_rules(resource_type, props):
-            if rule.direction == "ingress" and rule.from_world and rule.allows_port(80):
-                yield f"{rule.label} opens HTTP (port 80) to the internet."
-
-    return check
+@resource_rule(
+    id="xc-aws-sg-no-world-admin-ports",
+    anchors=["CKV_AWS_24", "CKV_AWS_25", "CKV_AWS_277", "AVD-AWS-0107"],
+    severity=Severity.CRITICAL,
+    level=MANDATORY,
+    types=SG_TYPES,
+    by_type=True,
+)
+def sg_no_world_admin_ports(resource_type: str, props: Props, _: Config) -> Iterator[str]:
+    """Security groups do not open SSH, RDP or all ports to 0.0.0.0/0 or ::/0."""
+    for rule in sg_rules(resource_type, props):
+        if rule.direction != "ingress" or not rule.from_world:
+            continue
+        if rule.protocol in ALL_PROTOCOLS:
+            yield f"{rule.label} allows all traffic from the internet."
+            continue
+        for port, service in ((22, "SSH"), (3389, "RDP")):
+            if rule.allows_port(port):
+                yield f"{rule.label} opens {service} (port {port}) to the internet."
 
 
-def _world_egress(resource_type: str) -> Any:
-    def check(props: Props, _: Config) -> Iterator[str]:
-        for rule in sg_rules(resource_type, props):
-            if rule.direction == "egress" and rule.from_world and rule.protocol in ALL_PROTOCOLS:
-                yield f"{rule.label} allows all egress to the internet."
-
-    return check
-
-
-def _descriptions(resource_type: str) -> Any:
-    def check(props: Props, _: Config) -> Iterator[str]:
-        if resource_type == SECURITY_GROUP and not props.get("description"):
-            yield "the security group has no description (the provider default is 'Managed by Pulumi')."
-        for rule in sg_rules(resource_type, props):
-            if not rule.description:
-                yield f"{rule.label} has no description."
-
-    return check
+@resource_rule(
+    id="xc-aws-sg-no-world-80",
+    anchors=["CKV_AWS_260", "AVD-AWS-0107"],
+    severity=Severity.MEDIUM,
+    level=ADVISORY,
+    types=SG_TYPES,
+    by_type=True,
+)
+def sg_no_world_80(resource_type: str, props: Props, _: Config) -> Iterator[str]:
+    """Security groups do not open port 80 to the internet."""
+    for rule in sg_rules(resource_type, props):
+        if rule.direction == "ingress" and rule.from_world and rule.allows_port(80):
+            yield f"{rule.label} opens HTTP (port 80) to the internet."
 
 
-def _rule_conflicts(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+@resource_rule(
+    id="xc-aws-sg-no-world-egress",
+    anchors=["CKV_AWS_382", "AVD-AWS-0104"],
+    severity=Severity.LOW,
+    level=ADVISORY,
+    types=SG_TYPES,
+    by_type=True,
+)
+def sg_no_world_egress(resource_type: str, props: Props, _: Config) -> Iterator[str]:
+    """Security groups do not allow all egress to the internet."""
+    for rule in sg_rules(resource_type, props):
+        if rule.direction == "egress" and rule.from_world and rule.protocol in ALL_PROTOCOLS:
+            yield f"{rule.label} allows all egress to the internet."
+
+
+@resource_rule(
+    id="xc-aws-sg-descriptions",
+    anchors=["CKV_AWS_23", "AVD-AWS-0099", "AVD-AWS-0124"],
+    severity=Severity.LOW,
+    level=ADVISORY,
+    types=SG_TYPES,
+    by_type=True,
+)
+def sg_descriptions(resource_type: str, props: Props, _: Config) -> Iterator[str]:
+    """Security groups and each of their rules carry a description."""
+    if resource_type == SECURITY_GROUP and not props.get("description"):
+        yield "the security group has no description (the provider default is 'Managed by Pulumi')."
+    for rule in sg_rules(resource_type, props):
+        if not rule.description:
+            yield f"{rule.label} has no description."
+
+
+@stack_rule(
+    id="xc-aws-sg-rule-conflicts",
+    anchors=["AWSGuard security-group-no-rule-management-conflicts"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=SG_TYPES,
+)
+def sg_rule_conflicts(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+    """A security group is managed either by inline rules or by rule resources, never both."""
     rule_resources = stack.of_type(SG_RULE, SG_INGRESS, SG_EGRESS)
     for group in stack.of_type(SECURITY_GROUP):
         if not (as_list(group.props.get("ingress")) or as_list(group.props.get("egress"))):
@@ -167,7 +198,15 @@ def _rule_conflicts(stack: StackView, _: Config) -> Iterator[tuple[str, str | No
                 )
 
 
-def _default_sg_closed(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+@stack_rule(
+    id="xc-aws-default-sg-closed",
+    anchors=["CKV2_AWS_12", "AVD-AWS-0173"],
+    severity=Severity.MEDIUM,
+    level=ADVISORY,
+    types=[VPC, DEFAULT_SG],
+)
+def default_sg_closed(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+    """Every VPC's default security group is adopted with no rules."""
     defaults = stack.of_type(DEFAULT_SG)
     for vpc in stack.of_type(VPC):
         mine = [d for d in defaults if stack.refers_to(d, "vpcId", vpc)]
@@ -181,29 +220,69 @@ def _default_sg_closed(stack: StackView, _: Config) -> Iterator[tuple[str, str |
                 yield f"the default security group {default.name} has rules: leave it empty.", default.urn
 
 
-def _flow_logs(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+@stack_rule(
+    id="xc-aws-vpc-flow-logs",
+    anchors=["CKV2_AWS_11", "AVD-AWS-0178"],
+    severity=Severity.MEDIUM,
+    level=MANDATORY,
+    types=[VPC, FLOW_LOG],
+)
+def vpc_flow_logs(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+    """Every VPC has a flow log."""
     logs = stack.of_type(FLOW_LOG)
     for vpc in stack.of_type(VPC):
         if not any(has(log.props, "vpcId") and stack.refers_to(log, "vpcId", vpc) for log in logs):
             yield f"VPC {vpc.name} has no flow log.", vpc.urn
 
 
-def _subnet_private(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-aws-node-subnets-private",
+    anchors=["CKV_AWS_130", "AVD-AWS-0164", "CIS EKS 5.4.3"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=[SUBNET],
+)
+def node_subnets_private(props: Props, _: Config) -> Iterator[str]:
+    """Subnets do not assign public IPs on launch (nodes live in private subnets)."""
     if props.get("mapPublicIpOnLaunch") is True:
         yield "mapPublicIpOnLaunch gives every instance launched here a public IP: keep it false."
 
 
-def _tgw_auto_accept(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-aws-tgw-no-auto-accept",
+    anchors=["CKV_AWS_331"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=[TGW],
+)
+def tgw_no_auto_accept(props: Props, _: Config) -> Iterator[str]:
+    """The Transit Gateway does not auto-accept shared attachments."""
     if props.get("autoAcceptSharedAttachments", "disable") == "enable":
         yield "autoAcceptSharedAttachments accepts any shared account's attachment: set it to 'disable'."
 
 
-def _tgw_ecmp(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-aws-tgw-ecmp",
+    anchors=["Google HA VPN to AWS guide: ECMP across tunnels"],
+    severity=Severity.MEDIUM,
+    level=ADVISORY,
+    types=[TGW],
+)
+def tgw_ecmp(props: Props, _: Config) -> Iterator[str]:
+    """The Transit Gateway keeps VPN ECMP on so traffic spreads over every tunnel."""
     if props.get("vpnEcmpSupport", "enable") == "disable":
         yield "vpnEcmpSupport is off: the four HA VPN tunnels cannot share load."
 
 
-def _kms_rotation(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-aws-kms-rotation",
+    anchors=["CKV_AWS_7", "AVD-AWS-0065", "AWSGuard kms-key-rotation-enabled"],
+    severity=Severity.MEDIUM,
+    level=MANDATORY,
+    types=[KMS_KEY],
+)
+def kms_rotation(props: Props, _: Config) -> Iterator[str]:
+    """Symmetric KMS keys rotate automatically."""
     spec = props.get("customerMasterKeySpec") or "SYMMETRIC_DEFAULT"
     if spec != "SYMMETRIC_DEFAULT":
         return  # KMS rotates only symmetric encryption keys.
@@ -220,7 +299,15 @@ def _public_principal(statement: Any) -> bool:
     return False
 
 
-def _kms_wildcard(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-aws-kms-no-wildcard-principal",
+    anchors=["CKV_AWS_33"],
+    severity=Severity.CRITICAL,
+    level=MANDATORY,
+    types=[KMS_KEY],
+)
+def kms_no_wildcard_principal(props: Props, _: Config) -> Iterator[str]:
+    """KMS key policies never allow '*' principals without a condition."""
     for statement in statements(policy_document(props.get("policy"))):
         if (
             statement.get("Effect") == "Allow"
@@ -231,12 +318,28 @@ def _kms_wildcard(props: Props, _: Config) -> Iterator[str]:
             yield f"key policy statement {sid} allows any principal without a condition."
 
 
-def _kms_lockout(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-aws-kms-no-lockout-bypass",
+    anchors=["AWS KMS BypassPolicyLockoutSafetyCheck", "Pulumi compliance-policies"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=[KMS_KEY],
+)
+def kms_no_lockout_bypass(props: Props, _: Config) -> Iterator[str]:
+    """KMS keys keep the policy lockout safety check."""
     if props.get("bypassPolicyLockoutSafetyCheck") is True:
         yield "bypassPolicyLockoutSafetyCheck lets a key policy lock every administrator out: keep it false."
 
 
-def _log_retention(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-aws-log-retention",
+    anchors=["CKV_AWS_66", "CKV_AWS_338"],
+    severity=Severity.LOW,
+    level=ADVISORY,
+    types=[LOG_GROUP],
+)
+def log_retention(props: Props, _: Config) -> Iterator[str]:
+    """CloudWatch log groups keep logs at least a year."""
     days = as_int(props.get("retentionInDays"))
     if days is None:
         yield "retentionInDays is unset: decide how long logs live (0 keeps them forever, else 365+)."
@@ -244,7 +347,15 @@ def _log_retention(props: Props, _: Config) -> Iterator[str]:
         yield f"retentionInDays is {days}: keep logs at least 365 days."
 
 
-def _log_kms(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-aws-log-kms",
+    anchors=["CKV_AWS_158"],
+    severity=Severity.LOW,
+    level=ADVISORY,
+    types=[LOG_GROUP],
+)
+def log_kms(props: Props, _: Config) -> Iterator[str]:
+    """CloudWatch log groups are encrypted with a customer-managed KMS key."""
     if not props.get("kmsKeyId"):
         yield "the log group is not encrypted with a customer-managed KMS key: set kmsKeyId."
 
@@ -264,25 +375,39 @@ def _full_admin(document: dict[str, Any]) -> bool:
     )
 
 
-def _iam_no_admin(resource_type: str) -> Any:
-    def check(props: Props, _: Config) -> Iterator[str]:
-        if resource_type == ROLE_POLICY_ATTACHMENT and str(props.get("policyArn", "")).endswith(
-            ADMIN_POLICY_SUFFIX
-        ):
+@resource_rule(
+    id="xc-aws-iam-no-admin",
+    anchors=["CKV_AWS_274", "CKV2_AWS_56", "CKV_AWS_62", "CKV2_AWS_40"],
+    severity=Severity.CRITICAL,
+    level=MANDATORY,
+    types=[ROLE, ROLE_POLICY, ROLE_POLICY_ATTACHMENT],
+    by_type=True,
+)
+def iam_no_admin(resource_type: str, props: Props, _: Config) -> Iterator[str]:
+    """IAM roles get neither AdministratorAccess nor an Allow of '*' on '*'."""
+    if resource_type == ROLE_POLICY_ATTACHMENT and str(props.get("policyArn", "")).endswith(
+        ADMIN_POLICY_SUFFIX
+    ):
+        yield "the role gets AdministratorAccess."
+    if resource_type == ROLE:
+        if any(str(arn).endswith(ADMIN_POLICY_SUFFIX) for arn in as_list(props.get("managedPolicyArns"))):
             yield "the role gets AdministratorAccess."
-        if resource_type == ROLE:
-            if any(str(arn).endswith(ADMIN_POLICY_SUFFIX) for arn in as_list(props.get("managedPolicyArns"))):
-                yield "the role gets AdministratorAccess."
-            for inline in as_list(props.get("inlinePolicies")):
-                if isinstance(inline, Mapping) and _full_admin(policy_document(inline.get("policy"))):
-                    yield f"inline policy {inline.get('name', '(unnamed)')} allows '*' on '*'."
-        if resource_type == ROLE_POLICY and _full_admin(policy_document(props.get("policy"))):
-            yield "the policy allows '*' on '*' (full administrator)."
-
-    return check
+        for inline in as_list(props.get("inlinePolicies")):
+            if isinstance(inline, Mapping) and _full_admin(policy_document(inline.get("policy"))):
+                yield f"inline policy {inline.get('name', '(unnamed)')} allows '*' on '*'."
+    if resource_type == ROLE_POLICY and _full_admin(policy_document(props.get("policy"))):
+        yield "the policy allows '*' on '*' (full administrator)."
 
 
-def _trust_not_public(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-aws-iam-trust-not-public",
+    anchors=["CKV_AWS_60", "CKV_AWS_61"],
+    severity=Severity.CRITICAL,
+    level=MANDATORY,
+    types=[ROLE],
+)
+def iam_trust_not_public(props: Props, _: Config) -> Iterator[str]:
+    """IAM role trust policies never let '*' assume the role without a condition."""
     for statement in statements(policy_document(props.get("assumeRolePolicy"))):
         if (
             statement.get("Effect") == "Allow"
@@ -308,7 +433,15 @@ RESOURCELESS_ACTIONS = frozenset(
 )
 
 
-def _iam_no_star(props: Props, _: Config) -> Iterator[str]:
+@resource_rule(
+    id="xc-aws-iam-no-star",
+    anchors=["CKV_AWS_63", "CKV_AWS_355"],
+    severity=Severity.MEDIUM,
+    level=ADVISORY,
+    types=[ROLE_POLICY],
+)
+def iam_no_star(props: Props, _: Config) -> Iterator[str]:
+    """Inline role policies list their actions and scope write actions to ARNs."""
     for statement in statements(policy_document(props.get("policy"))):
         if statement.get("Effect") != "Allow":
             continue
@@ -322,174 +455,3 @@ def _iam_no_star(props: Props, _: Config) -> Iterator[str]:
         ]
         if "*" in _resources(statement) and writes:
             yield "a statement allows write actions on Resource '*': scope them to ARNs."
-
-
-POLICIES: list[CrossmeshPolicy] = [
-    CrossmeshResourcePolicy(
-        "xc-aws-sg-no-world-admin-ports",
-        ["CKV_AWS_24", "CKV_AWS_25", "CKV_AWS_277", "AVD-AWS-0107"],
-        "Security groups do not open SSH, RDP or all ports to 0.0.0.0/0 or ::/0.",
-        Severity.CRITICAL,
-        MANDATORY,
-        list(SG_TYPES),
-        _world_admin,
-        by_type=True,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-aws-sg-no-world-80",
-        ["CKV_AWS_260", "AVD-AWS-0107"],
-        "Security groups do not open port 80 to the internet.",
-        Severity.MEDIUM,
-        ADVISORY,
-        list(SG_TYPES),
-        _world_80,
-        by_type=True,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-aws-sg-no-world-egress",
-        ["CKV_AWS_382", "AVD-AWS-0104"],
-        "Security groups do not allow all egress to the internet.",
-        Severity.LOW,
-        ADVISORY,
-        list(SG_TYPES),
-        _world_egress,
-        by_type=True,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-aws-sg-descriptions",
-        ["CKV_AWS_23", "AVD-AWS-0099", "AVD-AWS-0124"],
-        "Security groups and each of their rules carry a description.",
-        Severity.LOW,
-        ADVISORY,
-        list(SG_TYPES),
-        _descriptions,
-        by_type=True,
-    ),
-    CrossmeshStackPolicy(
-        "xc-aws-sg-rule-conflicts",
-        ["AWSGuard security-group-no-rule-management-conflicts"],
-        "A security group is managed either by inline rules or by rule resources, never both.",
-        Severity.HIGH,
-        MANDATORY,
-        list(SG_TYPES),
-        _rule_conflicts,
-    ),
-    CrossmeshStackPolicy(
-        "xc-aws-default-sg-closed",
-        ["CKV2_AWS_12", "AVD-AWS-0173"],
-        "Every VPC's default security group is adopted with no rules.",
-        Severity.MEDIUM,
-        ADVISORY,
-        [VPC, DEFAULT_SG],
-        _default_sg_closed,
-    ),
-    CrossmeshStackPolicy(
-        "xc-aws-vpc-flow-logs",
-        ["CKV2_AWS_11", "AVD-AWS-0178"],
-        "Every VPC has a flow log.",
-        Severity.MEDIUM,
-        MANDATORY,
-        [VPC, FLOW_LOG],
-        _flow_logs,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-aws-node-subnets-private",
-        ["CKV_AWS_130", "AVD-AWS-0164", "CIS EKS 5.4.3"],
-        "Subnets do not assign public IPs on launch (nodes live in private subnets).",
-        Severity.HIGH,
-        MANDATORY,
-        [SUBNET],
-        _subnet_private,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-aws-tgw-no-auto-accept",
-        ["CKV_AWS_331"],
-        "The Transit Gateway does not auto-accept shared attachments.",
-        Severity.HIGH,
-        MANDATORY,
-        [TGW],
-        _tgw_auto_accept,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-aws-tgw-ecmp",
-        ["Google HA VPN to AWS guide: ECMP across tunnels"],
-        "The Transit Gateway keeps VPN ECMP on so traffic spreads over every tunnel.",
-        Severity.MEDIUM,
-        ADVISORY,
-        [TGW],
-        _tgw_ecmp,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-aws-kms-rotation",
-        ["CKV_AWS_7", "AVD-AWS-0065", "AWSGuard kms-key-rotation-enabled"],
-        "Symmetric KMS keys rotate automatically.",
-        Severity.MEDIUM,
-        MANDATORY,
-        [KMS_KEY],
-        _kms_rotation,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-aws-kms-no-wildcard-principal",
-        ["CKV_AWS_33"],
-        "KMS key policies never allow '*' principals without a condition.",
-        Severity.CRITICAL,
-        MANDATORY,
-        [KMS_KEY],
-        _kms_wildcard,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-aws-kms-no-lockout-bypass",
-        ["AWS KMS BypassPolicyLockoutSafetyCheck", "Pulumi compliance-policies"],
-        "KMS keys keep the policy lockout safety check.",
-        Severity.HIGH,
-        MANDATORY,
-        [KMS_KEY],
-        _kms_lockout,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-aws-log-retention",
-        ["CKV_AWS_66", "CKV_AWS_338"],
-        "CloudWatch log groups keep logs at least a year.",
-        Severity.LOW,
-        ADVISORY,
-        [LOG_GROUP],
-        _log_retention,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-aws-log-kms",
-        ["CKV_AWS_158"],
-        "CloudWatch log groups are encrypted with a customer-managed KMS key.",
-        Severity.LOW,
-        ADVISORY,
-        [LOG_GROUP],
-        _log_kms,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-aws-iam-no-admin",
-        ["CKV_AWS_274", "CKV2_AWS_56", "CKV_AWS_62", "CKV2_AWS_40"],
-        "IAM roles get neither AdministratorAccess nor an Allow of '*' on '*'.",
-        Severity.CRITICAL,
-        MANDATORY,
-        [ROLE, ROLE_POLICY, ROLE_POLICY_ATTACHMENT],
-        _iam_no_admin,
-        by_type=True,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-aws-iam-trust-not-public",
-        ["CKV_AWS_60", "CKV_AWS_61"],
-        "IAM role trust policies never let '*' assume the role without a condition.",
-        Severity.CRITICAL,
-        MANDATORY,
-        [ROLE],
-        _trust_not_public,
-    ),
-    CrossmeshResourcePolicy(
-        "xc-aws-iam-no-star",
-        ["CKV_AWS_63", "CKV_AWS_355"],
-        "Inline role policies list their actions and scope write actions to ARNs.",
-        Severity.MEDIUM,
-        ADVISORY,
-        [ROLE_POLICY],
-        _iam_no_star,
-    ),
-]
