@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from components.link.specs import PSK_SPEC, psk_problems
-from offline.cli import EXIT_INVALID_INPUT, main
+from offline.commands.cli import EXIT_INVALID_INPUT, main
 from offline.record import Plan, Registration, Secret, mask, reveal
 from tests.support.plans import PROJECT_DIR, planned
 from tests.support.types import (
@@ -452,7 +452,7 @@ def test_link_capacity_is_tunnels_times_one_tunnel(dev_plan: Plan, prod_plan: Pl
 
 
 def test_plan_summary_prints_the_tunnel_table_and_the_capacity(dev_plan: Plan) -> None:
-    from offline.summary import render_summary
+    from offline.commands.summary import render_summary
 
     text = render_summary(dev_plan)
     assert "group 0 tunnel 3:" in text

@@ -3,7 +3,7 @@ the configuration reference.
 
 Exit codes: 0 success, 2 invalid input (stack config or stack file; one `error:` line per problem,
 no traceback), 1 a program error. `crossmesh check` differs: 1 means mandatory policy violations,
-3 a program or policy error (see offline/check.py).
+3 a program or policy error (see offline/commands/check.py).
 """
 
 from __future__ import annotations
@@ -111,7 +111,7 @@ def _planned(args: argparse.Namespace, project_dir: Path) -> Plan | int:
 
 
 def _plan(args: argparse.Namespace, project_dir: Path) -> int:
-    from offline.summary import render_summary
+    from offline.commands.summary import render_summary
 
     plan = _planned(args, project_dir)
     if isinstance(plan, int):
@@ -119,7 +119,7 @@ def _plan(args: argparse.Namespace, project_dir: Path) -> int:
     for message in plan.warnings:
         print(f"warning: {message}", file=sys.stderr)
     sys.stdout.write(render_summary(plan))
-    from offline.check import from_plan, render, run_policies
+    from offline.commands.check import from_plan, render, run_policies
 
     planned = from_plan(plan)
     sys.stdout.write("\n" + render(run_policies(planned), planned, len(POLICIES)))
@@ -130,7 +130,7 @@ def _plan(args: argparse.Namespace, project_dir: Path) -> int:
 
 
 def _check(args: argparse.Namespace, project_dir: Path) -> int:
-    from offline import check
+    from offline.commands import check
 
     try:
         pack_config = json.loads(Path(args.policy_config).read_text()) if args.policy_config else {}
@@ -157,7 +157,7 @@ def _check(args: argparse.Namespace, project_dir: Path) -> int:
 
 
 def _policies(args: argparse.Namespace, project_dir: Path) -> int:
-    from offline.check import describe_pack
+    from offline.commands.check import describe_pack
 
     pack = describe_pack(POLICIES)
     if args.json:
@@ -175,7 +175,7 @@ def _policies(args: argparse.Namespace, project_dir: Path) -> int:
 
 
 def _graph(args: argparse.Namespace, project_dir: Path) -> int:
-    from offline.graph import render, update_readme
+    from offline.commands.graph import render, update_readme
 
     plan = _planned(args, project_dir)
     if isinstance(plan, int):
@@ -189,7 +189,7 @@ def _graph(args: argparse.Namespace, project_dir: Path) -> int:
 
 
 def _verify(args: argparse.Namespace, project_dir: Path) -> int:
-    from offline import verify
+    from offline.commands import verify
 
     try:
         outputs = (
@@ -211,7 +211,7 @@ def _verify(args: argparse.Namespace, project_dir: Path) -> int:
 
 
 def _config_docs(args: argparse.Namespace, project_dir: Path) -> int:
-    from offline.config_reference import REFERENCE_PATH, render_reference, write_reference
+    from offline.commands.config_reference import REFERENCE_PATH, render_reference, write_reference
 
     if args.check:
         current = (
@@ -226,7 +226,11 @@ def _config_docs(args: argparse.Namespace, project_dir: Path) -> int:
 
 
 def _policy_docs(args: argparse.Namespace, project_dir: Path) -> int:
-    from offline.policy_reference import REFERENCE_PATH, render_policy_reference, write_policy_reference
+    from offline.commands.policy_reference import (
+        REFERENCE_PATH,
+        render_policy_reference,
+        write_policy_reference,
+    )
 
     if args.check:
         path = project_dir / REFERENCE_PATH

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from offline.verify import (
+from offline.commands.verify import (
     EXIT_FAILED,
     EXIT_UNVERIFIED,
     EXIT_VERIFIED,
@@ -186,7 +186,7 @@ def test_commands_without_credentials_are_told_apart_from_failing_ones() -> None
 def test_verify_command_without_pulumi_says_what_it_would_check(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from offline.cli import main
+    from offline.commands.cli import main
 
     monkeypatch.setenv("PATH", "")
     assert main(["verify", "--stack", "dev"]) == EXIT_UNVERIFIED

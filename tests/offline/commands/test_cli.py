@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from offline.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_PROGRAM_ERROR, main
+from offline.commands.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_PROGRAM_ERROR, main
 from tests.support.plans import PROJECT_DIR
 
 

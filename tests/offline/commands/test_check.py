@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from crossmesh_policy import POLICIES
 
-from offline import check
-from offline.cli import main
+from offline.commands import check
+from offline.commands.cli import main
 from tests.support.plans import PROJECT_DIR, STACKS, planned
 from tests.support.types import (
     AWS_FLOW_LOG,
