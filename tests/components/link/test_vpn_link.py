@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from components.link.specs import PSK_SPEC, psk_problems
-from offline.commands.cli import EXIT_INVALID_INPUT, main
+from offline.commands.cli import main
+from offline.commands.exit_codes import INVALID_INPUT
 from offline.record import Plan, Registration, Secret, mask, reveal
 from tests.support.plans import PROJECT_DIR, planned
 from tests.support.types import (
@@ -479,5 +480,5 @@ def test_invalid_link_config_exits_2_naming_the_key(
     stack = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())
     stack["config"]["crossmesh:link"] = {"kind": "vpn", "awsAsn": 64512, "gcpAsn": 65515, **link}
     (tmp_path / "Pulumi.bad.yaml").write_text(yaml.safe_dump(stack))
-    assert main(["--project-dir", str(tmp_path), "plan", "--stack", "bad"]) == EXIT_INVALID_INPUT
+    assert main(["--project-dir", str(tmp_path), "plan", "--stack", "bad"]) == INVALID_INPUT
     assert expected in capsys.readouterr().err
