@@ -35,8 +35,7 @@ Handler = Callable[[argparse.Namespace, Path], int]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    args = command_line().parse_args(argv)
     project_dir = Path(args.project_dir).resolve()
     try:
         return HANDLERS[args.command](args, project_dir)
@@ -47,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return PROGRAM_ERROR
 
 
-def _parser() -> argparse.ArgumentParser:
+def command_line() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="crossmesh",
         description=__doc__.splitlines()[0],
