@@ -13,6 +13,7 @@ import sys
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from crossmesh_policy import POLICIES
 
@@ -202,13 +203,27 @@ def _graph(args: argparse.Namespace, project_dir: Path) -> int:
 def _verify(args: argparse.Namespace, project_dir: Path) -> int:
     from offline.commands import verify
 
+    outputs = _deployed_outputs(args)
+    if isinstance(outputs, ExitCode):
+        return outputs
+    findings = verify.verify(outputs)
+    sys.stdout.write(verify.render_findings(findings))
+    return verify.exit_code(findings)
+
+
+def _deployed_outputs(args: argparse.Namespace) -> dict[str, Any] | ExitCode:
+    """The stack's outputs from --outputs or the Pulumi CLI, or the exit code after saying why not."""
+    from offline.commands import verify
+
+    if args.outputs:
+        try:
+            outputs: dict[str, Any] = json.loads(Path(args.outputs).read_text())
+        except (OSError, json.JSONDecodeError) as err:
+            print(f"error: cannot read the stack outputs from {args.outputs}: {err}", file=sys.stderr)
+            return UNVERIFIED
+        return outputs
     try:
-        outputs = (
-            json.loads(Path(args.outputs).read_text()) if args.outputs else verify.stack_outputs(args.stack)
-        )
-    except (OSError, json.JSONDecodeError) as err:
-        print(f"error: cannot read the stack outputs from {args.outputs}: {err}", file=sys.stderr)
-        return UNVERIFIED
+        return verify.stack_outputs(args.stack)
     except (verify.CommandUnavailable, verify.CommandFailed) as err:
         print(
             f"error: cannot read the outputs of stack {args.stack}: {err}\n"
@@ -219,9 +234,6 @@ def _verify(args: argparse.Namespace, project_dir: Path) -> int:
             file=sys.stderr,
         )
         return UNVERIFIED
-    findings = verify.verify(outputs)
-    sys.stdout.write(verify.render_findings(findings))
-    return verify.exit_code(findings)
 
 
 def _config_docs(args: argparse.Namespace, project_dir: Path) -> int:
