@@ -8,6 +8,8 @@ STACK ?= dev
 VENV := .venv
 TOOLS := .tools
 UV := $(shell command -v uv 2>/dev/null || echo $(TOOLS)/bin/uv)
+# The wheel test builds with the same uv (tests/crossmesh_command/test_wheel.py).
+export UV
 
 export UV_PYTHON_DOWNLOADS := never
 # The provider SDKs are large (pulumi_gcp.compute alone is ~10 MB of source): compiling them once at

@@ -1,5 +1,5 @@
 """`python -m offline` is the `crossmesh` command."""
 
-from offline.launch import run
+from offline.commands.launch import run
 
 run()

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from offline.launch import prepare_process
+from offline.commands.launch import prepare_process
 from offline.record import Plan
 from tests.support.plans import planned
 

@@ -238,7 +238,7 @@ def test_install_adds_one_finder_and_the_switch_keeps_the_standard_loading(
 # The standard loading, with the command's collector threshold and exit, which change no result.
 STANDARD_PLANS = """\
 import gc, json, os, sys
-from offline.launch import GC_ALLOCATIONS_PER_COLLECTION
+from offline.commands.launch import GC_ALLOCATIONS_PER_COLLECTION
 gc.set_threshold(GC_ALLOCATIONS_PER_COLLECTION)
 from pathlib import Path
 from offline.engine import plan_stack

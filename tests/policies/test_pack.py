@@ -218,13 +218,13 @@ def test_case_bags_use_the_provider_s_wire_names(token: str) -> None:
 
 
 def test_policy_reference_is_fresh() -> None:
-    from offline.policy_reference import REFERENCE_PATH, render_policy_reference
+    from offline.commands.policy_reference import REFERENCE_PATH, render_policy_reference
 
     assert (PROJECT / REFERENCE_PATH).read_text() == render_policy_reference(), "run `crossmesh policy-docs`"
 
 
 def test_policy_reference_lists_every_rule_with_its_anchors() -> None:
-    from offline.policy_reference import render_policy_reference
+    from offline.commands.policy_reference import render_policy_reference
 
     reference = render_policy_reference()
     for policy in POLICIES:

@@ -12,7 +12,8 @@ import pytest
 import yaml
 
 from components.link.specs import PSK_SPEC, psk_problems
-from offline.cli import EXIT_INVALID_INPUT, main
+from offline.commands.cli import main
+from offline.commands.exit_codes import INVALID_INPUT
 from offline.record import Plan, Registration, Secret, mask, reveal
 from tests.support.plans import PROJECT_DIR, planned
 from tests.support.types import (
@@ -452,7 +453,7 @@ def test_link_capacity_is_tunnels_times_one_tunnel(dev_plan: Plan, prod_plan: Pl
 
 
 def test_plan_summary_prints_the_tunnel_table_and_the_capacity(dev_plan: Plan) -> None:
-    from offline.summary import render_summary
+    from offline.commands.summary import render_summary
 
     text = render_summary(dev_plan)
     assert "group 0 tunnel 3:" in text
@@ -479,5 +480,5 @@ def test_invalid_link_config_exits_2_naming_the_key(
     stack = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())
     stack["config"]["crossmesh:link"] = {"kind": "vpn", "awsAsn": 64512, "gcpAsn": 65515, **link}
     (tmp_path / "Pulumi.bad.yaml").write_text(yaml.safe_dump(stack))
-    assert main(["--project-dir", str(tmp_path), "plan", "--stack", "bad"]) == EXIT_INVALID_INPUT
+    assert main(["--project-dir", str(tmp_path), "plan", "--stack", "bad"]) == INVALID_INPUT
     assert expected in capsys.readouterr().err

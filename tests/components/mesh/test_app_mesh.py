@@ -22,12 +22,13 @@ from components.mesh.app_mesh import END_OF_SUPPORT
 from components.mesh.appmesh_traffic_specs import duration_ms
 from components.mesh.traffic_specs import duration_ms as istio_ms
 from components.mesh.traffic_specs import retry_events
-from offline import cli, engine
-from offline.appmesh_summary import appmesh_lines
-from offline.estimate import estimate_deploy, is_required_ordering
+from offline import engine
+from offline.commands import cli
+from offline.commands.appmesh_summary import appmesh_lines
+from offline.commands.estimate import estimate_deploy, is_required_ordering
+from offline.commands.summary import render_summary
 from offline.fake_cloud import FAKE_AWS_ACCOUNT
 from offline.record import Plan, Registration, Secret, secret_paths
-from offline.summary import render_summary
 from tests.support.appmesh_schema import appmesh_problems
 from tests.support.istio_schema import istio_problems
 from tests.support.plans import PROJECT_DIR, planned

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from components.mesh.istio_specs import CA_FINGERPRINT_ANNOTATION, ca_fingerprint
 from components.mesh.mesh_ca import root_suffix
-from offline import check
+from offline.commands import check
 from offline.fake_cloud import fake_pem_certificate
 from offline.record import Plan, Registration
 from tests.support.plans import PROJECT_DIR, planned

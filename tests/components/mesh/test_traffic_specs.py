@@ -23,8 +23,8 @@ from components.mesh.traffic_specs import (
     service_host,
     virtual_service_spec,
 )
+from offline.commands.summary import render_summary
 from offline.record import Plan
-from offline.summary import render_summary
 from tests.support.istio_schema import istio_problems
 from tests.support.traffic_strategies import EVENTS, policies
 

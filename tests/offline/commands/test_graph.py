@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from offline.graph import README_END, README_START, architecture, readme_block, render
+from offline.commands.graph import README_END, README_START, architecture, readme_block, render
 from offline.record import Plan, Registration
 from tests.support.plans import PROJECT_DIR, planned
 from tests.support.types import (

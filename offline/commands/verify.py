@@ -22,13 +22,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from offline.commands.exit_codes import CHECK_FAILED, UNVERIFIED, VERIFIED, ExitCode
+
 Status = Literal["pass", "fail", "skipped"]
 Runner = Callable[[Sequence[str]], str]
 """Runs a command and returns its stdout; raises CommandUnavailable or CommandFailed."""
-
-EXIT_VERIFIED = 0
-EXIT_FAILED = 1
-EXIT_UNVERIFIED = 2
 
 # HTTP codes that mean the call never reached the service: no route, no healthy upstream, refused by
 # an AuthorizationPolicy (Istio answers "RBAC: access denied" with 403), or a timeout.
@@ -386,12 +384,12 @@ def _private_file(content: str) -> Iterator[str]:
         os.unlink(path)
 
 
-def exit_code(findings: Sequence[Finding]) -> int:
+def exit_code(findings: Sequence[Finding]) -> ExitCode:
     if any(finding.status == "fail" for finding in findings):
-        return EXIT_FAILED
+        return CHECK_FAILED
     if any(finding.status == "skipped" for finding in findings):
-        return EXIT_UNVERIFIED
-    return EXIT_VERIFIED
+        return UNVERIFIED
+    return VERIFIED
 
 
 def render_findings(findings: Sequence[Finding]) -> str:

@@ -15,8 +15,9 @@ from typing import Any
 import pytest
 from crossmesh_policy import POLICIES
 
-from offline import check
-from offline.cli import main
+from offline.commands import check
+from offline.commands.cli import main
+from offline.commands.exit_codes import INVALID_INPUT, MANDATORY_VIOLATION, NO_MANDATORY_VIOLATION, OK
 from tests.support.plans import PROJECT_DIR, STACKS, planned
 from tests.support.types import (
     AWS_FLOW_LOG,
@@ -59,7 +60,7 @@ def test_every_shipped_stack_passes_every_mandatory_policy(
 ) -> None:
     code, out, _ = run(capsys, "check", "--stack", stack, "--json", str(tmp_path / "r.json"))
     results = json.loads((tmp_path / "r.json").read_text())
-    assert code == check.EXIT_OK, out
+    assert code == NO_MANDATORY_VIOLATION, out
     assert results["passed"] is True and results["mandatory"] == 0
     assert results["policies"] == len(POLICIES) and results["stack"] == stack
 
@@ -75,7 +76,7 @@ def test_check_runs_as_a_command_on_a_saved_dev_plan(tmp_path: Path) -> None:
         text=True,
         timeout=120,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.returncode == NO_MANDATORY_VIOLATION, done.stdout + done.stderr
     assert "0 mandatory" in done.stdout
 
 
@@ -221,7 +222,7 @@ def test_a_saved_dev_plan_passes(capsys: pytest.CaptureFixture[str], tmp_path: P
     path = tmp_path / "dev.json"
     path.write_text(json.dumps(dev_contract()))
     code, out, _ = run(capsys, "check", "--plan", str(path))
-    assert code == check.EXIT_OK, out
+    assert code == NO_MANDATORY_VIOLATION, out
 
 
 @pytest.mark.parametrize("undo", sorted(UNDONE))
@@ -238,10 +239,10 @@ def test_a_saved_plan_with_one_hardening_undone_names_the_policy_and_resource(
     level = next(p for p in POLICIES if p.name == policy).enforcement_level
     assert level is not None
     if level.value == "mandatory":
-        assert code == check.EXIT_MANDATORY_VIOLATIONS
+        assert code == MANDATORY_VIOLATION
         assert f"[mandatory]  {policy} (" in out
     else:
-        assert code == check.EXIT_OK
+        assert code == NO_MANDATORY_VIOLATION
         assert f"[advisory]  {policy} (" in out
     assert {v["resourceName"] for v in results["violations"] if v["policy"] == policy} == {resource}
     assert f": {resource})" in out if resource else f"{policy} (stack)" in out
@@ -265,7 +266,7 @@ def test_pack_config_changes_a_level_as_pulumi_does(
         "--policy-config",
         str(tmp_path / "advisory.json"),
     )
-    assert code == check.EXIT_OK and "[advisory]  xc-aws-node-subnets-private" in out
+    assert code == NO_MANDATORY_VIOLATION and "[advisory]  xc-aws-node-subnets-private" in out
     code, out, _ = run(
         capsys,
         "check",
@@ -274,7 +275,7 @@ def test_pack_config_changes_a_level_as_pulumi_does(
         "--policy-config",
         str(tmp_path / "disabled.json"),
     )
-    assert code == check.EXIT_OK and "xc-aws-node-subnets-private" not in out
+    assert code == NO_MANDATORY_VIOLATION and "xc-aws-node-subnets-private" not in out
 
 
 def test_per_policy_config_reaches_the_rule(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
@@ -313,7 +314,7 @@ def test_a_bad_plan_file_is_invalid_input(
 ) -> None:
     (tmp_path / "plan.json").write_text(content)
     code, _, err = run(capsys, "check", "--plan", str(tmp_path / "plan.json"))
-    assert code == check.EXIT_INVALID_INPUT
+    assert code == INVALID_INPUT
     assert expected in err
 
 
@@ -330,18 +331,18 @@ def test_pack_config_naming_an_unknown_policy_is_invalid_input(
         "--policy-config",
         str(tmp_path / "config.json"),
     )
-    assert code == check.EXIT_INVALID_INPUT and "xc-no-such-rule" in err
+    assert code == INVALID_INPUT and "xc-no-such-rule" in err
 
 
 def test_an_unknown_stack_is_invalid_input(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "check", "--stack", "no-such-stack")
-    assert code == check.EXIT_INVALID_INPUT and err.startswith("error:")
+    assert code == INVALID_INPUT and err.startswith("error:")
 
 
 def test_plan_shows_the_same_violations(cached_plans: None, capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "plan", "--stack", "dev")
     planned_stack = check.from_plan(planned("dev"))
-    assert code == 0
+    assert code == OK
     assert check.render(check.run_policies(planned_stack), planned_stack, len(POLICIES)) in out
     assert "\n0 mandatory, " in out
 

@@ -6,8 +6,8 @@ import json
 from collections import Counter
 from typing import Any
 
-from offline.appmesh_summary import appmesh_lines
-from offline.estimate import estimate_deploy, format_minutes
+from offline.commands.appmesh_summary import appmesh_lines
+from offline.commands.estimate import estimate_deploy, format_minutes
 from offline.record import Plan, Registration, mask
 
 TUNNEL_OUTPUT = "tunnels"
@@ -40,7 +40,7 @@ def render_summary(plan: Plan) -> str:
     lines.extend(_capacity_lines(plan.outputs.get(CAPACITY_OUTPUT)))
     lines += ["", "Services"]
     lines.extend(_service_lines(plan.outputs.get(SERVICES_OUTPUT)))
-    lines += ["", "First `pulumi up`, estimated (typical creation times; see offline/estimate.py)"]
+    lines += ["", "First `pulumi up`, estimated (typical creation times; see offline/commands/estimate.py)"]
     lines.extend(_estimate_lines(plan))
     lines.extend(appmesh_lines(plan))
     lines += ["", "Outputs"]

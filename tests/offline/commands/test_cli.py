@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from offline.cli import EXIT_INVALID_INPUT, EXIT_OK, EXIT_PROGRAM_ERROR, main
+from offline.commands.cli import main
+from offline.commands.exit_codes import CURRENT, INVALID_INPUT, OK, PROGRAM_ERROR
 from tests.support.plans import PROJECT_DIR
 
 
@@ -24,10 +25,7 @@ def test_plan_prints_the_summary_and_writes_the_contract(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out_file = tmp_path / "plan.json"
-    assert (
-        main(["--project-dir", str(PROJECT_DIR), "plan", "--stack", "dev", "--json", str(out_file)])
-        == EXIT_OK
-    )
+    assert main(["--project-dir", str(PROJECT_DIR), "plan", "--stack", "dev", "--json", str(out_file)]) == OK
     printed = capsys.readouterr().out
     assert "crossmesh plan: stack dev (project crossmesh)" in printed
     assert (
@@ -48,7 +46,7 @@ def test_bad_stack_file_exits_2_with_one_line_per_problem(
     text = (PROJECT_DIR / "Pulumi.dev.yaml").read_text()
     text = text.replace("azCount: 3", "azCont: 3").replace("awsAsn: 64512", "awsAsn: 65535")
     project = _project_copy(tmp_path, text)
-    assert main(["--project-dir", str(project), "plan"]) == EXIT_INVALID_INPUT
+    assert main(["--project-dir", str(project), "plan"]) == INVALID_INPUT
     captured = capsys.readouterr()
     errors = captured.err.splitlines()
     assert errors[0].startswith("error: invalid configuration in Pulumi.dev.yaml")
@@ -68,25 +66,25 @@ def test_overlapping_ranges_exit_2_naming_both_keys(
         .read_text()
         .replace("podsCidr: 10.24.0.0/14", "podsCidr: 10.8.0.0/14")
     )
-    assert main(["--project-dir", str(_project_copy(tmp_path, text)), "plan"]) == EXIT_INVALID_INPUT
+    assert main(["--project-dir", str(_project_copy(tmp_path, text)), "plan"]) == INVALID_INPUT
     errors = capsys.readouterr().err
     assert "crossmesh:gcp.podsCidr: '10.8.0.0/14' overlaps crossmesh:aws.vpcCidr" in errors
 
 
 def test_unknown_stack_exits_2(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["--project-dir", str(PROJECT_DIR), "plan", "--stack", "staging"]) == EXIT_INVALID_INPUT
+    assert main(["--project-dir", str(PROJECT_DIR), "plan", "--stack", "staging"]) == INVALID_INPUT
     assert "no stack file Pulumi.staging.yaml" in capsys.readouterr().err
 
 
-def test_program_error_exits_1_without_a_traceback(
+def test_program_error_exits_3_without_a_traceback(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     project = _project_copy(tmp_path, (PROJECT_DIR / "Pulumi.dev.yaml").read_text())
     (project / "__main__.py").write_text("raise RuntimeError('boom')\n")
-    assert main(["--project-dir", str(project), "plan"]) == EXIT_PROGRAM_ERROR
+    assert main(["--project-dir", str(project), "plan"]) == PROGRAM_ERROR
     err = capsys.readouterr().err
     assert "error: the program failed: RuntimeError: boom" in err and "Traceback" not in err
 
 
 def test_config_docs_check_passes_on_the_committed_reference() -> None:
-    assert main(["--project-dir", str(PROJECT_DIR), "config-docs", "--check"]) == EXIT_OK
+    assert main(["--project-dir", str(PROJECT_DIR), "config-docs", "--check"]) == CURRENT

@@ -6,7 +6,19 @@ from pathlib import Path
 
 from crossmesh_policy import PACK_NAME, POLICIES, CrossmeshPolicy, CrossmeshResourcePolicy
 
+from offline.commands.exit_codes import (
+    INVALID_INPUT,
+    MANDATORY_VIOLATION,
+    NO_MANDATORY_VIOLATION,
+    PROGRAM_ERROR,
+)
+
 REFERENCE_PATH = Path("policies") / "README.md"
+
+CHECK_EXIT_CODES = (
+    f"Exit {NO_MANDATORY_VIOLATION} when no mandatory rule is broken, {MANDATORY_VIOLATION} when one is, "
+    f"{INVALID_INPUT} for invalid\n  input, {PROGRAM_ERROR} for a program or rule error."
+)
 
 INTRODUCTION = f"""\
 # The `{PACK_NAME}` CrossGuard policy pack
@@ -23,8 +35,7 @@ scanner covers, to the AWS and GCP API constraints.
 - In a preview: `pulumi preview --policy-pack policies` (the pack needs only `pulumi-policy`; see
   `requirements.txt`). CI passes `policyPacks: policies` to `pulumi/actions`.
 - Offline, without a cloud account: `crossmesh check --stack dev` (or `--plan FILE.json`, a plan saved
-  by `crossmesh plan --json`). Exit 0 when no mandatory rule is broken, 1 when one is, 2 for invalid
-  input, 3 for a program or rule error. `crossmesh policies` lists the pack.
+  by `crossmesh plan --json`). {CHECK_EXIT_CODES} `crossmesh policies` lists the pack.
 - Levels: change any rule's level, or a rule's own settings, with pack config, as Pulumi reads it
   (`--policy-pack-config FILE` for `pulumi preview`, `--policy-config FILE` for `crossmesh check`):
   `{{"xc-eks-public-endpoint-disabled": "mandatory"}}` or

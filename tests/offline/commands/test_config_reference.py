@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from components.config import StackConfig
-from offline.config_reference import REFERENCE_PATH, render_reference
-
-ROOT = Path(__file__).resolve().parents[2]
+from offline.commands.config_reference import REFERENCE_PATH, render_reference
+from tests.support.plans import PROJECT_DIR as ROOT
 
 
 def test_configuration_reference_is_current() -> None:

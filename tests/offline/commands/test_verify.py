@@ -11,10 +11,8 @@ from typing import Any
 
 import pytest
 
-from offline.verify import (
-    EXIT_FAILED,
-    EXIT_UNVERIFIED,
-    EXIT_VERIFIED,
+from offline.commands.exit_codes import CHECK_FAILED, UNVERIFIED, VERIFIED
+from offline.commands.verify import (
     CommandFailed,
     CommandUnavailable,
     Finding,
@@ -77,7 +75,7 @@ def _outputs() -> dict[str, Any]:
 def test_a_healthy_deployment_passes_every_check() -> None:
     clouds = RecordedClouds()
     findings = verify(_outputs(), clouds)
-    assert exit_code(findings) == EXIT_VERIFIED, render_findings(findings)
+    assert exit_code(findings) == VERIFIED, render_findings(findings)
     assert sum(f.check.startswith("AWS tunnel") for f in findings) == 4
     assert sum(f.check.startswith("GCP tunnel") for f in findings) == 4
     assert sum(f.check.startswith("BGP") for f in findings) == 4
@@ -96,7 +94,7 @@ def test_a_down_aws_tunnel_is_named_with_its_reason() -> None:
     findings = verify(_outputs(), RecordedClouds({"aws": answer}))
     failed = [f for f in findings if f.status == "fail"]
     assert [(f.check, f.detail) for f in failed] == [("AWS tunnel 1.2 (198.18.20.1)", "DOWN: IPSEC IS DOWN")]
-    assert exit_code(findings) == EXIT_FAILED
+    assert exit_code(findings) == CHECK_FAILED
 
 
 def test_a_bgp_session_not_established_points_to_the_runbook() -> None:
@@ -126,7 +124,7 @@ def test_without_credentials_it_says_what_it_would_check_and_exits_2() -> None:
 
     findings = verify(_outputs(), no_credentials)
     assert {f.status for f in findings} == {"skipped"}
-    assert exit_code(findings) == EXIT_UNVERIFIED
+    assert exit_code(findings) == UNVERIFIED
     text = render_findings(findings)
     assert "would check this; needs the AWS CLI with credentials" in text
     assert "0 passed, 0 failed, 7 not checked" in text
@@ -168,7 +166,7 @@ def test_no_cross_cloud_call_declared() -> None:
 
 
 def test_exit_code_prefers_failure_over_unchecked() -> None:
-    assert exit_code([Finding("x", "skipped", ""), Finding("y", "fail", "")]) == EXIT_FAILED
+    assert exit_code([Finding("x", "skipped", ""), Finding("y", "fail", "")]) == CHECK_FAILED
 
 
 def test_commands_without_credentials_are_told_apart_from_failing_ones() -> None:
@@ -186,10 +184,10 @@ def test_commands_without_credentials_are_told_apart_from_failing_ones() -> None
 def test_verify_command_without_pulumi_says_what_it_would_check(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from offline.cli import main
+    from offline.commands.cli import main
 
     monkeypatch.setenv("PATH", "")
-    assert main(["verify", "--stack", "dev"]) == EXIT_UNVERIFIED
+    assert main(["verify", "--stack", "dev"]) == UNVERIFIED
     err = capsys.readouterr().err
     assert "cannot read the outputs of stack dev: pulumi is not installed" in err
     assert "every BGP session Established" in err
@@ -223,4 +221,4 @@ def test_a_stack_without_alarms_skips_the_alarm_check() -> None:
     clouds = RecordedClouds()
     findings = verify(outputs, clouds)
     assert not [c for c in clouds.commands if c[:2] == ["aws", "cloudwatch"]]
-    assert exit_code(findings) == EXIT_VERIFIED
+    assert exit_code(findings) == VERIFIED

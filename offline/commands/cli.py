@@ -1,9 +1,8 @@
 """`crossmesh`: plan a stack offline, check it against the policy pack, draw it, and regenerate
 the configuration reference.
 
-Exit codes: 0 success, 2 invalid input (stack config or stack file; one `error:` line per problem,
-no traceback), 1 a program error. `crossmesh check` differs: 1 means mandatory policy violations,
-3 a program or policy error (see offline/check.py).
+Problems are reported as `error:` lines, never as a traceback (unless `plan --debug`); the exit codes
+and what each means are in exit_codes.py.
 """
 
 from __future__ import annotations
@@ -12,46 +11,66 @@ import argparse
 import json
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from crossmesh_policy import POLICIES
 
 from components.config import ConfigError
+from offline.commands import exit_codes
+from offline.commands.exit_codes import (
+    CURRENT,
+    INVALID_INPUT,
+    MANDATORY_VIOLATION,
+    NO_MANDATORY_VIOLATION,
+    OK,
+    PROGRAM_ERROR,
+    STALE,
+    UNVERIFIED,
+    ExitCode,
+)
 from offline.record import Plan
 
-EXIT_OK = 0
-EXIT_PROGRAM_ERROR = 1
-EXIT_INVALID_INPUT = 2
+Handler = Callable[[argparse.Namespace, Path], int]
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    args = command_line().parse_args(argv)
     project_dir = Path(args.project_dir).resolve()
-    handler = {
-        "plan": _plan,
-        "check": _check,
-        "policies": _policies,
-        "graph": _graph,
-        "verify": _verify,
-        "config-docs": _config_docs,
-        "policy-docs": _policy_docs,
-    }[args.command]
-    return handler(args, project_dir)
+    try:
+        return HANDLERS[args.command](args, project_dir)
+    except Exception as err:  # a defect is reported in one line and its own exit code, not raised
+        if getattr(args, "debug", False):
+            traceback.print_exc()
+        print(f"error: crossmesh {args.command} failed: {type(err).__name__}: {err}", file=sys.stderr)
+        return PROGRAM_ERROR
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="crossmesh", description=__doc__.splitlines()[0])
+def command_line() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="crossmesh",
+        description=__doc__.splitlines()[0],
+        epilog="`crossmesh COMMAND --help` lists the command's exit codes.",
+    )
     parser.add_argument("--project-dir", default=".", help="the directory holding Pulumi.yaml (default: .)")
-    commands = parser.add_subparsers(dest="command", required=True)
+    subparsers = parser.add_subparsers(dest="command", required=True)
 
-    plan = commands.add_parser("plan", help="run the program offline and summarise what it would create")
+    def command(name: str, summary: str) -> argparse.ArgumentParser:
+        return subparsers.add_parser(
+            name,
+            help=summary,
+            description=summary,
+            epilog=exit_codes.help_epilog(name),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+
+    plan = command("plan", "run the program offline and summarise what it would create")
     plan.add_argument("--stack", default="dev", help="stack name: plans Pulumi.<stack>.yaml (default: dev)")
     plan.add_argument("--json", metavar="FILE", help="also write the plan contract as JSON to FILE")
     plan.add_argument("--debug", action="store_true", help="print the traceback of a program error")
 
-    check = commands.add_parser("check", help="run every policy of the pack over an offline plan")
+    check = command("check", "run every policy of the pack over an offline plan")
     source = check.add_mutually_exclusive_group()
     source.add_argument("--stack", default="dev", help="plan Pulumi.<stack>.yaml now (default: dev)")
     source.add_argument("--plan", metavar="FILE", help="check a saved plan (crossmesh plan --json FILE)")
@@ -60,33 +79,29 @@ def _parser() -> argparse.ArgumentParser:
         "--policy-config", metavar="FILE", help="pack config JSON, as for pulumi --policy-pack-config"
     )
 
-    policies = commands.add_parser("policies", help="list the policy pack: name, level, types, anchors")
+    policies = command("policies", "list the policy pack: name, level, types, anchors")
     policies.add_argument("--json", action="store_true", help="print the list as JSON")
 
-    graph = commands.add_parser("graph", help="draw the stack's architecture from its plan")
+    graph = command("graph", "draw the stack's architecture from its plan")
     graph.add_argument("--stack", default="dev", help="stack name (default: dev)")
     graph.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
     graph.add_argument("--readme", action="store_true", help="rewrite the generated diagram in README.md")
 
-    verify = commands.add_parser(
-        "verify", help="after pulumi up: check tunnels, BGP, istiod sync and a cross-cloud call"
-    )
+    verify = command("verify", "after pulumi up: check tunnels, BGP, istiod sync and a cross-cloud call")
     verify.add_argument("--stack", required=True, help="the deployed stack")
     verify.add_argument(
         "--outputs", metavar="FILE", help="stack outputs as JSON (pulumi stack output --json --show-secrets)"
     )
 
-    policy_docs = commands.add_parser("policy-docs", help="regenerate policies/README.md from the pack")
-    policy_docs.add_argument(
-        "--check", action="store_true", help="exit 1 if the file is stale, write nothing"
-    )
+    policy_docs = command("policy-docs", "regenerate policies/README.md from the pack")
+    policy_docs.add_argument("--check", action="store_true", help="only compare with the file, write nothing")
 
-    docs = commands.add_parser("config-docs", help="regenerate docs/configuration.md from StackConfig")
-    docs.add_argument("--check", action="store_true", help="exit 1 if the file is stale, write nothing")
+    docs = command("config-docs", "regenerate docs/configuration.md from StackConfig")
+    docs.add_argument("--check", action="store_true", help="only compare with the file, write nothing")
     return parser
 
 
-def _planned(args: argparse.Namespace, project_dir: Path) -> Plan | int:
+def _planned(args: argparse.Namespace, project_dir: Path) -> Plan | ExitCode:
     """The plan of args.stack, or the exit code after reporting why there is none."""
     from offline.engine import StackFileError, plan_stack
 
@@ -99,38 +114,38 @@ def _planned(args: argparse.Namespace, project_dir: Path) -> Plan | int:
         )
         for problem in err.problems:
             print(f"error: {problem}", file=sys.stderr)
-        return EXIT_INVALID_INPUT
+        return INVALID_INPUT
     except StackFileError as err:
         print(f"error: {err}", file=sys.stderr)
-        return EXIT_INVALID_INPUT
+        return INVALID_INPUT
     except Exception as err:  # any failure of the program is reported, not raised
         if getattr(args, "debug", False):
             traceback.print_exc()
         print(f"error: the program failed: {type(err).__name__}: {err}", file=sys.stderr)
-        return EXIT_PROGRAM_ERROR
+        return PROGRAM_ERROR
 
 
 def _plan(args: argparse.Namespace, project_dir: Path) -> int:
-    from offline.summary import render_summary
+    from offline.commands.summary import render_summary
 
     plan = _planned(args, project_dir)
-    if isinstance(plan, int):
+    if isinstance(plan, ExitCode):
         return plan
     for message in plan.warnings:
         print(f"warning: {message}", file=sys.stderr)
     sys.stdout.write(render_summary(plan))
-    from offline.check import from_plan, render, run_policies
+    from offline.commands.check import from_plan, render, run_policies
 
     planned = from_plan(plan)
     sys.stdout.write("\n" + render(run_policies(planned), planned, len(POLICIES)))
     if args.json:
         Path(args.json).write_text(json.dumps(plan.to_contract(), indent=2) + "\n")
         print(f"\nplan written to {args.json}")
-    return EXIT_OK
+    return OK
 
 
 def _check(args: argparse.Namespace, project_dir: Path) -> int:
-    from offline import check
+    from offline.commands import check
 
     try:
         pack_config = json.loads(Path(args.policy_config).read_text()) if args.policy_config else {}
@@ -138,31 +153,28 @@ def _check(args: argparse.Namespace, project_dir: Path) -> int:
             planned = check.load_contract(Path(args.plan))
         else:
             plan = _planned(args, project_dir)
-            if isinstance(plan, int):
-                return check.EXIT_INVALID_INPUT if plan == EXIT_INVALID_INPUT else check.EXIT_PROGRAM_ERROR
+            if isinstance(plan, ExitCode):
+                return plan
             planned = check.from_plan(plan)
         violations = check.run_policies(planned, POLICIES, pack_config)
     except (check.PlanFileError, check.PolicyConfigError, OSError, json.JSONDecodeError) as err:
         print(f"error: {err}", file=sys.stderr)
-        return check.EXIT_INVALID_INPUT
-    except Exception as err:  # a rule that breaks is reported, not raised
-        print(f"error: the check failed: {type(err).__name__}: {err}", file=sys.stderr)
-        return check.EXIT_PROGRAM_ERROR
+        return INVALID_INPUT
     sys.stdout.write(check.render(violations, planned, len(POLICIES)))
     if args.json:
         results = check.results_json(violations, planned, len(POLICIES))
         Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
         print(f"results written to {args.json}")
-    return check.EXIT_MANDATORY_VIOLATIONS if check.has_mandatory(violations) else check.EXIT_OK
+    return MANDATORY_VIOLATION if check.has_mandatory(violations) else NO_MANDATORY_VIOLATION
 
 
 def _policies(args: argparse.Namespace, project_dir: Path) -> int:
-    from offline.check import describe_pack
+    from offline.commands.check import describe_pack
 
     pack = describe_pack(POLICIES)
     if args.json:
         print(json.dumps(pack, indent=2))
-        return EXIT_OK
+        return OK
     for policy in pack:
         print(
             f"{policy['name']:40} {policy['level']:9} {policy['severity']:8} {policy['kind']:8} "
@@ -171,30 +183,47 @@ def _policies(args: argparse.Namespace, project_dir: Path) -> int:
         print(f"{'':40} types: {', '.join(policy['resourceTypes'])}")
     mandatory = sum(1 for p in pack if p["level"] == "mandatory")
     print(f"\n{len(pack)} policies, {mandatory} mandatory")
-    return EXIT_OK
+    return OK
 
 
 def _graph(args: argparse.Namespace, project_dir: Path) -> int:
-    from offline.graph import render, update_readme
+    from offline.commands.graph import render, update_readme
 
     plan = _planned(args, project_dir)
-    if isinstance(plan, int):
+    if isinstance(plan, ExitCode):
         return plan
     if args.readme:
         changed = update_readme(project_dir / "README.md", plan)
         print("README.md updated" if changed else "README.md already current")
-        return EXIT_OK
+        return OK
     sys.stdout.write(render(plan, args.format))
-    return EXIT_OK
+    return OK
 
 
 def _verify(args: argparse.Namespace, project_dir: Path) -> int:
-    from offline import verify
+    from offline.commands import verify
 
+    outputs = _deployed_outputs(args)
+    if isinstance(outputs, ExitCode):
+        return outputs
+    findings = verify.verify(outputs)
+    sys.stdout.write(verify.render_findings(findings))
+    return verify.exit_code(findings)
+
+
+def _deployed_outputs(args: argparse.Namespace) -> dict[str, Any] | ExitCode:
+    """The stack's outputs from --outputs or the Pulumi CLI, or the exit code after saying why not."""
+    from offline.commands import verify
+
+    if args.outputs:
+        try:
+            outputs: dict[str, Any] = json.loads(Path(args.outputs).read_text())
+        except (OSError, json.JSONDecodeError) as err:
+            print(f"error: cannot read the stack outputs from {args.outputs}: {err}", file=sys.stderr)
+            return UNVERIFIED
+        return outputs
     try:
-        outputs = (
-            json.loads(Path(args.outputs).read_text()) if args.outputs else verify.stack_outputs(args.stack)
-        )
+        return verify.stack_outputs(args.stack)
     except (verify.CommandUnavailable, verify.CommandFailed) as err:
         print(
             f"error: cannot read the outputs of stack {args.stack}: {err}\n"
@@ -204,14 +233,11 @@ def _verify(args: argparse.Namespace, project_dir: Path) -> int:
             " other cluster, and one declared cross-cloud call through the mesh.",
             file=sys.stderr,
         )
-        return verify.EXIT_UNVERIFIED
-    findings = verify.verify(outputs)
-    sys.stdout.write(verify.render_findings(findings))
-    return verify.exit_code(findings)
+        return UNVERIFIED
 
 
 def _config_docs(args: argparse.Namespace, project_dir: Path) -> int:
-    from offline.config_reference import REFERENCE_PATH, render_reference, write_reference
+    from offline.commands.config_reference import REFERENCE_PATH, render_reference, write_reference
 
     if args.check:
         current = (
@@ -219,20 +245,35 @@ def _config_docs(args: argparse.Namespace, project_dir: Path) -> int:
         )
         if current != render_reference(project_dir):
             print(f"error: {REFERENCE_PATH} is stale; run `crossmesh config-docs`", file=sys.stderr)
-            return EXIT_PROGRAM_ERROR
-        return EXIT_OK
+            return STALE
+        return CURRENT
     print(f"wrote {write_reference(project_dir)}")
-    return EXIT_OK
+    return CURRENT
 
 
 def _policy_docs(args: argparse.Namespace, project_dir: Path) -> int:
-    from offline.policy_reference import REFERENCE_PATH, render_policy_reference, write_policy_reference
+    from offline.commands.policy_reference import (
+        REFERENCE_PATH,
+        render_policy_reference,
+        write_policy_reference,
+    )
 
     if args.check:
         path = project_dir / REFERENCE_PATH
         if not path.exists() or path.read_text() != render_policy_reference():
             print(f"error: {REFERENCE_PATH} is stale; run `crossmesh policy-docs`", file=sys.stderr)
-            return EXIT_PROGRAM_ERROR
-        return EXIT_OK
+            return STALE
+        return CURRENT
     print(f"wrote {write_policy_reference(project_dir)}")
-    return EXIT_OK
+    return CURRENT
+
+
+HANDLERS: dict[str, Handler] = {
+    "plan": _plan,
+    "check": _check,
+    "policies": _policies,
+    "graph": _graph,
+    "verify": _verify,
+    "config-docs": _config_docs,
+    "policy-docs": _policy_docs,
+}

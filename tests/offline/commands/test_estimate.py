@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from offline.estimate import CREATION_TIMES, DEFAULT_SECONDS, estimate_deploy, format_minutes
+from offline.commands.estimate import CREATION_TIMES, DEFAULT_SECONDS, estimate_deploy, format_minutes
 from offline.record import Plan, Registration
 from tests.support.plans import STACKS, planned
 from tests.support.types import (

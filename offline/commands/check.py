@@ -7,10 +7,6 @@ id) and the stack outputs on the `pulumi:pulumi:Stack` resource. Both get the an
 read-only proxies, so a rule behaves here as it does under `pulumi preview`. A saved plan shows secrets as
 "[secret]": rules that need a secret's value (PSK format, key pairing) cannot judge those and pass
 them, while a plan run now hands rules the values, as `pulumi preview` does.
-
-Exit codes: 0 no mandatory violation (advisory ones are printed), 1 at least one mandatory
-violation, 2 invalid input (stack config, stack file, plan file or policy config), 3 a program or
-policy error.
 """
 
 from __future__ import annotations
@@ -34,11 +30,6 @@ from pulumi_policy import (
 from pulumi_policy.proxy import unknown_checking_proxy
 
 from offline.record import Plan, mask
-
-EXIT_OK = 0
-EXIT_MANDATORY_VIOLATIONS = 1
-EXIT_INVALID_INPUT = 2
-EXIT_PROGRAM_ERROR = 3
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "none")
 STACK_TYPE = "pulumi:pulumi:Stack"

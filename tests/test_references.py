@@ -1,0 +1,53 @@
+"""Every path of this repository that the README, docs/ and the product code name exists, so a file
+moved or a document cited from outside the repository shows up here."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from pathlib import Path
+
+from tests.support.plans import PROJECT_DIR
+
+# A repository path starts at a top-level directory, after neither a word character, a slash nor a dot
+# (which would make it part of a URL or of a longer path).
+REPOSITORY_PATH = re.compile(
+    r"(?<![\w/.-])((?:components|offline|policies|tests|bench|docs|crossmesh_command)/[\w./-]*[\w/])"
+)
+
+
+def cited_paths(root: Path, files: Iterable[Path]) -> list[str]:
+    """`file: path` for every repository path a file names that does not exist under root."""
+    return [
+        f"{file.relative_to(root)}: {cited}"
+        for file in files
+        for cited in REPOSITORY_PATH.findall(file.read_text())
+        if not (root / cited).exists()
+    ]
+
+
+def _documents_and_product_code() -> list[Path]:
+    files = [PROJECT_DIR / "README.md", PROJECT_DIR / "Makefile", PROJECT_DIR / "__main__.py"]
+    files += sorted((PROJECT_DIR / "docs").rglob("*.md"))
+    for directory in ("components", "offline", "policies", "crossmesh_command", "bench"):
+        files += sorted((PROJECT_DIR / directory).rglob("*.py"))
+    files += sorted((PROJECT_DIR / "policies").glob("*.md"))
+    return files
+
+
+def test_every_path_the_docs_and_the_code_name_exists() -> None:
+    files = _documents_and_product_code()
+    assert PROJECT_DIR / "docs" / "adr" / "0005-packaging.md" in files
+    missing = cited_paths(PROJECT_DIR, files)
+    assert missing == [], "\n".join(missing)
+
+
+def test_a_moved_file_and_not_a_url_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "mesh.md").write_text("")
+    page = tmp_path / "README.md"
+    page.write_text(
+        "See docs/mesh.md and docs/gone.md, components/link/vpn.py,\n"
+        "https://istio.io/latest/docs/setup/install/ and ../docs/elsewhere.md.\n"
+    )
+    assert cited_paths(tmp_path, [page]) == ["README.md: docs/gone.md", "README.md: components/link/vpn.py"]
