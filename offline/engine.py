@@ -31,6 +31,7 @@ from pulumi.runtime.sync_await import _sync_await
 import offline.fakes  # noqa: F401  (registers the fakes)
 from offline.fake_cloud import FakeCloud, FakeResource, invoke, resource_outputs
 from offline.record import Plan, Registration, Secret
+from offline.urns import AliasSpec, alias_urns, make_urn
 
 PROVIDER_PREFIX = "pulumi:providers:"
 UNKNOWN_MASK = "[unknown]"
@@ -79,19 +80,35 @@ class FakeCloudMocks(pulumi.runtime.Mocks):
 
 
 class RecordingMonitor(mocks.MockMonitor):
-    """The SDK's mock monitor, keeping what it is told about each resource."""
+    """The SDK's mock monitor, keeping what it is told about each resource, under the URNs the Pulumi
+    engine would assign (the SDK's mock builds them from the immediate parent's type only)."""
 
     def __init__(self, fake_mocks: FakeCloudMocks) -> None:
         super().__init__(fake_mocks)
         self.fake_mocks = fake_mocks
         self.registrations: list[Registration] = []
         self.stack_urn: str | None = None
+        self.aliases: dict[str, list[str]] = {}
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        return make_urn(settings.get_stack(), settings.get_project(), parent or None, type_, name)
 
     def RegisterResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = urn
             return super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        property_dependencies = {
+            key: sorted(set(deps.urns)) for key, deps in request.propertyDependencies.items() if deps.urns
+        }
+        data_dependencies = sorted({dep for deps in property_dependencies.values() for dep in deps})
+        aliases = alias_urns(
+            urn,
+            request.parent or None,
+            [_alias_spec(alias) for alias in request.aliases],
+            self.aliases.get(request.parent, ()),
+        )
+        self.aliases[urn] = aliases
         registration = Registration(
             urn=urn,
             type=request.type,
@@ -103,9 +120,9 @@ class RecordingMonitor(mocks.MockMonitor):
             protect=bool(request.protect),
             retain_on_delete=bool(request.retainOnDelete),
             inputs=_from_wire(json_format.MessageToDict(request.object)),
-            data_dependencies=sorted(
-                {urn for deps in request.propertyDependencies.values() for urn in deps.urns}
-            ),
+            data_dependencies=data_dependencies,
+            property_dependencies=property_dependencies,
+            options=_options(request, aliases, data_dependencies),
         )
         self.registrations.append(registration)
         self.fake_mocks.registering.urn = urn
@@ -115,6 +132,51 @@ class RecordingMonitor(mocks.MockMonitor):
         state = self.resources[urn].state if urn in self.resources else {}
         registration.outputs = {key: _from_wire(value) for key, value in state.items()}
         return response
+
+
+def _alias_spec(alias: Any) -> AliasSpec | str:
+    """An alias as the SDK sent it: a full URN, or a spec whose blank fields mean "unchanged"."""
+    if alias.urn:
+        return str(alias.urn)
+    spec = alias.spec
+    return AliasSpec(
+        name=spec.name,
+        type=spec.type,
+        stack=spec.stack,
+        project=spec.project,
+        parent=spec.parentUrn,
+        no_parent=spec.noParent,
+    )
+
+
+def _options(request: Any, aliases: list[str], data_dependencies: list[str]) -> dict[str, Any]:
+    """The resource options the program set, under their Pulumi names; unset ones are left out."""
+    options: dict[str, Any] = {}
+    if request.retainOnDelete:
+        options["retainOnDelete"] = True
+    if request.ignoreChanges:
+        options["ignoreChanges"] = list(request.ignoreChanges)
+    if request.deleteBeforeReplaceDefined:
+        options["deleteBeforeReplace"] = bool(request.deleteBeforeReplace)
+    if request.replaceOnChanges:
+        options["replaceOnChanges"] = list(request.replaceOnChanges)
+    if aliases:
+        options["aliases"] = aliases
+    # The SDK sends explicit dependsOn and the input dependencies together; what no input reads was
+    # asked for with dependsOn.
+    depends_on = sorted(set(request.dependencies) - set(data_dependencies))
+    if depends_on:
+        options["dependsOn"] = depends_on
+    if request.additionalSecretOutputs:
+        options["additionalSecretOutputs"] = list(request.additionalSecretOutputs)
+    if request.HasField("customTimeouts"):
+        timeouts = request.customTimeouts
+        chosen = {
+            key: getattr(timeouts, key) for key in ("create", "update", "delete") if getattr(timeouts, key)
+        }
+        if chosen:
+            options["customTimeouts"] = chosen
+    return options
 
 
 def _wire_secret(value: Any) -> dict[str, Any]:

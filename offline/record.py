@@ -69,6 +69,10 @@ class Registration:
     """URNs whose outputs feed an input; `dependencies` adds explicit depends_on to these."""
     retain_on_delete: bool = False
     """Deleting the resource from the stack leaves the cloud object in place."""
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    """Per top-level input, the URNs whose outputs feed it."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """The resource options the program set (Pulumi's names; `protect` is kept apart)."""
 
     @property
     def plain_inputs(self) -> dict[str, Any]:
@@ -85,6 +89,7 @@ class Registration:
             "provider": self.provider,
             "dependencies": self.dependencies,
             "protect": self.protect,
+            "options": self.options,
             "inputs": mask(self.inputs),
         }
 
