@@ -162,6 +162,16 @@ def summary_line(result: DiffResult) -> str:
     return f"{result.stack}: {result.total_changes} changes: " + ", ".join(parts)
 
 
+def critical_counts(alarming: Sequence[Verdict]) -> str:
+    """ "2 critical replaced, 1 protected delete blocked": the alarming changes by kind, zeros left out."""
+    counted = [
+        (sum(1 for v in alarming if v.kind == REPLACE), "critical replaced"),
+        (sum(1 for v in alarming if v.kind == DELETE), "critical deleted"),
+        (sum(1 for v in alarming if v.kind == DELETE_BLOCKED), "protected delete blocked"),
+    ]
+    return ", ".join(f"{count} {words}" for count, words in counted if count)
+
+
 def _show(value: Any, present: bool = True) -> str:
     if not present:
         return "(absent)"
@@ -207,9 +217,7 @@ def render_text(result: DiffResult, heading: str, colour: bool = False) -> str:
     lines = [f"crossmesh diff: stack {result.stack} (project {result.project}), {heading}"]
     alarming = [verdict for verdict in result.verdicts if verdict.alarming]
     if alarming:
-        lines.append(
-            paint(f"Critical: {len(alarming)} protected deletes or critical replacements", BOLD + RED)
-        )
+        lines.append(paint(f"Critical: {critical_counts(alarming)}", BOLD + RED))
         for verdict in alarming:
             reason = verdict.critical or "protected"
             lines.append(paint(f"  {headline(verdict)}", RED))
@@ -323,7 +331,7 @@ def markdown(result: DiffResult, heading: str) -> str:
     lines = [f"### crossmesh diff: `{result.stack}`", "", f"**{summary_line(result)}**", ""]
     alarming = [v for v in result.verdicts if v.alarming]
     if alarming:
-        lines += [f"#### :rotating_light: {len(alarming)} protected deletes or critical replacements", ""]
+        lines += [f"#### :rotating_light: {critical_counts(alarming)}", ""]
         lines += _table(alarming, lambda v: f"{v.critical or 'protected'}: {_why(v)}")
         lines.append("")
     replaced = [v for v in result.verdicts if v.kind == REPLACE and not v.alarming]
