@@ -10,6 +10,7 @@ import pytest
 
 from offline import paths
 from offline.replace_rules import CLOUD_ASSIGNED_FILE, RULES_FILE, rules_by_type
+from scripts import refresh_replace_rules as refresh
 from tests.support.plans import STACKS, planned
 from tests.support.types import (
     AWS_VPN_CONNECTION,
@@ -82,3 +83,27 @@ def test_kubernetes_rules_cover_names_releases_and_the_provider_cluster() -> Non
         "context",
         "cluster",
     }
+
+
+def test_the_refresh_check_finds_every_rule_path_among_the_sdk_inputs() -> None:
+    assert refresh.problems() == []
+
+
+@pytest.mark.parametrize(
+    ("type_token", "args_class", "an_input"),
+    [
+        (AWS_VPN_CONNECTION, "VpnConnectionArgs", "tunnelBandwidth"),
+        (GCP_EXTERNAL_VPN_GATEWAY, "ExternalVpnGatewayArgs", "interfaces"),
+        (K8S_NAMESPACE, "NamespaceArgs", "metadata"),
+        (HELM_RELEASE, "ReleaseArgs", "namespace"),
+        (KUBERNETES_PROVIDER, "ProviderArgs", "clusterIdentifier"),
+        ("random:index/randomPassword:RandomPassword", "RandomPasswordArgs", "overrideSpecial"),
+    ],
+)
+def test_the_refresh_check_reads_the_inputs_of_the_installed_sdk(
+    type_token: str, args_class: str, an_input: str
+) -> None:
+    found = refresh.sdk_args_class(type_token)
+    assert found is not None and found.__name__ == args_class
+    assert an_input in refresh.sdk_inputs(found)
+    assert refresh.sdk_args_class("kubernetes:networking.istio.io/v1:Gateway") is None
