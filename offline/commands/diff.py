@@ -207,7 +207,7 @@ def headline(verdict: Verdict) -> str:
     if verdict.protect:
         marks.append("protected")
     mark = f"  [{', '.join(marks)}]" if marks else ""
-    return f"{SYMBOLS[verdict.kind]:2} {verdict.kind:25} {verdict.type}  {verdict.name}{mark}"
+    return f"{SYMBOLS[verdict.kind]:2} {verdict.kind:8} {verdict.type}  {verdict.name}{mark}"
 
 
 def render_text(result: DiffResult, heading: str, colour: bool = False) -> str:
