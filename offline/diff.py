@@ -38,6 +38,8 @@ UNCHANGED = "unchanged"
 KINDS = (CREATE, UPDATE, REPLACE, DELETE, DELETE_BLOCKED, RETAINED, UNCHANGED)
 
 PROVIDER_PREFIX = "pulumi:providers:"
+PROVIDER_CAUSE = "provider"
+"""The path a cause names when the resource's provider is replaced (every resource it manages is)."""
 SECRET_CHANGED = "(secret changed)"
 
 
@@ -300,7 +302,12 @@ def assess(old: Snapshot, new: Snapshot, renewed_names: Mapping[str, str], provi
     verdict.changes = sorted(changes.values(), key=lambda change: change.path)
     if new.provider is not None and new.provider in renewed_names:
         verdict.causes.append(
-            Cause("provider", "its provider is replaced", "the Pulumi engine", (renewed_names[new.provider],))
+            Cause(
+                PROVIDER_CAUSE,
+                "its provider is replaced",
+                "the Pulumi engine",
+                (renewed_names[new.provider],),
+            )
         )
     rules = rules_by_type().get(new.type)
     if rules is None:

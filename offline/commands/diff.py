@@ -20,6 +20,7 @@ from offline.diff import (
     CREATE,
     DELETE,
     DELETE_BLOCKED,
+    PROVIDER_CAUSE,
     REPLACE,
     RETAINED,
     UNCHANGED,
@@ -193,6 +194,9 @@ def change_line(change: Change) -> str:
 def cause_lines(verdict: Verdict) -> list[str]:
     lines = []
     for cause in verdict.causes:
+        if cause.path == PROVIDER_CAUSE:
+            lines.append(f"replaced: its provider {', '.join(cause.reads)} is replaced [{cause.source}]")
+            continue
         cascade = f", as it reads the new {', '.join(cause.reads)}" if cause.reads else ""
         lines.append(f"replaced: {cause.path} {cause.rule}{cascade} [{cause.source}]")
     return lines
@@ -292,6 +296,8 @@ def _escape_property(text: str) -> str:
 def _why(verdict: Verdict) -> str:
     if verdict.causes:
         cause = verdict.causes[0]
+        if cause.path == PROVIDER_CAUSE:
+            return f"its provider {', '.join(cause.reads)} is replaced"
         via = f" (reads {', '.join(cause.reads)})" if cause.reads else ""
         more = f" and {len(verdict.causes) - 1} more" if len(verdict.causes) > 1 else ""
         return f"{cause.path} {cause.rule}{via}{more}"

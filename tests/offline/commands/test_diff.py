@@ -11,7 +11,7 @@ import pytest
 from offline.commands.cli import main
 from offline.commands.exit_codes import FAILED_ON, INVALID_INPUT, OK
 from tests.support.contracts import contract, resource
-from tests.support.types import AWS_SUBNET, AWS_VPN_CONNECTION, TGW
+from tests.support.types import AWS_SUBNET, AWS_VPN_CONNECTION, K8S_NAMESPACE, KUBERNETES_PROVIDER, TGW
 
 PSK_BEFORE = "first-pre-shared-key"
 PSK_AFTER = "second-pre-shared-key"
@@ -162,3 +162,19 @@ def test_a_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[st
         code == INVALID_INPUT
         and err == f"error: cannot read {tmp_path / 'gone.json'}: No such file or directory\n"
     )
+
+
+def test_a_replaced_provider_is_named_under_everything_it_takes_with_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def cluster(endpoint: str) -> dict[str, Any]:
+        provider = resource(KUBERNETES_PROVIDER, "gke-k8s", {}, secrets={"kubeconfig": endpoint})
+        namespace = resource(K8S_NAMESPACE, "shop", {"metadata": {"name": "shop"}}, provider=provider["urn"])
+        return contract(provider, namespace)
+
+    old = write(tmp_path / "old.json", cluster("https://public"))
+    new = write(tmp_path / "new.json", cluster("https://private"))
+    code, out, _ = run(capsys, old, new, "--fail-on", "replace")
+    assert code == FAILED_ON
+    assert "replaced: its provider gke-k8s is replaced [the Pulumi engine]" in out
+    assert "kubeconfig: (secret changed)" in out and "https://" not in out
