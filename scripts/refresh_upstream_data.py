@@ -481,7 +481,12 @@ def _refresh_gmp(upstream: Upstream, read: str) -> None:
         {
             "source": sources,
             "read": read,
-            "installed_by": {"service": "GKE managed collection", "version": GMP["version"]},
+            "installed_by": {
+                "service": "GKE managed collection",
+                "version": GMP["version"],
+                "cluster_type": "gcp:container/cluster:Cluster",
+                "enabled_by": "monitoringConfig.managedPrometheus.enabled",
+            },
             **_crds(texts),
         },
     )
