@@ -32,7 +32,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.clusters.eks_specs import irsa_trust_policy
-from components.clusters.kube_cluster import HELM_RELEASE_TIMEOUT_SECONDS, KubeCluster
+from components.clusters.kube_cluster import KubeCluster
 from components.config import ServiceConfig, TrafficPolicySpec
 from components.mesh import appmesh_specs as specs
 from components.mesh.bridge_specs import ingress_gateway_id
@@ -47,9 +47,6 @@ EOL_WARNING = (
     "resources or its console. crossmesh:mesh.engines.aws is 'appmesh'; move this stack to Istio on EKS "
     "(docs/runbooks/move-off-app-mesh.md)."
 )
-# Workload certificates: short enough to limit a leaked key, long enough that a monthly `pulumi up`
-# (which reissues inside the renewal window) and a rollout fit well before expiry.
-# Helm waits this long for the controller's webhook to be ready (seconds).
 
 
 @dataclass(frozen=True)
@@ -91,6 +88,7 @@ class AppMesh(pulumi.ComponentResource):
         self._name = name
         self._args = args
         self._in_aws = pulumi.ResourceOptions(parent=self)
+        self._cluster = args.cluster
         self._in_cluster = pulumi.ResourceOptions(parent=self, provider=args.cluster.provider)
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         self._scope: pulumi.Output[specs.AwsScope] = identity.account_id.apply(
@@ -120,28 +118,35 @@ class AppMesh(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name=specs.CONTROLLER_NAMESPACE),
             opts=self._in_cluster,
         )
-        self.controller = k8s.helm.v3.Release(
-            f"{name}-controller",
-            k8s.helm.v3.ReleaseArgs(
-                name=specs.CONTROLLER_CHART,
-                chart=specs.CONTROLLER_CHART,
-                version=specs.CONTROLLER_CHART_VERSION,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=specs.EKS_CHARTS_REPO),
-                namespace=system.metadata.name,
-                values=pulumi.Output.all(args.cluster_name, self.controller_role_arn).apply(
-                    lambda v: specs.controller_values(
-                        args.region, v[0], v[1], args.tracing, args.sampling_percent
-                    )
-                ),
-                skip_crds=False,
-                atomic=True,
-                cleanup_on_fail=True,
-                timeout=HELM_RELEASE_TIMEOUT_SECONDS,
+        # The chart brings the App Mesh CRDs with it.
+        self.controller = self._cluster.helm_release(
+            resource_name=f"{name}-controller",
+            release_name=specs.CONTROLLER_CHART,
+            chart=specs.CONTROLLER_CHART,
+            version=specs.CONTROLLER_CHART_VERSION,
+            repository=specs.EKS_CHARTS_REPO,
+            namespace=system.metadata.name,
+            values=pulumi.Output.all(args.cluster_name, self.controller_role_arn).apply(
+                lambda v: specs.controller_values(
+                    args.region, v[0], v[1], args.tracing, args.sampling_percent
+                )
             ),
-            opts=self._in_cluster,
+            skip_crds=False,
+            parent=self,
         )
-        self._discovery = namespace
-        self._mesh = self._custom("mesh", None, "Mesh", args.mesh_name, specs.mesh_spec(args.mesh_name))
+        mesh = self._cluster.custom_object(
+            resource_name=f"{name}-mesh",
+            api_version=specs.APPMESH_API,
+            kind="Mesh",
+            name=args.mesh_name,
+            spec=specs.mesh_spec(args.mesh_name),
+            parent=self,
+            depends_on=[self.controller],
+        )
+        # The CRDs and webhook come with the controller; the webhook places an object in the Mesh that
+        # selects its namespace, and the controller resolves Cloud Map names, so every App Mesh object
+        # but the Mesh waits for all three.
+        self._in_mesh: list[pulumi.Resource] = [self.controller, mesh, namespace]
 
         aws_services = [s for s in args.services if s.cloud == "aws"]
         namespaces = sorted({s.namespace for s in aws_services} | {specs.BRIDGE_NAMESPACE})
@@ -205,22 +210,35 @@ class AppMesh(pulumi.ComponentResource):
             dns_names=[specs.discovery_host(service, self.cloud_map_namespace), service_host(service)],
         )
         self.secret_mounts[service.name] = specs.secret_mounts(service.name)
-        self._custom(
-            service.name,
-            ns,
-            "VirtualNode",
-            service.name,
-            specs.virtual_node_spec(service, policy, self.cloud_map_namespace, caller_ids, backends),
+        self._cluster.custom_object(
+            resource_name=f"{self._name}-{service.name}",
+            api_version=specs.APPMESH_API,
+            kind="VirtualNode",
+            name=service.name,
+            namespace=ns,
+            spec=specs.virtual_node_spec(service, policy, self.cloud_map_namespace, caller_ids, backends),
+            parent=self,
+            depends_on=self._in_mesh,
         )
-        self._custom(
-            f"{service.name}-router",
-            ns,
-            "VirtualRouter",
-            service.name,
-            specs.virtual_router_spec(service, policy),
+        self._cluster.custom_object(
+            resource_name=f"{self._name}-{service.name}-router",
+            api_version=specs.APPMESH_API,
+            kind="VirtualRouter",
+            name=service.name,
+            namespace=ns,
+            spec=specs.virtual_router_spec(service, policy),
+            parent=self,
+            depends_on=self._in_mesh,
         )
-        self._custom(
-            f"{service.name}-service", ns, "VirtualService", service.name, specs.virtual_service_spec(service)
+        self._cluster.custom_object(
+            resource_name=f"{self._name}-{service.name}-service",
+            api_version=specs.APPMESH_API,
+            kind="VirtualService",
+            name=service.name,
+            namespace=ns,
+            spec=specs.virtual_service_spec(service),
+            parent=self,
+            depends_on=self._in_mesh,
         )
 
     # --- the bridge ---------------------------------------------------------------------------------------
@@ -250,29 +268,38 @@ class AppMesh(pulumi.ComponentResource):
             opts=self._in_aws,
         )
         bridge_ns = self._namespaces[specs.BRIDGE_NAMESPACE]
-        self._custom(
-            specs.GKE_INGRESS_NODE,
-            bridge_ns,
-            "VirtualNode",
-            specs.GKE_INGRESS_NODE,
-            specs.gke_ingress_node_spec(self.cloud_map_namespace),
+        self._cluster.custom_object(
+            resource_name=f"{self._name}-{specs.GKE_INGRESS_NODE}",
+            api_version=specs.APPMESH_API,
+            kind="VirtualNode",
+            name=specs.GKE_INGRESS_NODE,
+            namespace=bridge_ns,
+            spec=specs.gke_ingress_node_spec(self.cloud_map_namespace),
+            parent=self,
+            depends_on=self._in_mesh,
         )
         for service in called:
             remote = specs.remote_service_name(service)
             policy = self._args.policies[service.name]
-            self._custom(
-                f"{remote}-router",
-                bridge_ns,
-                "VirtualRouter",
-                remote,
-                specs.remote_virtual_router_spec(service, policy),
+            self._cluster.custom_object(
+                resource_name=f"{self._name}-{remote}-router",
+                api_version=specs.APPMESH_API,
+                kind="VirtualRouter",
+                name=remote,
+                namespace=bridge_ns,
+                spec=specs.remote_virtual_router_spec(service, policy),
+                parent=self,
+                depends_on=self._in_mesh,
             )
-            self._custom(
-                f"{remote}-service",
-                bridge_ns,
-                "VirtualService",
-                remote,
-                specs.remote_virtual_service_spec(service),
+            self._cluster.custom_object(
+                resource_name=f"{self._name}-{remote}-service",
+                api_version=specs.APPMESH_API,
+                kind="VirtualService",
+                name=remote,
+                namespace=bridge_ns,
+                spec=specs.remote_virtual_service_spec(service),
+                parent=self,
+                depends_on=self._in_mesh,
             )
             self._placeholder(service)
 
@@ -322,24 +349,30 @@ class AppMesh(pulumi.ComponentResource):
             uris=[specs.gateway_id(args.trust_domain)],
             dns_names=[service_host(s) for s in bridged],
         )
-        gateway = self._custom(
-            name,
-            ns,
-            "VirtualGateway",
-            name,
-            specs.virtual_gateway_spec(
+        gateway = self._cluster.custom_object(
+            resource_name=f"{self._name}-{name}",
+            api_version=specs.APPMESH_API,
+            kind="VirtualGateway",
+            name=name,
+            namespace=ns,
+            spec=specs.virtual_gateway_spec(
                 args.mesh_name, caller_ids, [specs.workload_id(args.trust_domain, s) for s in bridged]
             ),
+            parent=self,
+            depends_on=self._in_mesh,
         )
         for service in bridged:
             route = f"{service.name}-{service.namespace}"
-            self._custom(
-                f"{route}-gateway-route",
-                ns,
-                "GatewayRoute",
-                route,
-                specs.gateway_route_spec(service),
+            self._cluster.custom_object(
+                resource_name=f"{self._name}-{route}-gateway-route",
+                api_version=specs.APPMESH_API,
+                kind="GatewayRoute",
+                name=route,
+                namespace=ns,
+                spec=specs.gateway_route_spec(service),
                 labels={"gateway": name},
+                parent=self,
+                depends_on=self._in_mesh,
             )
         labels = {"app": name}
         k8s.apps.v1.Deployment(
@@ -484,30 +517,6 @@ class AppMesh(pulumi.ComponentResource):
             type="Opaque",
             string_data=data,
             opts=self._in_cluster,
-        )
-
-    def _custom(
-        self,
-        resource_suffix: str,
-        namespace: pulumi.Input[str] | None,
-        kind: str,
-        object_name: str,
-        spec: dict[str, Any],
-        labels: dict[str, str] | None = None,
-    ) -> k8s.apiextensions.CustomResource:
-        """An App Mesh object. Its CRDs and webhook come with the controller; the webhook places an
-        object in the Mesh that selects its namespace, and the controller resolves Cloud Map names,
-        so every object but the Mesh waits for both."""
-        after: list[pulumi.Resource] = [self.controller]
-        if kind != "Mesh":
-            after += [self._mesh, self._discovery]
-        return k8s.apiextensions.CustomResource(
-            f"{self._name}-{resource_suffix}",
-            api_version=specs.APPMESH_API,
-            kind=kind,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=object_name, namespace=namespace, labels=labels),
-            spec=spec,
-            opts=pulumi.ResourceOptions.merge(self._in_cluster, pulumi.ResourceOptions(depends_on=after)),
         )
 
 

@@ -27,7 +27,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from components.clusters import eks_specs as policies
-from components.clusters.kube_cluster import HELM_RELEASE_TIMEOUT_SECONDS, KubeCluster
+from components.clusters.kube_cluster import KubeCluster
 from components.config import ObservabilityConfig
 from components.network.aws_network import partition_of
 from components.observability import specs
@@ -109,19 +109,19 @@ class AwsObservability(pulumi.ComponentResource):
         # The access log feeds the metric filters, which read Container Insights' log group.
         access_log = config.alarms and application_logs is not None and istio
         if istio and args.istiod is not None and (self.collector_role_arn is not None or access_log):
-            k8s.apiextensions.CustomResource(
-                f"{name}-telemetry",
+            args.cluster.custom_object(
+                resource_name=f"{name}-telemetry",
                 api_version=specs.TELEMETRY_API,
                 kind="Telemetry",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name="mesh-default", namespace="istio-system"),
+                name="mesh-default",
+                namespace="istio-system",
                 spec=specs.telemetry_spec(
                     config.sampling_percent,
                     tracing=self.collector_role_arn is not None,
                     access_log=access_log,
                 ),
-                opts=pulumi.ResourceOptions.merge(
-                    self._in_cluster, pulumi.ResourceOptions(depends_on=telemetry_after)
-                ),
+                parent=self,
+                depends_on=telemetry_after,
             )
 
         self.tunnel_alarm_names = []
@@ -168,25 +168,21 @@ class AwsObservability(pulumi.ComponentResource):
             ),
             opts=self._in_cluster,
         )
-        release = k8s.helm.v3.Release(
-            f"{self._name}-collector",
-            k8s.helm.v3.ReleaseArgs(
-                name=specs.COLLECTOR_NAME,
-                chart=specs.COLLECTOR_CHART,
-                version=specs.COLLECTOR_CHART_VERSION,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=specs.COLLECTOR_CHART_REPO),
-                namespace=namespace.metadata.name,
-                values=role.arn.apply(
-                    lambda arn: specs.collector_values(
-                        specs.xray_exporter(self._args.region), specs.irsa_annotation(arn)
-                    )
-                ),
-                atomic=True,
-                cleanup_on_fail=True,
-                timeout=HELM_RELEASE_TIMEOUT_SECONDS,
+        release = self._args.cluster.helm_release(
+            resource_name=f"{self._name}-collector",
+            release_name=specs.COLLECTOR_NAME,
+            chart=specs.COLLECTOR_CHART,
+            version=specs.COLLECTOR_CHART_VERSION,
+            repository=specs.COLLECTOR_CHART_REPO,
+            namespace=namespace.metadata.name,
+            values=role.arn.apply(
+                lambda arn: specs.collector_values(
+                    specs.xray_exporter(self._args.region), specs.irsa_annotation(arn)
+                )
             ),
+            parent=self,
             # The pods must start with a role that already may write, or the first spans are lost.
-            opts=pulumi.ResourceOptions.merge(self._in_cluster, pulumi.ResourceOptions(depends_on=[grant])),
+            depends_on=[grant],
         )
         return _Collector(role_arn=role.arn, release=release)
 
