@@ -210,36 +210,23 @@ class AppMesh(pulumi.ComponentResource):
             dns_names=[specs.discovery_host(service, self.cloud_map_namespace), service_host(service)],
         )
         self.secret_mounts[service.name] = specs.secret_mounts(service.name)
-        self._cluster.custom_object(
-            resource_name=f"{self._name}-{service.name}",
-            api_version=specs.APPMESH_API,
-            kind="VirtualNode",
-            name=service.name,
-            namespace=ns,
-            spec=specs.virtual_node_spec(service, policy, self.cloud_map_namespace, caller_ids, backends),
-            parent=self,
-            depends_on=self._in_mesh,
-        )
-        self._cluster.custom_object(
-            resource_name=f"{self._name}-{service.name}-router",
-            api_version=specs.APPMESH_API,
-            kind="VirtualRouter",
-            name=service.name,
-            namespace=ns,
-            spec=specs.virtual_router_spec(service, policy),
-            parent=self,
-            depends_on=self._in_mesh,
-        )
-        self._cluster.custom_object(
-            resource_name=f"{self._name}-{service.name}-service",
-            api_version=specs.APPMESH_API,
-            kind="VirtualService",
-            name=service.name,
-            namespace=ns,
-            spec=specs.virtual_service_spec(service),
-            parent=self,
-            depends_on=self._in_mesh,
-        )
+        label = f"{self._name}-{service.name}"
+        node = specs.virtual_node_spec(service, policy, self.cloud_map_namespace, caller_ids, backends)
+        for resource_name, kind, spec in (
+            (label, "VirtualNode", node),
+            (f"{label}-router", "VirtualRouter", specs.virtual_router_spec(service, policy)),
+            (f"{label}-service", "VirtualService", specs.virtual_service_spec(service)),
+        ):
+            self._cluster.custom_object(
+                resource_name=resource_name,
+                api_version=specs.APPMESH_API,
+                kind=kind,
+                name=service.name,
+                namespace=ns,
+                spec=spec,
+                parent=self,
+                depends_on=self._in_mesh,
+            )
 
     # --- the bridge ---------------------------------------------------------------------------------------
 
@@ -281,26 +268,21 @@ class AppMesh(pulumi.ComponentResource):
         for service in called:
             remote = specs.remote_service_name(service)
             policy = self._args.policies[service.name]
-            self._cluster.custom_object(
-                resource_name=f"{self._name}-{remote}-router",
-                api_version=specs.APPMESH_API,
-                kind="VirtualRouter",
-                name=remote,
-                namespace=bridge_ns,
-                spec=specs.remote_virtual_router_spec(service, policy),
-                parent=self,
-                depends_on=self._in_mesh,
-            )
-            self._cluster.custom_object(
-                resource_name=f"{self._name}-{remote}-service",
-                api_version=specs.APPMESH_API,
-                kind="VirtualService",
-                name=remote,
-                namespace=bridge_ns,
-                spec=specs.remote_virtual_service_spec(service),
-                parent=self,
-                depends_on=self._in_mesh,
-            )
+            label = f"{self._name}-{remote}"
+            for resource_name, kind, spec in (
+                (f"{label}-router", "VirtualRouter", specs.remote_virtual_router_spec(service, policy)),
+                (f"{label}-service", "VirtualService", specs.remote_virtual_service_spec(service)),
+            ):
+                self._cluster.custom_object(
+                    resource_name=resource_name,
+                    api_version=specs.APPMESH_API,
+                    kind=kind,
+                    name=remote,
+                    namespace=bridge_ns,
+                    spec=spec,
+                    parent=self,
+                    depends_on=self._in_mesh,
+                )
             self._placeholder(service)
 
     def _placeholder(self, service: ServiceConfig) -> None:
