@@ -38,7 +38,8 @@ from components.clusters import eks_specs as policies
 from components.clusters.kube_cluster import KubeCluster
 from components.clusters.kubeconfig_specs import eks_kubeconfig, render
 from components.config import EksConfig
-from components.network.aws_network import AwsNetwork, partition_of
+from components.network.aws_network import AwsNetwork
+from components.network.aws_specs import partition_of
 
 # Add-ons the nodes need to become Ready are created before the node group; the others schedule pods
 # and are created after it, or they would wait on an empty cluster.

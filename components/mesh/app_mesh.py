@@ -39,7 +39,7 @@ from components.mesh.bridge_specs import ingress_gateway_id
 from components.mesh.leaf_certificate import issue_leaf_certificate
 from components.mesh.mesh_ca import Intermediate
 from components.mesh.traffic_specs import service_host
-from components.network.aws_network import partition_of
+from components.network.aws_specs import partition_of
 
 END_OF_SUPPORT = "2026-09-30"
 EOL_WARNING = (

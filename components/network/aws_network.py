@@ -7,13 +7,13 @@ VPC flow logs to an encrypted, retained log group, and a default security group 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from components.config import AwsConfig
+from components.network.aws_specs import flow_log_write_policy, flow_logs_trust_policy, logs_key_policy
 from components.network.specs import subnet_plan
 
 
@@ -55,7 +55,7 @@ class AwsNetwork(pulumi.ComponentResource):
             description=f"{prefix}: CloudWatch Logs encryption",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            policy=identity.account_id.apply(lambda account: _logs_key_policy(account, config.region)),
+            policy=identity.account_id.apply(lambda account: logs_key_policy(account, config.region)),
             opts=child,
         )
         self.logs_key_arn = self.logs_key.arn
@@ -88,13 +88,13 @@ class AwsNetwork(pulumi.ComponentResource):
         )
         flow_role = aws.iam.Role(
             f"{name}-flow-logs-role",
-            assume_role_policy=json.dumps(_service_trust("vpc-flow-logs.amazonaws.com")),
+            assume_role_policy=flow_logs_trust_policy(),
             opts=child,
         )
         aws.iam.RolePolicy(
             f"{name}-flow-logs-write",
             role=flow_role.id,
-            policy=flow_logs.arn.apply(_flow_log_write_policy),
+            policy=flow_logs.arn.apply(flow_log_write_policy),
             opts=child,
         )
         aws.ec2.FlowLog(
@@ -198,73 +198,3 @@ def _first_zones(names: list[str], count: int) -> list[str]:
             f"crossmesh:aws.azCount is {count} but the region offers {len(names)} available zones: {names}"
         )
     return sorted(names)[:count]
-
-
-def _service_trust(service: str) -> dict[str, object]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
-    }
-
-
-def _flow_log_write_policy(log_group_arn: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                    "Resource": [log_group_arn, f"{log_group_arn}:*"],
-                }
-            ],
-        }
-    )
-
-
-def partition_of(region: str) -> str:
-    """The ARN partition a region belongs to."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
-def _logs_key_policy(account_id: str, region: str) -> str:
-    """The account administers the key; CloudWatch Logs may use it only for this account's log groups."""
-    partition = partition_of(region)
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AccountAdministers",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "CloudWatchLogsUse",
-                    "Effect": "Allow",
-                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                    "Action": [
-                        "kms:Encrypt*",
-                        "kms:Decrypt*",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:Describe*",
-                    ],
-                    "Resource": "*",
-                    "Condition": {
-                        "ArnLike": {
-                            "kms:EncryptionContext:aws:logs:arn": (
-                                f"arn:{partition}:logs:{region}:{account_id}:log-group:*"
-                            )
-                        }
-                    },
-                },
-            ],
-        }
-    )

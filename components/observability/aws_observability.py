@@ -29,7 +29,7 @@ import pulumi_kubernetes as k8s
 from components.clusters import eks_specs as policies
 from components.clusters.kube_cluster import KubeCluster
 from components.config import ObservabilityConfig
-from components.network.aws_network import partition_of
+from components.network.aws_specs import partition_of
 from components.observability import specs
 
 
