@@ -34,7 +34,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.clusters import eks_specs as policies
+from components.clusters import eks_specs
 from components.clusters.kube_cluster import KubeCluster
 from components.clusters.kubeconfig_specs import eks_kubeconfig, render
 from components.config import EksConfig
@@ -46,6 +46,24 @@ from components.network.aws_specs import partition_of
 ADDONS_BEFORE_NODES = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
 ADDONS_AFTER_NODES = ("coredns", "aws-ebs-csi-driver")
 ROOT_DEVICE = "/dev/xvda"  # the root volume of the AL2023 EKS-optimized AMIs
+
+
+@dataclass(frozen=True)
+class EksIdentity:
+    """What components in AWS need of the cluster: its name and version, and IRSA's OIDC provider."""
+
+    cluster_name: pulumi.Output[str]
+    oidc_provider_arn: pulumi.Output[str]
+    oidc_issuer: pulumi.Output[str]
+    kubernetes_version: pulumi.Output[str]
+    node_group: pulumi.Resource
+    """Add-ons that schedule pods wait for it."""
+
+    def irsa_trust_policy(self, namespace: str, service_account: str) -> pulumi.Output[str]:
+        """Trust for one service account of this cluster (eks_specs.irsa_trust_policy)."""
+        return pulumi.Output.all(self.oidc_provider_arn, self.oidc_issuer).apply(
+            lambda values: eks_specs.irsa_trust_policy(values[0], values[1], namespace, service_account)
+        )
 
 
 @dataclass(frozen=True)
@@ -76,6 +94,7 @@ class EksCluster(pulumi.ComponentResource):
     """Secret."""
     provider: k8s.Provider
     kube: KubeCluster
+    identity: EksIdentity
 
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("crossmesh:aws:EksCluster", name, None, opts)
@@ -91,7 +110,9 @@ class EksCluster(pulumi.ComponentResource):
             description=f"{cluster_name}: Kubernetes secrets envelope encryption",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            policy=identity.account_id.apply(lambda account: policies.secrets_key_policy(account, partition)),
+            policy=identity.account_id.apply(
+                lambda account: eks_specs.secrets_key_policy(account, partition)
+            ),
             opts=protected,
         )
         aws.kms.Alias(
@@ -104,23 +125,23 @@ class EksCluster(pulumi.ComponentResource):
         cluster_role = aws.iam.Role(
             f"{name}-cluster-role",
             description=f"{cluster_name}: EKS control plane",
-            assume_role_policy=policies.service_trust_policy("eks.amazonaws.com"),
+            assume_role_policy=eks_specs.service_trust_policy("eks.amazonaws.com"),
             opts=child,
         )
         cluster_grants: list[pulumi.Resource] = [
             aws.iam.RolePolicyAttachment(
                 f"{name}-cluster-{policy.lower()}",
                 role=cluster_role.name,
-                policy_arn=policies.managed_policy_arn(partition, policy),
+                policy_arn=eks_specs.managed_policy_arn(partition, policy),
                 opts=child,
             )
-            for policy in policies.CLUSTER_POLICIES
+            for policy in eks_specs.CLUSTER_POLICIES
         ]
         cluster_grants.append(
             aws.iam.RolePolicy(
                 f"{name}-cluster-secrets-key",
                 role=cluster_role.id,
-                policy=secrets_key.arn.apply(policies.cluster_key_use_policy),
+                policy=secrets_key.arn.apply(eks_specs.cluster_key_use_policy),
                 opts=child,
             )
         )
@@ -175,7 +196,7 @@ class EksCluster(pulumi.ComponentResource):
                 provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=secrets_key.arn),
                 resources=["secrets"],
             ),
-            enabled_cluster_log_types=list(policies.CONTROL_PLANE_LOG_TYPES),
+            enabled_cluster_log_types=list(eks_specs.CONTROL_PLANE_LOG_TYPES),
             kubernetes_network_config=aws.eks.ClusterKubernetesNetworkConfigArgs(
                 ip_family="ipv4", service_ipv4_cidr=args.service_cidr
             ),
@@ -208,7 +229,7 @@ class EksCluster(pulumi.ComponentResource):
                 f"{name}-admin-{index}",
                 cluster_name=cluster.name,
                 principal_arn=entry.principal_arn,
-                policy_arn=policies.access_policy_arn(partition, policies.CLUSTER_ADMIN_ACCESS_POLICY),
+                policy_arn=eks_specs.access_policy_arn(partition, eks_specs.CLUSTER_ADMIN_ACCESS_POLICY),
                 access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
                 opts=child,
             )
@@ -221,26 +242,26 @@ class EksCluster(pulumi.ComponentResource):
         )
         self.oidc_provider_arn = oidc.arn
         cni_role = self._irsa_role(
-            name, "vpc-cni", oidc, policies.CNI_SERVICE_ACCOUNT, policies.CNI_POLICY, args
+            name, "vpc-cni", oidc, eks_specs.CNI_SERVICE_ACCOUNT, eks_specs.CNI_POLICY, args
         )
         ebs_role = self._irsa_role(
-            name, "ebs-csi", oidc, policies.EBS_CSI_SERVICE_ACCOUNT, policies.EBS_CSI_POLICY, args
+            name, "ebs-csi", oidc, eks_specs.EBS_CSI_SERVICE_ACCOUNT, eks_specs.EBS_CSI_POLICY, args
         )
 
         node_role = aws.iam.Role(
             f"{name}-node-role",
             description=f"{cluster_name}: managed node group instances",
-            assume_role_policy=policies.service_trust_policy("ec2.amazonaws.com"),
+            assume_role_policy=eks_specs.service_trust_policy("ec2.amazonaws.com"),
             opts=child,
         )
         node_grants = [
             aws.iam.RolePolicyAttachment(
                 f"{name}-node-{policy.lower()}",
                 role=node_role.name,
-                policy_arn=policies.managed_policy_arn(partition, policy),
+                policy_arn=eks_specs.managed_policy_arn(partition, policy),
                 opts=child,
             )
-            for policy in policies.NODE_POLICIES
+            for policy in eks_specs.NODE_POLICIES
         ]
         self.node_role_arn = node_role.arn
 
@@ -296,7 +317,7 @@ class EksCluster(pulumi.ComponentResource):
             version=cluster.version,
             node_role_arn=node_role.arn,
             subnet_ids=args.network.private_subnet_ids,
-            ami_type=policies.ami_type_for(config.instance_types),
+            ami_type=eks_specs.ami_type_for(config.instance_types),
             capacity_type="ON_DEMAND",
             instance_types=list(config.instance_types),
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
@@ -338,6 +359,13 @@ class EksCluster(pulumi.ComponentResource):
             ca_data=self.ca_data,
             provider=self.provider,
         )
+        self.identity = EksIdentity(
+            cluster_name=self.cluster_name,
+            oidc_provider_arn=self.oidc_provider_arn,
+            oidc_issuer=self.oidc_issuer,
+            kubernetes_version=cluster.version,
+            node_group=self.node_group,
+        )
         self.register_outputs(
             {
                 "clusterName": self.cluster_name,
@@ -363,14 +391,14 @@ class EksCluster(pulumi.ComponentResource):
             f"{name}-{purpose}-irsa",
             description=f"{args.name_prefix}-eks: {namespace}/{service_account} through IRSA",
             assume_role_policy=pulumi.Output.all(oidc.arn, oidc.url).apply(
-                lambda values: policies.irsa_trust_policy(values[0], values[1], namespace, service_account)
+                lambda values: eks_specs.irsa_trust_policy(values[0], values[1], namespace, service_account)
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         aws.iam.RolePolicyAttachment(
             f"{name}-{purpose}-irsa",
             role=role.name,
-            policy_arn=policies.managed_policy_arn(partition_of(args.region), policy),
+            policy_arn=eks_specs.managed_policy_arn(partition_of(args.region), policy),
             opts=pulumi.ResourceOptions(parent=self),
         )
         return role

@@ -57,11 +57,11 @@ class VpnLinkArgs:
     # AWS side (AwsNetwork)
     hub: TransitHub
     """The AWS end, shared by both kinds of link; this link attaches to it."""
-    logs_key_arn: pulumi.Input[str]
+    aws_logs_key_arn: pulumi.Input[str]
     # GCP side (GcpNetwork)
     gcp_region: str
-    network_self_link: pulumi.Input[str]
-    router_name: pulumi.Input[str]
+    gcp_network_self_link: pulumi.Input[str]
+    gcp_router_name: pulumi.Input[str]
     gcp_prefixes: Sequence[str]
     """Subnet, pods, services, GKE control plane and the Cloud DNS forwarding source: routed by the
     VPC, advertised by the peers."""
@@ -138,7 +138,7 @@ class VpnLink(pulumi.ComponentResource):
             f"{name}-tunnel-logs",
             name=f"/crossmesh/{args.name_prefix}/vpn-tunnels",
             retention_in_days=link.log_retention_days,
-            kms_key_id=args.logs_key_arn,
+            kms_key_id=args.aws_logs_key_arn,
             opts=self._child,
         )
         self._log_group_arn = tunnel_logs.arn
@@ -173,7 +173,7 @@ class VpnLink(pulumi.ComponentResource):
             f"{label}-ha-vpn",
             name=f"{prefix}-ha-vpn-{group}",
             region=args.gcp_region,
-            network=args.network_self_link,
+            network=args.gcp_network_self_link,
             stack_type="IPV4_ONLY",
             description=f"{prefix}: HA VPN to AWS, group {group}",
             opts=self._kept,
@@ -286,7 +286,7 @@ class VpnLink(pulumi.ComponentResource):
             peer_external_gateway=external_gateway.id,
             peer_external_gateway_interface=tunnel.tunnel,
             shared_secret=psk,
-            router=args.router_name,
+            router=args.gcp_router_name,
             ike_version=2,
             cipher_suite=gcp.compute.VPNTunnelCipherSuiteArgs(
                 phase1=gcp.compute.VPNTunnelCipherSuitePhase1Args(
@@ -306,7 +306,7 @@ class VpnLink(pulumi.ComponentResource):
         interface = gcp.compute.RouterInterface(
             f"{label}-if-{tunnel.tunnel}",
             name=tunnel_name,
-            router=args.router_name,
+            router=args.gcp_router_name,
             region=args.gcp_region,
             ip_range=gcp_ip.apply(lambda ip: f"{ip}/30"),
             vpn_tunnel=vpn_tunnel.name,
@@ -316,7 +316,7 @@ class VpnLink(pulumi.ComponentResource):
         peer = gcp.compute.RouterPeer(
             f"{label}-peer-{tunnel.tunnel}",
             name=tunnel_name,
-            router=args.router_name,
+            router=args.gcp_router_name,
             region=args.gcp_region,
             interface=interface.name,
             ip_address=gcp_ip,

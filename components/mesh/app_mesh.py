@@ -31,7 +31,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.clusters.eks_specs import irsa_trust_policy
+from components.clusters.eks_cluster import EksIdentity
 from components.clusters.kube_cluster import KubeCluster
 from components.config import ServiceConfig, TrafficPolicySpec
 from components.mesh import appmesh_specs as specs
@@ -52,14 +52,12 @@ EOL_WARNING = (
 @dataclass(frozen=True)
 class AppMeshArgs:
     cluster: KubeCluster
-    cluster_name: pulumi.Output[str]
-    region: str
-    oidc_provider_arn: pulumi.Output[str]
-    oidc_issuer: pulumi.Output[str]
-    vpc_id: pulumi.Output[str]
+    eks: EksIdentity
+    aws_region: str
+    aws_vpc_id: pulumi.Output[str]
     intermediate: Intermediate
     """The EKS cluster's intermediate CA: it signs every App Mesh certificate."""
-    mesh_name: str
+    mesh_id: str
     trust_domain: str
     services: Sequence[ServiceConfig]
     """Every service of both clouds; the AWS ones run in App Mesh, the GCP ones are bridged."""
@@ -93,16 +91,16 @@ class AppMesh(pulumi.ComponentResource):
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         self._scope: pulumi.Output[specs.AwsScope] = identity.account_id.apply(
             lambda account: specs.AwsScope(
-                partition=partition_of(args.region), region=args.region, account=account
+                partition=partition_of(args.aws_region), region=args.aws_region, account=account
             )
         )
-        self.cloud_map_namespace = specs.cloud_map_namespace(args.mesh_name)
+        self.cloud_map_namespace = specs.cloud_map_namespace(args.mesh_id)
 
         namespace = aws.servicediscovery.PrivateDnsNamespace(
             f"{name}-discovery",
             name=self.cloud_map_namespace,
-            vpc=args.vpc_id,
-            description=f"App Mesh service discovery of mesh {args.mesh_name}",
+            vpc=args.aws_vpc_id,
+            description=f"App Mesh service discovery of mesh {args.mesh_id}",
             opts=self._in_aws,
         )
         self.controller_role_arn = self._irsa_role(
@@ -110,7 +108,7 @@ class AppMesh(pulumi.ComponentResource):
             specs.CONTROLLER_NAMESPACE,
             specs.CONTROLLER_SERVICE_ACCOUNT,
             pulumi.Output.all(self._scope, namespace.arn, namespace.hosted_zone).apply(
-                lambda v: specs.controller_policy(v[0], args.mesh_name, v[1], v[2])
+                lambda v: specs.controller_policy(v[0], args.mesh_id, v[1], v[2])
             ),
         )
         system = k8s.core.v1.Namespace(
@@ -126,9 +124,9 @@ class AppMesh(pulumi.ComponentResource):
             version=specs.CONTROLLER_CHART_VERSION,
             repository=specs.EKS_CHARTS_REPO,
             namespace=system.metadata.name,
-            values=pulumi.Output.all(args.cluster_name, self.controller_role_arn).apply(
+            values=pulumi.Output.all(args.eks.cluster_name, self.controller_role_arn).apply(
                 lambda v: specs.controller_values(
-                    args.region, v[0], v[1], args.tracing, args.sampling_percent
+                    args.aws_region, v[0], v[1], args.tracing, args.sampling_percent
                 )
             ),
             skip_crds=False,
@@ -138,8 +136,8 @@ class AppMesh(pulumi.ComponentResource):
             resource_name=f"{name}-mesh",
             api_version=specs.APPMESH_API,
             kind="Mesh",
-            name=args.mesh_name,
-            spec=specs.mesh_spec(args.mesh_name),
+            name=args.mesh_id,
+            spec=specs.mesh_spec(args.mesh_id),
             parent=self,
             depends_on=[self.controller],
         )
@@ -196,7 +194,7 @@ class AppMesh(pulumi.ComponentResource):
             self._scope.apply(
                 lambda scope: specs.envoy_policy(
                     scope,
-                    args.mesh_name,
+                    args.mesh_id,
                     f"virtualNode/{specs.virtual_node_name(service)}",
                     args.tracing,
                 )
@@ -320,7 +318,7 @@ class AppMesh(pulumi.ComponentResource):
             name,
             self._scope.apply(
                 lambda scope: specs.envoy_policy(
-                    scope, args.mesh_name, f"virtualGateway/{name}_{specs.BRIDGE_NAMESPACE}", args.tracing
+                    scope, args.mesh_id, f"virtualGateway/{name}_{specs.BRIDGE_NAMESPACE}", args.tracing
                 )
             ),
         )
@@ -338,7 +336,7 @@ class AppMesh(pulumi.ComponentResource):
             name=name,
             namespace=ns,
             spec=specs.virtual_gateway_spec(
-                args.mesh_name, caller_ids, [specs.workload_id(args.trust_domain, s) for s in bridged]
+                args.mesh_id, caller_ids, [specs.workload_id(args.trust_domain, s) for s in bridged]
             ),
             parent=self,
             depends_on=self._in_mesh,
@@ -439,7 +437,7 @@ class AppMesh(pulumi.ComponentResource):
         keep = ns != specs.BRIDGE_NAMESPACE
         namespace = k8s.core.v1.Namespace(
             f"{self._name}-ns-{ns}",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels=specs.namespace_labels(self._args.mesh_name)),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels=specs.namespace_labels(self._args.mesh_id)),
             opts=pulumi.ResourceOptions.merge(
                 self._in_cluster, pulumi.ResourceOptions(retain_on_delete=keep)
             ),
@@ -449,12 +447,9 @@ class AppMesh(pulumi.ComponentResource):
     def _irsa_role(
         self, purpose: str, namespace: str, service_account: str, policy: pulumi.Input[str]
     ) -> pulumi.Output[str]:
-        args = self._args
         role = aws.iam.Role(
             f"{self._name}-{purpose}-irsa",
-            assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer).apply(
-                lambda v: irsa_trust_policy(v[0], v[1], namespace, service_account)
-            ),
+            assume_role_policy=self._args.eks.irsa_trust_policy(namespace, service_account),
             opts=self._in_aws,
         )
         aws.iam.RolePolicy(f"{self._name}-{purpose}-irsa", role=role.id, policy=policy, opts=self._in_aws)
@@ -478,7 +473,7 @@ class AppMesh(pulumi.ComponentResource):
         leaf = issue_leaf_certificate(
             f"{self._name}-{name}",
             self._args.intermediate,
-            organization=f"crossmesh {self._args.mesh_name}",
+            organization=f"crossmesh {self._args.mesh_id}",
             uris=uris,
             dns_names=dns_names,
             parent=self,

@@ -26,7 +26,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.clusters import eks_specs as policies
+from components.clusters import eks_specs
+from components.clusters.eks_cluster import EksIdentity
 from components.clusters.kube_cluster import KubeCluster
 from components.config import ObservabilityConfig
 from components.network.aws_specs import partition_of
@@ -40,18 +41,6 @@ class AwsTunnel:
     label: str
     vpn_id: pulumi.Output[str]
     outside_ip: pulumi.Output[str]
-
-
-@dataclass(frozen=True)
-class EksIdentity:
-    """What IRSA needs of the cluster."""
-
-    cluster_name: pulumi.Output[str]
-    oidc_provider_arn: pulumi.Output[str]
-    oidc_issuer: pulumi.Output[str]
-    kubernetes_version: pulumi.Output[str]
-    node_group: pulumi.Resource
-    """Add-ons that schedule pods wait for it."""
 
 
 @dataclass(frozen=True)
@@ -147,9 +136,7 @@ class AwsObservability(pulumi.ComponentResource):
         return aws.iam.Role(
             f"{self._name}-{purpose}",
             description=f"{self._args.name_prefix}-eks: {namespace}/{account} through IRSA",
-            assume_role_policy=pulumi.Output.all(eks.oidc_provider_arn, eks.oidc_issuer).apply(
-                lambda values: policies.irsa_trust_policy(values[0], values[1], namespace, account)
-            ),
+            assume_role_policy=eks.irsa_trust_policy(namespace, account),
             opts=self._child,
         )
 
@@ -205,7 +192,7 @@ class AwsObservability(pulumi.ComponentResource):
         grant = aws.iam.RolePolicyAttachment(
             f"{self._name}-container-insights",
             role=role.name,
-            policy_arn=policies.managed_policy_arn(
+            policy_arn=eks_specs.managed_policy_arn(
                 partition_of(args.region), specs.CONTAINER_INSIGHTS_POLICY
             ),
             opts=self._child,
