@@ -96,55 +96,7 @@ class AppMesh(pulumi.ComponentResource):
         )
         self.cloud_map_namespace = specs.cloud_map_namespace(args.mesh_id)
 
-        namespace = aws.servicediscovery.PrivateDnsNamespace(
-            f"{name}-discovery",
-            name=self.cloud_map_namespace,
-            vpc=args.aws_vpc_id,
-            description=f"App Mesh service discovery of mesh {args.mesh_id}",
-            opts=self._in_aws,
-        )
-        self.controller_role_arn = self._irsa_role(
-            "controller",
-            specs.CONTROLLER_NAMESPACE,
-            specs.CONTROLLER_SERVICE_ACCOUNT,
-            pulumi.Output.all(self._scope, namespace.arn, namespace.hosted_zone).apply(
-                lambda v: specs.controller_policy(v[0], args.mesh_id, v[1], v[2])
-            ),
-        )
-        system = k8s.core.v1.Namespace(
-            f"{name}-system",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=specs.CONTROLLER_NAMESPACE),
-            opts=self._in_cluster,
-        )
-        # The chart brings the App Mesh CRDs with it.
-        self.controller = self._cluster.helm_release(
-            resource_name=f"{name}-controller",
-            release_name=specs.CONTROLLER_CHART,
-            chart=specs.CONTROLLER_CHART,
-            version=specs.CONTROLLER_CHART_VERSION,
-            repository=specs.EKS_CHARTS_REPO,
-            namespace=system.metadata.name,
-            values=pulumi.Output.all(args.eks.cluster_name, self.controller_role_arn).apply(
-                lambda v: specs.controller_values(
-                    args.aws_region, v[0], v[1], args.tracing, args.sampling_percent
-                )
-            ),
-            skip_crds=False,
-            parent=self,
-        )
-        mesh = self._cluster.custom_object(
-            resource_name=f"{name}-mesh",
-            api_version=specs.APPMESH_API,
-            kind="Mesh",
-            name=args.mesh_id,
-            spec=specs.mesh_spec(args.mesh_id),
-            parent=self,
-            depends_on=[self.controller],
-        )
-        # The CRDs and webhook come with the controller; the webhook places an object in the Mesh that
-        # selects its namespace, and the controller resolves Cloud Map names, so every App Mesh object
-        # but the Mesh waits for all three.
-        self._in_mesh: list[pulumi.Resource] = [self.controller, mesh, namespace]
+        discovery = self._build_control_plane()
 
         aws_services = [s for s in args.services if s.cloud == "aws"]
         namespaces = sorted({s.namespace for s in aws_services} | {specs.BRIDGE_NAMESPACE})
@@ -161,7 +113,7 @@ class AppMesh(pulumi.ComponentResource):
                 args.policies[service.name],
             )
         if calls.called_on_gke:
-            self._gke_ingress(namespace, calls.called_on_gke)
+            self._gke_ingress(discovery, calls.called_on_gke)
         self.virtual_gateway_hostname = None
         if calls.bridged:
             self.virtual_gateway_hostname = self._virtual_gateway(calls.bridged, calls.gke_caller_ids)
@@ -175,6 +127,61 @@ class AppMesh(pulumi.ComponentResource):
                 "virtualGatewayHostname": self.virtual_gateway_hostname,
             }
         )
+
+    def _build_control_plane(self) -> aws.servicediscovery.PrivateDnsNamespace:
+        """The Cloud Map namespace, the controller (its IRSA role, namespace and chart) and the Mesh.
+        Returns the Cloud Map namespace."""
+        args = self._args
+        namespace = aws.servicediscovery.PrivateDnsNamespace(
+            f"{self._name}-discovery",
+            name=self.cloud_map_namespace,
+            vpc=args.aws_vpc_id,
+            description=f"App Mesh service discovery of mesh {args.mesh_id}",
+            opts=self._in_aws,
+        )
+        self.controller_role_arn = self._irsa_role(
+            "controller",
+            specs.CONTROLLER_NAMESPACE,
+            specs.CONTROLLER_SERVICE_ACCOUNT,
+            pulumi.Output.all(self._scope, namespace.arn, namespace.hosted_zone).apply(
+                lambda v: specs.controller_policy(v[0], args.mesh_id, v[1], v[2])
+            ),
+        )
+        system = k8s.core.v1.Namespace(
+            f"{self._name}-system",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=specs.CONTROLLER_NAMESPACE),
+            opts=self._in_cluster,
+        )
+        # The chart brings the App Mesh CRDs with it.
+        self.controller = self._cluster.helm_release(
+            resource_name=f"{self._name}-controller",
+            release_name=specs.CONTROLLER_CHART,
+            chart=specs.CONTROLLER_CHART,
+            version=specs.CONTROLLER_CHART_VERSION,
+            repository=specs.EKS_CHARTS_REPO,
+            namespace=system.metadata.name,
+            values=pulumi.Output.all(args.eks.cluster_name, self.controller_role_arn).apply(
+                lambda v: specs.controller_values(
+                    args.aws_region, v[0], v[1], args.tracing, args.sampling_percent
+                )
+            ),
+            skip_crds=False,
+            parent=self,
+        )
+        mesh = self._cluster.custom_object(
+            resource_name=f"{self._name}-mesh",
+            api_version=specs.APPMESH_API,
+            kind="Mesh",
+            name=args.mesh_id,
+            spec=specs.mesh_spec(args.mesh_id),
+            parent=self,
+            depends_on=[self.controller],
+        )
+        # The CRDs and webhook come with the controller; the webhook places an object in the Mesh that
+        # selects its namespace, and the controller resolves Cloud Map names, so every App Mesh object
+        # but the Mesh waits for all three.
+        self._in_mesh: list[pulumi.Resource] = [self.controller, mesh, namespace]
+        return namespace
 
     # --- per service ------------------------------------------------------------------------------------
 
@@ -308,7 +315,8 @@ class AppMesh(pulumi.ComponentResource):
         )
 
     def _virtual_gateway(self, bridged: list[ServiceConfig], caller_ids: list[str]) -> pulumi.Output[str]:
-        """The App Mesh entry for GKE callers: Envoy pods, their NLB, the VirtualGateway and its routes."""
+        """The App Mesh entry for GKE callers: the VirtualGateway and its routes, Envoy pods and their
+        NLB, whose hostname it returns."""
         args = self._args
         ns = self._namespaces[specs.BRIDGE_NAMESPACE]
         name = specs.VIRTUAL_GATEWAY
@@ -355,6 +363,14 @@ class AppMesh(pulumi.ComponentResource):
                 depends_on=self._in_mesh,
             )
         labels = {"app": name}
+        self._gateway_pods(labels, secret, after=[gateway, account])
+        return self._gateway_balancer(labels)
+
+    def _gateway_pods(
+        self, labels: dict[str, str], secret: k8s.core.v1.Secret, after: list[pulumi.Resource]
+    ) -> None:
+        """The gateway's Envoy pods, which the controller's webhook completes, and their disruption budget."""
+        ns, name = self._namespaces[specs.BRIDGE_NAMESPACE], specs.VIRTUAL_GATEWAY
         k8s.apps.v1.Deployment(
             f"{self._name}-gateway",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=ns),
@@ -396,9 +412,7 @@ class AppMesh(pulumi.ComponentResource):
                     ),
                 ),
             ),
-            opts=pulumi.ResourceOptions.merge(
-                self._in_cluster, pulumi.ResourceOptions(depends_on=[gateway, account])
-            ),
+            opts=pulumi.ResourceOptions.merge(self._in_cluster, pulumi.ResourceOptions(depends_on=after)),
         )
         # Every GKE -> App Mesh call passes here: keep one replica through node drains.
         k8s.policy.v1.PodDisruptionBudget(
@@ -409,6 +423,10 @@ class AppMesh(pulumi.ComponentResource):
             ),
             opts=self._in_cluster,
         )
+
+    def _gateway_balancer(self, labels: dict[str, str]) -> pulumi.Output[str]:
+        """The internal NLB in front of the gateway's pods, open to the GKE ranges only; its hostname."""
+        ns, name = self._namespaces[specs.BRIDGE_NAMESPACE], specs.VIRTUAL_GATEWAY
         balancer = k8s.core.v1.Service(
             f"{self._name}-gateway",
             metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -417,7 +435,7 @@ class AppMesh(pulumi.ComponentResource):
             spec=k8s.core.v1.ServiceSpecArgs(
                 type="LoadBalancer",
                 selector=labels,
-                load_balancer_source_ranges=sorted(args.gke_source_ranges),
+                load_balancer_source_ranges=sorted(self._args.gke_source_ranges),
                 ports=[
                     k8s.core.v1.ServicePortArgs(
                         name="https", port=443, target_port=specs.VIRTUAL_GATEWAY_PORT, protocol="TCP"
