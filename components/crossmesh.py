@@ -57,35 +57,7 @@ class CrossMesh(pulumi.ComponentResource):
         self.gcp_project = config.gcp.project
         labels = {"crossmesh-stack": args.stack, "managed-by": "pulumi"}
 
-        # Explicit providers: the region and project come from the validated config, not from
-        # ambient provider config, so a stack file is the single source of truth.
-        self.aws_provider = aws.Provider(
-            "aws",
-            aws.ProviderArgs(
-                region=config.aws.region,
-                default_tags=aws.ProviderDefaultTagsArgs(
-                    tags={"crossmesh:stack": args.stack, "managed-by": "pulumi"}
-                ),
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.gcp_provider = gcp.Provider(
-            "gcp",
-            gcp.ProviderArgs(project=config.gcp.project, region=config.gcp.region, default_labels=labels),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        # Explicit too, so that every resource of the plan names its provider (the VPN keys use it).
-        self.random_provider = random.Provider("random", opts=pulumi.ResourceOptions(parent=self))
-        self.tls_provider = tls.Provider("tls", opts=pulumi.ResourceOptions(parent=self))
-        in_clouds = pulumi.ResourceOptions(
-            parent=self,
-            providers={
-                "aws": self.aws_provider,
-                "gcp": self.gcp_provider,
-                "random": self.random_provider,
-                "tls": self.tls_provider,
-            },
-        )
+        in_clouds = self._build_providers(config, args.stack, labels)
 
         self.aws_network = AwsNetwork(
             "aws-network", AwsNetworkArgs(config=config.aws, name_prefix=prefix), opts=in_clouds
@@ -120,6 +92,40 @@ class CrossMesh(pulumi.ComponentResource):
         self._build_observability(config, prefix, in_clouds)
 
         self.register_outputs(self.exports())
+
+    def _build_providers(
+        self, config: StackConfig, stack: str, labels: dict[str, str]
+    ) -> pulumi.ResourceOptions:
+        """One explicit provider per cloud and library; the options that place a component in them."""
+        # Explicit providers: the region and project come from the validated config, not from
+        # ambient provider config, so a stack file is the single source of truth.
+        self.aws_provider = aws.Provider(
+            "aws",
+            aws.ProviderArgs(
+                region=config.aws.region,
+                default_tags=aws.ProviderDefaultTagsArgs(
+                    tags={"crossmesh:stack": stack, "managed-by": "pulumi"}
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.gcp_provider = gcp.Provider(
+            "gcp",
+            gcp.ProviderArgs(project=config.gcp.project, region=config.gcp.region, default_labels=labels),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # Explicit too, so that every resource of the plan names its provider (the VPN keys use it).
+        self.random_provider = random.Provider("random", opts=pulumi.ResourceOptions(parent=self))
+        self.tls_provider = tls.Provider("tls", opts=pulumi.ResourceOptions(parent=self))
+        return pulumi.ResourceOptions(
+            parent=self,
+            providers={
+                "aws": self.aws_provider,
+                "gcp": self.gcp_provider,
+                "random": self.random_provider,
+                "tls": self.tls_provider,
+            },
+        )
 
     def _build_link(self, config: StackConfig, prefix: str, in_clouds: pulumi.ResourceOptions) -> None:
         # The link: the one place where each cloud's network outputs flow into the other.
