@@ -497,14 +497,8 @@ class AppMesh(pulumi.ComponentResource):
             parent=self,
         )
         self.certificate_expiries[name] = leaf.validity_end_time
-        data: pulumi.Output[dict[str, str]] = pulumi.Output.secret(
-            pulumi.Output.all(leaf.chain_pem, leaf.key_pem, leaf.trust_bundle_pem).apply(
-                lambda pems: {
-                    specs.CERT_CHAIN_KEY: pems[0],
-                    specs.PRIVATE_KEY_KEY: pems[1],
-                    specs.ROOT_KEY: pems[2],
-                }
-            )
+        data = leaf.secret_files(
+            chain=specs.CERT_CHAIN_KEY, key=specs.PRIVATE_KEY_KEY, trust_bundle=specs.ROOT_KEY
         )
         return k8s.core.v1.Secret(
             f"{self._name}-{name}-tls",

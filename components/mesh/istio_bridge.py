@@ -211,11 +211,7 @@ class IstioBridge(pulumi.ComponentResource):
             parent=self,
         )
         self.certificate_expiries[purpose] = leaf.validity_end_time
-        data: pulumi.Output[dict[str, str]] = pulumi.Output.secret(
-            pulumi.Output.all(leaf.chain_pem, leaf.key_pem, leaf.trust_bundle_pem).apply(
-                lambda pems: {"tls.crt": pems[0], "tls.key": pems[1], "ca.crt": pems[2]}
-            )
-        )
+        data = leaf.secret_files(chain="tls.crt", key="tls.key", trust_bundle="ca.crt")
         return k8s.core.v1.Secret(
             f"{self._name}-{purpose}-credential",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=secret_name, namespace=namespace),
