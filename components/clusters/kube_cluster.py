@@ -12,8 +12,8 @@ import pulumi_kubernetes as k8s
 
 Cloud = Literal["aws", "gcp"]
 
-# How long a Helm release may take to become ready (images pulled, pods Ready, webhooks up) before
-# `pulumi up` calls it failed; the same for every chart crossmesh installs.
+# How long each Kubernetes operation of a Helm release may take (images pulled, pods Ready, webhooks
+# up) before `pulumi up` calls it failed; the same for every chart crossmesh installs.
 HELM_RELEASE_TIMEOUT_SECONDS = 600
 
 
@@ -43,9 +43,10 @@ class KubeCluster:
         depends_on: Sequence[pulumi.Resource] = (),
         skip_crds: bool | None = None,
     ) -> k8s.helm.v3.Release:
-        """A pinned chart from `repository`, installed atomically: Helm waits for its workloads, and a
-        release not ready within the timeout is rolled back with what it created removed, so a failed
-        `pulumi up` leaves the previous release serving. `skip_crds` None keeps Helm's default."""
+        """A pinned chart from `repository`, installed atomically: the release waits for its resources
+        to be ready; a failed first install is purged, a failed upgrade is rolled back (Helm's atomic)
+        and the resources it added are deleted (cleanup on fail). `skip_crds` None keeps Helm's
+        default, which installs the chart's CRDs."""
         return k8s.helm.v3.Release(
             resource_name,
             k8s.helm.v3.ReleaseArgs(
