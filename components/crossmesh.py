@@ -223,6 +223,7 @@ class CrossMesh(pulumi.ComponentResource):
                 master_cidr=config.gcp.master_cidr,
                 name_prefix=prefix,
                 api_peer_cidrs=[config.aws.vpc_cidr],
+                node_tag=self.peer_firewalls.gke_node_tag,
                 protect=config.protect,
                 managed_prometheus=config.observability.managed_prometheus,
                 labels=labels,

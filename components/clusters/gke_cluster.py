@@ -61,8 +61,8 @@ class GkeClusterArgs:
     name_prefix: str
     api_peer_cidrs: Sequence[str]
     """Ranges across the link allowed to the control plane (the EKS side's istiod reads this API)."""
-    node_tag: str | None = None
-    """Network tag of every node, for firewall rules; defaults to '<prefix>-gke-node'."""
+    node_tag: str
+    """Network tag of every node: the target of the firewall rules that let the other cloud in."""
     protect: bool = False
     managed_prometheus: bool = True
     mesh_network: str = "gcp"
@@ -90,7 +90,7 @@ class GkeCluster(pulumi.ComponentResource):
         self._cluster_name = f"{args.name_prefix}-gke"
         self._region = args.network.region
         self._child = pulumi.ResourceOptions(parent=self)
-        self.node_tag = args.node_tag or f"{args.name_prefix}-gke-node"
+        self.node_tag = args.node_tag
         self.workload_pool = f"{args.project}.svc.id.goog"
 
         node_account, node_grants = self._build_node_account()
