@@ -32,6 +32,7 @@ from components.clusters.kube_cluster import KubeCluster
 from components.config import ObservabilityConfig
 from components.network.aws_specs import partition_of
 from components.observability import specs
+from components.observability.collector import install_collector
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,6 @@ class AwsObservability(pulumi.ComponentResource):
         self._name, self._args = name, args
         config = args.config
         self._child = pulumi.ResourceOptions(parent=self)
-        self._in_cluster = pulumi.ResourceOptions(parent=self, provider=args.cluster.provider)
         self._alarm_actions = [config.sns_topic_arn] if config.sns_topic_arn else []
         self.metrics_namespace = f"CrossMesh/{args.name_prefix}"
         istio = args.mesh_engine == "istio"
@@ -148,27 +148,15 @@ class AwsObservability(pulumi.ComponentResource):
             policy=specs.xray_write_policy(),
             opts=self._child,
         )
-        namespace = k8s.core.v1.Namespace(
-            f"{self._name}-observability",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=specs.COLLECTOR_NAMESPACE, labels=specs.collector_namespace_labels()
-            ),
-            opts=self._in_cluster,
-        )
-        release = self._args.cluster.helm_release(
-            resource_name=f"{self._name}-collector",
-            release_name=specs.COLLECTOR_NAME,
-            chart=specs.COLLECTOR_CHART,
-            version=specs.COLLECTOR_CHART_VERSION,
-            repository=specs.COLLECTOR_CHART_REPO,
-            namespace=namespace.metadata.name,
+        release = install_collector(
+            self._args.cluster,
+            name=self._name,
             values=role.arn.apply(
                 lambda arn: specs.collector_values(
                     specs.xray_exporter(self._args.region), specs.irsa_annotation(arn)
                 )
             ),
             parent=self,
-            # The pods must start with a role that already may write, or the first spans are lost.
             depends_on=[grant],
         )
         return _Collector(role_arn=role.arn, release=release)

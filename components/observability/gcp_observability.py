@@ -22,6 +22,7 @@ import pulumi_kubernetes as k8s
 from components.clusters.kube_cluster import KubeCluster
 from components.config import ObservabilityConfig
 from components.observability import specs
+from components.observability.collector import install_collector
 
 
 @dataclass(frozen=True)
@@ -118,28 +119,15 @@ class GcpObservability(pulumi.ComponentResource):
                 opts=self._child,
             ),
         ]
-        in_cluster = pulumi.ResourceOptions(parent=self, provider=args.cluster.provider)
-        namespace = k8s.core.v1.Namespace(
-            f"{self._name}-observability",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=specs.COLLECTOR_NAMESPACE, labels=specs.collector_namespace_labels()
-            ),
-            opts=in_cluster,
-        )
-        release = args.cluster.helm_release(
-            resource_name=f"{self._name}-collector",
-            release_name=specs.COLLECTOR_NAME,
-            chart=specs.COLLECTOR_CHART,
-            version=specs.COLLECTOR_CHART_VERSION,
-            repository=specs.COLLECTOR_CHART_REPO,
-            namespace=namespace.metadata.name,
+        release = install_collector(
+            args.cluster,
+            name=self._name,
             values=account.email.apply(
                 lambda email: specs.collector_values(
                     specs.cloud_trace_exporter(args.project), specs.workload_identity_annotation(email)
                 )
             ),
             parent=self,
-            # The pods must start able to write, or the first spans are lost.
             depends_on=grants,
         )
         return account.email, release
