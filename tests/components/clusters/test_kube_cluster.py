@@ -9,43 +9,20 @@ import pytest
 from components.clusters.kube_cluster import HELM_RELEASE_TIMEOUT_SECONDS
 from offline.record import Plan
 from tests.support.plans import STACKS
-from tests.support.types import (
-    APPMESH_GATEWAY_ROUTE,
-    APPMESH_MESH,
-    APPMESH_VIRTUAL_GATEWAY,
-    APPMESH_VIRTUAL_NODE,
-    APPMESH_VIRTUAL_ROUTER,
-    APPMESH_VIRTUAL_SERVICE,
-    GMP_CLUSTER_POD_MONITORING,
-    GMP_POD_MONITORING,
-    HELM_RELEASE,
-    ISTIO_AUTHORIZATION_POLICY,
-    ISTIO_DESTINATION_RULE,
-    ISTIO_GATEWAY,
-    ISTIO_PEER_AUTHENTICATION,
-    ISTIO_SERVICE_ENTRY,
-    ISTIO_TELEMETRY,
-    ISTIO_VIRTUAL_SERVICE,
-    KUBERNETES_PROVIDER,
+from tests.support.types import HELM_RELEASE, KUBERNETES_PROVIDER
+
+# The API groups of the custom resource definitions crossmesh creates objects of.
+CRD_GROUPS = (
+    "appmesh.k8s.aws/",
+    "monitoring.googleapis.com/",
+    "networking.istio.io/",
+    "security.istio.io/",
+    "telemetry.istio.io/",
 )
 
-CUSTOM_OBJECTS = {
-    APPMESH_GATEWAY_ROUTE,
-    APPMESH_MESH,
-    APPMESH_VIRTUAL_GATEWAY,
-    APPMESH_VIRTUAL_NODE,
-    APPMESH_VIRTUAL_ROUTER,
-    APPMESH_VIRTUAL_SERVICE,
-    GMP_CLUSTER_POD_MONITORING,
-    GMP_POD_MONITORING,
-    ISTIO_AUTHORIZATION_POLICY,
-    ISTIO_DESTINATION_RULE,
-    ISTIO_GATEWAY,
-    ISTIO_PEER_AUTHENTICATION,
-    ISTIO_SERVICE_ENTRY,
-    ISTIO_TELEMETRY,
-    ISTIO_VIRTUAL_SERVICE,
-}
+
+def is_custom_object(type_token: str) -> bool:
+    return type_token.removeprefix("kubernetes:").startswith(CRD_GROUPS)
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -67,7 +44,7 @@ def test_every_release_and_custom_object_goes_through_a_cluster_provider(
     plan_of: Callable[..., Plan], stack: str
 ) -> None:
     plan = plan_of(stack)
-    in_cluster = [r for r in plan.resources if r.type == HELM_RELEASE or r.type in CUSTOM_OBJECTS]
+    in_cluster = [r for r in plan.resources if r.type == HELM_RELEASE or is_custom_object(r.type)]
     assert in_cluster
     for resource in in_cluster:
         assert resource.provider is not None, resource.name
@@ -82,7 +59,7 @@ def test_every_custom_object_waits_for_a_release_in_its_own_cluster(
     Managed Prometheus, with GKE, whose objects still wait for istiod, the workload they scrape."""
     plan = plan_of(stack)
     releases = {release.urn: release for release in plan.of_type(HELM_RELEASE)}
-    objects = [r for r in plan.resources if r.type in CUSTOM_OBJECTS]
+    objects = [r for r in plan.resources if is_custom_object(r.type)]
     assert objects
     for custom in objects:
         awaited = [releases[urn] for urn in custom.dependencies if urn in releases]
