@@ -1,7 +1,8 @@
 """EksCluster: a hardened EKS cluster built from raw aws.eks resources, and a Kubernetes provider for it.
 
 Raw resources rather than the pulumi-eks component, which needs invokes and Node.js that the offline
-engine cannot serve (FACTS.md section 4). What a security review looks for, and where it is:
+engine cannot serve (docs/clusters.md, "Why raw EKS resources"). What a security review looks for,
+and where it is:
 - secrets envelope-encrypted with a rotating KMS key of its own (CIS EKS 5.3.1);
 - all five control-plane log types into a retained, KMS-encrypted log group that exists before the
   cluster, so EKS does not create an unencrypted one that never expires (CIS EKS 2.1.1);

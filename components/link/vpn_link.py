@@ -184,7 +184,7 @@ class VpnLink(pulumi.ComponentResource):
         psks = self._build_keys(label, tunnels)
         aws_ends = self._build_aws_connections(label, group, tunnels, interface_ips, psks)
 
-        # Interface i is AWS outside IP i: connection 0 tunnel 1, 0/2, 1/1, 1/2 (FACTS.md section 2).
+        # Interface i is AWS outside IP i: connection 0 tunnel 1, 0/2, 1/1, 1/2 (docs/cross-cloud-link.md).
         # Its addresses cannot change after creation, hence protected with the rest of the group.
         external_gateway = gcp.compute.ExternalVpnGateway(
             f"{label}-aws",
