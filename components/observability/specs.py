@@ -155,8 +155,9 @@ def telemetry_spec(sampling_percent: float, tracing: bool, access_log: bool) -> 
 
 def appmesh_tracing_values() -> dict[str, Any]:
     """The App Mesh controller's Helm values that keep X-Ray tracing on App Mesh clusters: the
-    controller injects an X-Ray daemon next to each Envoy (FACTS.md section 7). App Mesh propagates
-    X-Ray's header, not W3C, so a legacy cluster's traces do not join the Istio side's."""
+    controller injects an X-Ray daemon next to each Envoy (docs/observability.md, "App Mesh
+    clusters"). App Mesh propagates X-Ray's header, not W3C, so a legacy cluster's traces do not join
+    the Istio side's."""
     return {"tracing": {"enabled": True, "provider": "x-ray"}}
 
 
