@@ -39,6 +39,7 @@ ENGINE = (
     "offline.paths",
     "offline.replace_rules",
     "offline.diff",
+    "offline.artefacts",
 )
 
 
