@@ -126,6 +126,10 @@ def plan_snapshot(contract: Any) -> PlanSnapshot:
     for key in ("project", "stack"):
         if not isinstance(contract.get(key), str):
             raise PlanFormatError(f"not a crossmesh plan: no '{key}' name")
+    if any(isinstance(item, dict) and "secretHashes" not in item for item in contract["resources"]):
+        raise PlanFormatError(
+            "a plan from an earlier crossmesh (no secret hashes, URNs not yet Pulumi's): plan it again"
+        )
     resources = tuple(
         snapshot(item, position)
         for position, item in enumerate(contract["resources"])

@@ -142,6 +142,11 @@ def test_github_writes_annotations_and_appends_the_summary_for_the_step(
         ("not json", None, "is not JSON"),
         ({"resources": "none"}, None, "not a crossmesh plan"),
         (contract(stack="prod"), None, "the plans are of different stacks: prod and dev"),
+        (
+            contract({"urn": "u", "type": "t", "name": "n", "inputs": {}}),
+            None,
+            "a plan from an earlier crossmesh (no secret hashes, URNs not yet Pulumi's): plan it again",
+        ),
         (contract(project="elsewhere"), None, "the plans are of different projects: elsewhere and crossmesh"),
     ],
 )
