@@ -112,3 +112,14 @@ def test_plan_against_a_plan_of_another_stack_exits_2(
     argv = ["--project-dir", str(PROJECT_DIR), "plan", "--stack", "dev", "--against", str(saved)]
     assert main(argv) == 2
     assert capsys.readouterr().err == f"error: {saved} is a plan of stack prod, not of dev\n"
+
+
+def test_two_plans_made_apart_diff_to_the_same_verdicts_as_plan_against() -> None:
+    apart = {
+        (verdict.name, verdict.kind) for verdict in diff_from_dev(planned("dev", large_tunnels())).verdicts
+    }
+    against = {
+        (verdict.name, verdict.kind)
+        for verdict in diff_from_dev(planned_against("dev", large_tunnels())).verdicts
+    }
+    assert apart == against and len(against) == 24
