@@ -138,6 +138,9 @@ def _planned(
 def _plan(args: argparse.Namespace, project_dir: Path) -> int:
     from offline.commands.summary import render_summary
 
+    if args.fail_on and not args.against:
+        print("error: --fail-on needs --against OLD.json: it fails on what the diff holds", file=sys.stderr)
+        return INVALID_INPUT
     against = diff_command.saved_plan_of(args.against, args.stack) if args.against else None
     if isinstance(against, ExitCode):
         return against

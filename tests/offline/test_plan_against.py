@@ -123,3 +123,8 @@ def test_two_plans_made_apart_diff_to_the_same_verdicts_as_plan_against() -> Non
         for verdict in diff_from_dev(planned_against("dev", large_tunnels())).verdicts
     }
     assert apart == against and len(against) == 24
+
+
+def test_fail_on_without_against_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--project-dir", str(PROJECT_DIR), "plan", "--stack", "dev", "--fail-on", "replace"]) == 2
+    assert capsys.readouterr().err.startswith("error: --fail-on needs --against OLD.json")
