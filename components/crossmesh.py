@@ -29,6 +29,7 @@ from components.mesh.istio_bridge import IstioBridge, IstioBridgeArgs
 from components.mesh.istio_mesh import IstioMesh, IstioMeshArgs
 from components.mesh.istio_peering import IstioPeering, IstioPeeringArgs
 from components.mesh.mesh_ca import MeshCA, MeshCAArgs
+from components.mesh.namespace_owners import NamespaceOwner
 from components.mesh.traffic_specs import Localities, service_catalogue
 from components.network.aws_network import AwsNetwork, AwsNetworkArgs
 from components.network.cross_cloud_dns import CrossCloudDns, CrossCloudDnsArgs
@@ -40,6 +41,10 @@ from components.observability.aws_observability import (
     AwsTunnel,
 )
 from components.observability.gcp_observability import GcpObservability, GcpObservabilityArgs, GcpTunnel
+from components.protection import keep_critical
+
+# The App Mesh component's name: part of the URNs of the EKS namespaces it declares.
+APPMESH = "appmesh"
 
 # The type of the link component ("link") that parented the Transit Gateway hub, per link kind, before
 # CrossMesh built the hub for both kinds.
@@ -57,8 +62,12 @@ class CrossMeshArgs:
 
 class CrossMesh(pulumi.ComponentResource):
     def __init__(self, name: str, args: CrossMeshArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("crossmesh:index:CrossMesh", name, None, opts)
         config = args.config
+        # Every resource below is protected and retained as components/protection_specs.py says.
+        critical = pulumi.ResourceOptions(transformations=[keep_critical(config.protect)])
+        super().__init__(
+            "crossmesh:index:CrossMesh", name, None, pulumi.ResourceOptions.merge(opts, critical)
+        )
         prefix = f"cm-{args.stack}"
         self.aws_region = config.aws.region
         self.gcp_project = config.gcp.project
@@ -280,6 +289,7 @@ class CrossMesh(pulumi.ComponentResource):
                     localities=localities,
                     bridged=bridged,
                     extension_providers=tuple(observability_specs.extension_providers()),
+                    namespace_owners=self._other_engines(cluster.cloud, "istio"),
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
@@ -292,6 +302,22 @@ class CrossMesh(pulumi.ComponentResource):
         self.appmesh: AppMesh | None = None
         if engines["aws"] == "appmesh":
             self.appmesh = self._appmesh_bridged_to_istio(config, policies, localities, prefix, in_clouds)
+
+    def _other_engines(self, cloud: str, engine: str) -> tuple[NamespaceOwner, ...]:
+        """The components of the other engines that may declare this cluster's application namespaces:
+        App Mesh and Istio on EKS take them over from each other (components/mesh/namespace_owners.py)."""
+        if cloud != "aws":
+            return ()
+        if engine == "istio":
+            return (
+                AppMesh.namespace_owner(
+                    APPMESH, pulumi.resource.create_urn(APPMESH, AppMesh.TYPE, parent=self)
+                ),
+            )
+        istio = f"istio-{cloud}"
+        return (
+            IstioMesh.namespace_owner(istio, pulumi.resource.create_urn(istio, IstioMesh.TYPE, parent=self)),
+        )
 
     def _build_observability(
         self, config: StackConfig, prefix: str, in_clouds: pulumi.ResourceOptions
@@ -367,7 +393,7 @@ class CrossMesh(pulumi.ComponentResource):
             opts=in_clouds,
         )
         appmesh = AppMesh(
-            "appmesh",
+            APPMESH,
             AppMeshArgs(
                 cluster=self.eks.kube,
                 eks=self.eks.identity,
@@ -382,6 +408,7 @@ class CrossMesh(pulumi.ComponentResource):
                 gke_source_ranges=[config.gcp.subnet_cidr, config.gcp.pods_cidr],
                 tracing=config.observability.tracing,
                 sampling_percent=config.observability.sampling_percent,
+                namespace_owners=self._other_engines("aws", "appmesh"),
             ),
             opts=in_clouds,
         )

@@ -484,6 +484,10 @@ def removed(old: Snapshot) -> Verdict:
     )
     if kind == DELETE_BLOCKED:
         verdict.notes.append("protected: `pulumi up` fails until it is unprotected or kept in the program")
+        if old.retain_on_delete:
+            verdict.notes.append(
+                "once unprotected, retained (retainOnDelete): Pulumi forgets it, the cloud keeps it"
+            )
     if kind == RETAINED:
         verdict.notes.append("retainOnDelete: Pulumi forgets it and leaves it in the cloud")
     return verdict

@@ -38,6 +38,7 @@ from components.mesh import appmesh_specs as specs
 from components.mesh.bridge_specs import ingress_gateway_id
 from components.mesh.leaf_certificate import issue_leaf_certificate
 from components.mesh.mesh_ca import Intermediate
+from components.mesh.namespace_owners import NamespaceOwner, aliases_of
 from components.mesh.traffic_specs import service_host
 from components.network.aws_specs import partition_of
 
@@ -68,9 +69,13 @@ class AppMeshArgs:
     """GKE address ranges allowed on the VirtualGateway's load balancer."""
     tracing: bool = True
     sampling_percent: float = 1.0
+    namespace_owners: tuple[NamespaceOwner, ...] = ()
+    """Other components that declare the EKS application namespaces when it runs Istio: the
+    namespaces answer to their URNs, so a change of engine updates them in place."""
 
 
 class AppMesh(pulumi.ComponentResource):
+    TYPE = "crossmesh:appmesh:AppMesh"
     cloud_map_namespace: str
     controller: k8s.helm.v3.Release
     controller_role_arn: pulumi.Output[str]
@@ -81,7 +86,7 @@ class AppMesh(pulumi.ComponentResource):
     """The VirtualGateway's internal NLB, when GKE services call AWS services."""
 
     def __init__(self, name: str, args: AppMeshArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("crossmesh:appmesh:AppMesh", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         pulumi.log.warn(EOL_WARNING, resource=self)
         self._name = name
         self._args = args
@@ -207,7 +212,9 @@ class AppMesh(pulumi.ComponentResource):
                 )
             ),
         )
-        self._service_account(service.name, ns, role_arn)
+        # The workload runs as this account under either engine (its identity under Istio): retained,
+        # so that leaving App Mesh does not leave the restarted pods without it.
+        self._service_account(service.name, ns, role_arn, retain_on_delete=True)
         self._certificate(
             service.name,
             ns,
@@ -296,11 +303,9 @@ class AppMesh(pulumi.ComponentResource):
         (https://docs.aws.amazon.com/app-mesh/latest/userguide/virtual_services.html)."""
         namespace = self._namespaces.get(service.namespace)
         if namespace is None:
-            namespace = k8s.core.v1.Namespace(
-                f"{self._name}-remote-ns-{service.namespace}",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=service.namespace),
-                opts=self._in_cluster,
-            ).metadata.name
+            namespace = self._namespace(
+                f"{self._name}-remote-ns-{service.namespace}", service.namespace, None
+            )
             self._namespaces[service.namespace] = namespace
         k8s.core.v1.Service(
             f"{self._name}-{specs.remote_service_name(service)}-placeholder",
@@ -449,15 +454,27 @@ class AppMesh(pulumi.ComponentResource):
 
     # --- building blocks ----------------------------------------------------------------------------------
 
+    @staticmethod
+    def namespace_owner(name: str, urn: pulumi.Input[str]) -> NamespaceOwner:
+        """How the AppMesh called `name` names the namespaces it declares: those of AWS services, and
+        those that only hold placeholders of GKE services."""
+        return NamespaceOwner(urn, (f"{name}-ns-{{namespace}}", f"{name}-remote-ns-{{namespace}}"))
+
     def _mesh_namespace(self, ns: str) -> pulumi.Output[str]:
-        # Application namespaces hold the teams' workloads: leaving App Mesh (or deleting this
-        # component) must never delete them; Istio takes the same namespaces over.
-        keep = ns != specs.BRIDGE_NAMESPACE
+        return self._namespace(f"{self._name}-ns-{ns}", ns, specs.namespace_labels(self._args.mesh_id))
+
+    def _namespace(self, resource_name: str, ns: str, labels: dict[str, str] | None) -> pulumi.Output[str]:
+        """An application namespace. It answers to every name it has had here and under the other
+        engine: a namespace that gains its first AWS service, or moves between engines, is updated in
+        place. Retained on delete (components/protection_specs.py): it holds the teams' workloads."""
+        own = self.namespace_owner(self._name, self.urn)
+        aliases = [alias for alias in own.aliases(ns) if alias.name != resource_name]
         namespace = k8s.core.v1.Namespace(
-            f"{self._name}-ns-{ns}",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels=specs.namespace_labels(self._args.mesh_id)),
+            resource_name,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels=labels),
             opts=pulumi.ResourceOptions.merge(
-                self._in_cluster, pulumi.ResourceOptions(retain_on_delete=keep)
+                self._in_cluster,
+                pulumi.ResourceOptions(aliases=[*aliases, *aliases_of(self._args.namespace_owners, ns)]),
             ),
         )
         return namespace.metadata.name
@@ -474,14 +491,20 @@ class AppMesh(pulumi.ComponentResource):
         return role.arn
 
     def _service_account(
-        self, name: str, namespace: pulumi.Output[str], role_arn: pulumi.Output[str]
+        self,
+        name: str,
+        namespace: pulumi.Output[str],
+        role_arn: pulumi.Output[str],
+        retain_on_delete: bool = False,
     ) -> k8s.core.v1.ServiceAccount:
         return k8s.core.v1.ServiceAccount(
             f"{self._name}-{name}-account",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=name, namespace=namespace, annotations={specs.ROLE_ANNOTATION: role_arn}
             ),
-            opts=self._in_cluster,
+            opts=pulumi.ResourceOptions.merge(
+                self._in_cluster, pulumi.ResourceOptions(retain_on_delete=retain_on_delete)
+            ),
         )
 
     def _certificate(

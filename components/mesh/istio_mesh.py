@@ -25,6 +25,7 @@ from components.clusters.kube_cluster import KubeCluster
 from components.config import ServiceConfig, TrafficPolicySpec
 from components.mesh import istio_specs as specs
 from components.mesh.mesh_ca import Intermediate
+from components.mesh.namespace_owners import NamespaceOwner, aliases_of
 from components.mesh.traffic_specs import (
     ISTIO_NETWORKING,
     Localities,
@@ -52,9 +53,13 @@ class IstioMeshArgs:
     bridged: frozenset[str] = frozenset()
     """Services of the other cloud reached through a gateway bridge (App Mesh on EKS): the bridge owns
     their DestinationRules, which originate its TLS instead of ISTIO_MUTUAL."""
+    namespace_owners: tuple[NamespaceOwner, ...] = ()
+    """Other components that declare this cluster's application namespaces when it runs another
+    engine: the namespaces answer to their URNs, so a change of engine updates them in place."""
 
 
 class IstioMesh(pulumi.ComponentResource):
+    TYPE = "crossmesh:istio:IstioMesh"
     cluster: KubeCluster
     system_namespace: pulumi.Output[str]
     app_namespaces: dict[str, pulumi.Output[str]]
@@ -62,7 +67,7 @@ class IstioMesh(pulumi.ComponentResource):
     istiod: k8s.helm.v3.Release
 
     def __init__(self, name: str, args: IstioMeshArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__("crossmesh:istio:IstioMesh", name, None, opts)
+        super().__init__(self.TYPE, name, None, opts)
         self.cluster = args.cluster
         self._name = name
         self._in_cluster = pulumi.ResourceOptions(parent=self, provider=args.cluster.provider)
@@ -159,7 +164,8 @@ class IstioMesh(pulumi.ComponentResource):
         callers of this cluster's services; a DestinationRule and VirtualService for every service."""
         by_name = {service.name: service for service in args.services}
         self.app_namespaces = {
-            ns: self._app_namespace(ns) for ns in sorted({service.namespace for service in args.services})
+            ns: self._app_namespace(ns, aliases_of(args.namespace_owners, ns))
+            for ns in sorted({service.namespace for service in args.services})
         }
         for service in args.services:
             ns = self.app_namespaces[service.namespace]
@@ -224,11 +230,18 @@ class IstioMesh(pulumi.ComponentResource):
             opts=self._in_cluster,
         )
 
-    def _app_namespace(self, ns: str) -> pulumi.Output[str]:
+    @staticmethod
+    def namespace_owner(name: str, urn: pulumi.Input[str]) -> NamespaceOwner:
+        """How the IstioMesh called `name` names its application namespaces."""
+        return NamespaceOwner(urn, (f"{name}-ns-{{namespace}}",))
+
+    def _app_namespace(self, ns: str, aliases: list[pulumi.Alias]) -> pulumi.Output[str]:
+        # Retained on delete and, in protected stacks, protected (components/protection_specs.py): the
+        # namespace holds the teams' workloads, which crossmesh never deletes.
         namespace = k8s.core.v1.Namespace(
             f"{self._name}-ns-{ns}",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels={specs.INJECTION_LABEL: "enabled"}),
-            opts=self._in_cluster,
+            opts=pulumi.ResourceOptions.merge(self._in_cluster, pulumi.ResourceOptions(aliases=aliases)),
         )
         self.cluster.custom_object(
             resource_name=f"{self._name}-{ns}-allow-nothing",

@@ -298,13 +298,17 @@ def test_mesh_namespaces_join_the_mesh_and_get_sidecars(plan: Plan) -> None:
     assert namespaces == {"appmesh-system": None, "orders": labels, "crossmesh-bridge": labels, "shop": None}
 
 
-def test_leaving_app_mesh_never_deletes_an_application_namespace(plan: Plan) -> None:
-    retained = {
-        r.inputs["metadata"]["name"]: r.retain_on_delete
+def test_leaving_app_mesh_deletes_no_namespace_and_istio_takes_over_the_same_resources(plan: Plan) -> None:
+    namespaces = {
+        r.inputs["metadata"]["name"]: r
         for r in plan.of_type(K8S_NAMESPACE)
         if r.parent and r.parent.endswith("AppMesh::appmesh")
     }
-    assert retained == {"appmesh-system": False, "orders": True, "crossmesh-bridge": False, "shop": False}
+    assert all(r.retain_on_delete for r in namespaces.values())
+    for name in ("orders", "shop"):
+        former = {alias.rsplit("::", 1)[1] for alias in namespaces[name].options["aliases"]}
+        assert f"istio-aws-ns-{name}" in former, former
+    assert "aliases" not in namespaces["appmesh-system"].options
 
 
 def test_every_aws_service_has_a_node_a_router_with_its_route_and_a_service(plan: Plan) -> None:
