@@ -29,6 +29,9 @@ class Critical:
     """Protected in stacks that protect (`crossmesh:protect: true`)."""
     retain: bool = False
     """Retained on delete in every stack: its deletion loses data."""
+    replaced_routinely: bool = False
+    """A routine change replaces it (a node group rolls, an intermediate renews): the day-2 rules
+    (offline/day2.py) do not refuse its replacement as such."""
     group: str = ""
     """What the docs call this set of types."""
 
@@ -83,13 +86,19 @@ CRITICAL: Mapping[str, Critical] = {
         "the EKS control plane: a new one loses every workload and object", group=CLUSTERS
     ),
     "aws:eks/nodeGroup:NodeGroup": Critical(
-        "the EKS nodes: a new group drains every pod of the old one", protect=False, group=CLUSTERS
+        "the EKS nodes: a new group drains every pod of the old one",
+        protect=False,
+        replaced_routinely=True,
+        group=CLUSTERS,
     ),
     "gcp:container/cluster:Cluster": Critical(
         "the GKE control plane: a new one loses every workload", group=CLUSTERS
     ),
     "gcp:container/nodePool:NodePool": Critical(
-        "the GKE nodes: a new pool drains every pod of the old one", protect=False, group=CLUSTERS
+        "the GKE nodes: a new pool drains every pod of the old one",
+        protect=False,
+        replaced_routinely=True,
+        group=CLUSTERS,
     ),
     "tls:index/selfSignedCert:SelfSignedCert": Critical(
         "the mesh's root CA: a new root breaks mTLS between workloads until all are re-issued",
@@ -101,6 +110,7 @@ CRITICAL: Mapping[str, Critical] = {
         only_if=("isCaCertificate", True),
         # Renewed by replacement inside its early-renewal window, under the same root: routine.
         protect=False,
+        replaced_routinely=True,
         group=PKI,
     ),
     "aws:kms/key:Key": Critical(

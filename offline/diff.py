@@ -341,7 +341,10 @@ def assess(old: Snapshot, new: Snapshot, renewed_names: Mapping[str, str], provi
             )
     if verdict.causes:
         verdict.kind = REPLACE
-        verdict.notes += _replacement_notes(new, rules.delete_before_replace if rules else None)
+        provider_delete_first = rules.delete_before_replace if rules else None
+        if provider_delete_first and _renamed_kubernetes_object(new.type, verdict.causes):
+            provider_delete_first = False
+        verdict.notes += _replacement_notes(new, provider_delete_first)
     elif verdict.changes:
         verdict.kind = UPDATE
     return verdict
@@ -358,6 +361,15 @@ def _cause(forcing: Forcing, renewed: Mapping[str, tuple[str, ...]]) -> Cause:
         )
     )
     return Cause(forcing.path, forcing.rule, forcing.source, reads)
+
+
+KUBERNETES_IDENTITY = ("metadata.name", "metadata.namespace")
+
+
+def _renamed_kubernetes_object(type_token: str, causes: Iterable[Cause]) -> bool:
+    """pulumi-kubernetes deletes an object before replacing it only when name and namespace stay: a
+    replacement forced by either creates the new object first (provider.go, Diff)."""
+    return type_token.startswith("kubernetes:") and any(cause.path in KUBERNETES_IDENTITY for cause in causes)
 
 
 def _replacement_notes(new: Snapshot, provider_delete_first: bool | None) -> list[str]:

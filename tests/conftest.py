@@ -9,6 +9,7 @@ from hypothesis import settings
 
 from offline.commands.launch import prepare_process
 from offline.record import Plan
+from tests.day2.doc import write_doc
 from tests.support.plans import planned
 
 # Hypothesis's per-example deadline measures wall time, which a loaded CI machine stretches; the suite's
@@ -23,12 +24,23 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         action="store_true",
         help="rewrite tests/fixtures/urns/<stack>.txt from the plans of the stack files",
     )
+    parser.addoption(
+        "--refresh-day2",
+        action="store_true",
+        help="rewrite tests/fixtures/day2/<stack>.json and docs/day2.md from the day-2 matrix",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
     # Load the SDKs as the crossmesh command does; test_sdk_loading compares the plans made that way
     # with the standard loading's.
     prepare_process()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    # The controller, once every worker has written its stack's record (or the only process).
+    if session.config.getoption("--refresh-day2") and not hasattr(session.config, "workerinput"):
+        write_doc()
 
 
 @pytest.fixture(scope="session")

@@ -76,9 +76,11 @@ class KubeCluster:
         namespace: pulumi.Input[str] | None = None,
         labels: Mapping[str, str] | None = None,
         depends_on: Sequence[pulumi.Resource] = (),
+        retain_on_delete: bool = False,
     ) -> k8s.apiextensions.CustomResource:
         """An object of a custom resource definition (Istio, App Mesh, Managed Prometheus). Whatever
-        brings its CRD and admission webhook (a chart, the cluster itself) belongs in `depends_on`."""
+        brings its CRD and admission webhook (a chart, the cluster itself) belongs in `depends_on`.
+        `retain_on_delete` leaves it in the cluster when it leaves the program."""
         return k8s.apiextensions.CustomResource(
             resource_name,
             api_version=api_version,
@@ -87,7 +89,10 @@ class KubeCluster:
                 name=name, namespace=namespace, labels=dict(labels) if labels is not None else None
             ),
             spec=spec,
-            opts=self._in_cluster(parent, depends_on),
+            opts=pulumi.ResourceOptions.merge(
+                self._in_cluster(parent, depends_on),
+                pulumi.ResourceOptions(retain_on_delete=retain_on_delete),
+            ),
         )
 
     def _in_cluster(

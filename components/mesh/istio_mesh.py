@@ -243,6 +243,7 @@ class IstioMesh(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels={specs.INJECTION_LABEL: "enabled"}),
             opts=pulumi.ResourceOptions.merge(self._in_cluster, pulumi.ResourceOptions(aliases=aliases)),
         )
+        # Retained with the namespace: a namespace left to its owners stays deny-by-default.
         self.cluster.custom_object(
             resource_name=f"{self._name}-{ns}-allow-nothing",
             api_version=ISTIO_SECURITY,
@@ -252,6 +253,7 @@ class IstioMesh(pulumi.ComponentResource):
             spec=specs.allow_nothing_spec(),
             parent=self,
             depends_on=[self.istiod],
+            retain_on_delete=True,
         )
         return namespace.metadata.name
 

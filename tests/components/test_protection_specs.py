@@ -8,13 +8,14 @@ import re
 import pytest
 
 from components.protection_specs import CRITICAL, critical_of, critical_reason, protection
-from tests.support.plans import PROJECT_DIR, STACKS, planned, stack_config
 from offline.record import Registration
+from tests.support.plans import PROJECT_DIR, STACKS, planned, stack_config
 from tests.support.types import (
     COMPONENT_APP_MESH,
-    K8S_SERVICE_ACCOUNT,
     EKS_CLUSTER,
+    ISTIO_AUTHORIZATION_POLICY,
     K8S_NAMESPACE,
+    K8S_SERVICE_ACCOUNT,
     KMS_KEY,
     TLS_LOCALLY_SIGNED_CERT,
     TLS_PRIVATE_KEY,
@@ -54,10 +55,10 @@ def test_protection_follows_the_stack_and_retention_does_not() -> None:
 def test_the_program_protects_and_retains_exactly_what_the_definition_says(stack: str) -> None:
     plan = planned(stack)
     protects = bool(stack_config(stack, "protect"))
-    protected_keys = set()
+    protected_keys: set[str] = set()
     for resource in plan.resources:
         wanted = protection(resource.type, resource.plain_inputs, protects)
-        if wanted.retain_on_delete or not is_workload_account(resource):
+        if wanted.retain_on_delete or not kept_by_its_component(resource):
             assert resource.retain_on_delete == wanted.retain_on_delete, resource.name
         if wanted.protect:
             assert resource.protect, resource.name
@@ -68,10 +69,13 @@ def test_the_program_protects_and_retains_exactly_what_the_definition_says(stack
             assert resource.type == TLS_PRIVATE_KEY and resource.urn in protected_keys, resource.name
 
 
-def is_workload_account(resource: Registration) -> bool:
-    """An App Mesh workload's ServiceAccount: retained by its component, as workloads run as it under
-    either engine."""
-    return resource.type == K8S_SERVICE_ACCOUNT and COMPONENT_APP_MESH in resource.urn
+def kept_by_its_component(resource: Registration) -> bool:
+    """Retained outside the definition, by the component that declares it: an App Mesh workload's
+    ServiceAccount (workloads run as it under either engine) and an application namespace's
+    deny-by-default policy (a namespace left to its owners stays closed)."""
+    if resource.type == K8S_SERVICE_ACCOUNT:
+        return COMPONENT_APP_MESH in resource.urn
+    return resource.type == ISTIO_AUTHORIZATION_POLICY and resource.name.endswith("-allow-nothing")
 
 
 def test_app_mesh_retains_the_accounts_its_workloads_run_as() -> None:

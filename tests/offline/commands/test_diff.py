@@ -11,7 +11,13 @@ import pytest
 from offline.commands.cli import main
 from offline.commands.exit_codes import FAILED_ON, INVALID_INPUT, OK
 from tests.support.contracts import contract, resource
-from tests.support.types import AWS_SUBNET, AWS_VPN_CONNECTION, K8S_NAMESPACE, KUBERNETES_PROVIDER, TGW
+from tests.support.types import (
+    AWS_SECURITY_GROUP,
+    AWS_VPN_CONNECTION,
+    K8S_NAMESPACE,
+    KUBERNETES_PROVIDER,
+    TGW,
+)
 
 PSK_BEFORE = "first-pre-shared-key"
 PSK_AFTER = "second-pre-shared-key"
@@ -23,10 +29,11 @@ def write(path: Path, document: Any) -> str:
 
 
 def plans(tmp_path: Path) -> tuple[str, str]:
-    """Before and after: a subnet moved (replace), a key rotated (update), a protected TGW removed."""
+    """Before and after: a security group re-described (replace), a key rotated (update), a protected
+    TGW removed."""
 
-    def subnet(cidr: str) -> dict[str, Any]:
-        return resource(AWS_SUBNET, "subnet", {"vpcId": "vpc-1", "cidrBlock": cidr})
+    def group(description: str) -> dict[str, Any]:
+        return resource(AWS_SECURITY_GROUP, "nodes", {"vpcId": "vpc-1", "description": description})
 
     def connection(psk: str) -> dict[str, Any]:
         return resource(
@@ -34,8 +41,8 @@ def plans(tmp_path: Path) -> tuple[str, str]:
         )
 
     tgw = resource(TGW, "tgw", {"amazonSideAsn": 64512}, protect=True)
-    old = write(tmp_path / "old.json", contract(subnet("10.0.0.0/24"), connection(PSK_BEFORE), tgw))
-    new = write(tmp_path / "new.json", contract(subnet("10.0.8.0/24"), connection(PSK_AFTER)))
+    old = write(tmp_path / "old.json", contract(group("EKS nodes"), connection(PSK_BEFORE), tgw))
+    new = write(tmp_path / "new.json", contract(group("EKS worker nodes"), connection(PSK_AFTER)))
     return old, new
 
 
@@ -53,8 +60,8 @@ def test_text_lists_the_protected_delete_first_and_counts_each_kind(
     lines = out.splitlines()
     assert lines[1] == "Critical: 1 protected delete blocked"
     assert "-! delete-blocked-by-protect" in lines[2] and "tgw" in lines[2]
-    assert "replaced: cidrBlock forces replacement [hashicorp/terraform-provider-aws" in out
-    assert 'cidrBlock: "10.0.0.0/24" -> "10.0.8.0/24"' in out
+    assert "replaced: description forces replacement [hashicorp/terraform-provider-aws" in out
+    assert 'description: "EKS nodes" -> "EKS worker nodes"' in out
     assert "tunnel1PresharedKey: (secret changed)" in out
     assert lines[-1] == (
         "dev: 3 changes: 0 to create, 1 to update, 1 to replace, 0 to delete, 1 delete blocked by protect,"
@@ -104,7 +111,7 @@ def test_json_holds_the_summary_the_critical_changes_and_every_change(
     assert [item["name"] for item in document["critical"]] == ["tgw"]
     assert [(item["name"], item["kind"]) for item in document["changes"]] == [
         ("tgw", "delete-blocked-by-protect"),
-        ("subnet", "replace"),
+        ("nodes", "replace"),
         ("vpn-0", "update"),
     ]
     [secret_change] = document["changes"][2]["changes"]
@@ -128,7 +135,7 @@ def test_github_writes_annotations_and_appends_the_summary_for_the_step(
     commands = out.splitlines()
     assert commands[0].startswith("::error title=crossmesh diff (dev)::delete-blocked-by-protect of critical")
     assert commands[1].startswith(
-        "::warning title=crossmesh diff (dev)::replace of aws:ec2/subnet:Subnet subnet"
+        "::warning title=crossmesh diff (dev)::replace of aws:ec2/securityGroup:SecurityGroup nodes"
     )
     assert commands[-1].startswith("::notice title=crossmesh diff (dev)::dev: 3 changes")
     markdown = summary.read_text()

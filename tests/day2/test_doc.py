@@ -1,0 +1,34 @@
+"""docs/day2.md holds the matrix as the cases and their records say, and the records hold every case."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.day2.cases import CASES, cases_for
+from tests.day2.doc import current_block, render
+from tests.support.day2 import ALL_STACKS, DOC, recorded
+
+
+def test_the_doc_shows_the_matrix(request: pytest.FixtureRequest) -> None:
+    if request.config.getoption("--refresh-day2"):
+        pytest.skip("docs/day2.md is rewritten once every stack's record is")
+    assert current_block(DOC.read_text()) == render(), (
+        "docs/day2.md is stale: pytest tests/day2 --refresh-day2"
+    )
+
+
+@pytest.mark.parametrize("stack", ALL_STACKS)
+def test_each_stack_records_exactly_its_cases(stack: str, request: pytest.FixtureRequest) -> None:
+    if request.config.getoption("--refresh-day2"):
+        pytest.skip("the records are being rewritten")
+    assert sorted(recorded(stack)) == sorted(case.id for case in cases_for(stack))
+
+
+def test_case_ids_are_unique_and_every_step_says_what_it_does() -> None:
+    assert len({case.id for case in CASES}) == len(CASES)
+    assert all(step.change and step.effect for case in CASES for step in case.steps)
+
+
+def test_the_day2_program_cases_of_this_matrix_are_covered() -> None:
+    covered = {case.issue_case for case in CASES if case.issue_case is not None}
+    assert {2, 4} <= covered
