@@ -151,7 +151,8 @@ def _link_groups(judgement: _Judgement) -> None:
         cause = forcing.causes[0].path if forcing.causes else "a change"
         judgement.refuse(
             "link-group-replaced",
-            f"{len(replaced)} VPN connections and gateways would be replaced in place ({_names(replaced)}; "
+            f"{len(replaced)} of the link's VPN connections and gateways would be replaced in place "
+            f"({_names(replaced)}; "
             f"{cause} forces {forcing.name}): their tunnels go down together. Add a group with the new "
             "settings beside the old ones (link.groups), then remove the old groups",
             replaced,

@@ -201,6 +201,8 @@ class DiffResult:
     renamed: list[Verdict]
     """Unchanged resources found under an alias of their old URN."""
     warnings: list[str]
+    refusals: list[str] = field(default_factory=list)
+    """What the day-2 rules refuse in this change, one line each (offline/day2.py)."""
 
     @property
     def total_changes(self) -> int:

@@ -165,13 +165,42 @@ def _link_kind_problems(link: LinkConfig) -> list[str]:
             f"{config_key('link.interconnect')}: set, but link.kind is 'vpn'; remove it or set kind: "
             "interconnect"
         )
+    problems += _groups_problems(link)
     if link.kind == "interconnect":
-        for field, alias in (("tunnel_groups", "tunnelGroups"), ("tunnel_bandwidth", "tunnelBandwidth")):
+        for field, alias in (
+            ("tunnel_groups", "tunnelGroups"),
+            ("tunnel_bandwidth", "tunnelBandwidth"),
+            ("groups", "groups"),
+        ):
             if field in link.model_fields_set:
                 problems.append(
                     f"{config_key('link.' + alias)}: {getattr(link, field)!r} is set, but it applies only "
                     "to kind 'vpn'; the interconnect's size is link.interconnect.bandwidth"
                 )
+    return problems
+
+
+def _groups_problems(link: LinkConfig) -> list[str]:
+    """The explicit groups stand alone: unique numbers, and no count or shared bandwidth beside them."""
+    if link.groups is None:
+        return []
+    problems = [
+        f"{config_key('link.' + alias)}: set beside {config_key('link.groups')}; give each group its "
+        "bandwidth in link.groups and remove it"
+        for field, alias in (
+            ("tunnel_groups", "tunnelGroups"),
+            ("tunnel_bandwidth", "tunnelBandwidth"),
+            ("target_gbps", "targetGbps"),
+        )
+        if field in link.model_fields_set
+    ]
+    numbers = [group.id for group in link.groups]
+    repeated = sorted({number for number in numbers if numbers.count(number) > 1})
+    if repeated:
+        problems.append(
+            f"{config_key('link.groups')}: group {', '.join(map(str, repeated))} listed more than once; "
+            "each group number names one group"
+        )
     return problems
 
 

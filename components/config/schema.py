@@ -157,6 +157,19 @@ class InterconnectConfig(_Model):
     )
 
 
+TunnelBandwidth = Literal["standard", "large"]
+
+
+class TunnelGroupConfig(_Model):
+    id: int = Field(
+        ge=0,
+        lt=MAX_TUNNEL_GROUPS,
+        description="The group's number: its resources, GCP names and tunnel inside addresses follow it, so "
+        "a group keeps them whatever other groups come and go.",
+    )
+    bandwidth: TunnelBandwidth = Field(description="AWS tunnel bandwidth of this group's four tunnels.")
+
+
 class LinkConfig(_Model):
     kind: Literal["vpn", "interconnect"] = Field(
         "vpn", description="HA VPN over the internet, or Partner Cross-Cloud Interconnect."
@@ -169,10 +182,18 @@ class LinkConfig(_Model):
         le=MAX_TUNNEL_GROUPS,
         description="HA VPN groups of 4 tunnels each (99.99 % SLA per group); more groups, more bandwidth.",
     )
-    tunnel_bandwidth: Literal["standard", "large"] = Field(
+    tunnel_bandwidth: TunnelBandwidth = Field(
         "standard",
         description="AWS tunnel bandwidth: standard (1.25 Gbps) or large (5 Gbps, TGW only); a Cloud VPN "
         "tunnel carries at most 3 Gbps, so large gives up to 3 Gbps a tunnel.",
+    )
+    groups: list[TunnelGroupConfig] | None = Field(
+        None,
+        min_length=1,
+        description="The tunnel groups by number, each with its bandwidth, instead of tunnelGroups and "
+        "tunnelBandwidth: a group is added or removed without touching the others, so a new bandwidth "
+        "comes up in new groups beside the old ones (docs/runbooks/change-tunnel-bandwidth.md).",
+        examples=[[{"id": 0, "bandwidth": "standard"}, {"id": 1, "bandwidth": "large"}]],
     )
     interconnect: InterconnectConfig | None = Field(
         None, description="Settings for kind: interconnect; must be absent for kind: vpn."
@@ -188,12 +209,24 @@ class LinkConfig(_Model):
         examples=[10],
     )
 
+    def tunnel_groups_by_id(self) -> tuple[tuple[int, str], ...]:
+        """(number, bandwidth) of every tunnel group, by number: `groups`, or groups 0 to
+        tunnelGroups - 1 of tunnelBandwidth."""
+        if self.groups is not None:
+            return tuple(sorted((group.id, group.bandwidth) for group in self.groups))
+        return tuple((number, self.tunnel_bandwidth) for number in range(self.tunnel_groups))
+
     @model_validator(mode="before")
     @classmethod
     def _derive_tunnel_groups(cls, data: Any) -> Any:
         """A VPN link sized by targetGbps gets the fewest groups that carry it (capped at the quota;
         a target above that is reported by the cross-field checks)."""
-        if not isinstance(data, dict) or "tunnelGroups" in data or data.get("kind", "vpn") != "vpn":
+        if (
+            not isinstance(data, dict)
+            or "tunnelGroups" in data
+            or "groups" in data
+            or data.get("kind", "vpn") != "vpn"
+        ):
             return data
         target, bandwidth = data.get("targetGbps"), data.get("tunnelBandwidth", "standard")
         if not isinstance(target, int | float) or isinstance(target, bool) or target <= 0:

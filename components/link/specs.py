@@ -10,6 +10,7 @@ import ipaddress
 import math
 import re
 import string
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from components.network.specs import CLOUD_DNS_FORWARDING_RANGE
@@ -115,6 +116,15 @@ def tunnel_plan(groups: int) -> list[TunnelAddresses]:
             )
         )
     return plan
+
+
+def group_tunnels(numbers: Sequence[int]) -> list[TunnelAddresses]:
+    """The tunnels of the groups with these numbers: each group's addresses are those `tunnel_plan`
+    gives it, whichever other groups exist, so adding or removing a group moves no other tunnel."""
+    if not numbers:
+        raise ValueError("a VPN link has at least one tunnel group")
+    wanted = set(numbers)
+    return [tunnel for tunnel in tunnel_plan(max(wanted) + 1) if tunnel.group in wanted]
 
 
 # --- pre-shared keys -----------------------------------------------------------------------------------
@@ -267,6 +277,16 @@ def link_capacity(groups: int, tunnel_bandwidth: str) -> LinkCapacity:
         tunnel_pps=pps,
         aggregate_pps=tunnels * pps,
     )
+
+
+def mixed_capacity(bandwidths: Sequence[str]) -> LinkCapacity:
+    """The capacity of groups with these bandwidths, one per group. ECMP hashes flows evenly over the
+    tunnels whatever each can carry, so in a link of mixed groups (while one bandwidth replaces
+    another, group by group) the slowest tunnels set the pace: every tunnel counts as one of those."""
+    if not bandwidths:
+        raise ValueError("a VPN link has at least one tunnel group")
+    slowest = min(bandwidths, key=lambda bandwidth: AWS_TUNNEL_GBPS[bandwidth])
+    return link_capacity(len(bandwidths), slowest)
 
 
 def groups_for_target(target_gbps: float, tunnel_bandwidth: str) -> int:

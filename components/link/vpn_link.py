@@ -25,8 +25,9 @@ from components.link.specs import (
     PSK_SPEC,
     TunnelAddresses,
     customer_gateway_asn,
+    group_tunnels,
     link_capacity,
-    tunnel_plan,
+    mixed_capacity,
 )
 from components.link.transit_hub import TransitHub
 
@@ -126,10 +127,13 @@ class VpnLink(pulumi.ComponentResource):
         # place: a new key means a new tunnel, which can only be created once the old one is gone.
         self._delete_first = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
         link = args.link
-        capacity = link_capacity(link.tunnel_groups, link.tunnel_bandwidth)
+        groups = dict(link.tunnel_groups_by_id())
+        capacity = mixed_capacity(list(groups.values()))
         target = {"targetGbps": link.target_gbps} if link.target_gbps is not None else {}
         self.capacity = {"kind": "vpn", **capacity.as_dict(), **target}
-        self._tunnel_gbps = capacity.tunnel_gbps
+        self._tunnel_gbps = {
+            group: link_capacity(1, bandwidth).tunnel_gbps for group, bandwidth in groups.items()
+        }
 
         self.hub = args.hub
         self.transit_gateway_id = self.hub.transit_gateway_id
@@ -145,9 +149,10 @@ class VpnLink(pulumi.ComponentResource):
 
         self.tunnels = []
         self.tunnel_ends = []
-        plan = tunnel_plan(link.tunnel_groups)
-        for group in range(link.tunnel_groups):
-            self._build_group(group, [tunnel for tunnel in plan if tunnel.group == group])
+        # Groups by number: each keeps its names and addresses whichever others come and go.
+        plan = group_tunnels(list(groups))
+        for group, bandwidth in groups.items():
+            self._build_group(group, bandwidth, [tunnel for tunnel in plan if tunnel.group == group])
 
         self.register_outputs(
             {
@@ -165,7 +170,7 @@ class VpnLink(pulumi.ComponentResource):
             "linkCapacity": self.capacity,
         }
 
-    def _build_group(self, group: int, tunnels: list[TunnelAddresses]) -> None:
+    def _build_group(self, group: int, bandwidth: str, tunnels: list[TunnelAddresses]) -> None:
         """One HA VPN gateway, its two VPN connections on the TGW, and the four tunnels between them."""
         args, prefix = self._args, self._args.name_prefix
         label = f"{self._name}-{group}"
@@ -182,7 +187,7 @@ class VpnLink(pulumi.ComponentResource):
             ha_gateway.vpn_interfaces.apply(functools.partial(_interface_ip, index=index)) for index in (0, 1)
         ]
         psks = self._build_keys(label, tunnels)
-        aws_ends = self._build_aws_connections(label, group, tunnels, interface_ips, psks)
+        aws_ends = self._build_aws_connections(label, group, bandwidth, tunnels, interface_ips, psks)
 
         # Interface i is AWS outside IP i: connection 0 tunnel 1, 0/2, 1/1, 1/2 (docs/cross-cloud-link.md).
         # Its addresses cannot change after creation, hence protected with the rest of the group.
@@ -226,6 +231,7 @@ class VpnLink(pulumi.ComponentResource):
         self,
         label: str,
         group: int,
+        bandwidth: str,
         tunnels: list[TunnelAddresses],
         interface_ips: list[pulumi.Output[str]],
         psks: list[pulumi.Output[str]],
@@ -253,7 +259,9 @@ class VpnLink(pulumi.ComponentResource):
                 customer_gateway_id=customer_gateway.id,
                 transit_gateway_id=self.hub.transit_gateway_id,
                 static_routes_only=False,
-                tunnel_bandwidth=link.tunnel_bandwidth,
+                # Replaces the connection when it changes: a group's bandwidth changes by a new group
+                # beside it (docs/runbooks/change-tunnel-bandwidth.md, refused in place by offline/day2.py).
+                tunnel_bandwidth=bandwidth,
                 tags={"Name": f"{prefix}-gcp-{group}-{connection}"},
                 opts=self._kept,
                 **_tunnel_options(1, first, psks[first.tunnel], self._log_group_arn),
@@ -347,7 +355,9 @@ class VpnLink(pulumi.ComponentResource):
                 aws_inside=aws_ip,
                 gcp_inside=gcp_ip,
                 aws_asn=asn,
-            ).apply(functools.partial(_tunnel_row, tunnel, args.link.gcp_asn, self._tunnel_gbps))
+            ).apply(
+                functools.partial(_tunnel_row, tunnel, args.link.gcp_asn, self._tunnel_gbps[tunnel.group])
+            )
         )
 
 

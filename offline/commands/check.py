@@ -3,12 +3,14 @@ them the upstream artefact checks (offline/artefacts/: published chart versions,
 schemas), which are mandatory.
 
 The plan is either run now from a stack file (`--stack`) or read from a saved plan contract
-(`--plan FILE.json`, written by `crossmesh plan --json`). Resource policies see each resource's inputs
-under their wire names, as CrossGuard does; stack policies see every resource (inputs plus the fake
-id) and the stack outputs on the `pulumi:pulumi:Stack` resource. Both get the analyzer's own
-read-only proxies, so a rule behaves here as it does under `pulumi preview`. A saved plan shows secrets as
-"[secret]": rules that need a secret's value (PSK format, key pairing) cannot judge those and pass
-them, while a plan run now hands rules the values, as `pulumi preview` does.
+(`--plan FILE.json`, written by `crossmesh plan --json`). With `--against OLD.json`, the day-2 rules
+(offline/day2.py) judge the change from that saved plan, also as mandatory violations. Resource
+policies see each resource's inputs under their wire names, as CrossGuard does; stack policies see
+every resource (inputs plus the fake id) and the stack outputs on the `pulumi:pulumi:Stack`
+resource. Both get the analyzer's own read-only proxies, so a rule behaves here as it does under
+`pulumi preview`. A saved plan shows secrets as "[secret]": rules that need a secret's value (PSK
+format, key pairing) cannot judge those and pass them, while a plan run now hands rules the values,
+as `pulumi preview` does.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import unknown_checking_proxy
 
+from offline.diff import PlanSnapshot, diff_plans
 from offline.record import Plan, mask
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "none")
@@ -327,6 +330,27 @@ def artefact_violations(planned: PlannedStack) -> list[Violation]:
             resource_name=finding.resource_name,
         )
         for finding in check_artefacts(planned.resources)
+    ]
+
+
+def day2_violations(old: PlanSnapshot, new: PlanSnapshot) -> list[Violation]:
+    """What the day-2 rules (offline/day2.py) refuse in going from `old` to `new`, as mandatory
+    violations naming the safe procedure: `pulumi up` would carry such a change out."""
+    from offline.day2 import RULES, refusals
+
+    result = diff_plans(old, new)
+    return [
+        Violation(
+            policy=f"day2-{refusal.rule}",
+            level=EnforcementLevel.MANDATORY.value,
+            severity="critical",
+            description=f"Day-2 rule: {RULES[refusal.rule].description} Procedure: {refusal.procedure}",
+            message=f"{refusal.message}; see {refusal.procedure}",
+            urn=None,
+            resource_type=None,
+            resource_name=None,
+        )
+        for refusal in refusals(old, new, result)
     ]
 
 

@@ -31,7 +31,7 @@ from offline.commands.exit_codes import (
     UNVERIFIED,
     ExitCode,
 )
-from offline.diff import PlanSnapshot
+from offline.diff import PlanFormatError, PlanSnapshot, plan_snapshot
 from offline.record import Plan
 
 Handler = Callable[[argparse.Namespace, Path], int]
@@ -85,6 +85,11 @@ def command_line() -> argparse.ArgumentParser:
     check.add_argument("--json", metavar="OUT", help="also write the results as JSON to OUT")
     check.add_argument(
         "--policy-config", metavar="FILE", help="pack config JSON, as for pulumi --policy-pack-config"
+    )
+    check.add_argument(
+        "--against",
+        metavar="OLD.json",
+        help="also judge the change from this saved plan of the stack by the day-2 rules (docs/day2.md)",
     )
 
     policies = command("policies", "list the policy pack: name, level, types, anchors")
@@ -168,15 +173,29 @@ def _check(args: argparse.Namespace, project_dir: Path) -> int:
 
     try:
         pack_config = json.loads(Path(args.policy_config).read_text()) if args.policy_config else {}
+        now: Plan | None = None
         if args.plan:
             planned = check.load_contract(Path(args.plan))
         else:
             plan = _planned(args, project_dir)
             if isinstance(plan, ExitCode):
                 return plan
-            planned = check.from_plan(plan)
+            planned, now = check.from_plan(plan), plan
         violations = check.run_policies(planned, POLICIES, pack_config) + check.artefact_violations(planned)
-    except (check.PlanFileError, check.PolicyConfigError, OSError, json.JSONDecodeError) as err:
+        if args.against:
+            saved = diff_command.saved_plan_of(args.against, planned.stack)
+            if isinstance(saved, ExitCode):
+                return saved
+            after = plan_snapshot(now.to_contract()) if now else diff_command.load_plan(args.plan)
+            violations += check.day2_violations(saved, after)
+    except (
+        check.PlanFileError,
+        check.PolicyConfigError,
+        diff_command.DiffInputError,
+        PlanFormatError,
+        OSError,
+        json.JSONDecodeError,
+    ) as err:
         print(f"error: {err}", file=sys.stderr)
         return INVALID_INPUT
     sys.stdout.write(check.render(violations, planned, len(POLICIES)))

@@ -121,7 +121,16 @@ def run(args: argparse.Namespace, project_dir: Path) -> int:
     except (DiffInputError, PlanFormatError) as err:
         print(f"error: {err}", file=sys.stderr)
         return INVALID_INPUT
-    return report(diff_plans(old, new), args, f"{args.old} -> {args.new}")
+    return report(judged(old, new), args, f"{args.old} -> {args.new}")
+
+
+def judged(old: PlanSnapshot, new: PlanSnapshot) -> DiffResult:
+    """The diff, with what the day-2 rules refuse in it."""
+    from offline.day2 import refusals
+
+    result = diff_plans(old, new)
+    result.refusals = [refusal.line() for refusal in refusals(old, new, result)]
+    return result
 
 
 def report(result: DiffResult, args: argparse.Namespace, heading: str, out: TextIO | None = None) -> ExitCode:
@@ -219,6 +228,9 @@ def render_text(result: DiffResult, heading: str, colour: bool = False) -> str:
         return f"{style}{text}{RESET}" if colour else text
 
     lines = [f"crossmesh diff: stack {result.stack} (project {result.project}), {heading}"]
+    if result.refusals:
+        lines.append(paint(f"Refused by the day-2 rules (docs/day2.md): {len(result.refusals)}", BOLD + RED))
+        lines += [paint(f"  {line}", RED) for line in result.refusals]
     alarming = [verdict for verdict in result.verdicts if verdict.alarming]
     if alarming:
         lines.append(paint(f"Critical: {critical_counts(alarming)}", BOLD + RED))
@@ -282,6 +294,7 @@ def to_json(result: DiffResult) -> dict[str, Any]:
         "changes": [_verdict_json(v) for v in result.verdicts],
         "renamed": [{"urn": v.urn, "from": v.renamed_from} for v in result.renamed],
         "warnings": result.warnings,
+        "refused": result.refusals,
     }
 
 
@@ -307,7 +320,7 @@ def _why(verdict: Verdict) -> str:
 def workflow_commands(result: DiffResult) -> str:
     """GitHub Actions annotations: an error per alarming change, a warning per other replace or delete."""
     title = _escape_property(f"crossmesh diff ({result.stack})")
-    lines = []
+    lines = [f"::error title={title}::{_escape_data(line)}" for line in result.refusals]
     for verdict in result.verdicts:
         if verdict.alarming:
             level = "error"
@@ -335,6 +348,10 @@ def _table(verdicts: Sequence[Verdict], why: Callable[[Verdict], str]) -> list[s
 def markdown(result: DiffResult, heading: str) -> str:
     """The diff for $GITHUB_STEP_SUMMARY or a pull-request comment: replacements first."""
     lines = [f"### crossmesh diff: `{result.stack}`", "", f"**{summary_line(result)}**", ""]
+    if result.refusals:
+        lines += [f"#### :no_entry: Refused by the day-2 rules: {len(result.refusals)}", ""]
+        lines += [f"- {_markdown_cell(line)}" for line in result.refusals]
+        lines.append("")
     alarming = [v for v in result.verdicts if v.alarming]
     if alarming:
         lines += [f"#### :rotating_light: {critical_counts(alarming)}", ""]
@@ -370,7 +387,7 @@ def saved_plan_of(path: str, stack: str) -> PlanSnapshot | ExitCode:
 def report_against(saved: PlanSnapshot, plan: Plan, args: argparse.Namespace) -> ExitCode:
     """`plan --against`: the diff from the saved plan to the one just made."""
     try:
-        result = diff_plans(saved, plan_snapshot(plan.to_contract()))
+        result = judged(saved, plan_snapshot(plan.to_contract()))
     except PlanFormatError as err:
         print(f"error: {args.against}: {err}", file=sys.stderr)
         return INVALID_INPUT

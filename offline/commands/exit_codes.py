@@ -23,12 +23,14 @@ class ExitCode(int):
 
 OK = ExitCode(0, "success")
 NO_MANDATORY_VIOLATION = ExitCode(
-    0, "no mandatory rule or upstream artefact check broken (advisory violations are printed)"
+    0, "no mandatory rule, upstream artefact check or day-2 rule broken (advisory violations are printed)"
 )
 VERIFIED = ExitCode(0, "every check passed")
 CURRENT = ExitCode(0, "the file was written, or with --check is current")
 
-MANDATORY_VIOLATION = ExitCode(1, "at least one mandatory rule or upstream artefact check is broken")
+MANDATORY_VIOLATION = ExitCode(
+    1, "at least one mandatory rule, upstream artefact check or day-2 rule is broken"
+)
 CHECK_FAILED = ExitCode(1, "at least one check failed")
 STALE = ExitCode(1, "with --check: the file differs from what the code generates; nothing written")
 FAILED_ON = ExitCode(1, "with --fail-on: the diff holds a change of that kind (a replace, a delete)")

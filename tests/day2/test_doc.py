@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from offline.day2 import RULES
 from tests.day2.cases import CASES, cases_for
 from tests.day2.doc import current_block, render
 from tests.support.day2 import ALL_STACKS, DOC, recorded
@@ -32,3 +35,10 @@ def test_case_ids_are_unique_and_every_step_says_what_it_does() -> None:
 def test_the_day2_program_cases_of_this_matrix_are_covered() -> None:
     covered = {case.issue_case for case in CASES if case.issue_case is not None}
     assert {2, 4} <= covered
+
+
+def test_the_doc_lists_exactly_the_day2_rules() -> None:
+    text = DOC.read_text()
+    listed = text[text.index("<!-- day-2 rules") : text.index("<!-- end of day-2 rules -->")]
+    pairs = re.findall(r"^- `([\w-]+)`(?:, `([\w-]+)`)?", listed, re.MULTILINE)
+    assert {name for pair in pairs for name in pair if name} == set(RULES)

@@ -97,7 +97,9 @@ def test_plan_against_prints_the_diff_and_fails_on_replace(
     assert main([*argv, "--fail-on", "replace"]) == FAILED_ON
     out = capsys.readouterr().out
     diff_text = out[out.index("crossmesh diff: stack dev") :]
-    assert diff_text.splitlines()[1] == "Critical: 3 critical replaced"
+    assert diff_text.splitlines()[1] == "Refused by the day-2 rules (docs/day2.md): 1"
+    assert diff_text.splitlines()[2].startswith("  refused (link-group-replaced): 3 of the link's")
+    assert diff_text.splitlines()[3] == "Critical: 3 critical replaced"
     assert "replaced: tunnelBandwidth forces replacement" in diff_text
     assert "replaced: peerExternalGateway forces replacement, as it reads the new link-0-aws" in diff_text
     assert main(argv) == 0

@@ -43,7 +43,7 @@ def test_an_unknown_key_lists_the_keys_allowed_where_it_stands() -> None:
 
 def test_an_unknown_key_like_no_allowed_one_gets_no_suggestion() -> None:
     assert problems_of(with_change("link.zzz", 1))[0].startswith(
-        "crossmesh:link.zzz: unknown key; allowed here: awsAsn, gcpAsn, interconnect, kind,"
+        "crossmesh:link.zzz: unknown key; allowed here: awsAsn, gcpAsn, groups, interconnect, kind,"
     )
 
 

@@ -125,6 +125,33 @@ def test_vpn_sizing_on_an_interconnect_link_is_rejected(key: str, value: Any) ->
     ]
 
 
+@pytest.mark.parametrize(
+    ("key", "value"), [("tunnelGroups", 2), ("tunnelBandwidth", "large"), ("targetGbps", 5)]
+)
+def test_explicit_groups_stand_alone(key: str, value: Any) -> None:
+    link = {"groups": [{"id": 0, "bandwidth": "standard"}], key: value}
+    assert problems_of(with_change("link", link)) == [
+        f"crossmesh:link.{key}: set beside crossmesh:link.groups; give each group its bandwidth in "
+        "link.groups and remove it"
+    ]
+
+
+def test_a_group_number_listed_twice_is_rejected() -> None:
+    groups = [{"id": 1, "bandwidth": "standard"}, {"id": 1, "bandwidth": "large"}]
+    assert problems_of(with_change("link", {"groups": groups})) == [
+        "crossmesh:link.groups: group 1 listed more than once; each group number names one group"
+    ]
+
+
+def test_groups_keep_their_numbers_and_bandwidths_and_the_count_form_means_groups_from_zero() -> None:
+    explicit = load_config(
+        with_change("link", {"groups": [{"id": 3, "bandwidth": "large"}, {"id": 1, "bandwidth": "standard"}]})
+    )
+    assert explicit.link.tunnel_groups_by_id() == ((1, "standard"), (3, "large"))
+    counted = load_config(with_change("link", {"tunnelGroups": 2, "tunnelBandwidth": "large"}))
+    assert counted.link.tunnel_groups_by_id() == ((0, "large"), (1, "large"))
+
+
 def test_interconnect_profile_of_another_aws_region_is_rejected() -> None:
     settings = {**INTERCONNECT, "remoteProfile": "aws-us-west-2"}
     assert problems_of(with_change("link", {"kind": "interconnect", "interconnect": settings})) == [

@@ -18,9 +18,11 @@ from components.link.specs import (
     PskSpec,
     customer_gateway_asn,
     gcp_prefixes,
+    group_tunnels,
     inside_cidrs,
     is_usable_inside_cidr,
     link_capacity,
+    mixed_capacity,
     psk_problems,
     spec_problems,
     tunnel_plan,
@@ -208,3 +210,20 @@ def test_gcp_prefixes_are_subnet_pods_services_master_then_the_cloud_dns_source(
         "172.16.0.0/28",
         "35.199.192.0/19",
     ]
+
+
+def test_a_group_keeps_its_tunnel_addresses_whichever_other_groups_exist() -> None:
+    every = {(t.group, t.tunnel): t for t in tunnel_plan(4)}
+    alone = group_tunnels([3])
+    assert [t.group for t in alone] == [3, 3, 3, 3]
+    assert all(every[(t.group, t.tunnel)] == t for t in alone)
+    assert {t.group for t in group_tunnels([1, 3])} == {1, 3}
+    with pytest.raises(ValueError):
+        group_tunnels([])
+
+
+def test_mixed_groups_count_every_tunnel_at_the_slower_rate() -> None:
+    mixed = mixed_capacity(["standard", "large"])
+    assert mixed.tunnels == 8
+    assert mixed.aggregate_gbps == link_capacity(2, "standard").aggregate_gbps
+    assert mixed_capacity(["large", "large"]) == link_capacity(2, "large")

@@ -15,7 +15,7 @@ from components.link.specs import PSK_SPEC, psk_problems
 from offline.commands.cli import main
 from offline.commands.exit_codes import INVALID_INPUT
 from offline.record import Plan, Registration, Secret, mask, reveal
-from tests.support.plans import PROJECT_DIR, planned
+from tests.support.plans import PROJECT_DIR, planned, stack_config
 from tests.support.types import (
     AWS_CUSTOMER_GATEWAY,
     AWS_ROUTE,
@@ -482,3 +482,26 @@ def test_invalid_link_config_exits_2_naming_the_key(
     (tmp_path / "Pulumi.bad.yaml").write_text(yaml.safe_dump(stack))
     assert main(["--project-dir", str(tmp_path), "plan", "--stack", "bad"]) == INVALID_INPUT
     assert expected in capsys.readouterr().err
+
+
+def test_each_group_has_its_own_bandwidth_and_keeps_its_number() -> None:
+    link = {**stack_config("dev", "link")}
+    del link["tunnelGroups"], link["tunnelBandwidth"]
+    link["groups"] = [{"id": 0, "bandwidth": "standard"}, {"id": 1, "bandwidth": "large"}]
+    plan = planned("dev", {"link": link})
+    bandwidth = {r.name: r.inputs["tunnelBandwidth"] for r in plan.of_type(AWS_VPN_CONNECTION)}
+    assert bandwidth == {
+        "link-0-vpn-0": "standard",
+        "link-0-vpn-1": "standard",
+        "link-1-vpn-0": "large",
+        "link-1-vpn-1": "large",
+    }
+    capacity = plan.outputs["linkCapacity"]
+    # ECMP spreads flows evenly: the standard tunnels set the pace of all eight.
+    assert (capacity["tunnels"], capacity["tunnelBandwidth"], capacity["aggregateGbps"]) == (
+        8,
+        "standard",
+        10.0,
+    )
+    rows = {(row["group"], row["capacityGbps"]) for row in plan.outputs["tunnels"]}
+    assert rows == {(0, 1.25), (1, 3.0)}

@@ -18,7 +18,7 @@ from crossmesh_policy import POLICIES
 from offline.commands import check
 from offline.commands.cli import main
 from offline.commands.exit_codes import INVALID_INPUT, MANDATORY_VIOLATION, NO_MANDATORY_VIOLATION, OK
-from tests.support.plans import PROJECT_DIR, STACKS, planned
+from tests.support.plans import PROJECT_DIR, STACKS, planned, stack_config
 from tests.support.types import (
     AWS_FLOW_LOG,
     AWS_SUBNET,
@@ -225,6 +225,31 @@ def test_a_saved_dev_plan_passes(capsys: pytest.CaptureFixture[str], tmp_path: P
     path.write_text(json.dumps(dev_contract()))
     code, out, _ = run(capsys, "check", "--plan", str(path))
     assert code == NO_MANDATORY_VIOLATION, out
+
+
+def test_against_a_saved_plan_the_day2_rules_refuse_a_change_with_its_procedure(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    link = stack_config("dev", "link")
+    before, after = tmp_path / "before.json", tmp_path / "after.json"
+    before.write_text(json.dumps(dev_contract()))
+    after.write_text(json.dumps(planned("dev", {"link": {**link, "tunnelBandwidth": "large"}}).to_contract()))
+    code, out, _ = run(capsys, "check", "--plan", str(after), "--against", str(before))
+    assert code == MANDATORY_VIOLATION
+    assert "[mandatory]  day2-link-group-replaced (stack)" in out
+    assert "see docs/runbooks/change-tunnel-bandwidth.md" in out
+    code, out, _ = run(capsys, "check", "--plan", str(before), "--against", str(before))
+    assert code == NO_MANDATORY_VIOLATION and "day2-" not in out
+
+
+def test_against_a_plan_of_another_stack_is_invalid_input(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    dev, prod = tmp_path / "dev.json", tmp_path / "prod.json"
+    dev.write_text(json.dumps(dev_contract()))
+    prod.write_text(json.dumps(planned("prod").to_contract()))
+    code, _, err = run(capsys, "check", "--plan", str(dev), "--against", str(prod))
+    assert code == INVALID_INPUT and err == f"error: {prod} is a plan of stack prod, not of dev\n"
 
 
 @pytest.mark.parametrize("undo", sorted(UNDONE))

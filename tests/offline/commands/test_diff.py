@@ -190,3 +190,22 @@ def test_a_replaced_provider_is_named_under_everything_it_takes_with_it(
     assert code == FAILED_ON
     assert "replaced: its provider gke-k8s is replaced [the Pulumi engine]" in out
     assert "kubeconfig: (secret changed)" in out and "https://" not in out
+
+
+def test_the_day2_rules_refusals_come_first_in_every_format(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def connection(bandwidth: str) -> dict[str, Any]:
+        return resource(AWS_VPN_CONNECTION, "link-0-vpn-0", {"type": "ipsec.1", "tunnelBandwidth": bandwidth})
+
+    old = write(tmp_path / "old.json", contract(connection("standard")))
+    new = write(tmp_path / "new.json", contract(connection("large")))
+    code, out, _ = run(capsys, old, new)
+    assert code == OK
+    assert out.splitlines()[1] == "Refused by the day-2 rules (docs/day2.md): 1"
+    assert out.splitlines()[2].startswith("  refused (link-group-replaced): 1 of the link's VPN connections")
+    _, out, _ = run(capsys, old, new, "--format", "json")
+    [refused] = json.loads(out)["refused"]
+    assert refused.endswith("see docs/runbooks/change-tunnel-bandwidth.md")
+    _, out, _ = run(capsys, old, new, "--format", "github")
+    assert out.splitlines()[0].startswith("::error title=crossmesh diff (dev)::refused (link-group-replaced)")
