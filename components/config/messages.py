@@ -48,15 +48,55 @@ def describe_error(error: Mapping[str, Any], prefix: str = "") -> str:
         allowed = _field_aliases(_model_at(StackConfig, _strip_prefix(prefix) + loc[:-1]))
         suggestion = did_you_mean(str(loc[-1]), allowed)
         return f"{path}: unknown key{suggestion}; allowed here: {', '.join(sorted(allowed))}"
+    if kind in _WRONG_SHAPE:
+        return f"{path}: {shown(error['input'])} is {_kind_of(error['input'])}; {_WRONG_SHAPE[kind]}"
     message = str(error["msg"]).removeprefix("Value error, ").replace("Input should be", "must be")
     if kind == "literal_error":
         message = "is not allowed; " + message
-    return f"{path}: {error['input']!r} {message}"
+    return f"{path}: {shown(error['input'])} {message}"
+
+
+# Errors about a value of the wrong kind, worded without pydantic's model names.
+_WRONG_SHAPE = {
+    "model_type": "it must be a map of keys",
+    "model_attributes_type": "it must be a map of keys",
+    "dict_type": "it must be a map of keys",
+    "list_type": "it must be a list",
+    "string_type": "it must be text",
+}
+
+# Longest value a problem line quotes: a stack file can hold megabytes in one value.
+SHOWN_CHARACTERS = 60
+
+
+def shown(value: Any) -> str:
+    """The value as a problem line quotes it: its repr, cut to a short prefix when long."""
+    text = repr(value)
+    if len(text) <= SHOWN_CHARACTERS:
+        return text
+    size = f"{len(value):,} items" if isinstance(value, list | dict) else f"{len(text):,} characters"
+    return f"{text[:SHOWN_CHARACTERS]}... ({size})"
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a map"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "empty" if value is None else type(value).__name__
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    """`; did you mean 'x'?` for the closest candidate, or nothing when none is close."""
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    """`; did you mean 'x'?` for the candidate that differs only in case, else the closest one."""
+    names = list(candidates)
+    same_but_case = [name for name in names if name.lower() == word.lower()]
+    close = same_but_case or difflib.get_close_matches(word, names, n=1, cutoff=0.6)
     return f"; did you mean '{close[0]}'?" if close else ""
 
 
