@@ -45,7 +45,7 @@ def _namespace_problem(full_key: str, namespace: str, key: str) -> str:
     known = [NAMESPACE, *PROVIDER_NAMESPACES]
     close = next((name for name in known if name == namespace.strip().lower()), None)
     suggestion = f"; did you mean '{close}'?" if close else did_you_mean(namespace, known)
-    field = " (a crossmesh key)" if key.split(".")[0] in top_level_keys() else ""
+    field = f" ('{key}' is a {NAMESPACE} key)" if key.split(".")[0] in top_level_keys() else ""
     return (
         f"{full_key}: unknown namespace '{namespace}'{field}{suggestion}; no one reads this key. Keys are "
         f"{NAMESPACE}:<key>, or a provider's ({', '.join(PROVIDER_NAMESPACES)})"

@@ -9,7 +9,7 @@ Pure: no `pulumi` import.
 
 from __future__ import annotations
 
-import difflib
+import re
 import types
 import typing
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,6 +18,17 @@ from typing import Annotated, Any, Union
 from pydantic import BaseModel
 
 from components.config.schema import NAMESPACE, StackConfig
+from components.config.wording import SHOWN_CHARACTERS, did_you_mean, shown
+
+__all__ = [
+    "SHOWN_CHARACTERS",
+    "config_key",
+    "describe_error",
+    "did_you_mean",
+    "loc_path",
+    "shown",
+    "stand_in",
+]
 
 
 def config_key(path: str) -> str:
@@ -65,18 +76,6 @@ _WRONG_SHAPE = {
     "string_type": "it must be text",
 }
 
-# Longest value a problem line quotes: a stack file can hold megabytes in one value.
-SHOWN_CHARACTERS = 60
-
-
-def shown(value: Any) -> str:
-    """The value as a problem line quotes it: its repr, cut to a short prefix when long."""
-    text = repr(value)
-    if len(text) <= SHOWN_CHARACTERS:
-        return text
-    size = f"{len(value):,} items" if isinstance(value, list | dict) else f"{len(text):,} characters"
-    return f"{text[:SHOWN_CHARACTERS]}... ({size})"
-
 
 def _kind_of(value: Any) -> str:
     if isinstance(value, dict):
@@ -90,14 +89,6 @@ def _kind_of(value: Any) -> str:
     if isinstance(value, int | float):
         return "a number"
     return "empty" if value is None else type(value).__name__
-
-
-def did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    """`; did you mean 'x'?` for the candidate that differs only in case, else the closest one."""
-    names = list(candidates)
-    same_but_case = [name for name in names if name.lower() == word.lower()]
-    close = same_but_case or difflib.get_close_matches(word, names, n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
 
 
 def _strip_prefix(prefix: str) -> tuple[str | int, ...]:
@@ -139,3 +130,18 @@ def innermost_model(annotation: Any) -> Any:
             if found is not None:
                 return found
     return None
+
+
+def stand_in(path: str) -> Any:
+    """A value that validates for the key at `path` (`gcp.project`): the field's first example, else
+    its default, else None. The offline engine plans encrypted values it cannot read with it."""
+    *parents, leaf = re.sub(r"\[\d+\]", "", path).split(".")
+    model = _model_at(StackConfig, parents)
+    fields = model.model_fields.items() if model is not None else ()
+    info = next((info for name, info in fields if leaf in (name, info.alias)), None)
+    if info is None or (info.is_required() and not info.examples):
+        return None
+    if info.examples:
+        return info.examples[0]
+    default = info.get_default(call_default_factory=True)
+    return default.model_dump(by_alias=True) if isinstance(default, BaseModel) else default

@@ -9,7 +9,6 @@ Pure: no `pulumi` import, so the mesh specs can take these models without the Pu
 
 from __future__ import annotations
 
-import difflib
 import ipaddress
 import re
 from collections.abc import Mapping
@@ -20,6 +19,7 @@ from pydantic.alias_generators import to_camel
 
 from components.clusters.eks_specs import architecture_of
 from components.config.platform import aws_regions, gcp_regions, regions_read, reserved_namespaces
+from components.config.wording import did_you_mean
 from components.link.specs import AWS_TUNNEL_GBPS, groups_for_target
 from components.observability.specs import COLLECTOR_NAMESPACE, CONTAINER_INSIGHTS_ACCOUNT
 
@@ -115,8 +115,7 @@ def check_gcp_region(value: str) -> str:
 def _check_region(value: str, regions: list[str], what: str) -> str:
     if value in regions:
         return value
-    close = difflib.get_close_matches(value.lower(), regions, n=1, cutoff=0.6)
-    suggestion = f"; did you mean '{close[0]}'?" if close else ""
+    suggestion = did_you_mean(value.lower(), regions)
     raise ValueError(
         f"is not {what} read on {regions_read()}){suggestion}; a region opened since needs "
         "components/data/regions.json refreshed (scripts/refresh_platform_data.py)"
