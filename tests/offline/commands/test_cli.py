@@ -55,7 +55,7 @@ def test_bad_stack_file_exits_2_with_one_line_per_problem(
         for line in errors
     )
     assert any(
-        line.startswith("error: Pulumi.dev.yaml:21:5: crossmesh:link.awsAsn:") and "65535" in line
+        line.startswith("error: Pulumi.dev.yaml:19:5: crossmesh:link.awsAsn:") and "65535" in line
         for line in errors
     )
     assert "Traceback" not in captured.err and captured.out == ""
