@@ -42,6 +42,8 @@ _MAGIC = (
     (b"\xfd7zXZ\x00", "xz-compressed data"),
     (b"\x28\xb5\x2f\xfd", "zstd-compressed data"),
 )
+# Characters YAML does not allow in a document (tab, line feed and carriage return are allowed).
+_CONTROL = re.compile("[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\ufffe\uffff]")
 _CONFLICT_MARKER = re.compile(rb"^(<{7}|={7}|>{7}|\|{7})(?: |$)", re.MULTILINE)
 
 # YAML 1.2 core schema, the plain scalars that are not text.
@@ -134,6 +136,13 @@ def _text_of(data: bytes, name: str) -> str:
         raise StackFileError(
             f"{name}:{line}:{column}: not UTF-8 text (byte 0x{data[err.start]:02x}); save the file as UTF-8"
         ) from None
+    control = _CONTROL.search(text)
+    if control:
+        index = control.start()
+        line, column = text.count("\n", 0, index) + 1, index - text.rfind("\n", 0, index)
+        raise StackFileError(
+            f"{name}:{line}:{column}: a control character (0x{ord(control.group()):02x}), not YAML text"
+        )
     marker = _CONFLICT_MARKER.search(data)
     if marker:
         line, _ = _position_of(data, marker.start())
