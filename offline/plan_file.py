@@ -70,14 +70,15 @@ def load_plan_file(path: Path) -> dict[str, Any]:
 
 def _bytes_of(path: Path) -> bytes:
     try:
+        if path.exists() and not path.is_file():
+            raise PlanFileError(f"{path}: not a regular file; not a crossmesh plan")
         size = path.stat().st_size
         if size > MAX_PLAN_BYTES:
             raise PlanFileError(
                 f"{path}: {size / 1024 / 1024:.1f} MiB, more than the {MAX_PLAN_BYTES // 1024 // 1024} MiB a "
                 "plan file may be; not a crossmesh plan"
             )
-        with path.open("rb") as file:
-            data = file.read(MAX_PLAN_BYTES + 1)
+        data = path.read_bytes()
     except OSError as err:
         raise PlanFileError(f"{path}: cannot read it: {err.strerror}") from None
     for magic, kind in _COMPRESSED:

@@ -101,8 +101,14 @@ class StackFile:
 def read_yaml_file(path: Path) -> StackFile:
     """Parse a stack (or project) file; raise StackFileError naming the file position and the fault."""
     try:
-        with path.open("rb") as file:
-            data = file.read(MAX_FILE_BYTES + 1)
+        if path.exists() and not path.is_file():
+            raise StackFileError(f"{path.name}: not a regular file")
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise StackFileError(
+                f"{path.name}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not a stack file"
+            )
+        data = path.read_bytes()
     except OSError as err:
         raise StackFileError(f"{path.name}: cannot read it: {err.strerror}") from None
     text = _text_of(data, path.name)
@@ -118,8 +124,6 @@ def read_yaml_file(path: Path) -> StackFile:
 
 
 def _text_of(data: bytes, name: str) -> str:
-    if len(data) > MAX_FILE_BYTES:
-        raise StackFileError(f"{name}: larger than {MAX_FILE_BYTES // (1024 * 1024)} MiB; not a stack file")
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") or (len(data) > 1 and (data[0] == 0 or data[1] == 0)):
         raise StackFileError(f"{name}:1:1: UTF-16 text; save the file as UTF-8")
     for magic, what in _MAGIC:

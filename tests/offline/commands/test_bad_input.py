@@ -28,7 +28,7 @@ from offline import engine
 from offline.commands.cli import main
 from offline.commands.exit_codes import INVALID_INPUT, UNVERIFIED
 from offline.plan_file import MAX_PLAN_BYTES
-from offline.stack_file import MAX_DEPTH
+from offline.stack_file import MAX_DEPTH, MAX_FILE_BYTES
 from tests.support.plans import PROJECT_DIR
 
 MAX_SECONDS = 2.0
@@ -557,6 +557,19 @@ def test_a_plan_file_of_tens_of_megabytes_is_refused_unread(tmp_path: Path, run:
         file.truncate(MAX_PLAN_BYTES * 3)
     result = run("check", "--plan", str(plan_file))
     assert_refused(result, INVALID_INPUT, f"{plan_file}: 48.0 MiB, more than the 16 MiB a plan file may be")
+    assert result.peak_bytes < 1024 * 1024
+
+
+def test_a_device_as_plan_file_is_refused_unread(run: Callable[..., Run]) -> None:
+    result = run("check", "--plan", "/dev/zero")
+    assert_refused(result, INVALID_INPUT, "/dev/zero: not a regular file")
+
+
+def test_a_stack_file_of_tens_of_megabytes_is_refused_unread(project: Path, run: Callable[..., Run]) -> None:
+    with (project / "Pulumi.t.yaml").open("wb") as file:
+        file.truncate(MAX_FILE_BYTES + 1)
+    result = run("--project-dir", str(project), "plan", "--stack", "t")
+    assert_refused(result, INVALID_INPUT, "Pulumi.t.yaml: larger than 32 MiB; not a stack file")
     assert result.peak_bytes < 1024 * 1024
 
 
