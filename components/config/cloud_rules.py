@@ -57,7 +57,7 @@ def version_warnings(clusters: ClustersConfig, today: datetime.date) -> list[str
         minor = _minor_of(gke.min_master_version)
         warnings += _support_warnings("clusters.gke.minMasterVersion", "GKE", gke_calendar(), minor, today)
         offered = gke_channel_minors()
-        if gke_calendar().get(minor) is not None and minor not in offered.get(gke.release_channel, ()):
+        if minor not in offered.get(gke.release_channel, ()):
             warnings.append(
                 f"{config_key('clusters.gke.minMasterVersion')}: '{gke.min_master_version}': GKE's "
                 f"{gke.release_channel} channel offered {', '.join(offered.get(gke.release_channel, ()))} on "
