@@ -6,11 +6,17 @@ import os
 from collections.abc import Callable
 
 import pytest
+from hypothesis import settings
 
 from components.config.platform import TODAY_VARIABLE, eks_calendar
 from offline.commands.launch import prepare_process
 from offline.record import Plan
 from tests.support.plans import planned
+
+# Hypothesis's per-example deadline measures wall time, which a loaded CI machine stretches; the suite's
+# time budget is held by the whole run instead.
+settings.register_profile("crossmesh", deadline=None)
+settings.load_profile("crossmesh")
 
 
 def pytest_configure(config: pytest.Config) -> None:

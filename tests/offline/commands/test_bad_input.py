@@ -3,8 +3,9 @@ position, never a traceback, within bounded time and memory.
 
 One case per class of bad input: stack files (`crossmesh plan`), plan files (`crossmesh check --plan`),
 the command's own inputs and outputs, and the program as `pulumi up` runs it (config passed by the
-Pulumi CLI, nothing registered). Each case runs the real command in this process; its time and the
-peak of the memory it allocates (tracemalloc) are bounded.
+Pulumi CLI, nothing registered). Each case runs the real command in this process; its time (CPU time
+of this process, so that other work on the machine does not count) and the peak of the memory it
+allocates (tracemalloc) are bounded.
 """
 
 from __future__ import annotations
@@ -437,11 +438,11 @@ def run(capsys: pytest.CaptureFixture[str]) -> Callable[..., Run]:
     def measured(*argv: str) -> Run:
         capsys.readouterr()
         tracemalloc.start()
-        started = time.perf_counter()
+        started = time.process_time()
         try:
             code = main(list(argv))
         finally:
-            seconds = time.perf_counter() - started
+            seconds = time.process_time() - started
             _, peak = tracemalloc.get_traced_memory()
             tracemalloc.stop()
         captured = capsys.readouterr()
@@ -709,9 +710,9 @@ def monitors(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[engine.RecordingM
 def test_the_program_refuses_the_same_config_before_registering_anything(
     stack: str, changes: dict[str, str], expected: str, monitors: list[engine.RecordingMonitor]
 ) -> None:
-    started = time.perf_counter()
+    started = time.process_time()
     with pytest.raises(ConfigError) as raised:
         engine.run_program(PROJECT_DIR, "crossmesh", stack, _cli_config(**changes), [])
     assert any(expected in problem for problem in raised.value.problems), raised.value.problems
     assert len(monitors) == 1 and monitors[0].registrations == []
-    assert time.perf_counter() - started < MAX_SECONDS
+    assert time.process_time() - started < MAX_SECONDS
