@@ -8,7 +8,9 @@ and what each means are in exit_codes.py.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -41,12 +43,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = command_line().parse_args(argv)
     project_dir = Path(args.project_dir).resolve()
     try:
-        return HANDLERS[args.command](args, project_dir)
+        code = HANDLERS[args.command](args, project_dir)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        return _output_closed(args.command)
     except Exception as err:  # a defect is reported in one line and its own exit code, not raised
         if getattr(args, "debug", False):
             traceback.print_exc()
         print(f"error: crossmesh {args.command} failed: {type(err).__name__}: {err}", file=sys.stderr)
         return PROGRAM_ERROR
+
+
+def _output_closed(command: str) -> int:
+    """The reader of standard output went away (`crossmesh plan | head`): say so once, exit 2."""
+    # Later writes and the final flush go nowhere instead of failing again.
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    print(f"error: crossmesh {command}: the output was closed before it was written in full", file=sys.stderr)
+    return next(code for code in exit_codes.EXIT_CODES[command] if code == 2)
+
+
+def _write_file(option: str, path: str, text: str) -> ExitCode | None:
+    """Write an output file; INVALID_INPUT after one error line when it cannot be written."""
+    try:
+        Path(path).write_text(text)
+    except OSError as err:
+        print(f"error: {option} {path}: cannot write it: {err.strerror or err}", file=sys.stderr)
+        return INVALID_INPUT
+    return None
 
 
 def command_line() -> argparse.ArgumentParser:
@@ -155,7 +180,9 @@ def _plan(args: argparse.Namespace, project_dir: Path) -> int:
     planned = from_plan(plan)
     sys.stdout.write("\n" + render(run_policies(planned), planned, len(POLICIES)))
     if args.json:
-        Path(args.json).write_text(json.dumps(plan.to_contract(), indent=2) + "\n")
+        failed = _write_file("--json", args.json, json.dumps(plan.to_contract(), indent=2) + "\n")
+        if failed is not None:
+            return failed
         print(f"\nplan written to {args.json}")
     if against is not None:
         sys.stdout.write("\n")
@@ -182,7 +209,9 @@ def _check(args: argparse.Namespace, project_dir: Path) -> int:
     sys.stdout.write(check.render(violations, planned, len(POLICIES)))
     if args.json:
         results = check.results_json(violations, planned, len(POLICIES))
-        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+        failed = _write_file("--json", args.json, json.dumps(results, indent=2) + "\n")
+        if failed is not None:
+            return failed
         print(f"results written to {args.json}")
     return MANDATORY_VIOLATION if check.has_mandatory(violations) else NO_MANDATORY_VIOLATION
 
@@ -236,11 +265,10 @@ def _deployed_outputs(args: argparse.Namespace) -> dict[str, Any] | ExitCode:
 
     if args.outputs:
         try:
-            outputs: dict[str, Any] = json.loads(Path(args.outputs).read_text())
-        except (OSError, json.JSONDecodeError) as err:
-            print(f"error: cannot read the stack outputs from {args.outputs}: {err}", file=sys.stderr)
+            return verify.outputs_from_file(Path(args.outputs))
+        except verify.OutputsFileError as err:
+            print(f"error: --outputs {err}", file=sys.stderr)
             return UNVERIFIED
-        return outputs
     try:
         return verify.stack_outputs(args.stack)
     except (verify.CommandUnavailable, verify.CommandFailed) as err:

@@ -34,10 +34,14 @@ STALE = ExitCode(1, "with --check: the file differs from what the code generates
 FAILED_ON = ExitCode(1, "with --fail-on: the diff holds a change of that kind (a replace, a delete)")
 
 INVALID_INPUT = ExitCode(
-    2, "invalid input: the stack config or file, a plan or pack config file, or the options"
+    2,
+    "invalid input: the stack config or file, a plan or pack config file, or the options; or an output "
+    "that cannot be written (an unwritable --json FILE, a closed pipe)",
 )
 UNVERIFIED = ExitCode(
-    2, "some checks could not run: no stack outputs, a tool or credentials missing, or bad options"
+    2,
+    "some checks could not run: no usable stack outputs, a tool or credentials missing, or bad options; "
+    "or a closed pipe",
 )
 
 PROGRAM_ERROR = ExitCode(3, "the program, the command or a rule failed: a defect, not the input")

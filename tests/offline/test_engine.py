@@ -113,6 +113,27 @@ def test_encrypted_stack_values_stay_secret(tmp_path: Path) -> None:
     assert secret_keys == ["crossmesh:token"]
 
 
+def test_secure_values_at_any_depth_plan_with_a_stand_in_and_keep_their_outputs_secret(
+    tmp_path: Path,
+) -> None:
+    # `pulumi config set --secret --path gcp.project ...` writes the secure value inside crossmesh:gcp.
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (tmp_path / name).write_text((PROJECT_DIR / name).read_text())
+    (tmp_path / "components").symlink_to(PROJECT_DIR / "components")
+    text = (PROJECT_DIR / "Pulumi.dev.yaml").read_text()
+    text = text.replace("    project: crossmesh-dev-000000", "    project:\n      secure: AAABAJjRUO4=")
+    (tmp_path / "Pulumi.dev.yaml").write_text(text)
+    _, config, secret_keys = read_stack_file(tmp_path, "dev")
+    assert secret_keys == ["crossmesh:gcp"]
+    assert json.loads(config["crossmesh:gcp"])["project"] == "crossmesh-dev-000000"  # the schema's example
+    plan = plan_stack(tmp_path, "dev")
+    assert isinstance(plan.outputs["gcpProject"], Secret) and isinstance(plan.outputs["gcpRegion"], Secret)
+    assert not isinstance(plan.outputs["awsRegion"], Secret)
+    assert plan.to_contract()["outputs"]["gcpProject"] == SECRET_MASK
+    assert any(w.startswith("crossmesh:gcp.project is encrypted (secure:)") for w in plan.warnings)
+    assert any(w.startswith("crossmesh:gcp is held as a secret") for w in plan.warnings)
+
+
 def test_unknown_stack_names_the_stacks_that_exist() -> None:
     with pytest.raises(StackFileError, match="stacks here: dev, legacy, prod"):
         read_stack_file(PROJECT_DIR, "staging")

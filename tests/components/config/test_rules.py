@@ -237,7 +237,7 @@ def test_an_accepted_ca_never_issues_an_intermediate_that_outlives_its_root(
         ({"roots": [1, 1], "signingRoot": 1}, "crossmesh:mesh.ca.roots: [1, 1] lists a generation twice"),
         ({"roots": [0, 1], "signingRoot": 1}, "crossmesh:mesh.ca.roots[0]: 0 is not a root generation"),
         ({"roots": [-1], "signingRoot": -1}, "crossmesh:mesh.ca.roots[0]: -1 is not a root generation"),
-        ({"roots": "2"}, "crossmesh:mesh.ca.roots: '2' must be a valid list"),
+        ({"roots": "2"}, "crossmesh:mesh.ca.roots: '2' is text; it must be a list"),
         ({"signingRoot": "two"}, "crossmesh:mesh.ca.signingRoot: 'two' must be a valid integer"),
     ],
 )
