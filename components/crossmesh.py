@@ -25,6 +25,7 @@ from components.link.transit_hub import TransitHub, TransitHubArgs
 from components.link.vpn_link import VpnLink, VpnLinkArgs
 from components.mesh.app_mesh import AppMesh, AppMeshArgs
 from components.mesh.bridge_specs import ingress_address
+from components.mesh.certificate_specs import MESH_CLUSTERS
 from components.mesh.istio_bridge import IstioBridge, IstioBridgeArgs
 from components.mesh.istio_mesh import IstioMesh, IstioMeshArgs
 from components.mesh.istio_peering import IstioPeering, IstioPeeringArgs
@@ -238,7 +239,8 @@ class CrossMesh(pulumi.ComponentResource):
             MeshCAArgs(
                 ca=config.mesh.ca,
                 mesh_id=config.mesh.mesh_id,
-                clusters=("aws", "gcp"),
+                trust_domain=config.mesh.trust_domain,
+                clusters=MESH_CLUSTERS,
                 protect=config.protect,
             ),
             opts=in_clouds,

@@ -273,8 +273,9 @@ class CaConfig(_Model):
     root_early_renewal_days: int = Field(
         730,
         ge=1,
-        description="Replace the root (and with it both intermediates) this long before it expires; at "
-        "least intermediateValidityDays, so no intermediate issued under a current root outlives it.",
+        description="Start the staged root rotation this long before the root expires (its alarm and the "
+        "pack rule xc-pki-root-rotation-due say so); pulumi up never replaces a working root. At least "
+        "intermediateValidityDays, so that intermediates are not cut short by their root's end.",
     )
     roots: list[int] = Field(
         default_factory=lambda: [1],

@@ -139,6 +139,8 @@ TLS_CERT_REQUEST = "tls:index/certRequest:CertRequest"
 TLS_LOCALLY_SIGNED_CERT = "tls:index/locallySignedCert:LocallySignedCert"
 TLS_PRIVATE_KEY = "tls:index/privateKey:PrivateKey"
 TLS_SELF_SIGNED_CERT = "tls:index/selfSignedCert:SelfSignedCert"
+# components/mesh/issued_certificate.py: a key and its certificate, in one dynamic resource.
+ISSUED_CERTIFICATE = "pulumi-python:dynamic/pki:IssuedCertificate"
 RANDOM_ID = "random:index/randomId:RandomId"
 RANDOM_PASSWORD = "random:index/randomPassword:RandomPassword"
 

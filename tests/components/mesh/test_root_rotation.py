@@ -26,8 +26,8 @@ from offline.record import Plan, Registration
 from tests.support.plans import PROJECT_DIR, planned
 from tests.support.types import (
     HELM_RELEASE,
+    ISSUED_CERTIFICATE,
     K8S_SECRET,
-    TLS_LOCALLY_SIGNED_CERT,
     TLS_PRIVATE_KEY,
     TLS_SELF_SIGNED_CERT,
 )
@@ -93,7 +93,7 @@ def trust_of(plan: Plan) -> Trust:
     (bundle_pem,) = bundles
     bundle = frozenset(pem for pem in roots if pem in bundle_pem)
     issuers = frozenset(
-        plan.one(TLS_LOCALLY_SIGNED_CERT, f"mesh-ca-{cloud}").plain_inputs["caCertPem"] for cloud in CLOUDS
+        plan.one(ISSUED_CERTIFICATE, f"mesh-ca-{cloud}").plain_inputs["issuerCertPem"] for cloud in CLOUDS
     )
     return Trust(bundle=bundle, issuers=issuers)
 
@@ -143,11 +143,12 @@ def test_the_trust_bundle_is_exactly_the_trusted_roots_signing_root_first(stage:
 def test_intermediates_are_signed_by_the_signing_root_and_chain_to_it(stage: Stage, cloud: str) -> None:
     _, signing = stage
     plan = stage_plan(stage)
-    intermediate = plan.one(TLS_LOCALLY_SIGNED_CERT, f"mesh-ca-{cloud}")
+    intermediate = plan.one(ISSUED_CERTIFICATE, f"mesh-ca-{cloud}")
     root_pem = root_cert(plan, signing).outputs["certPem"]
-    assert intermediate.plain_inputs["caCertPem"] == root_pem
+    assert intermediate.plain_inputs["issuerCertPem"] == root_pem
     assert (
-        intermediate.plain_inputs["caPrivateKeyPem"] == root_key(plan, signing).outputs["privateKeyPem"].value
+        intermediate.plain_inputs["issuerPrivateKeyPem"]
+        == root_key(plan, signing).outputs["privateKeyPem"].value
     )
     data = cacerts(plan, cloud)
     assert data["cert-chain.pem"] == intermediate.outputs["certPem"] + root_pem
@@ -164,8 +165,8 @@ def test_generation_1_keeps_todays_names_and_the_intermediates_theirs(stage: Sta
         if r.name.startswith("mesh-ca-root")
     }
     assert (root_urns >= GENERATION_1_URNS) == (1 in roots)
-    assert {r.urn for r in plan.of_type(TLS_LOCALLY_SIGNED_CERT)} == {
-        r.urn for r in dev_plan.of_type(TLS_LOCALLY_SIGNED_CERT)
+    assert {r.urn for r in plan.of_type(ISSUED_CERTIFICATE)} == {
+        r.urn for r in dev_plan.of_type(ISSUED_CERTIFICATE)
     }
 
 
@@ -221,7 +222,7 @@ def test_both_roots_are_protected_in_production_during_the_window() -> None:
     plan = stage_plan(((1, 2), 2), stack="prod")
     for generation in (1, 2):
         assert root_cert(plan, generation).protect and root_key(plan, generation).protect
-    assert not any(r.protect for r in plan.of_type(TLS_LOCALLY_SIGNED_CERT))
+    assert not any(r.protect for r in plan.of_type(ISSUED_CERTIFICATE))
 
 
 def test_a_later_root_has_its_own_subject() -> None:
