@@ -268,7 +268,10 @@ class CaConfig(_Model):
         730, ge=30, description="Validity of each cluster's intermediate."
     )
     early_renewal_days: int = Field(
-        60, ge=1, description="Renew an intermediate this long before it expires (at the next pulumi up)."
+        60,
+        ge=14,
+        description="Renew an intermediate, with a new key, this long before it expires (at the next "
+        "pulumi up; the deploy workflow runs weekly, so at least two runs fall inside the window).",
     )
     root_early_renewal_days: int = Field(
         730,

@@ -306,3 +306,15 @@ def rfc3339(moment: datetime) -> str:
 
 def parse_rfc3339(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+# --- when a certificate that has not been renewed is overdue ------------------------------------------
+
+# The weekly `pulumi up` renews a certificate within 7 days of entering its window; two missed runs
+# later it is overdue, with the rest of the window still left to act.
+RENEWAL_GRACE_HOURS = 14 * HOURS_PER_DAY
+
+
+def overdue_lead_hours(early_renewal_hours: int) -> int:
+    """How long before its end a certificate still not renewed is overdue."""
+    return max(early_renewal_hours - RENEWAL_GRACE_HOURS, 0)
