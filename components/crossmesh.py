@@ -355,6 +355,9 @@ class CrossMesh(pulumi.ComponentResource):
         self, config: StackConfig, prefix: str, in_clouds: pulumi.ResourceOptions
     ) -> None:
         """The renewal alarm over every certificate the stack renews, and the roots' rotation."""
+        self.certificate_alarm: CertificateAlarm | None = None
+        if not config.observability.alarms:
+            return
         ca = config.mesh.ca
         watched = {
             key: WatchedCertificate(expiry, lead_hours=ca.root_early_renewal_days * HOURS_PER_DAY)
@@ -469,8 +472,8 @@ class CrossMesh(pulumi.ComponentResource):
             "cloudWatchDashboard": self.aws_observability.dashboard_name,
             "monitoringDashboard": self.gcp_observability.dashboard_id,
             "meshCaExpiry": self.mesh_ca.expiries,
-            "certificateRenewalAlarm": self.certificate_alarm.alarm_name,
             **self._appmesh_exports(),
+            **({"certificateRenewalAlarm": alarm.alarm_name} if (alarm := self.certificate_alarm) else {}),
         }
 
     def _appmesh_exports(self) -> dict[str, Any]:

@@ -377,7 +377,7 @@ class ObservabilityConfig(_Model):
     managed_prometheus: bool = Field(
         True, description="Google Managed Prometheus collection of mesh metrics."
     )
-    alarms: bool = Field(True, description="Tunnel, BGP, error-rate and latency alarms.")
+    alarms: bool = Field(True, description="Tunnel, BGP, error-rate, latency and certificate-renewal alarms.")
     cross_cloud_error_percent: float = Field(
         5.0,
         gt=0,

@@ -7,7 +7,8 @@ The inputs use pulumi-tls's vocabulary (`allowed_uses`, `max_path_length`, `vali
 `early_renewal_hours`) so that a reader, and the policy pack, see the same words for every certificate
 of the mesh. Unlike pulumi-tls, a path length of 0 is written into the certificate: Go's crypto/x509
 omits `pathLenConstraint` when `MaxPathLen` is 0 unless `MaxPathLenZero` is set, and
-terraform-provider-tls sets only `MaxPathLen` (internal/provider/common_cert.go, docs/adr/0007).
+terraform-provider-tls sets only `MaxPathLen` (internal/provider/common_cert.go;
+docs/adr/0007-intermediates-and-leaves-issued-in-process.md).
 """
 
 from __future__ import annotations

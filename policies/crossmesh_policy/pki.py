@@ -5,7 +5,8 @@ Profiles follow Istio's own tooling (istio/istio tools/certs/common.mk: root 365
 diagnostic and AWS's 14-day certificate-expiry rule. The rules judge what a certificate will contain,
 not the input value: pulumi-tls writes no pathLenConstraint for `maxPathLength: 0` (terraform-provider-tls
 internal/provider/common_cert.go sets Go's MaxPathLen but never MaxPathLenZero), while the program's
-`IssuedCertificate` writes exactly the path length it is given (docs/adr/0007).
+`IssuedCertificate` writes exactly the path length it is given
+(docs/adr/0007-intermediates-and-leaves-issued-in-process.md).
 """
 
 from __future__ import annotations

@@ -8,6 +8,7 @@ no assertion on the bridge depends on the algorithm. Root rotation steps: test_r
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime, timedelta
 from functools import cache
@@ -18,8 +19,13 @@ from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID
 
 from components.mesh import certificate_specs as specs
-from components.mesh.issued_certificate import IssuedCertificateProvider, replacement_reasons
-from tests.support.plans import planned
+from components.mesh.issued_certificate import (
+    CERTIFICATE_INPUTS,
+    RENEWAL_PROPERTY,
+    IssuedCertificateProvider,
+    replacement_reasons,
+)
+from tests.support.plans import PROJECT_DIR, planned
 from tests.support.real_pki import (
     FAST_KEYS,
     Issuer,
@@ -37,6 +43,7 @@ from tests.support.tls_peers import (
     openssl_handshake,
     openssl_verify,
 )
+from tests.support.types import ISSUED_CERTIFICATE
 
 TRUST_DOMAIN = "crossmesh.local"
 FRONTEND = f"spiffe://{TRUST_DOMAIN}/ns/shop/sa/frontend"
@@ -360,3 +367,10 @@ def test_bridge_legs_in_boringssl(legacy: tuple[RealPki, dict[str, Peer]], calle
     _, peers = legacy
     outcome = boringssl_handshake(peers[caller], peers[callee])
     assert outcome.ok and outcome.server_saw == (peers[caller].spiffe_id,), outcome
+
+
+def test_the_diff_instruments_rule_for_issued_certificates_is_the_providers_own() -> None:
+    rules = json.loads((PROJECT_DIR / "offline" / "data" / "replace_rules.json").read_text())["types"]
+    entry = rules[ISSUED_CERTIFICATE]
+    assert sorted(entry["replace_on"]) == sorted(CERTIFICATE_INPUTS)
+    assert [condition["path"] for condition in entry["replace_if"]] == [RENEWAL_PROPERTY]
