@@ -2,8 +2,8 @@
 
 - `tls:index/privateKey` and `tls:index/selfSignedCert` (the root) are issued with pulumi-tls's
   semantics: terraform-provider-tls internal/provider/common_cert.go, createCertificate (hashicorp/
-  terraform-provider-tls at d72d90e, 2026-04-28; pulumi-tls 5.6.2 bridges the 2026-05-13 pseudo-version
-  609226f53114, whose certificate code is the same since 0f1ff7e of 2025-10-20), which fills a Go
+  terraform-provider-tls at d72d90e, 2026-04-28; pulumi-tls pins the 2026-05-13 pseudo-version
+  609226f53114, not in the snapshot read; this code is unchanged since 0f1ff7e of 2025-10-20), which fills a Go
   x509.Certificate template: serial below 2^128, NotBefore now, key usages critical, basic constraints
   critical, the subject key ID as SHA-1 of the public key, `MaxPathLen` from max_path_length but never
   `MaxPathLenZero`, so that Go's crypto/x509 writes no pathLenConstraint for 0 (its documented meaning
