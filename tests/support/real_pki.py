@@ -1,13 +1,14 @@
 """Real keys and certificates for a plan's PKI, issued from its inputs, in place of the engine's fake PEMs.
 
 - `tls:index/privateKey` and `tls:index/selfSignedCert` (the root) are issued with pulumi-tls's
-  semantics: terraform-provider-tls internal/provider/common_cert.go, createCertificate (hashicorp/
-  terraform-provider-tls at d72d90e, 2026-04-28; pulumi-tls pins the 2026-05-13 pseudo-version
-  609226f53114, not in the snapshot read; this code is unchanged since 0f1ff7e of 2025-10-20), which fills a Go
-  x509.Certificate template: serial below 2^128, NotBefore now, key usages critical, basic constraints
-  critical, the subject key ID as SHA-1 of the public key, `MaxPathLen` from max_path_length but never
-  `MaxPathLenZero`, so that Go's crypto/x509 writes no pathLenConstraint for 0 (its documented meaning
-  of MaxPathLen 0 without MaxPathLenZero), and no authority key ID on a self-signed certificate.
+  semantics: terraform-provider-tls internal/provider/common_cert.go, createCertificate
+  (hashicorp/terraform-provider-tls at d72d90e, 2026-04-28; pulumi-tls pins the 2026-05-13
+  pseudo-version 609226f53114, not in the snapshot read; this code is unchanged since 0f1ff7e of
+  2025-10-20). It fills a Go x509.Certificate template: serial below 2^128, NotBefore now, key usages
+  critical, basic constraints critical, the subject key ID as SHA-1 of the public key, `MaxPathLen`
+  from max_path_length but never `MaxPathLenZero`, so that Go's crypto/x509 writes no
+  pathLenConstraint for 0 (its documented meaning of MaxPathLen 0 without MaxPathLenZero), and no
+  authority key ID on a self-signed certificate.
 - `IssuedCertificate`s (intermediates and leaves) are issued by the provider's own code
   (components/mesh/issued_certificate.py), and `Issuer.apply` replaces them exactly when the
   provider's diff would: successive plans are successive `pulumi up`s of one stack.
