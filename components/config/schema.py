@@ -331,13 +331,17 @@ class CaConfig(_Model):
         730, ge=30, description="Validity of each cluster's intermediate."
     )
     early_renewal_days: int = Field(
-        60, ge=1, description="Renew an intermediate this long before it expires (at the next pulumi up)."
+        60,
+        ge=14,
+        description="Renew an intermediate, with a new key, this long before it expires (at the next "
+        "pulumi up; the deploy workflow runs weekly, so at least two runs fall inside the window).",
     )
     root_early_renewal_days: int = Field(
         730,
         ge=1,
-        description="Replace the root (and with it both intermediates) this long before it expires; at "
-        "least intermediateValidityDays, so no intermediate issued under a current root outlives it.",
+        description="Start the staged root rotation this long before the root expires (its alarm and the "
+        "pack rule xc-pki-root-rotation-due say so); pulumi up never replaces a working root. At least "
+        "intermediateValidityDays, so that intermediates are not cut short by their root's end.",
     )
     roots: list[int] = Field(
         default_factory=lambda: [1],
@@ -438,7 +442,7 @@ class ObservabilityConfig(_Model):
     managed_prometheus: bool = Field(
         True, description="Google Managed Prometheus collection of mesh metrics."
     )
-    alarms: bool = Field(True, description="Tunnel, BGP, error-rate and latency alarms.")
+    alarms: bool = Field(True, description="Tunnel, BGP, error-rate, latency and certificate-renewal alarms.")
     cross_cloud_error_percent: float = Field(
         5.0,
         gt=0,

@@ -44,6 +44,7 @@ from tests.support.types import (
     IAM_OIDC_PROVIDER,
     IAM_ROLE,
     IAM_ROLE_POLICY,
+    ISSUED_CERTIFICATE,
     ISTIO_AUTHORIZATION_POLICY,
     ISTIO_DESTINATION_RULE,
     ISTIO_GATEWAY,
@@ -54,8 +55,6 @@ from tests.support.types import (
     K8S_POD_DISRUPTION_BUDGET,
     K8S_SECRET,
     K8S_SERVICE,
-    TLS_CERT_REQUEST,
-    TLS_LOCALLY_SIGNED_CERT,
     TLS_PRIVATE_KEY,
     TLS_SELF_SIGNED_CERT,
 )
@@ -413,23 +412,19 @@ def test_backends_enforce_tls_with_the_root_and_exact_sans(plan: Plan) -> None:
 
 
 def test_workload_certificate_carries_the_spiffe_uri_and_discovery_dns_names(plan: Plan) -> None:
-    request = plan.one(TLS_CERT_REQUEST, "appmesh-orders-csr").inputs
+    request = plan.one(ISSUED_CERTIFICATE, "appmesh-orders").inputs
     assert request["uris"] == [ORDERS_ID]
     assert request["dnsNames"] == [f"orders.{MESH}.appmesh.internal", "orders.orders.svc.cluster.local"]
 
 
 def test_workload_certificate_is_issued_by_the_eks_intermediate(plan: Plan) -> None:
-    cert = plan.one(TLS_LOCALLY_SIGNED_CERT, "appmesh-orders").plain_inputs
-    intermediate = plan.one(TLS_LOCALLY_SIGNED_CERT, "mesh-ca-aws").outputs["certPem"]
-    intermediate_key = plan.one(TLS_PRIVATE_KEY, "mesh-ca-aws-key").outputs["privateKeyPem"]
-    assert cert["caCertPem"] == intermediate
-    assert cert["caPrivateKeyPem"] == intermediate_key.value
-    assert sorted(cert["allowedUses"]) == [
-        "client_auth",
-        "digital_signature",
-        "key_encipherment",
-        "server_auth",
-    ]
+    cert = plan.one(ISSUED_CERTIFICATE, "appmesh-orders").plain_inputs
+    intermediate = plan.one(ISSUED_CERTIFICATE, "mesh-ca-aws").outputs
+    assert cert["issuerCertPem"] == intermediate["certPem"]
+    assert cert["issuerPrivateKeyPem"] == intermediate["privateKeyPem"].value
+    assert (cert["keyAlgorithm"], cert["ecdsaCurve"]) == ("ECDSA", "P256")
+    # No key_encipherment: an ECDSA key does not transport keys.
+    assert sorted(cert["allowedUses"]) == ["client_auth", "digital_signature", "server_auth"]
     assert cert.get("isCaCertificate", False) is False
     assert cert["earlyRenewalHours"] < cert["validityPeriodHours"]
 
@@ -439,19 +434,22 @@ def test_workload_secret_holds_chain_key_and_root_and_is_secret(plan: Plan) -> N
     assert list(secret_paths(secret.inputs)) == ["stringData"]
     assert secret.inputs["metadata"] == {"name": "orders-mesh-tls", "namespace": "orders"}
     data = secret.plain_inputs["stringData"]
-    leaf = plan.one(TLS_LOCALLY_SIGNED_CERT, "appmesh-orders").outputs["certPem"]
-    intermediate = plan.one(TLS_LOCALLY_SIGNED_CERT, "mesh-ca-aws").outputs["certPem"]
+    leaf = plan.one(ISSUED_CERTIFICATE, "appmesh-orders").outputs
+    intermediate = plan.one(ISSUED_CERTIFICATE, "mesh-ca-aws").outputs["certPem"]
     root = plan.one(TLS_SELF_SIGNED_CERT).outputs["certPem"]
     assert data == {
-        "cert_chain.pem": leaf + intermediate,
-        "key.pem": plan.one(TLS_PRIVATE_KEY, "appmesh-orders-key").outputs["privateKeyPem"].value,
+        "cert_chain.pem": leaf["certPem"] + intermediate,
+        "key.pem": leaf["privateKeyPem"].value,
         "root.pem": root,
     }
     assert plan.outputs["appMeshSecretMounts"] == {"orders": "orders-mesh-tls:/certs"}
 
 
 def test_no_private_key_appears_anywhere_in_clear(plan: Plan) -> None:
-    keys = [r.outputs["privateKeyPem"] for r in plan.of_type(TLS_PRIVATE_KEY)]
+    keys = [
+        r.outputs["privateKeyPem"]
+        for r in (*plan.of_type(TLS_PRIVATE_KEY), *plan.of_type(ISSUED_CERTIFICATE))
+    ]
     assert all(isinstance(key, Secret) for key in keys)
     clear = json.dumps([[r.inputs for r in plan.resources], plan.outputs], default=lambda _: "[secret]")
     for key in keys:
@@ -506,8 +504,8 @@ def test_istio_ingress_gateway_is_mutual_tls_against_the_root_with_sni_per_servi
     assert list(secret_paths(credential.inputs)) == ["stringData"]
     data = credential.plain_inputs["stringData"]
     assert data["ca.crt"] == plan.one(TLS_SELF_SIGNED_CERT).outputs["certPem"]
-    assert data["tls.crt"].endswith(plan.one(TLS_LOCALLY_SIGNED_CERT, "mesh-ca-gcp").outputs["certPem"])
-    assert plan.one(TLS_CERT_REQUEST, "istio-bridge-ingress-csr").inputs["uris"] == [INGRESS_ID]
+    assert data["tls.crt"].endswith(plan.one(ISSUED_CERTIFICATE, "mesh-ca-gcp").outputs["certPem"])
+    assert plan.one(ISSUED_CERTIFICATE, "istio-bridge-ingress").inputs["uris"] == [INGRESS_ID]
 
 
 def test_gateway_identity_is_let_through_the_services_deny_by_default(plan: Plan) -> None:
@@ -593,7 +591,7 @@ def test_gke_caller_originates_mutual_tls_with_its_own_identity_and_checks_the_g
         "subjectAltNames": [GATEWAY_ID],
         "sni": "orders.orders.svc.cluster.local",
     }
-    assert plan.one(TLS_CERT_REQUEST, "istio-bridge-storefront-csr").inputs["uris"] == [STOREFRONT_ID]
+    assert plan.one(ISSUED_CERTIFICATE, "istio-bridge-storefront").inputs["uris"] == [STOREFRONT_ID]
     client = plan.one(K8S_SECRET, "istio-bridge-storefront-credential")
     assert client.inputs["metadata"] == {"name": "storefront-appmesh-client", "namespace": "shop"}
     assert list(secret_paths(client.inputs)) == ["stringData"]
