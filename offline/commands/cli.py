@@ -70,7 +70,9 @@ def command_line() -> argparse.ArgumentParser:
     plan.add_argument("--json", metavar="FILE", help="also write the plan contract as JSON to FILE")
     plan.add_argument("--debug", action="store_true", help="print the traceback of a program error")
 
-    check = command("check", "run every policy of the pack over an offline plan")
+    check = command(
+        "check", "run every policy of the pack and the upstream artefact checks over an offline plan"
+    )
     source = check.add_mutually_exclusive_group()
     source.add_argument("--stack", default="dev", help="plan Pulumi.<stack>.yaml now (default: dev)")
     source.add_argument("--plan", metavar="FILE", help="check a saved plan (crossmesh plan --json FILE)")
@@ -164,7 +166,7 @@ def _check(args: argparse.Namespace, project_dir: Path) -> int:
             if isinstance(plan, ExitCode):
                 return plan
             planned = check.from_plan(plan)
-        violations = check.run_policies(planned, POLICIES, pack_config)
+        violations = check.run_policies(planned, POLICIES, pack_config) + check.artefact_violations(planned)
     except (check.PlanFileError, check.PolicyConfigError, OSError, json.JSONDecodeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return INVALID_INPUT

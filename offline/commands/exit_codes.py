@@ -22,11 +22,13 @@ class ExitCode(int):
 
 
 OK = ExitCode(0, "success")
-NO_MANDATORY_VIOLATION = ExitCode(0, "no mandatory rule broken (advisory violations are printed)")
+NO_MANDATORY_VIOLATION = ExitCode(
+    0, "no mandatory rule or upstream artefact check broken (advisory violations are printed)"
+)
 VERIFIED = ExitCode(0, "every check passed")
 CURRENT = ExitCode(0, "the file was written, or with --check is current")
 
-MANDATORY_VIOLATION = ExitCode(1, "at least one mandatory rule is broken")
+MANDATORY_VIOLATION = ExitCode(1, "at least one mandatory rule or upstream artefact check is broken")
 CHECK_FAILED = ExitCode(1, "at least one check failed")
 STALE = ExitCode(1, "with --check: the file differs from what the code generates; nothing written")
 
