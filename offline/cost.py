@@ -19,7 +19,7 @@ Pure: no Pulumi import.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from offline.cost_rules import SECTIONS, Charge, Kind, PlanIndex, Usage, free_reason, plan_charges
@@ -124,7 +124,8 @@ class Estimate:
     prices_read: str
     hours_per_month: int
     currency: str
-    priced_resources: frozenset[str] = field(default_factory=frozenset)
+    priced_resources: frozenset[str]
+    """URNs that at least one line counts."""
 
     def of_kind(self, kind: Kind) -> list[Line]:
         return [line for line in self.lines if line.kind == kind]
