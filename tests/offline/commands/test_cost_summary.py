@@ -154,3 +154,18 @@ def test_the_estimate_adds_under_a_tenth_of_a_second_to_a_plan() -> None:
         plan_contract(plan)
         timings.append(time.perf_counter() - start)
     assert sorted(timings)[2] < ESTIMATE_BUDGET_SECONDS, timings
+
+
+def test_the_cost_of_a_change_as_json_gives_both_sides_and_each_moving_line() -> None:
+    before = plan_contract(planned("dev"))
+    after = copy.deepcopy(before)
+    (group,) = [r for r in after["resources"] if r["type"] == "aws:eks/nodeGroup:NodeGroup"]
+    group["inputs"]["scalingConfig"]["desiredSize"] = 4
+    document = json.loads(json.dumps(contract_delta(before, after).to_json()))
+    totals = document["totals"]
+    assert totals["delta"] == {"desired": round(730 * 0.096 + 50 * 0.08, 2), "max": 0.0}
+    assert totals["before"] == before["cost"]["totals"]["total"] and totals["complete"]
+    (nodes, volumes) = document["changes"]
+    assert nodes["item"] == "aws.ec2.instance_hour.m6i.large" and volumes["item"] == "aws.ebs.gp3.gb_month"
+    assert nodes["quantity"] == {"before": {"desired": 3, "max": 6}, "after": {"desired": 4, "max": 6}}
+    assert nodes["monthly"]["delta"] == {"desired": 70.08, "max": 0.0}
