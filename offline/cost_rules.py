@@ -234,7 +234,7 @@ class PlanIndex:
             service = load_balancer_service(resource, self.prices)
             cloud = self.cluster_cloud(resource) if service is not None else None
             if service is not None and cloud is not None:
-                annotations = service.get("annotations") or {}
+                annotations = mapping(service.get("annotations"))
                 nlb = annotations.get("service.beta.kubernetes.io/aws-load-balancer-type") in (
                     "nlb",
                     "external",
@@ -243,19 +243,27 @@ class PlanIndex:
         return found
 
 
+def mapping(value: Any) -> Mapping[str, Any]:
+    """A nested input as a mapping; an absent or masked ("[secret]") one as empty."""
+    return value if isinstance(value, Mapping) else {}
+
+
 def load_balancer_service(resource: Resource, prices: PriceBook) -> dict[str, Any] | None:
     """The Service (type and annotations) of a resource that makes a cloud load balancer, else None:
     a Service of type LoadBalancer, or a release of Istio's gateway chart, whose Service is of that
     type unless its values say otherwise."""
     inputs = resource.get("inputs", {})
     if resource["type"] == K8S_SERVICE:
-        spec = inputs.get("spec") or {}
-        annotations = (inputs.get("metadata") or {}).get("annotations") or {}
+        spec = mapping(inputs.get("spec"))
+        annotations = mapping(mapping(inputs.get("metadata")).get("annotations"))
         service = {"type": spec.get("type", "ClusterIP"), "annotations": annotations}
     elif inputs.get("chart") == "gateway" and ISTIO_CHART_REPO in str(inputs.get("repositoryOpts", {})):
-        values = (inputs.get("values") or {}).get("service") or {}
+        values = mapping(mapping(inputs.get("values")).get("service"))
         default_type = prices.fact("istio.gateway_chart_service_type")
-        service = {"type": values.get("type", default_type), "annotations": values.get("annotations") or {}}
+        service = {
+            "type": values.get("type", default_type),
+            "annotations": mapping(values.get("annotations")),
+        }
     else:
         return None
     return service if service["type"] == "LoadBalancer" else None
@@ -278,7 +286,7 @@ def _metered(item: str, what: str, resource: Resource, index: PlanIndex, note: s
 
 def eks_cluster(resource: Resource, index: PlanIndex) -> Iterator[Charge]:
     inputs = resource["inputs"]
-    support = (inputs.get("upgradePolicy") or {}).get("supportType") or index.prices.fact(
+    support = mapping(inputs.get("upgradePolicy")).get("supportType") or index.prices.fact(
         "eks.support_type_default"
     )
     note = (
@@ -292,7 +300,7 @@ def eks_cluster(resource: Resource, index: PlanIndex) -> Iterator[Charge]:
 
 def eks_node_group(resource: Resource, index: PlanIndex) -> Iterator[Charge]:
     inputs = resource["inputs"]
-    scaling = inputs.get("scalingConfig") or {}
+    scaling = mapping(inputs.get("scalingConfig"))
     desired = float(scaling.get("desiredSize", 0))
     nodes = (desired, float(scaling.get("maxSize", desired)))
     # A managed node group launches on-demand capacity in the order of its instance types.
@@ -343,9 +351,9 @@ def _per_node(
 
 
 def _root_volume(template: Resource) -> dict[str, Any]:
-    mappings = template["inputs"].get("blockDeviceMappings") or [{}]
-    ebs: dict[str, Any] = mappings[0].get("ebs") or {}
-    return ebs
+    mappings = template["inputs"].get("blockDeviceMappings")
+    first = mappings[0] if isinstance(mappings, list) and mappings else {}
+    return dict(mapping(mapping(first).get("ebs")))
 
 
 def gke_cluster(resource: Resource, index: PlanIndex) -> Iterator[Charge]:
@@ -357,7 +365,7 @@ def gke_cluster(resource: Resource, index: PlanIndex) -> Iterator[Charge]:
         else "the free-tier credit (one zonal cluster per billing account) is not subtracted"
     )
     yield _fixed("gcp.gke.cluster_hour", "GKE cluster management fee", 1, resource, index, note)
-    if (inputs.get("loggingConfig") or {}).get("enableComponents"):
+    if mapping(inputs.get("loggingConfig")).get("enableComponents"):
         yield _metered("gcp.logging.ingest_gib", "Cloud Logging ingestion (GKE logs)", resource, index)
 
 
@@ -370,14 +378,14 @@ def gke_pool_nodes(pool: Resource, index: PlanIndex) -> tuple[float, float]:
     regional = bool(_GCP_REGION.match(str(inputs.get("location") or cluster.get("location", ""))))
     zones = len(locations) if locations else index.prices.fact("gke.regional_node_zones") if regional else 1
     per_zone = float(inputs.get("initialNodeCount", inputs.get("nodeCount", 1)))
-    autoscaling = inputs.get("autoscaling") or {}
+    autoscaling = mapping(inputs.get("autoscaling"))
     if "totalMaxNodeCount" in autoscaling:
         return per_zone * zones, float(autoscaling["totalMaxNodeCount"])
     return per_zone * zones, float(autoscaling.get("maxNodeCount", per_zone)) * zones
 
 
 def gke_node_pool(resource: Resource, index: PlanIndex) -> Iterator[Charge]:
-    node_config = resource["inputs"].get("nodeConfig") or {}
+    node_config = mapping(resource["inputs"].get("nodeConfig"))
     machine = node_config.get("machineType", "e2-medium")
     disk_type = node_config.get("diskType", "pd-balanced")
     size = float(node_config.get("diskSizeGb", 100))
@@ -569,7 +577,7 @@ def cloud_nat(resource: Resource, index: PlanIndex) -> Iterator[Charge]:
     )
     yield _fixed("gcp.nat.ip_hour", "Cloud NAT external addresses", addresses, resource, index)
     yield _metered("gcp.nat.data_processed_gib", "Cloud NAT data processing", resource, index)
-    if (inputs.get("logConfig") or {}).get("enable"):
+    if mapping(inputs.get("logConfig")).get("enable"):
         yield _metered(
             "gcp.logging.vended_network_gib", "Cloud NAT logs (vended network logs)", resource, index
         )
@@ -804,9 +812,9 @@ def trace_charges(index: PlanIndex, usage: Usage) -> Iterator[Charge]:
     exports to them."""
     xray, cloud_trace = [], []
     for release in index.of_type(HELM_RELEASE):
-        values = release["inputs"].get("values") or {}
-        exporters = ((values.get("config") or {}).get("exporters") or {}).keys()
-        tracing = values.get("tracing") or {}
+        values = mapping(release["inputs"].get("values"))
+        exporters = mapping(mapping(values.get("config")).get("exporters")).keys()
+        tracing = mapping(values.get("tracing"))
         if any(e.startswith("awsxray") for e in exporters) or (
             tracing.get("enabled") and tracing.get("provider") == "x-ray"
         ):

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from components.config import CostConfig
 from offline.cost import CONTRACT_KEY, PRICES_FILE_NAME, CostDelta, Estimate, Line, cost_delta, estimate
 from offline.cost_rules import Kind, Usage
-from offline.record import Plan
+from offline.record import Plan, Registration, mask
 
 CONFIG_KEY = "crossmesh:cost"
 USAGE_KEYS = {
@@ -42,7 +42,39 @@ def stated_usage(plan: Plan) -> tuple[Usage, frozenset[str]]:
 
 def plan_estimate(plan: Plan) -> tuple[Estimate, frozenset[str]]:
     usage, stated = stated_usage(plan)
-    return estimate(plan.to_contract()["resources"], usage), stated
+    return estimate([_contract_view(resource) for resource in plan.resources], usage), stated
+
+
+class _MaskedInputs(Mapping[str, Any]):
+    """A resource's inputs as the contract has them, each masked when read: the rules read a few
+    inputs of a few resources, and masking all of a large plan's inputs would take longer than the
+    estimate itself."""
+
+    def __init__(self, inputs: Mapping[str, Any]) -> None:
+        self._inputs = inputs
+
+    def __getitem__(self, key: str) -> Any:
+        return mask(self._inputs[key])
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._inputs)
+
+    def __len__(self) -> int:
+        return len(self._inputs)
+
+
+def _contract_view(resource: Registration) -> dict[str, Any]:
+    """The fields of a resource's contract entry that the cost model reads."""
+    return {
+        "urn": resource.urn,
+        "type": resource.type,
+        "name": resource.name,
+        "custom": resource.custom,
+        "parent": resource.parent,
+        "provider": resource.provider,
+        "dependencies": resource.dependencies,
+        "inputs": _MaskedInputs(resource.inputs),
+    }
 
 
 def plan_contract(plan: Plan) -> dict[str, Any]:

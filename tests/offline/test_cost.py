@@ -368,3 +368,23 @@ def test_each_plan_keeps_its_own_usage_and_a_plan_without_an_estimate_borrows_th
     borrowed = cost_delta(base, more, DEFAULT_USAGE)
     assert borrowed.before.usage == borrowed.after.usage == Usage(3000, 1, 4)
     assert cost_delta(base, base, DEFAULT_USAGE).after.usage == DEFAULT_USAGE
+
+
+def test_a_masked_input_reads_as_absent_rather_than_failing_the_plan() -> None:
+    gateway = _resource(
+        "gateway",
+        HELM_RELEASE,
+        {
+            "chart": "gateway",
+            "repositoryOpts": {"repo": "https://istio-release.storage.googleapis.com/charts"},
+            "values": "[secret]",
+        },
+        provider="gke-k8s",
+    )
+    # The chart's own default applies: its Service is of type LoadBalancer.
+    (line,) = [
+        line
+        for line in estimate([*_providers(), gateway], DEFAULT_USAGE).lines
+        if "gateway" in line.resources and line.kind == Kind.FIXED
+    ]
+    assert line.item == "gcp.lb.forwarding_rule_hour.first5"
