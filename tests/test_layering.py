@@ -35,6 +35,10 @@ ENGINE = (
     "offline.fake_cloud",
     "offline.fakes",
     "offline.sdk_loading",
+    "offline.urns",
+    "offline.paths",
+    "offline.replace_rules",
+    "offline.diff",
     "offline.artefacts",
 )
 

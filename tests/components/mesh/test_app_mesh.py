@@ -116,7 +116,7 @@ def test_plan_summary_and_the_command_show_the_warning(
     plan: Plan, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert f"Warnings\n  warning: {plan.warnings[0]}" in render_summary(plan)
-    monkeypatch.setattr(engine, "plan_stack", lambda project_dir, stack: plan)
+    monkeypatch.setattr(engine, "plan_stack", lambda project_dir, stack, against=None: plan)
     assert cli.main(["plan", "--stack", "legacy"]) == 0
     assert capsys.readouterr().err == f"warning: {plan.warnings[0]}\n"
 
