@@ -86,7 +86,8 @@ class PriceBook:
         prices: Mapping[str, float | None] = entry["prices"]
         where = region if region in prices else GLOBAL if GLOBAL in prices else None
         if where is None:
-            return Price(item, unit, None, verified, missing=f"no price of {item} for region {region}")
+            place = f"region {region}" if region else "a resource whose region the plan does not say"
+            return Price(item, unit, None, verified, missing=f"no price of {item} for {place}")
         amount = prices[where]
         tiers = tuple(Tier(tier["upTo"], tier["price"]) for tier in entry.get("tiers", ()))
         if amount is not None:

@@ -1,4 +1,5 @@
-"""The monthly cost in `crossmesh plan`, and the cost of a change in `crossmesh diff`: text and JSON.
+"""The monthly cost in `crossmesh plan`, and the cost of a change in `crossmesh diff` and
+`plan --against`: text and JSON.
 
 The estimate itself is offline/cost.py; this module reads the stack's usage figures from the config
 the plan ran with, and words the result. Every line shows its arithmetic (quantity x hours x unit
@@ -196,7 +197,9 @@ def render_delta(delta: CostDelta) -> list[str]:
     total, fixed = delta.delta(), delta.delta([Kind.FIXED])
     link, traces = delta.delta([Kind.LINK_TRAFFIC]), delta.delta([Kind.TRACES])
     before, after = delta.before.total(), delta.after.total()
-    floor = "" if delta.complete else "; prices unknown on either side are left out"
+    floor = (
+        "" if delta.complete else "; a floor: a price on one side or the other is unknown or a lower bound"
+    )
     lines = [
         f"Monthly cost of this change, estimated: {_signed(total.desired)} at desired nodes "
         f"({_money(before.desired)} -> {_money(after.desired)}), {_signed(total.at_max)} at max "

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+import yaml
 
 from offline.commands import cli
 from offline.commands.cli import main
@@ -173,3 +174,27 @@ def test_the_cost_of_a_change_as_json_gives_both_sides_and_each_moving_line() ->
     assert nodes["item"] == "aws.ec2.instance_hour.m6i.large" and volumes["item"] == "aws.ebs.gp3.gb_month"
     assert nodes["quantity"] == {"before": {"desired": 3, "max": 6}, "after": {"desired": 4, "max": 6}}
     assert nodes["monthly"]["delta"] == {"desired": 70.08, "max": 0.0}
+
+
+def test_crossmesh_diff_ends_with_the_monthly_cost_of_the_change_in_every_format(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+    link = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())["config"]["crossmesh:link"]
+    old, new = tmp_path / "old.json", tmp_path / "new.json"
+    old.write_text(json.dumps(plan_contract(planned("dev"))))
+    new.write_text(json.dumps(plan_contract(planned("dev", {"link": {**link, "tunnelGroups": 2}}))))
+    assert main(["diff", str(old), str(new)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    cost = lines.index(next(line for line in lines if line.startswith("Monthly cost of this change")))
+    assert lines[cost].startswith("Monthly cost of this change, estimated: +$321.60 at desired nodes")
+    assert any(
+        line.endswith("HA VPN tunnels: 4 -> 8  [link-0-tunnel-{0,1,2,3}, link-1-tunnel-{0,1,2,3}]")
+        for line in lines[cost:]
+    )
+    assert lines[-1].startswith("dev: ") and cost < len(lines) - 1
+    assert main(["diff", str(old), str(new), "--format", "json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["cost"]["totals"]["delta"] == {"desired": 321.6, "max": 321.6}
+    assert main(["diff", str(old), str(new), "--format", "github"]) == 0
+    assert "Monthly cost of this change, estimated: +$321.60" in capsys.readouterr().out
