@@ -546,6 +546,7 @@ def run_program(
         resources=tree_order(monitor.registrations),
         outputs=outputs,
         warnings=warnings.messages,
+        config=dict(config),
     )
 
 

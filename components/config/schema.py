@@ -466,6 +466,56 @@ class ObservabilityConfig(_Model):
     )
 
 
+# --- the cost estimate -----------------------------------------------------------------------------
+
+# What the offline cost estimate (`crossmesh plan`, docs/cost.md) assumes when a stack does not say.
+DEFAULT_CROSS_CLOUD_GB_PER_MONTH = 1000.0
+DEFAULT_TRACES_MILLIONS_PER_MONTH = 1.0
+DEFAULT_SPANS_PER_TRACE = 4
+# A bound that keeps a typo (a figure in bytes, say) from passing as a traffic volume: 1 EB a month.
+MAX_GB_PER_MONTH = 1e9
+
+
+def reject_bool(value: object) -> object:
+    """pydantic reads true as 1: a switch where a figure belongs is a mistake, not a quantity."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
+UsageFigure = Annotated[float, BeforeValidator(reject_bool)]
+
+
+class CostConfig(_Model):
+    """Usage figures for the monthly estimate of `crossmesh plan`; `pulumi up` does not read them."""
+
+    cross_cloud_gb_per_month: UsageFigure = Field(
+        DEFAULT_CROSS_CLOUD_GB_PER_MONTH,
+        ge=0,
+        le=MAX_GB_PER_MONTH,
+        allow_inf_nan=False,
+        description="Data expected across the link each month, both directions together, in GB (10^9 "
+        "bytes); taken as half each way. Prices data transfer out, Transit Gateway processing and the "
+        "gateways' load balancers in the estimate.",
+        examples=[5000],
+    )
+    traces_millions_per_month: UsageFigure = Field(
+        DEFAULT_TRACES_MILLIONS_PER_MONTH,
+        ge=0,
+        le=MAX_GB_PER_MONTH,
+        allow_inf_nan=False,
+        description="Traces recorded each month after sampling, in millions; each is priced once in X-Ray "
+        "and as spansPerTrace spans in Cloud Trace.",
+    )
+    spans_per_trace: Annotated[int, BeforeValidator(reject_bool)] = Field(
+        DEFAULT_SPANS_PER_TRACE,
+        ge=1,
+        le=1000,
+        description="Spans one traced request leaves in Cloud Trace (a client and a server span per sidecar "
+        "hop on GKE).",
+    )
+
+
 # --- the whole stack ---------------------------------------------------------------------------------
 
 
@@ -480,6 +530,9 @@ class StackConfig(_Model):
     )
     services: list[ServiceConfig] = Field(default_factory=list)
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
+    cost: CostConfig = Field(
+        default_factory=CostConfig, description="Usage figures for the offline cost estimate only."
+    )
     protect: bool = Field(False, description="Protect clusters, keys and the root CA from deletion.")
 
     def effective_policy(self, service: ServiceConfig) -> TrafficPolicySpec:

@@ -131,6 +131,12 @@ def command_line() -> argparse.ArgumentParser:
 
     docs = command("config-docs", "regenerate docs/configuration.md from StackConfig")
     docs.add_argument("--check", action="store_true", help="only compare with the file, write nothing")
+
+    cost_docs = command(
+        "cost-docs", "regenerate the shipped stacks' cost table in docs/cost.md and the README's dev estimate"
+    )
+    cost_docs.add_argument("--check", action="store_true", help="only compare with the files, write nothing")
+    cost_docs.epilog = f"{cost_docs.epilog}\n\nexample:\n  crossmesh cost-docs --check"
     return parser
 
 
@@ -180,7 +186,9 @@ def _plan(args: argparse.Namespace, project_dir: Path) -> int:
     planned = from_plan(plan)
     sys.stdout.write("\n" + render(run_policies(planned), planned, len(POLICIES)))
     if args.json:
-        failed = _write_file("--json", args.json, json.dumps(plan.to_contract(), indent=2) + "\n")
+        from offline.commands.cost_summary import plan_contract
+
+        failed = _write_file("--json", args.json, json.dumps(plan_contract(plan), indent=2) + "\n")
         if failed is not None:
             return failed
         print(f"\nplan written to {args.json}")
@@ -298,6 +306,30 @@ def _config_docs(args: argparse.Namespace, project_dir: Path) -> int:
     return CURRENT
 
 
+def _cost_docs(args: argparse.Namespace, project_dir: Path) -> int:
+    from offline.commands.cost_docs import rendered
+
+    stacks = sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in project_dir.glob("Pulumi.*.yaml"))
+    plans = {}
+    for stack in stacks:
+        plan = _planned(argparse.Namespace(stack=stack, debug=False), project_dir)
+        if isinstance(plan, ExitCode):
+            return plan
+        plans[stack] = plan
+    stale = []
+    for path, text in rendered(project_dir, plans).items():
+        if (project_dir / path).read_text() == text:
+            continue
+        stale.append(path)
+        if not args.check:
+            (project_dir / path).write_text(text)
+    if args.check and stale:
+        print(f"error: {', '.join(map(str, stale))} stale; run `crossmesh cost-docs`", file=sys.stderr)
+        return STALE
+    print(f"wrote {', '.join(map(str, stale))}" if stale else "docs/cost.md and README.md already current")
+    return CURRENT
+
+
 def _policy_docs(args: argparse.Namespace, project_dir: Path) -> int:
     from offline.commands.policy_reference import (
         REFERENCE_PATH,
@@ -323,5 +355,6 @@ HANDLERS: dict[str, Handler] = {
     "diff": diff_command.run,
     "verify": _verify,
     "config-docs": _config_docs,
+    "cost-docs": _cost_docs,
     "policy-docs": _policy_docs,
 }

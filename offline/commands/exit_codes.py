@@ -54,6 +54,7 @@ EXIT_CODES: Mapping[str, Sequence[ExitCode]] = {
     "graph": (OK, INVALID_INPUT, PROGRAM_ERROR),
     "verify": (VERIFIED, CHECK_FAILED, UNVERIFIED, PROGRAM_ERROR),
     "config-docs": (CURRENT, STALE, INVALID_INPUT, PROGRAM_ERROR),
+    "cost-docs": (CURRENT, STALE, INVALID_INPUT, PROGRAM_ERROR),
     "policy-docs": (CURRENT, STALE, INVALID_INPUT, PROGRAM_ERROR),
 }
 

@@ -38,6 +38,8 @@ def test_plan_prints_the_summary_and_writes_the_contract(
         r for r in contract["resources"] if r["custom"] and not r["type"].startswith("pulumi:providers:")
     ]
     assert f"  {len(managed)} resources in " in printed
+    fixed = contract["cost"]["totals"]["fixed"]
+    assert f"  fixed: ${fixed['desired']:,.2f} at desired nodes, ${fixed['max']:,.2f} at max" in printed
 
 
 def test_bad_stack_file_exits_2_with_one_line_per_problem(
