@@ -130,7 +130,7 @@ def private_nodes(props: Props, _: Config) -> Iterator[str]:
 
 @resource_rule(
     id="xc-gke-private-endpoint",
-    anchors=["CKV_GCP_25", "CIS GKE 5.6.4"],
+    anchors=["CIS GKE 5.6.4"],
     severity=Severity.MEDIUM,
     level=ADVISORY,
     types=[CLUSTER],
