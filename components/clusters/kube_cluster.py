@@ -115,7 +115,20 @@ class KubeCluster:
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=namespace_specs.POLICY_NAME, namespace=namespace.metadata.name
             ),
-            spec=namespace_specs.private_ingress_spec(),
+            spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(),
+                policy_types=["Ingress"],
+                ingress=[
+                    k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+                        from_=[
+                            k8s.networking.v1.NetworkPolicyPeerArgs(
+                                ip_block=k8s.networking.v1.IPBlockArgs(cidr=cidr)
+                            )
+                            for cidr in namespace_specs.PRIVATE_RANGES
+                        ]
+                    )
+                ],
+            ),
             opts=self._in_cluster(parent, ()),
         )
         return namespace

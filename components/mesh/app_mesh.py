@@ -412,7 +412,10 @@ class AppMesh(pulumi.ComponentResource):
                                     read_only_root_filesystem=True,
                                     capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
                                 ),
-                                resources=k8s.core.v1.ResourceRequirementsArgs(**specs.GATEWAY_RESOURCES),
+                                resources=k8s.core.v1.ResourceRequirementsArgs(
+                                    requests=specs.GATEWAY_RESOURCES["requests"],
+                                    limits=specs.GATEWAY_RESOURCES["limits"],
+                                ),
                                 readiness_probe=admin(
                                     http_get=k8s.core.v1.HTTPGetActionArgs(
                                         path="/ready", port=specs.ENVOY_ADMIN_PORT

@@ -38,11 +38,11 @@ SECCOMP_PROFILES = ("RuntimeDefault", "Localhost")
 
 def pod_spec(resource_type: str, props: Props) -> Mapping[str, Any]:
     """The pod template's spec of a workload (a Pod's own spec)."""
-    if resource_type == POD:
-        return get(props, "spec", {})
-    if resource_type == CRON_JOB:
-        return get(props, "spec.jobTemplate.spec.template.spec", {})
-    return get(props, "spec.template.spec", {})
+    path = {POD: "spec", CRON_JOB: "spec.jobTemplate.spec.template.spec"}.get(
+        resource_type, "spec.template.spec"
+    )
+    spec = get(props, path, {})
+    return spec if isinstance(spec, Mapping) else {}
 
 
 def containers(spec: Mapping[str, Any]) -> Iterator[tuple[str, Mapping[str, Any]]]:

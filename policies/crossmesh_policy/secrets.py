@@ -103,8 +103,7 @@ def no_plaintext_config(resource_type: str, props: Props, _: Config) -> Iterator
     for path, kind in leaks(props):
         yield f"input {path} holds {kind} in plain config: pass it as a secret Output to a resource for it."
     for key in BASE64_INPUTS.get(resource_type, ()):
-        decoded = _base64_text(known(props, key))
-        for _, kind in leaks(decoded):
+        for _path, kind in leaks(_base64_text(known(props, key))):
             yield f"input {key} (base64) holds {kind}: any process on the instance reads user data."
 
 
