@@ -126,23 +126,40 @@ def _resource(resource: Declared, terraform: TerraformType) -> dict[str, Any]:
 
 
 def _configuration(entry: Mapping[str, Any], by_id: Mapping[str, str]) -> dict[str, Any]:
-    """The resource's configuration block: which attributes refer to which other resources, found by
-    the IDs their values hold, as Terraform records references. Checkov's graph checks (a VPC has a
-    flow log, a security group is attached) follow these."""
-    expressions: dict[str, Any] = {}
-    for key, value in entry["values"].items():
-        values = value if isinstance(value, list) else [value]
-        targets = [by_id[item] for item in values if isinstance(item, str) and item in by_id]
-        if targets:
-            expressions[key] = {"references": [ref for t in targets for ref in (f"{t}.id", t)]}
+    """The resource's configuration block: which attributes, nested ones too, refer to which other
+    resources, found by the IDs their values hold, as Terraform records references. Checkov's graph
+    checks (a VPC has a flow log, a security group is attached) follow these."""
     return {
         "address": entry["address"],
         "mode": "managed",
         "type": entry["type"],
         "name": entry["name"],
         "provider_config_key": entry["provider_name"].rsplit("/", 1)[-1],
-        "expressions": expressions,
+        "expressions": _references(entry["values"], by_id),
     }
+
+
+def _references(values: Mapping[str, Any], by_id: Mapping[str, str]) -> dict[str, Any]:
+    expressions: dict[str, Any] = {}
+    for key, value in values.items():
+        items = value if isinstance(value, list) else [value]
+        blocks = [_references(item, by_id) for item in items if isinstance(item, Mapping)]
+        targets = [_target(item, by_id) for item in items if isinstance(item, str)]
+        found = [t for t in targets if t]
+        if found:
+            expressions[key] = {"references": [ref for t in found for ref in (f"{t}.id", t)]}
+        elif any(blocks):
+            expressions[key] = blocks
+    return expressions
+
+
+def _target(value: str, by_id: Mapping[str, str]) -> str | None:
+    """The address a value names: an ID, or a GCP self link ending in a resource's ID path."""
+    if value in by_id:
+        return by_id[value]
+    if value.startswith("https://") and "/projects/" in value:
+        return by_id.get("projects/" + value.split("/projects/", 1)[1])
+    return None
 
 
 def _change(entry: Mapping[str, Any]) -> dict[str, Any]:

@@ -25,9 +25,11 @@ OK = ExitCode(0, "success")
 NO_MANDATORY_VIOLATION = ExitCode(0, "no mandatory rule broken (advisory violations are printed)")
 VERIFIED = ExitCode(0, "every check passed")
 CURRENT = ExitCode(0, "the file was written, or with --check is current")
+AGREEMENT = ExitCode(0, "Checkov and the pack agree, or disagree only where a listed reason says why")
 
 MANDATORY_VIOLATION = ExitCode(1, "at least one mandatory rule is broken")
 CHECK_FAILED = ExitCode(1, "at least one check failed")
+DISAGREEMENT = ExitCode(1, "Checkov and the pack disagree where no listed reason explains it")
 STALE = ExitCode(1, "with --check: the file differs from what the code generates; nothing written")
 
 INVALID_INPUT = ExitCode(
@@ -42,6 +44,7 @@ PROGRAM_ERROR = ExitCode(3, "the program, the command or a rule failed: a defect
 EXIT_CODES: Mapping[str, Sequence[ExitCode]] = {
     "plan": (OK, INVALID_INPUT, PROGRAM_ERROR),
     "check": (NO_MANDATORY_VIOLATION, MANDATORY_VIOLATION, INVALID_INPUT, PROGRAM_ERROR),
+    "audit": (AGREEMENT, DISAGREEMENT, INVALID_INPUT, UNVERIFIED, PROGRAM_ERROR),
     "policies": (OK, INVALID_INPUT, PROGRAM_ERROR),
     "graph": (OK, INVALID_INPUT, PROGRAM_ERROR),
     "verify": (VERIFIED, CHECK_FAILED, UNVERIFIED, PROGRAM_ERROR),
