@@ -182,7 +182,7 @@ def compare(
         agreeing = [rule for rule in rules if (rule, result.urn) in failed_by]
         verdict = "agree" if agreeing else "checkov-only"
         findings.append(Finding(verdict, result.check, rules, result.resource, result.urn, result.name))
-    evaluated = {(r.check, r.urn): r for r in checkov if r.urn}
+    evaluated: dict[tuple[str, str | None], CheckovResult] = {(r.check, r.urn): r for r in checkov if r.urn}
     anchors_of = {policy.name: policy.anchors for policy in policies}
     for violation in violations:
         judged = [

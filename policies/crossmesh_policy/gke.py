@@ -126,7 +126,8 @@ def master_authorized_networks(props: Props, _: Config) -> Iterator[str]:
     types=[CLUSTER],
 )
 def private_nodes(props: Props, _: Config) -> Iterator[str]:
-    """GKE nodes have no public IPs."""
+    """GKE nodes have no public IPs (stricter than CKV_GCP_25, which asks only for a
+    privateClusterConfig block)."""
     if get(props, "privateClusterConfig.enablePrivateNodes") is not True:
         yield "nodes get public IPs: set privateClusterConfig.enablePrivateNodes."
 

@@ -82,7 +82,15 @@ def _known_item(items: Sequence[Any], index: int) -> Any:
 
 @resource_rule(
     id="xc-secrets-no-plaintext-config",
-    anchors=["CKV_SECRET_2", "CKV_SECRET_6", "CKV_SECRET_13", "CKV_SECRET_19", "Pulumi secrets"],
+    anchors=[
+        "CKV_SECRET_2",
+        "CKV_SECRET_6",
+        "CKV_SECRET_13",
+        "CKV_SECRET_19",
+        "CKV_AWS_41",
+        "CKV_AWS_46",
+        "Pulumi secrets",
+    ],
     severity=Severity.CRITICAL,
     level=MANDATORY,
     types=["*"],
