@@ -21,6 +21,7 @@ from components.config import ConfigError
 from offline.commands import exit_codes
 from offline.commands.exit_codes import (
     AGREEMENT,
+    CANNOT_AUDIT,
     CURRENT,
     DISAGREEMENT,
     INVALID_INPUT,
@@ -193,7 +194,7 @@ def _audit(args: argparse.Namespace, project_dir: Path) -> int:
         else:
             plan = _planned(args, project_dir)
             if isinstance(plan, ExitCode):
-                return plan
+                return CANNOT_AUDIT if plan == INVALID_INPUT else plan
             planned = check.from_plan(plan)
             masked = check.PlannedStack(
                 planned.project,
@@ -204,12 +205,9 @@ def _audit(args: argparse.Namespace, project_dir: Path) -> int:
                 planned.outputs,
             )
         findings, converted, verdicts = audit.audit(planned, masked, project_dir)
-    except check.PlanFileError as err:
+    except (check.PlanFileError, audit.CheckovUnavailable, audit.CheckovFailed) as err:
         print(f"error: {err}", file=sys.stderr)
-        return INVALID_INPUT
-    except (audit.CheckovUnavailable, audit.CheckovFailed) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return UNVERIFIED
+        return CANNOT_AUDIT
     if args.format == "json":
         sys.stdout.write(audit.render_json(findings, converted, len(verdicts)))
     elif args.format == "sarif":

@@ -39,12 +39,16 @@ UNVERIFIED = ExitCode(
     2, "some checks could not run: no stack outputs, a tool or credentials missing, or bad options"
 )
 
+CANNOT_AUDIT = ExitCode(
+    2, "cannot audit: invalid stack config, plan file or options, or Checkov is not installed"
+)
+
 PROGRAM_ERROR = ExitCode(3, "the program, the command or a rule failed: a defect, not the input")
 
 EXIT_CODES: Mapping[str, Sequence[ExitCode]] = {
     "plan": (OK, INVALID_INPUT, PROGRAM_ERROR),
     "check": (NO_MANDATORY_VIOLATION, MANDATORY_VIOLATION, INVALID_INPUT, PROGRAM_ERROR),
-    "audit": (AGREEMENT, DISAGREEMENT, INVALID_INPUT, UNVERIFIED, PROGRAM_ERROR),
+    "audit": (AGREEMENT, DISAGREEMENT, CANNOT_AUDIT, PROGRAM_ERROR),
     "policies": (OK, INVALID_INPUT, PROGRAM_ERROR),
     "graph": (OK, INVALID_INPUT, PROGRAM_ERROR),
     "verify": (VERIFIED, CHECK_FAILED, UNVERIFIED, PROGRAM_ERROR),
