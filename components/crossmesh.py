@@ -41,6 +41,13 @@ from components.observability.aws_observability import (
 )
 from components.observability.gcp_observability import GcpObservability, GcpObservabilityArgs, GcpTunnel
 
+# The type of the link component ("link") that parented the Transit Gateway hub, per link kind, before
+# CrossMesh built the hub for both kinds.
+FORMER_HUB_PARENT_TYPES = {
+    "vpn": "crossmesh:link:CrossCloudLink",
+    "interconnect": "crossmesh:link:InterconnectLink",
+}
+
 
 @dataclass(frozen=True)
 class CrossMeshArgs:
@@ -134,7 +141,12 @@ class CrossMesh(pulumi.ComponentResource):
         prefixes = gcp_prefixes(
             config.gcp.subnet_cidr, config.gcp.pods_cidr, config.gcp.services_cidr, config.gcp.master_cidr
         )
-        # The AWS end is the same whichever way the link reaches Google Cloud.
+        # The AWS end is the same whichever way the link reaches Google Cloud. The hub used to be the
+        # link component's child: the alias keeps deployed stacks' hub and its children (aliases pass
+        # to children) from being replaced for the move.
+        former_parent = pulumi.resource.create_urn(
+            "link", FORMER_HUB_PARENT_TYPES[config.link.kind], parent=self
+        )
         hub = TransitHub(
             "link-hub",
             TransitHubArgs(
@@ -146,7 +158,9 @@ class CrossMesh(pulumi.ComponentResource):
                 gcp_prefixes=prefixes,
                 protect=config.protect,
             ),
-            opts=in_clouds,
+            opts=pulumi.ResourceOptions.merge(
+                in_clouds, pulumi.ResourceOptions(aliases=[pulumi.Alias(parent=former_parent)])
+            ),
         )
         self.link: VpnLink | InterconnectLink
         if config.link.kind == "vpn":

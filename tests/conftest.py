@@ -17,6 +17,14 @@ settings.register_profile("crossmesh", deadline=None)
 settings.load_profile("crossmesh")
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--refresh-urns",
+        action="store_true",
+        help="rewrite tests/fixtures/urns/<stack>.txt from the plans of the stack files",
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     # Load the SDKs as the crossmesh command does; test_sdk_loading compares the plans made that way
     # with the standard loading's.

@@ -18,6 +18,7 @@ from typing import Any
 from crossmesh_policy import POLICIES
 
 from components.config import ConfigError
+from offline.commands import diff as diff_command
 from offline.commands import exit_codes
 from offline.commands.exit_codes import (
     AGREEMENT,
@@ -33,6 +34,7 @@ from offline.commands.exit_codes import (
     UNVERIFIED,
     ExitCode,
 )
+from offline.diff import PlanSnapshot
 from offline.record import Plan
 
 Handler = Callable[[argparse.Namespace, Path], int]
@@ -72,8 +74,14 @@ def command_line() -> argparse.ArgumentParser:
     plan.add_argument("--stack", default="dev", help="stack name: plans Pulumi.<stack>.yaml (default: dev)")
     plan.add_argument("--json", metavar="FILE", help="also write the plan contract as JSON to FILE")
     plan.add_argument("--debug", action="store_true", help="print the traceback of a program error")
+    diff_command.add_against_options(plan)
 
-    check = command("check", "run every policy of the pack over an offline plan")
+    diff = command("diff", "say what `pulumi up` would create, update, replace or delete between two plans")
+    diff_command.configure(diff)
+
+    check = command(
+        "check", "run every policy of the pack and the upstream artefact checks over an offline plan"
+    )
     source = check.add_mutually_exclusive_group()
     source.add_argument("--stack", default="dev", help="plan Pulumi.<stack>.yaml now (default: dev)")
     source.add_argument("--plan", metavar="FILE", help="check a saved plan (crossmesh plan --json FILE)")
@@ -117,12 +125,14 @@ def command_line() -> argparse.ArgumentParser:
     return parser
 
 
-def _planned(args: argparse.Namespace, project_dir: Path) -> Plan | ExitCode:
+def _planned(
+    args: argparse.Namespace, project_dir: Path, against: PlanSnapshot | None = None
+) -> Plan | ExitCode:
     """The plan of args.stack, or the exit code after reporting why there is none."""
     from offline.engine import StackFileError, plan_stack
 
     try:
-        return plan_stack(project_dir, args.stack)
+        return plan_stack(project_dir, args.stack, against=against)
     except ConfigError as err:
         print(
             f"error: invalid configuration in Pulumi.{args.stack}.yaml; nothing was registered",
@@ -144,7 +154,13 @@ def _planned(args: argparse.Namespace, project_dir: Path) -> Plan | ExitCode:
 def _plan(args: argparse.Namespace, project_dir: Path) -> int:
     from offline.commands.summary import render_summary
 
-    plan = _planned(args, project_dir)
+    if args.fail_on and not args.against:
+        print("error: --fail-on needs --against OLD.json: it fails on what the diff holds", file=sys.stderr)
+        return INVALID_INPUT
+    against = diff_command.saved_plan_of(args.against, args.stack) if args.against else None
+    if isinstance(against, ExitCode):
+        return against
+    plan = _planned(args, project_dir, against)
     if isinstance(plan, ExitCode):
         return plan
     for message in plan.warnings:
@@ -157,6 +173,9 @@ def _plan(args: argparse.Namespace, project_dir: Path) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(plan.to_contract(), indent=2) + "\n")
         print(f"\nplan written to {args.json}")
+    if against is not None:
+        sys.stdout.write("\n")
+        return diff_command.report_against(against, plan, args)
     return OK
 
 
@@ -172,7 +191,7 @@ def _check(args: argparse.Namespace, project_dir: Path) -> int:
             if isinstance(plan, ExitCode):
                 return plan
             planned = check.from_plan(plan)
-        violations = check.run_policies(planned, POLICIES, pack_config)
+        violations = check.run_policies(planned, POLICIES, pack_config) + check.artefact_violations(planned)
     except (check.PlanFileError, check.PolicyConfigError, OSError, json.JSONDecodeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return INVALID_INPUT
@@ -323,6 +342,7 @@ HANDLERS: dict[str, Handler] = {
     "audit": _audit,
     "policies": _policies,
     "graph": _graph,
+    "diff": diff_command.run,
     "verify": _verify,
     "config-docs": _config_docs,
     "policy-docs": _policy_docs,
