@@ -81,9 +81,10 @@ def _args_class(token: str) -> tuple[Any, type]:
 def _properties(cls: type) -> Iterator[tuple[str, str, str]]:
     """(Pulumi name, Python name, annotation) of each input property of an Args class."""
     for attribute, value in vars(cls).items():
-        if isinstance(value, property) and hasattr(value.fget, "_pulumi_name"):
-            annotation = str(inspect.signature(value.fget).return_annotation)
-            yield value.fget._pulumi_name, attribute, annotation
+        getter = value.fget if isinstance(value, property) else None
+        if getter is not None and hasattr(getter, "_pulumi_name"):
+            annotation = str(inspect.signature(getter).return_annotation)
+            yield getter._pulumi_name, attribute, annotation
 
 
 def _nested(module: Any, annotation: str) -> type | None:
