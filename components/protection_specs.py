@@ -105,7 +105,7 @@ CRITICAL: Mapping[str, Critical] = {
         only_if=("isCaCertificate", True),
         group=PKI,
     ),
-    "tls:index/locallySignedCert:LocallySignedCert": Critical(
+    "pulumi-python:dynamic/pki:IssuedCertificate": Critical(
         "a cluster's intermediate CA: a new one re-issues every workload certificate of that cluster",
         only_if=("isCaCertificate", True),
         # Renewed by replacement inside its early-renewal window, under the same root: routine.

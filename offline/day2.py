@@ -46,7 +46,8 @@ LINK_GROUP_TYPES = frozenset(
     }
 )
 ROOT_TYPE = "tls:index/selfSignedCert:SelfSignedCert"
-INTERMEDIATE_TYPE = "tls:index/locallySignedCert:LocallySignedCert"
+INTERMEDIATE_TYPE = "pulumi-python:dynamic/pki:IssuedCertificate"
+ISSUER_PATH = "issuerCertPem"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 TRUST_DOMAIN_PATH = "values.meshConfig.trustDomain"
 
@@ -174,7 +175,7 @@ def _signer(plan: PlanSnapshot) -> set[str]:
         urn
         for resource in plan.resources
         if resource.type == INTERMEDIATE_TYPE and critical_of(resource.type, resource.inputs)
-        for urn in resource.reads.get("caCertPem", ())
+        for urn in resource.reads.get(ISSUER_PATH, ())
     }
 
 

@@ -10,6 +10,8 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.clusters import namespace_specs
+
 Cloud = Literal["aws", "gcp"]
 
 # How long each Kubernetes operation of a Helm release may take (images pulled, pods Ready, webhooks
@@ -94,6 +96,59 @@ class KubeCluster:
                 pulumi.ResourceOptions(retain_on_delete=retain_on_delete),
             ),
         )
+
+    def namespace(
+        self,
+        *,
+        resource_name: str,
+        name: str,
+        parent: pulumi.Resource,
+        labels: Mapping[str, str] | None = None,
+        aliases: Sequence[pulumi.Alias] = (),
+    ) -> k8s.core.v1.Namespace:
+        """A namespace and its NetworkPolicy, which admits ingress from private addresses only
+        (namespace_specs). The namespace is retained on delete (components/protection_specs.py) and
+        its policy with it, so a namespace left to its owners stays as it was. `aliases` are earlier
+        identities of the namespace's resource (another component's); its policy's follow them."""
+        namespace = k8s.core.v1.Namespace(
+            resource_name,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=dict(labels) if labels else None),
+            opts=pulumi.ResourceOptions.merge(
+                self._in_cluster(parent, ()), pulumi.ResourceOptions(aliases=list(aliases))
+            ),
+        )
+        policy_suffix = f"-{namespace_specs.POLICY_NAME}"
+        k8s.networking.v1.NetworkPolicy(
+            f"{resource_name}{policy_suffix}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=namespace_specs.POLICY_NAME, namespace=namespace.metadata.name
+            ),
+            spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(),
+                policy_types=["Ingress"],
+                ingress=[
+                    k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+                        from_=[
+                            k8s.networking.v1.NetworkPolicyPeerArgs(
+                                ip_block=k8s.networking.v1.IPBlockArgs(cidr=cidr)
+                            )
+                            for cidr in namespace_specs.PRIVATE_RANGES
+                        ]
+                    )
+                ],
+            ),
+            opts=pulumi.ResourceOptions.merge(
+                self._in_cluster(parent, ()),
+                pulumi.ResourceOptions(
+                    retain_on_delete=True,
+                    aliases=[
+                        pulumi.Alias(name=f"{alias.name}{policy_suffix}", parent=alias.parent)
+                        for alias in aliases
+                    ],
+                ),
+            ),
+        )
+        return namespace
 
     def _in_cluster(
         self, parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource]

@@ -7,17 +7,19 @@ import re
 
 import pytest
 
+from components.clusters.namespace_specs import POLICY_NAME
 from components.protection_specs import CRITICAL, critical_of, critical_reason, protection
 from offline.record import Registration
 from tests.support.plans import PROJECT_DIR, STACKS, planned, stack_config
 from tests.support.types import (
     COMPONENT_APP_MESH,
     EKS_CLUSTER,
+    ISSUED_CERTIFICATE,
     ISTIO_AUTHORIZATION_POLICY,
     K8S_NAMESPACE,
+    K8S_NETWORK_POLICY,
     K8S_SERVICE_ACCOUNT,
     KMS_KEY,
-    TLS_LOCALLY_SIGNED_CERT,
     TLS_PRIVATE_KEY,
     TLS_SELF_SIGNED_CERT,
 )
@@ -29,11 +31,11 @@ README_END = "<!-- end of what protect covers -->"
 
 
 def test_a_ca_certificate_is_critical_and_a_workload_certificate_is_not() -> None:
-    assert critical_reason(TLS_LOCALLY_SIGNED_CERT, {"isCaCertificate": True})
-    assert critical_reason(TLS_LOCALLY_SIGNED_CERT, {"isCaCertificate": False}) is None
-    assert critical_reason(TLS_LOCALLY_SIGNED_CERT, {}) is None
+    assert critical_reason(ISSUED_CERTIFICATE, {"isCaCertificate": True})
+    assert critical_reason(ISSUED_CERTIFICATE, {"isCaCertificate": False}) is None
+    assert critical_reason(ISSUED_CERTIFICATE, {}) is None
     # The SDK's argument classes name the input in Python, as a resource transformation sees it.
-    assert critical_reason(TLS_LOCALLY_SIGNED_CERT, {"is_ca_certificate": True})
+    assert critical_reason(ISSUED_CERTIFICATE, {"is_ca_certificate": True})
 
 
 def test_every_resource_of_a_critical_type_without_condition_is_critical() -> None:
@@ -48,7 +50,7 @@ def test_protection_follows_the_stack_and_retention_does_not() -> None:
     assert protection(K8S_NAMESPACE, {}, stack_protects=False) == (False, True)
     assert protection(KMS_KEY, {}, stack_protects=True) == (True, True)
     # An intermediate renews by replacement: critical in the diff, never protected.
-    assert protection(TLS_LOCALLY_SIGNED_CERT, {"isCaCertificate": True}, True) == (False, False)
+    assert protection(ISSUED_CERTIFICATE, {"isCaCertificate": True}, True) == (False, False)
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -71,10 +73,13 @@ def test_the_program_protects_and_retains_exactly_what_the_definition_says(stack
 
 def kept_by_its_component(resource: Registration) -> bool:
     """Retained outside the definition, by the component that declares it: an App Mesh workload's
-    ServiceAccount (workloads run as it under either engine) and an application namespace's
-    deny-by-default policy (a namespace left to its owners stays closed)."""
+    ServiceAccount (workloads run as it under either engine), and a namespace's private-ingress
+    NetworkPolicy and deny-by-default AuthorizationPolicy (a namespace left to its owners stays
+    closed)."""
     if resource.type == K8S_SERVICE_ACCOUNT:
         return COMPONENT_APP_MESH in resource.urn
+    if resource.type == K8S_NETWORK_POLICY:
+        return resource.name.endswith(f"-{POLICY_NAME}")
     return resource.type == ISTIO_AUTHORIZATION_POLICY and resource.name.endswith("-allow-nothing")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from tests.support.day2 import Case, Config, Edit, Expect, Step
-from tests.support.types import TLS_LOCALLY_SIGNED_CERT, TLS_SELF_SIGNED_CERT
+from tests.support.types import ISSUED_CERTIFICATE, TLS_SELF_SIGNED_CERT
 
 # Routine edits touch nothing that protection changes: dev stands for prod, legacy for App Mesh.
 ROUTINE_STACKS = ("dev", "legacy")
@@ -58,7 +58,9 @@ def add_tunnel_group(config: Config) -> None:
 
 
 def eks_minor(config: Config) -> None:
-    config["clusters"]["eks"]["version"] = "1.34"
+    eks = config["clusters"]["eks"]
+    major, minor = str(eks.get("version", "1.34")).split(".")
+    eks["version"] = f"{major}.{int(minor) + 1}"
 
 
 def gke_channel(config: Config) -> None:
@@ -108,7 +110,7 @@ ROOT_ROTATION = Case(
             "mesh.ca: signingRoot 2",
             ca(roots=[1, 2], signingRoot=2),
             "reissues both intermediates under root 2",
-            critical=(Expect("replace", TLS_LOCALLY_SIGNED_CERT),),
+            critical=(Expect("replace", ISSUED_CERTIFICATE),),
         ),
         Step(
             "mesh.ca: roots [2]",
@@ -158,7 +160,7 @@ CASES: tuple[Case, ...] = (
     routine(
         "eks-minor",
         "Upgrade EKS by one minor",
-        "clusters.eks.version: 1.34",
+        "clusters.eks.version: + 1 minor",
         eks_minor,
         "upgrades the control plane, then the nodes, in place",
     ),

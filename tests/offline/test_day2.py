@@ -13,8 +13,8 @@ from tests.support.types import (
     EKS_CLUSTER,
     EKS_NODE_GROUP,
     HELM_RELEASE,
+    ISSUED_CERTIFICATE,
     K8S_NAMESPACE,
-    TLS_LOCALLY_SIGNED_CERT,
     TLS_SELF_SIGNED_CERT,
 )
 
@@ -61,10 +61,10 @@ def root(generation: int, organization: str = "crossmesh dev") -> dict[str, Any]
 def intermediate(signer: int, cluster: str = "aws") -> dict[str, Any]:
     name = "mesh-ca-root" if signer == 1 else f"mesh-ca-root-g{signer}"
     return resource(
-        TLS_LOCALLY_SIGNED_CERT,
+        ISSUED_CERTIFICATE,
         f"mesh-ca-{cluster}",
-        {"isCaCertificate": True, "caCertPem": f"PEM of {name}"},
-        reads={"caCertPem": [urn(TLS_SELF_SIGNED_CERT, name)]},
+        {"isCaCertificate": True, "issuerCertPem": f"PEM of {name}"},
+        reads={"issuerCertPem": [urn(TLS_SELF_SIGNED_CERT, name)]},
     )
 
 

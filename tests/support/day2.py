@@ -159,7 +159,7 @@ def judge(case: Case, stack: str) -> list[StepResult]:
         diff = diff_plans(old, new)
         result = _result(step, stack, diff, refusals(old, new, diff))
         for name in step.cleared:
-            retained.pop(name, None)
+            retained = {key: value for key, value in retained.items() if not _cleared_by(name, key)}
         kept = {
             identity: v.name
             for v in diff.verdicts
@@ -177,6 +177,14 @@ def judge(case: Case, stack: str) -> list[StepResult]:
         results.append(result)
         before = after
     return results
+
+
+def _cleared_by(cleared: str, identity: str) -> bool:
+    """Whether deleting `cleared` by hand deletes the object: itself, or, for a namespace, anything in it."""
+    if identity == cleared:
+        return True
+    kind, _, name = cleared.partition(" ")
+    return kind == "Namespace" and identity.split(" ", 1)[1].startswith(f"{name}/")
 
 
 def kubernetes_identity(type_token: str, inputs: Mapping[str, Any]) -> str:
