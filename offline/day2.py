@@ -14,6 +14,8 @@ or data down in a way a stack file edit should never do in one step, however the
 - signing-root-deleted: the root that signed the intermediates deleted (the rotation's signing step
   skipped);
 - trust-domain-changed: every workload's SPIFFE identity changed in one step;
+- istio-minor-in-place: an istiod moved to another minor version where it stands, rather than a new
+  revision installed beside it;
 - critical-replaced / critical-deleted: any other critical resource (components/protection_specs.py)
   replaced or deleted, unless a routine change replaces it (a node group, an intermediate).
 
@@ -33,6 +35,7 @@ from offline import paths
 from offline.diff import DELETE, REPLACE, DiffResult, PlanSnapshot, Snapshot, Verdict
 
 ROTATE_CA = "docs/runbooks/rotate-ca.md"
+UPGRADE_ISTIO = "docs/runbooks/upgrade-istio.md"
 CHANGE_LINK = "docs/runbooks/change-tunnel-bandwidth.md"
 DAY2 = "docs/day2.md"
 
@@ -90,6 +93,12 @@ RULES: Mapping[str, Rule] = {
             "The trust domain does not change in place: every workload identity and every policy would "
             "change at once.",
             "docs/mesh.md#changing-the-mesh-identity",
+        ),
+        Rule(
+            "istio-minor-in-place",
+            "An istiod changes minor version only as a new revision beside the old one: namespaces, then "
+            "gateways, move to it before the old revision goes.",
+            UPGRADE_ISTIO,
         ),
         Rule(
             "critical-replaced",
@@ -247,6 +256,31 @@ def _trust_domain(judgement: _Judgement) -> None:
         )
 
 
+def _minor(version: Any) -> tuple[str, ...]:
+    return tuple(str(version).split(".")[:2])
+
+
+def _istio_minor(judgement: _Judgement) -> None:
+    moved = []
+    for verdict in judgement.of(["update", REPLACE], [HELM_RELEASE]):
+        old = judgement.old.by_urn.get(verdict.renamed_from or verdict.urn)
+        new = judgement.new.by_urn.get(verdict.urn)
+        if old is None or new is None or new.inputs.get("chart") != "istiod":
+            continue
+        before, after = old.inputs.get("version"), new.inputs.get("version")
+        if _minor(before) != _minor(after):
+            moved.append((verdict, before, after))
+    if moved:
+        verdict, before, after = moved[0]
+        judgement.refuse(
+            "istio-minor-in-place",
+            f"{verdict.name} would move from Istio {before} to {after} in place: every sidecar and gateway "
+            "meets the new control plane at once, with no way back but another in-place change. Install "
+            f"{after} as a second revision in mesh.istio.revisions instead",
+            [v for v, _, _ in moved],
+        )
+
+
 def _at(resource: Snapshot, path: str) -> Any:
     present, value = paths.get(resource.inputs, path)
     return value if present else None
@@ -276,7 +310,7 @@ def _critical(judgement: _Judgement) -> None:
             )
 
 
-CHECKS: Sequence[Callable[[_Judgement], None]] = (_link_groups, _pki, _trust_domain, _critical)
+CHECKS: Sequence[Callable[[_Judgement], None]] = (_link_groups, _pki, _trust_domain, _istio_minor, _critical)
 
 
 def refusals(old: PlanSnapshot, new: PlanSnapshot, result: DiffResult) -> list[Refusal]:

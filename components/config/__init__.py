@@ -33,7 +33,10 @@ from components.config.rules import (
     overlapping_pairs,
 )
 from components.config.schema import (
+    APPMESH_CONTROLLER_VERSION,
     DEFAULT_RETRY_EVENTS,
+    DEFAULT_REVISION,
+    ISTIO_VERSION,
     MAX_TUNNEL_GROUPS,
     NAMESPACE,
     PRIVATE_ASN_RANGES,
@@ -52,6 +55,7 @@ from components.config.schema import (
     IamRoleArn,
     InstanceType,
     InterconnectConfig,
+    IstioConfig,
     LinkConfig,
     MeshConfig,
     NodeScaling,
@@ -74,8 +78,11 @@ from components.config.schema import (
 )
 
 __all__ = [
+    "APPMESH_CONTROLLER_VERSION",
     "CLOUD_DNS_SOURCE",
     "DEFAULT_RETRY_EVENTS",
+    "DEFAULT_REVISION",
+    "ISTIO_VERSION",
     "MAX_TRUSTED_ROOTS",
     "MAX_TUNNEL_GROUPS",
     "NAMESPACE",
@@ -96,6 +103,7 @@ __all__ = [
     "IamRoleArn",
     "InstanceType",
     "InterconnectConfig",
+    "IstioConfig",
     "LinkConfig",
     "MeshConfig",
     "NodeScaling",

@@ -21,6 +21,7 @@ from components.config.schema import (
     MAX_TUNNEL_GROUPS,
     CaConfig,
     ClustersConfig,
+    IstioConfig,
     LinkConfig,
     MeshConfig,
     NodeScaling,
@@ -49,6 +50,7 @@ def cross_field_problems(config: StackConfig) -> list[str]:
         *cluster_problems(config.clusters),
         *ca_problems(config.mesh.ca),
         *mesh_id_problems(config.mesh),
+        *istio_problems(config.mesh.istio),
         *service_problems(config.services),
         *bridge_problems(config.mesh, config.services),
         *appmesh_image_problems(config.mesh),
@@ -375,6 +377,28 @@ def mesh_id_problems(mesh: MeshConfig) -> list[str]:
         f"{len(mesh.mesh_id) - excess} are allowed, because the CA name {longest!r} built from it would be "
         f"{len(longest)} characters, past X.509's limit of {MAX_COMMON_NAME_LENGTH}"
     ]
+
+
+MAX_ISTIO_REVISIONS = 2
+
+
+def istio_problems(istio: IstioConfig) -> list[str]:
+    """One istiod, or two during an upgrade; namespaces and gateways follow one of them."""
+    problems: list[str] = []
+    revisions_key = config_key("mesh.istio.revisions")
+    names = ", ".join(istio.revisions) or "none"
+    if not 1 <= len(istio.revisions) <= MAX_ISTIO_REVISIONS:
+        problems.append(
+            f"{revisions_key}: {names} must be {MAX_ISTIO_REVISIONS} revisions at most and at least one: the "
+            "current istiod, and its successor during an upgrade (docs/runbooks/upgrade-istio.md)"
+        )
+    for key, revision in (("injection", istio.injection), ("gateways", istio.gateways)):
+        if revision not in istio.revisions:
+            problems.append(
+                f"{config_key('mesh.istio.' + key)}: {revision!r} is not one of {revisions_key} ({names}); "
+                "it must name an installed istiod"
+            )
+    return problems
 
 
 def _root_problems(ca: CaConfig) -> list[str]:

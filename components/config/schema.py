@@ -21,7 +21,11 @@ from components.clusters.eks_specs import architecture_of
 from components.config.platform import aws_regions, gcp_regions, regions_read, reserved_namespaces
 from components.config.wording import did_you_mean
 from components.link.specs import AWS_TUNNEL_GBPS, groups_for_target
-from components.observability.specs import COLLECTOR_NAMESPACE, CONTAINER_INSIGHTS_ACCOUNT
+from components.observability.specs import (
+    COLLECTOR_CHART_VERSION,
+    COLLECTOR_NAMESPACE,
+    CONTAINER_INSIGHTS_ACCOUNT,
+)
 
 # Every key lives in this namespace of the stack file: `crossmesh:aws.vpcCidr`.
 NAMESPACE = "crossmesh"
@@ -395,8 +399,55 @@ class EnginesConfig(_Model):
     gcp: Literal["istio"] = Field("istio", description="Mesh on GKE.")
 
 
+# The Istio release every stack starts with, from the official chart repository: the newest 1.30 patch
+# the recorded release list shows (offline/data/charts/index.json; docs/mesh.md has the support window).
+ISTIO_VERSION = "1.30.3"
+# Istio's name for the istiod installed without a revision (Helm release `istiod`).
+DEFAULT_REVISION = "default"
+
+# The appmesh-controller chart's newest release in the recorded index (offline/data/charts/index.json).
+APPMESH_CONTROLLER_VERSION = "1.13.3"
+
+IstioRevisionName = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
+IstioVersion = Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
+ChartVersion = Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
+
+
+def version_key(version: str) -> tuple[int, ...]:
+    """A release version as numbers, for ordering: 1.30.10 after 1.30.9."""
+    return tuple(int(part) for part in version.split("."))
+
+
+class IstioConfig(_Model):
+    revisions: dict[IstioRevisionName, IstioVersion] = Field(
+        default_factory=lambda: {DEFAULT_REVISION: ISTIO_VERSION},
+        description="The istiod revisions installed on each cluster, by revision name, with their Istio "
+        "version: one, or two during an upgrade. `default` is the istiod installed without a revision "
+        "(every stack starts with it); another name installs `istiod-<name>` beside it "
+        "(docs/runbooks/upgrade-istio.md). A patch version changes in place.",
+        examples=[{"default": "1.30.3", "1-31": "1.31.1"}],
+    )
+    injection: IstioRevisionName = Field(
+        DEFAULT_REVISION,
+        description="The revision whose istiod injects the application namespaces' sidecars and validates "
+        "Istio objects: every namespace follows it, as namespaces follow a revision tag.",
+    )
+    gateways: IstioRevisionName = Field(
+        DEFAULT_REVISION,
+        description="The revision the east-west (and bridge) gateways run: its chart version and istiod. "
+        "Moved after the namespaces, before the old revision is removed.",
+    )
+
+    def newest(self) -> str:
+        """The newest version installed: the CRDs (the base chart) are that version's."""
+        return max(
+            self.revisions.values(), key=lambda version: tuple(int(part) for part in version.split("."))
+        )
+
+
 class MeshConfig(_Model):
     engines: EnginesConfig = Field(default_factory=EnginesConfig)
+    istio: IstioConfig = Field(default_factory=IstioConfig)
     mesh_id: DnsLabel = Field("crossmesh", description="Istio meshID shared by both clusters.")
     trust_domain: str = Field(
         "crossmesh.local",
@@ -404,6 +455,11 @@ class MeshConfig(_Model):
         description="SPIFFE trust domain of every workload identity.",
     )
     ca: CaConfig = Field(default_factory=CaConfig)
+    appmesh_controller_version: ChartVersion = Field(
+        APPMESH_CONTROLLER_VERSION,
+        description="Version of the appmesh-controller chart (legacy engine); `crossmesh check` refuses "
+        "one the recorded chart index does not publish.",
+    )
     appmesh_envoy_digest: str | None = Field(
         None,
         pattern=r"^sha256:[0-9a-f]{64}$",
@@ -477,6 +533,11 @@ class ServiceConfig(_Model):
 class ObservabilityConfig(_Model):
     tracing: bool = Field(
         True, description="OpenTelemetry collectors and mesh tracing to X-Ray and Cloud Trace."
+    )
+    collector_chart_version: ChartVersion = Field(
+        COLLECTOR_CHART_VERSION,
+        description="Version of the opentelemetry-collector chart; `crossmesh check` refuses one the "
+        "recorded chart index does not publish.",
     )
     sampling_percent: Percent = Field(1.0, description="Share of requests traced, 0-100.")
     container_insights: bool = Field(True, description="CloudWatch Container Insights on EKS.")

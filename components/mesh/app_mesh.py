@@ -71,6 +71,8 @@ class AppMeshArgs:
     """sha256 digest of the pinned Envoy release (mesh.appmeshEnvoyDigest)."""
     tracing: bool = True
     sampling_percent: float = 1.0
+    controller_version: str = specs.CONTROLLER_CHART_VERSION
+    """The appmesh-controller chart's version (mesh.appmeshControllerVersion)."""
     namespace_owners: tuple[NamespaceOwner, ...] = ()
     """Other components that declare the EKS application namespaces when it runs Istio: the
     namespaces answer to their URNs, so a change of engine updates them in place."""
@@ -162,7 +164,7 @@ class AppMesh(pulumi.ComponentResource):
             resource_name=f"{self._name}-controller",
             release_name=specs.CONTROLLER_CHART,
             chart=specs.CONTROLLER_CHART,
-            version=specs.CONTROLLER_CHART_VERSION,
+            version=args.controller_version,
             repository=specs.EKS_CHARTS_REPO,
             namespace=system.metadata.name,
             values=pulumi.Output.all(args.eks.cluster_name, self.controller_role_arn).apply(

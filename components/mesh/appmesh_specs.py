@@ -19,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from components.config import ServiceConfig, TrafficPolicySpec
+from components.config import APPMESH_CONTROLLER_VERSION, ServiceConfig, TrafficPolicySpec
 from components.mesh import appmesh_traffic_specs as policy_render
 from components.mesh.traffic_specs import service_host
 from components.observability.specs import appmesh_tracing_values
@@ -29,7 +29,8 @@ APPMESH_API = "appmesh.k8s.aws/v1beta2"
 # The controller chart of aws/eks-charts, pinned; its crds/ directory installs the CRDs with the first
 # release (Helm never upgrades CRDs: a chart upgrade that changes them needs them applied first).
 CONTROLLER_CHART = "appmesh-controller"
-CONTROLLER_CHART_VERSION = "1.13.3"
+# The version a stack installs unless mesh.appmeshControllerVersion says otherwise.
+CONTROLLER_CHART_VERSION = APPMESH_CONTROLLER_VERSION
 EKS_CHARTS_REPO = "https://aws.github.io/eks-charts"
 CONTROLLER_NAMESPACE = "appmesh-system"
 CONTROLLER_SERVICE_ACCOUNT = "appmesh-controller"

@@ -92,7 +92,7 @@ class IstioBridge(pulumi.ComponentResource):
 
     def _ingress(self, called: dict[str, tuple[ServiceConfig, list[str]]]) -> None:
         args = self._args
-        system = args.istio.system_namespace
+        system, istio = args.istio.system_namespace, args.istio.istio
         credential = self._credential(
             "ingress",
             specs.INGRESS_CREDENTIAL,
@@ -104,11 +104,14 @@ class IstioBridge(pulumi.ComponentResource):
             resource_name=f"{self._name}-ingress",
             release_name=specs.INGRESS_GATEWAY,
             chart="gateway",
-            version=istio_specs.ISTIO_VERSION,
+            version=istio.revisions[istio.gateways],
             repository=istio_specs.ISTIO_CHART_REPO,
             namespace=system,
             values=pulumi.Output.from_input(args.ingress_address).apply(
-                lambda address: specs.ingress_gateway_values(address, args.aws_source_ranges)
+                lambda address: {
+                    **specs.ingress_gateway_values(address, args.aws_source_ranges),
+                    **istio_specs.revision_values(istio.gateways),
+                }
             ),
             parent=self,
             depends_on=self._after_istiod,

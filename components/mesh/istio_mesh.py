@@ -15,14 +15,14 @@ https://istio.io/latest/docs/setup/install/multicluster/multi-primary_multi-netw
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from components.clusters.kube_cluster import KubeCluster
-from components.config import ServiceConfig, TrafficPolicySpec
+from components.config import DEFAULT_REVISION, IstioConfig, ServiceConfig, TrafficPolicySpec
 from components.mesh import istio_specs as specs
 from components.mesh.mesh_ca import Intermediate
 from components.mesh.namespace_owners import NamespaceOwner, aliases_of
@@ -47,7 +47,8 @@ class IstioMeshArgs:
     policies: Mapping[str, TrafficPolicySpec]
     """The effective traffic policy of each service, by name."""
     localities: Localities
-    istio_version: str = specs.ISTIO_VERSION
+    istio: IstioConfig = field(default_factory=IstioConfig)
+    """The istiod revisions, the one the namespaces follow, the one the gateways run."""
     extension_providers: tuple[Mapping[str, Any], ...] = ()
     """meshConfig.extensionProviders, e.g. the observability tracer and access log."""
     bridged: frozenset[str] = frozenset()
@@ -65,6 +66,10 @@ class IstioMesh(pulumi.ComponentResource):
     app_namespaces: dict[str, pulumi.Output[str]]
     """The application namespaces, by name, once created with injection on."""
     istiod: k8s.helm.v3.Release
+    """The istiod of the injection revision: what Istio objects wait for (its webhook validates them)."""
+    istiods: dict[str, k8s.helm.v3.Release]
+    """Every istiod, by revision."""
+    istio: IstioConfig
 
     def __init__(self, name: str, args: IstioMeshArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(self.TYPE, name, None, opts)
@@ -91,47 +96,69 @@ class IstioMesh(pulumi.ComponentResource):
         self.system_namespace = namespace.metadata.name
         cacerts = self._cacerts(args.intermediate)
 
+        istio = self.istio = args.istio
+        # The CRDs are the newest installed version's: each istiod revision reads the CRDs of its own
+        # version or a newer one (https://istio.io/latest/docs/setup/upgrade/helm/).
         base = cluster.helm_release(
             resource_name=f"{self._name}-base",
             release_name="istio-base",
             chart="base",
-            version=args.istio_version,
+            version=istio.newest(),
             repository=specs.ISTIO_CHART_REPO,
             namespace=specs.ISTIO_NAMESPACE,
-            values={},
+            values=specs.base_values(istio),
             parent=self,
             depends_on=[namespace],
         )
-        self.istiod = cluster.helm_release(
-            resource_name=f"{self._name}-istiod",
-            release_name="istiod",
-            chart="istiod",
-            version=args.istio_version,
-            repository=specs.ISTIO_CHART_REPO,
-            namespace=specs.ISTIO_NAMESPACE,
-            values=pulumi.Output.all(args.intermediate.chain_pem, args.intermediate.trust_bundle_pem).apply(
-                lambda pems: specs.istiod_values(
-                    args.mesh_id,
-                    cluster.mesh_cluster_name,
-                    cluster.mesh_network,
-                    args.trust_domain,
-                    specs.ca_fingerprint(pems[0], pems[1]),
-                    args.extension_providers,
-                )
-            ),
-            parent=self,
-            depends_on=[base, cacerts],
-        )
+        self.istiods = {
+            revision: self._istiod(args, revision, version, [base, cacerts])
+            for revision, version in istio.revisions.items()
+        }
+        self.istiod = self.istiods[istio.injection]
         cluster.helm_release(
             resource_name=f"{self._name}-gateway",
             release_name=specs.EAST_WEST_GATEWAY,
             chart="gateway",
-            version=args.istio_version,
+            version=istio.revisions[istio.gateways],
             repository=specs.ISTIO_CHART_REPO,
             namespace=specs.ISTIO_NAMESPACE,
-            values=specs.east_west_gateway_values(cluster.cloud, cluster.mesh_network),
+            values={
+                **specs.east_west_gateway_values(cluster.cloud, cluster.mesh_network),
+                **specs.revision_values(istio.gateways),
+            },
             parent=self,
-            depends_on=[self.istiod],
+            depends_on=[self.istiods[istio.gateways]],
+        )
+
+    def _istiod(
+        self, args: IstioMeshArgs, revision: str, version: str, after: list[pulumi.Resource]
+    ) -> k8s.helm.v3.Release:
+        """One istiod revision: `istiod` without a revision keeps the names every stack started with;
+        another is `istiod-<revision>` beside it, sharing cacerts, the remote secrets and the CRDs."""
+        cluster = self.cluster
+        suffix = "" if revision == DEFAULT_REVISION else f"-{revision}"
+        return cluster.helm_release(
+            resource_name=f"{self._name}-istiod{suffix}",
+            release_name=specs.istiod_release_name(revision),
+            chart="istiod",
+            version=version,
+            repository=specs.ISTIO_CHART_REPO,
+            namespace=specs.ISTIO_NAMESPACE,
+            values=pulumi.Output.all(args.intermediate.chain_pem, args.intermediate.trust_bundle_pem).apply(
+                lambda pems: {
+                    **specs.istiod_values(
+                        args.mesh_id,
+                        cluster.mesh_cluster_name,
+                        cluster.mesh_network,
+                        args.trust_domain,
+                        specs.ca_fingerprint(pems[0], pems[1]),
+                        args.extension_providers,
+                    ),
+                    **specs.revision_values(revision),
+                }
+            ),
+            parent=self,
+            depends_on=after,
         )
 
     def _build_mesh_security(self) -> None:
@@ -240,7 +267,7 @@ class IstioMesh(pulumi.ComponentResource):
         namespace = self.cluster.namespace(
             resource_name=f"{self._name}-ns-{ns}",
             name=ns,
-            labels={specs.INJECTION_LABEL: "enabled"},
+            labels=specs.injection_labels(self.istio),
             parent=self,
             aliases=aliases,
         )

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.config import DEFAULT_REVISION
 from components.mesh import istio_specs as specs
 from components.mesh.istio_mesh import IstioMesh
 
@@ -52,22 +53,27 @@ class IstioPeering(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name=READER_ACCOUNT, namespace=mesh.system_namespace),
             opts=in_cluster,
         )
-        k8s.rbac.v1.ClusterRoleBinding(
-            f"{self._name}-{cloud}-reader",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=READER_ACCOUNT),
-            role_ref=k8s.rbac.v1.RoleRefArgs(
-                api_group="rbac.authorization.k8s.io", kind="ClusterRole", name=specs.READER_CLUSTER_ROLE
-            ),
-            subjects=[
-                k8s.rbac.v1.SubjectArgs(
-                    kind="ServiceAccount", name=READER_ACCOUNT, namespace=specs.ISTIO_NAMESPACE
-                )
-            ],
-            # The ClusterRole comes with the istiod chart.
-            opts=pulumi.ResourceOptions.merge(
-                in_cluster, pulumi.ResourceOptions(depends_on=[account, mesh.istiod])
-            ),
-        )
+        # Bound to the reader role of every istiod revision, each chart bringing its own: the remote
+        # istiod keeps reading while one revision replaces another (docs/runbooks/upgrade-istio.md).
+        for revision, istiod in mesh.istiods.items():
+            suffix = "" if revision == DEFAULT_REVISION else f"-{revision}"
+            k8s.rbac.v1.ClusterRoleBinding(
+                f"{self._name}-{cloud}-reader{suffix}",
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{READER_ACCOUNT}{suffix}"),
+                role_ref=k8s.rbac.v1.RoleRefArgs(
+                    api_group="rbac.authorization.k8s.io",
+                    kind="ClusterRole",
+                    name=specs.reader_cluster_role(revision),
+                ),
+                subjects=[
+                    k8s.rbac.v1.SubjectArgs(
+                        kind="ServiceAccount", name=READER_ACCOUNT, namespace=specs.ISTIO_NAMESPACE
+                    )
+                ],
+                opts=pulumi.ResourceOptions.merge(
+                    in_cluster, pulumi.ResourceOptions(depends_on=[account, istiod])
+                ),
+            )
         # Kubernetes fills the token in; pulumi-kubernetes waits for it (pulumi-kubernetes #2048).
         token = k8s.core.v1.Secret(
             f"{self._name}-{cloud}-reader-token",

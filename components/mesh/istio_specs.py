@@ -16,11 +16,9 @@ import json
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Literal
 
-from components.config import ServiceConfig
+from components.config import DEFAULT_REVISION, IstioConfig, ServiceConfig
+from components.config import ISTIO_VERSION as ISTIO_VERSION
 
-# One Istio release for every chart, from the official repository: the newest 1.30 patch that the
-# recorded release list shows (offline/data/charts/index.json; docs/mesh.md has the support window).
-ISTIO_VERSION = "1.30.3"
 ISTIO_CHART_REPO = "https://istio-release.storage.googleapis.com/charts"
 ISTIO_NAMESPACE = "istio-system"
 EAST_WEST_GATEWAY = "istio-eastwestgateway"
@@ -32,6 +30,45 @@ MULTICLUSTER_LABEL = "istio/multiCluster"
 CLUSTER_ANNOTATION = "networking.istio.io/cluster"
 # ClusterRole the istiod chart creates for readers of a remote cluster (reader-clusterrole.yaml).
 READER_CLUSTER_ROLE = f"istio-reader-clusterrole-{ISTIO_NAMESPACE}"
+REVISION_LABEL = "istio.io/rev"
+
+
+def reader_cluster_role(revision: str) -> str:
+    """The reader ClusterRole of an istiod revision: the chart puts a revision's name in it."""
+    if revision == DEFAULT_REVISION:
+        return READER_CLUSTER_ROLE
+    return f"istio-reader-clusterrole-{revision}-{ISTIO_NAMESPACE}"
+
+
+def istiod_release_name(revision: str) -> str:
+    """`istiod` for the istiod installed without a revision, `istiod-<revision>` for the others."""
+    return "istiod" if revision == DEFAULT_REVISION else f"istiod-{revision}"
+
+
+def injection_labels(istio: IstioConfig) -> dict[str, str]:
+    """The labels that make the injection revision's istiod inject a namespace's pods. The istiod
+    without a revision serves `istio-injection: enabled`; another serves `istio.io/rev: <name>`, which
+    its webhook matches only where `istio-injection` is absent (istio-discovery mutatingwebhook.yaml),
+    so the one label replaces the other in one update of the namespace."""
+    if istio.injection == DEFAULT_REVISION:
+        return {INJECTION_LABEL: "enabled"}
+    return {REVISION_LABEL: istio.injection}
+
+
+def base_values(istio: IstioConfig) -> dict[str, Any]:
+    """The base chart's values: its `istiod-default-validator` webhook follows the injection revision
+    (base templates/defaultrevision-validatingwebhookconfiguration.yaml), so validation survives the
+    removal of the revision it served before."""
+    if istio.injection == DEFAULT_REVISION:
+        return {}
+    return {"defaultRevision": istio.injection}
+
+
+def revision_values(revision: str) -> dict[str, Any]:
+    """What an istiod or gateway release of this revision adds to its values."""
+    return {} if revision == DEFAULT_REVISION else {"revision": revision}
+
+
 CA_FINGERPRINT_ANNOTATION = "crossmesh.io/ca-chain-sha256"
 CACERTS_KEYS = ("ca-cert.pem", "ca-key.pem", "root-cert.pem", "cert-chain.pem")
 

@@ -151,6 +151,7 @@ class AwsObservability(pulumi.ComponentResource):
         release = install_collector(
             self._args.cluster,
             name=self._name,
+            version=self._args.config.collector_chart_version,
             values=role.arn.apply(
                 lambda arn: specs.collector_values(
                     specs.xray_exporter(self._args.region), specs.irsa_annotation(arn)

@@ -122,6 +122,7 @@ class GcpObservability(pulumi.ComponentResource):
         release = install_collector(
             args.cluster,
             name=self._name,
+            version=self._args.config.collector_chart_version,
             values=account.email.apply(
                 lambda email: specs.collector_values(
                     specs.cloud_trace_exporter(args.project), specs.workload_identity_annotation(email)

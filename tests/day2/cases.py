@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from tests.day2 import link, namespaces, routine
+from tests.day2 import istio, link, namespaces, routine
 from tests.support.day2 import Case
 
-CASES: tuple[Case, ...] = (*routine.CASES, *namespaces.CASES, *link.CASES)
+CASES: tuple[Case, ...] = (*routine.CASES, *namespaces.CASES, *link.CASES, *istio.CASES)
 
 
 def cases_for(stack: str) -> list[Case]:

@@ -126,3 +126,13 @@ def test_every_rule_names_a_procedure_that_exists() -> None:
 
     for rule in RULES.values():
         assert (PROJECT_DIR / rule.procedure.split("#")[0]).is_file(), rule.id
+
+
+def release(chart: str, version: str) -> dict[str, Any]:
+    return resource(HELM_RELEASE, f"istio-aws-{chart}", {"chart": chart, "version": version})
+
+
+def test_istiod_moved_to_another_minor_in_place_is_refused_but_a_patch_or_a_gateway_is_not() -> None:
+    assert rules([release("istiod", "1.29.6")], [release("istiod", "1.30.3")]) == ["istio-minor-in-place"]
+    assert rules([release("istiod", "1.30.2")], [release("istiod", "1.30.3")]) == []
+    assert rules([release("gateway", "1.29.6")], [release("gateway", "1.30.3")]) == []

@@ -107,6 +107,8 @@ class Case:
     """The case number in the day-2 issue; routine changes have none."""
     config_error: str = ""
     """For an edit the program refuses before anything is registered: a part of its message."""
+    start: Edit | None = None
+    """Where the stack stands before the case (as deployed earlier), when not as its file says."""
 
 
 @dataclass
@@ -138,6 +140,8 @@ def overrides(stack: str, config: Config) -> Config:
 def step_configs(case: Case, stack: str) -> list[Config]:
     """The config before the case and after each of its steps."""
     configs = [stack_file_config(stack)]
+    if case.start is not None:
+        case.start(configs[0])
     for step in case.steps:
         config = copy.deepcopy(configs[-1])
         step.edit(config)

@@ -12,11 +12,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.config import ServiceConfig
+from components.config import ConfigError, ServiceConfig
 from components.mesh import istio_specs as specs
 from components.mesh.istio_peering import READER_ACCOUNT
 from offline.record import Plan, Registration, Secret, secret_paths
 from tests.support.crd_schema import istio_problems
+from tests.support.plans import planned, stack_config
 from tests.support.types import (
     COMPONENT_ISTIO_MESH,
     COMPONENT_ISTIO_PEERING,
@@ -428,3 +429,59 @@ def test_the_plan_contract_carries_no_key_token_or_kubeconfig(dev_plan: Plan) ->
     assert "PRIVATE KEY" not in contract
     assert not any(token in contract for token in tokens)
     assert '"current-context"' not in contract
+
+
+# --- revisions ---------------------------------------------------------------------------------------
+
+
+def with_istio(**istio: object) -> Plan:
+    mesh = stack_config("dev", "mesh")
+    return planned("dev", {"mesh": {**mesh, "istio": istio}})
+
+
+def test_a_second_revision_runs_beside_the_first_with_the_newest_crds() -> None:
+    plan = with_istio(revisions={"default": "1.29.6", "1-30": "1.30.3"})
+    releases = {r.name: r.plain_inputs for r in plan.of_type(HELM_RELEASE) if r.name.startswith("istio-aws-")}
+    assert (releases["istio-aws-istiod"]["name"], releases["istio-aws-istiod"]["version"]) == (
+        "istiod",
+        "1.29.6",
+    )
+    canary = releases["istio-aws-istiod-1-30"]
+    assert (canary["name"], canary["version"], canary["values"]["revision"]) == (
+        "istiod-1-30",
+        "1.30.3",
+        "1-30",
+    )
+    assert "revision" not in releases["istio-aws-istiod"]["values"]
+    assert releases["istio-aws-base"]["version"] == "1.30.3" and releases["istio-aws-base"]["values"] == {}
+    # The namespaces and the gateways stay on the revision they had.
+    assert releases["istio-aws-gateway"]["version"] == "1.29.6"
+    namespace = plan.one(K8S_NAMESPACE, "istio-aws-ns-payments")
+    assert namespace.inputs["metadata"]["labels"] == {"istio-injection": "enabled"}
+    roles = {
+        r.inputs["roleRef"]["name"] for r in plan.of_type(K8S_CLUSTER_ROLE_BINDING) if "aws-reader" in r.name
+    }
+    assert roles == {"istio-reader-clusterrole-istio-system", "istio-reader-clusterrole-1-30-istio-system"}
+
+
+def test_namespaces_validation_and_gateways_follow_the_revisions_named() -> None:
+    plan = with_istio(revisions={"default": "1.29.6", "1-30": "1.30.3"}, injection="1-30", gateways="1-30")
+    namespace = plan.one(K8S_NAMESPACE, "istio-aws-ns-payments")
+    assert namespace.inputs["metadata"]["labels"] == {"istio.io/rev": "1-30"}
+    base = plan.one(HELM_RELEASE, "istio-aws-base")
+    assert base.plain_inputs["values"] == {"defaultRevision": "1-30"}
+    gateway = plan.one(HELM_RELEASE, "istio-aws-gateway").plain_inputs
+    assert (gateway["version"], gateway["values"]["revision"]) == ("1.30.3", "1-30")
+
+
+def test_a_revision_not_installed_cannot_be_followed() -> None:
+    mesh = stack_config("dev", "mesh")
+    with pytest.raises(ConfigError) as caught:
+        planned("dev", {"mesh": {**mesh, "istio": {"revisions": {"1-30": "1.30.3"}}}})
+    # Each problem starts with the stack file position of the key it names.
+    assert [problem.split(": ", 1)[1] for problem in caught.value.problems] == [
+        "crossmesh:mesh.istio.injection: 'default' is not one of crossmesh:mesh.istio.revisions (1-30); it "
+        "must name an installed istiod",
+        "crossmesh:mesh.istio.gateways: 'default' is not one of crossmesh:mesh.istio.revisions (1-30); it "
+        "must name an installed istiod",
+    ]

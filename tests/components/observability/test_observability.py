@@ -10,7 +10,7 @@ import pytest
 
 from components.observability import specs
 from offline.record import Plan, Registration
-from tests.support.plans import planned
+from tests.support.plans import planned, stack_config
 from tests.support.resource_tree import descendants, policy_document
 from tests.support.types import (
     AWS_VPN_CONNECTION,
@@ -498,3 +498,12 @@ def test_the_collector_namespace_opts_out_of_sidecar_injection(dev_plan: Plan, s
         "name": "observability",
         "labels": {"istio-injection": "disabled"},
     }
+
+
+def test_the_collector_chart_version_is_stack_config() -> None:
+    observability = {**stack_config("dev", "observability"), "collectorChartVersion": "0.169.0"}
+    plan = planned("dev", {"observability": observability})
+    versions = {
+        r.name: r.inputs["version"] for r in plan.of_type(HELM_RELEASE) if r.name.endswith("-collector")
+    }
+    assert versions == {"aws-observability-collector": "0.169.0", "gcp-observability-collector": "0.169.0"}
