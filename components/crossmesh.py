@@ -299,6 +299,7 @@ class CrossMesh(pulumi.ComponentResource):
                     policies=policies,
                     localities=localities,
                     istio=config.mesh.istio,
+                    trust_domain_aliases=tuple(config.mesh.trust_domain_aliases),
                     bridged=bridged,
                     extension_providers=tuple(observability_specs.extension_providers()),
                     namespace_owners=self._other_engines(cluster.cloud, "istio"),

@@ -13,7 +13,8 @@ or data down in a way a stack file edit should never do in one step, however the
   rotation's trust step skipped);
 - signing-root-deleted: the root that signed the intermediates deleted (the rotation's signing step
   skipped);
-- trust-domain-changed: every workload's SPIFFE identity changed in one step;
+- trust-domain-changed: every workload's SPIFFE identity changed in one step, with no alias window;
+- appmesh-identity-changed: the trust domain or meshId changed on a stack that runs App Mesh;
 - istio-minor-in-place: an istiod moved to another minor version where it stands, rather than a new
   revision installed beside it;
 - critical-replaced / critical-deleted: any other critical resource (components/protection_specs.py)
@@ -53,6 +54,10 @@ INTERMEDIATE_TYPE = "pulumi-python:dynamic/pki:IssuedCertificate"
 ISSUER_PATH = "issuerCertPem"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 TRUST_DOMAIN_PATH = "values.meshConfig.trustDomain"
+TRUST_DOMAIN_ALIASES_PATH = "values.meshConfig.trustDomainAliases"
+APPMESH_TYPE_PREFIX = "kubernetes:appmesh.k8s.aws/"
+APPMESH_MESH = "kubernetes:appmesh.k8s.aws/v1beta2:Mesh"
+MESH_IDENTITY = "docs/mesh.md#changing-the-meshs-identity"
 
 
 @dataclass(frozen=True)
@@ -90,9 +95,14 @@ RULES: Mapping[str, Rule] = {
         ),
         Rule(
             "trust-domain-changed",
-            "The trust domain does not change in place: every workload identity and every policy would "
-            "change at once.",
-            "docs/mesh.md#changing-the-mesh-identity",
+            "The trust domain changes only with the old one listed as an alias, so that identities of "
+            "either count until every workload restarted.",
+            MESH_IDENTITY,
+        ),
+        Rule(
+            "appmesh-identity-changed",
+            "A stack running App Mesh keeps its trust domain and meshId: App Mesh has no window for either.",
+            "docs/runbooks/move-off-app-mesh.md",
         ),
         Rule(
             "istio-minor-in-place",
@@ -243,17 +253,46 @@ def _trust_domain(judgement: _Judgement) -> None:
         if old is None or new is None:
             continue
         before, after = _at(old, TRUST_DOMAIN_PATH), _at(new, TRUST_DOMAIN_PATH)
-        if before is not None and after is not None and before != after:
+        aliases = _at(new, TRUST_DOMAIN_ALIASES_PATH) or []
+        if before is not None and after is not None and before != after and before not in aliases:
             changed.append((verdict, before, after))
     if changed:
         verdict, before, after = changed[0]
         judgement.refuse(
             "trust-domain-changed",
-            f"the trust domain would change from {before!r} to {after!r} on every cluster at once: each "
-            "workload's identity and each policy's principals change together, and a workload not yet "
-            "restarted is denied by the new policies",
+            f"the trust domain would change from {before!r} to {after!r} with no alias for {before!r}: "
+            "each workload's identity and each policy's principals change together, and a workload not "
+            f"yet restarted is denied by the new policies. List {before!r} in mesh.trustDomainAliases "
+            "for the change, and remove it once every workload restarted",
             [v for v, _, _ in changed],
         )
+
+
+def _appmesh_identity(judgement: _Judgement) -> None:
+    """App Mesh checks exact identities and names its mesh after meshId: no window for either."""
+    if not any(resource.type.startswith(APPMESH_TYPE_PREFIX) for resource in judgement.new.resources):
+        return
+    renamed = judgement.of([REPLACE], [APPMESH_MESH])
+    moved = [
+        v for v in judgement.of(["update", REPLACE], [HELM_RELEASE]) if _trust_domain_moved(judgement, v)
+    ]
+    if renamed or moved:
+        judgement.refuse(
+            "appmesh-identity-changed",
+            "App Mesh's virtual nodes accept callers by their exact SPIFFE identities and its mesh and "
+            "Cloud Map namespace are named after meshId: a new trust domain or meshId breaks every App "
+            "Mesh call until all its workloads restart. Move the stack off App Mesh first",
+            [*renamed, *moved],
+        )
+
+
+def _trust_domain_moved(judgement: _Judgement, verdict: Verdict) -> bool:
+    old = judgement.old.by_urn.get(verdict.renamed_from or verdict.urn)
+    new = judgement.new.by_urn.get(verdict.urn)
+    if old is None or new is None:
+        return False
+    before, after = _at(old, TRUST_DOMAIN_PATH), _at(new, TRUST_DOMAIN_PATH)
+    return before is not None and after is not None and before != after
 
 
 def _minor(version: Any) -> tuple[str, ...]:
@@ -310,7 +349,14 @@ def _critical(judgement: _Judgement) -> None:
             )
 
 
-CHECKS: Sequence[Callable[[_Judgement], None]] = (_link_groups, _pki, _trust_domain, _istio_minor, _critical)
+CHECKS: Sequence[Callable[[_Judgement], None]] = (
+    _link_groups,
+    _pki,
+    _trust_domain,
+    _appmesh_identity,
+    _istio_minor,
+    _critical,
+)
 
 
 def refusals(old: PlanSnapshot, new: PlanSnapshot, result: DiffResult) -> list[Refusal]:

@@ -212,3 +212,12 @@ def test_pull_requests_run_the_readme_test_command_offline() -> None:
     commands = "\n".join(step.get("run", "") for step in steps)
     assert "make test" in commands
     assert "crossmesh check --stack" in commands
+
+
+def test_pull_requests_judge_each_stack_change_from_the_base_by_the_day2_rules() -> None:
+    document = _load("checks.yml")
+    job = document["jobs"]["day2"]
+    commands = "\n".join(step.get("run", "") for step in job["steps"])
+    assert "github.event.pull_request.base.sha" in str(job["steps"])
+    assert "plan --stack" in commands and "--json" in commands
+    assert 'crossmesh check --stack "$stack" --against' in commands

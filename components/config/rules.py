@@ -51,6 +51,7 @@ def cross_field_problems(config: StackConfig) -> list[str]:
         *ca_problems(config.mesh.ca),
         *mesh_id_problems(config.mesh),
         *istio_problems(config.mesh.istio),
+        *trust_domain_alias_problems(config.mesh),
         *service_problems(config.services),
         *bridge_problems(config.mesh, config.services),
         *appmesh_image_problems(config.mesh),
@@ -377,6 +378,20 @@ def mesh_id_problems(mesh: MeshConfig) -> list[str]:
         f"{len(mesh.mesh_id) - excess} are allowed, because the CA name {longest!r} built from it would be "
         f"{len(longest)} characters, past X.509's limit of {MAX_COMMON_NAME_LENGTH}"
     ]
+
+
+def trust_domain_alias_problems(mesh: MeshConfig) -> list[str]:
+    """Aliases name other, earlier trust domains, each once."""
+    aliases = mesh.trust_domain_aliases
+    problems = []
+    if mesh.trust_domain in aliases:
+        problems.append(
+            f"{config_key('mesh.trustDomainAliases')}: lists {mesh.trust_domain!r}, which is "
+            f"{config_key('mesh.trustDomain')} itself; aliases are the earlier trust domains"
+        )
+    if len(set(aliases)) != len(aliases):
+        problems.append(f"{config_key('mesh.trustDomainAliases')}: {aliases} lists a domain twice")
+    return problems
 
 
 MAX_ISTIO_REVISIONS = 2

@@ -408,6 +408,7 @@ DEFAULT_REVISION = "default"
 # The appmesh-controller chart's newest release in the recorded index (offline/data/charts/index.json).
 APPMESH_CONTROLLER_VERSION = "1.13.3"
 
+TrustDomain = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")]
 IstioRevisionName = Annotated[str, Field(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
 IstioVersion = Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
 ChartVersion = Annotated[str, Field(pattern=r"^\d+\.\d+\.\d+$")]
@@ -449,10 +450,14 @@ class MeshConfig(_Model):
     engines: EnginesConfig = Field(default_factory=EnginesConfig)
     istio: IstioConfig = Field(default_factory=IstioConfig)
     mesh_id: DnsLabel = Field("crossmesh", description="Istio meshID shared by both clusters.")
-    trust_domain: str = Field(
-        "crossmesh.local",
-        pattern=r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$",
-        description="SPIFFE trust domain of every workload identity.",
+    trust_domain: TrustDomain = Field(
+        "crossmesh.local", description="SPIFFE trust domain of every workload identity."
+    )
+    trust_domain_aliases: list[TrustDomain] = Field(
+        default_factory=list,
+        description="Earlier trust domains whose identities still count as the trust domain's: the window "
+        "in which a new trust domain replaces an old one (docs/mesh.md, changing the mesh's identity).",
+        examples=[["crossmesh.local"]],
     )
     ca: CaConfig = Field(default_factory=CaConfig)
     appmesh_controller_version: ChartVersion = Field(

@@ -48,6 +48,8 @@ class IstioMeshArgs:
     """The effective traffic policy of each service, by name."""
     localities: Localities
     istio: IstioConfig = field(default_factory=IstioConfig)
+    trust_domain_aliases: tuple[str, ...] = ()
+    """Earlier trust domains whose identities still count as this one's (mesh.trustDomainAliases)."""
     """The istiod revisions, the one the namespaces follow, the one the gateways run."""
     extension_providers: tuple[Mapping[str, Any], ...] = ()
     """meshConfig.extensionProviders, e.g. the observability tracer and access log."""
@@ -153,6 +155,7 @@ class IstioMesh(pulumi.ComponentResource):
                         args.trust_domain,
                         specs.ca_fingerprint(pems[0], pems[1]),
                         args.extension_providers,
+                        args.trust_domain_aliases,
                     ),
                     **specs.revision_values(revision),
                 }

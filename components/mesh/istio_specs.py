@@ -115,6 +115,7 @@ def istiod_values(
     trust_domain: str,
     ca_fingerprint: str,
     extension_providers: Sequence[Mapping[str, Any]] = (),
+    trust_domain_aliases: Sequence[str] = (),
 ) -> dict[str, Any]:
     """istiod reads cacerts only when it starts: the fingerprint of its CA material on its pods makes
     Helm roll istiod whenever the intermediate, the signing root or the trust bundle changes
@@ -140,6 +141,11 @@ def istiod_values(
     }
     if extension_providers:
         values["meshConfig"]["extensionProviders"] = [dict(provider) for provider in extension_providers]
+    if trust_domain_aliases:
+        # Identities of these domains count as the trust domain's, in policies and in the names a
+        # proxy accepts from a peer: the window in which a new trust domain replaces an old one
+        # (https://istio.io/latest/docs/tasks/security/authorization/authz-td-migration/).
+        values["meshConfig"]["trustDomainAliases"] = list(trust_domain_aliases)
     return values
 
 

@@ -39,6 +39,9 @@ from components.mesh import certificate_specs as specs
 from components.mesh.issued_certificate import IssuedCertificate, IssuedCertificateArgs
 
 HOURS_PER_DAY = specs.HOURS_PER_DAY
+# What an existing root keeps when the config changes (inputs of pulumi-tls, by their wire names).
+ROOT_KEY_KEPT = ("algorithm", "rsaBits", "ecdsaCurve")
+ROOT_CERT_KEPT = ("subject", "validityPeriodHours")
 # pulumi-tls `allowed_uses` values (key usages and extended key usages).
 ROOT_USES = ("cert_signing", "crl_signing")
 INTERMEDIATE_USES = ("cert_signing", "crl_signing", "digital_signature")
@@ -180,7 +183,16 @@ class MeshCA(pulumi.ComponentResource):
         ca = args.ca
         suffix = root_suffix(generation)
         opts = pulumi.ResourceOptions(parent=self, protect=args.protect)
-        key = tls.PrivateKey(f"{name}-root-key{suffix}", key_args(ca), opts=opts)
+        # A root keeps the key, names and lifetime it was created with: a new key algorithm, meshId or
+        # rootValidityDays replaces no root in place (a mesh-wide mTLS outage) but shapes the next
+        # generation, which the trust window brings in (docs/runbooks/rotate-ca.md).
+        key = tls.PrivateKey(
+            f"{name}-root-key{suffix}",
+            key_args(ca),
+            opts=pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(ignore_changes=list(ROOT_KEY_KEPT))
+            ),
+        )
         cert = tls.SelfSignedCert(
             f"{name}-root{suffix}",
             tls.SelfSignedCertArgs(
@@ -198,6 +210,8 @@ class MeshCA(pulumi.ComponentResource):
                 allowed_uses=list(ROOT_USES),
                 set_subject_key_id=True,
             ),
-            opts=opts,
+            opts=pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(ignore_changes=list(ROOT_CERT_KEPT))
+            ),
         )
         return _Root(key=key, cert=cert)

@@ -39,7 +39,8 @@ from offline.diff import (
 from offline.record import Plan
 
 FORMATS = ("text", "json", "github")
-FAIL_ON = ("replace", "delete")
+FAIL_ON = ("replace", "delete", "refused")
+REFUSED = "refused"
 SYMBOLS = {CREATE: "+", UPDATE: "~", REPLACE: "+-", DELETE: "-", DELETE_BLOCKED: "-!", RETAINED: "-~"}
 SUMMARY_WORDS = {
     CREATE: "to create",
@@ -83,7 +84,8 @@ def add_against_options(parser: argparse.ArgumentParser) -> None:
         action="append",
         choices=FAIL_ON,
         default=[],
-        help="with --against: exit 1 when the diff replaces (or deletes) a resource; repeatable",
+        help="with --against: exit 1 when the diff replaces (or deletes) a resource, or holds a change "
+        "the day-2 rules refuse (refused); repeatable",
     )
 
 
@@ -95,7 +97,8 @@ def add_report_options(parser: argparse.ArgumentParser) -> None:
         action="append",
         choices=FAIL_ON,
         default=[],
-        help="exit 1 when the diff replaces (or deletes, protected or not) a resource; repeatable",
+        help="exit 1 when the diff replaces (or deletes, protected or not) a resource, or holds a change "
+        "the day-2 rules refuse (refused: docs/day2.md); repeatable",
     )
 
 
@@ -162,7 +165,7 @@ def report(
             out.write("\n" + summary)
     else:
         out.write(render_text(result, heading, colour=_is_terminal(out), cost=cost))
-    failing = [kind for kind in args.fail_on if result.has(kind)]
+    failing = [kind for kind in args.fail_on if (result.refusals if kind == REFUSED else result.has(kind))]
     return FAILED_ON if failing else OK
 
 

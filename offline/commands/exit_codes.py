@@ -35,7 +35,9 @@ MANDATORY_VIOLATION = ExitCode(
 CHECK_FAILED = ExitCode(1, "at least one check failed")
 DISAGREEMENT = ExitCode(1, "Checkov and the pack disagree where no listed reason explains it")
 STALE = ExitCode(1, "with --check: the file differs from what the code generates; nothing written")
-FAILED_ON = ExitCode(1, "with --fail-on: the diff holds a change of that kind (a replace, a delete)")
+FAILED_ON = ExitCode(
+    1, "with --fail-on: the diff holds a change of that kind (a replace, a delete, a day-2 refusal)"
+)
 
 INVALID_INPUT = ExitCode(
     2,

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
-from tests.day2 import istio, link, namespaces, routine
+from tests.day2 import identity, istio, link, namespaces, routine
 from tests.support.day2 import Case
 
-CASES: tuple[Case, ...] = (*routine.CASES, *namespaces.CASES, *link.CASES, *istio.CASES)
+CASES: tuple[Case, ...] = (
+    *routine.CASES,
+    *namespaces.CASES,
+    *link.CASES,
+    *istio.CASES,
+    *identity.CASES,
+)
 
 
 def cases_for(stack: str) -> list[Case]:

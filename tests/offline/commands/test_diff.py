@@ -209,3 +209,5 @@ def test_the_day2_rules_refusals_come_first_in_every_format(
     assert refused.endswith("see docs/runbooks/change-tunnel-bandwidth.md")
     _, out, _ = run(capsys, old, new, "--format", "github")
     assert out.splitlines()[0].startswith("::error title=crossmesh diff (dev)::refused (link-group-replaced)")
+    assert run(capsys, old, new, "--fail-on", "refused")[0] == FAILED_ON
+    assert run(capsys, old, old, "--fail-on", "refused")[0] == OK
