@@ -37,7 +37,7 @@ import pulumi_kubernetes as k8s
 
 from components.clusters import eks_specs
 from components.clusters.kube_cluster import KubeCluster
-from components.clusters.kubeconfig_specs import eks_kubeconfig, render
+from components.clusters.kubeconfig_specs import eks_cluster_identifier, eks_kubeconfig, render
 from components.config import EksConfig
 from components.network.aws_network import AwsNetwork
 from components.network.aws_specs import partition_of
@@ -394,10 +394,14 @@ class EksCluster(pulumi.ComponentResource):
                 lambda values: render(eks_kubeconfig(values[0], values[1], values[2], args.region))
             )
         )
-        # Anything deployed through this provider waits for nodes and DNS to be up.
+        # Anything deployed through this provider waits for nodes and DNS to be up. It is replaced,
+        # and every object on it with it, only when the cluster is (kubeconfig_specs).
         self.provider = k8s.Provider(
             f"{self._name}-k8s",
             kubeconfig=self.kubeconfig,
+            cluster_identifier=pulumi.Output.all(cluster.arn, self.oidc_issuer).apply(
+                lambda values: eks_cluster_identifier(values[0], values[1])
+            ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_group, *after_nodes]),
         )
         self.kube = KubeCluster(

@@ -32,7 +32,7 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from components.clusters.kube_cluster import KubeCluster
-from components.clusters.kubeconfig_specs import gke_kubeconfig, render
+from components.clusters.kubeconfig_specs import gke_cluster_identifier, gke_kubeconfig, render
 from components.config import GkeConfig
 from components.network.gcp_network import GcpNetwork
 
@@ -362,9 +362,14 @@ class GkeCluster(pulumi.ComponentResource):
                 lambda values: render(gke_kubeconfig(context, values[0], values[1]))
             )
         )
+        # Replaced, and every object on it with it, only when the cluster is: not when the kubeconfig
+        # moves to the private endpoint (kubeconfig_specs).
         self.provider = k8s.Provider(
             f"{self._name}-k8s",
             kubeconfig=self.kubeconfig,
+            cluster_identifier=pulumi.Output.all(
+                self.cluster.id, self.cluster.control_plane_endpoints_config.apply(_dns_endpoint)
+            ).apply(lambda values: gke_cluster_identifier(values[0], values[1])),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_pool]),
         )
         self.kube = KubeCluster(
@@ -376,6 +381,11 @@ class GkeCluster(pulumi.ComponentResource):
             ca_data=self.ca_data,
             provider=self.provider,
         )
+
+
+def _dns_endpoint(config: gcp.container.outputs.ClusterControlPlaneEndpointsConfig | None) -> str:
+    dns = config.dns_endpoint_config if config is not None else None
+    return (dns.endpoint if dns is not None else None) or ""
 
 
 def node_account_id(prefix: str) -> str:

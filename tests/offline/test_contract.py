@@ -90,7 +90,8 @@ def test_an_input_that_holds_another_resources_id_or_assigned_output_reads_it(de
     assert len(connections) == 2 and set(gateway.reads) == {f"interfaces[{i}].ipAddress" for i in range(4)}
     # The kubeconfig is secret, yet the engine sees that it holds the cluster's endpoint and CA.
     provider = dev_plan.one(KUBERNETES_PROVIDER, "eks-k8s")
-    assert provider.reads == {"kubeconfig": [dev_plan.one(EKS_CLUSTER).urn]}
+    cluster = dev_plan.one(EKS_CLUSTER).urn
+    assert provider.reads == {"kubeconfig": [cluster], "clusterIdentifier": [cluster]}
 
 
 def test_an_input_that_echoes_a_name_reads_nothing(dev_plan: Plan) -> None:

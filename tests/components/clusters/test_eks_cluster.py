@@ -316,6 +316,10 @@ def test_the_kubernetes_provider_waits_for_nodes_and_dns_and_holds_a_secret_kube
     exec_ = kubeconfig["users"][0]["user"]["exec"]
     assert exec_["args"][:4] == ["eks", "get-token", "--cluster-name", "cm-dev-eks"]
     assert exec_["args"][4:6] == ["--region", "us-east-1"]
+    # Replaced only with the cluster: its ARN and the OIDC issuer EKS draws for each new cluster.
+    issuer = cluster.outputs["identities"][0]["oidcs"][0]["issuer"]
+    assert provider.inputs["clusterIdentifier"] == f"{cluster.outputs['arn']} {issuer}"
+    assert provider.reads["clusterIdentifier"] == [cluster.urn]
 
 
 def test_the_eks_outputs_are_the_cluster_name_endpoint_and_a_secret_kubeconfig(dev_plan: Plan) -> None:

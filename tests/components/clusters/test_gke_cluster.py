@@ -242,6 +242,10 @@ def test_the_kubernetes_provider_waits_for_the_pool_and_holds_a_secret_kubeconfi
     }
     assert kubeconfig["users"][0]["user"]["exec"]["command"] == "gke-gcloud-auth-plugin"
     assert kubeconfig["current-context"] == "gke_crossmesh-dev-000000_us-east4_cm-dev-gke"
+    # Replaced only with the cluster, not when the kubeconfig moves to the private endpoint.
+    dns = cluster.outputs["controlPlaneEndpointsConfig"]["dnsEndpointConfig"]["endpoint"]
+    assert provider.inputs["clusterIdentifier"] == f"{cluster.id} {dns}"
+    assert provider.reads["clusterIdentifier"] == [cluster.urn]
 
 
 def test_the_gke_outputs_are_the_name_both_endpoints_and_a_secret_kubeconfig(dev_plan: Plan) -> None:
