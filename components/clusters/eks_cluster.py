@@ -261,23 +261,30 @@ class EksCluster(pulumi.ComponentResource):
         return cluster
 
     def _build_admin_access(self) -> None:
-        """An access entry with cluster admin for every configured admin role."""
+        """An access entry with cluster admin for every configured admin role, named after the role:
+        adding, removing or moving one role leaves the others' entries alone."""
         admin = eks_specs.access_policy_arn(self._partition, eks_specs.CLUSTER_ADMIN_ACCESS_POLICY)
         for index, role_arn in enumerate(self._args.config.admin_role_arns):
+            resource_name = f"{self._name}-admin-{eks_specs.admin_entry_key(role_arn)}"
+            # Entries were once named by list position; a stack deployed then keeps its entries when
+            # it takes this version with its list as it was (docs/clusters.md, "Who is admin").
+            keyed = pulumi.ResourceOptions(
+                parent=self, aliases=[pulumi.Alias(name=f"{self._name}-admin-{index}")]
+            )
             entry = aws.eks.AccessEntry(
-                f"{self._name}-admin-{index}",
+                resource_name,
                 cluster_name=self.cluster.name,
                 principal_arn=role_arn,
                 type="STANDARD",
-                opts=self._child,
+                opts=keyed,
             )
             aws.eks.AccessPolicyAssociation(
-                f"{self._name}-admin-{index}",
+                resource_name,
                 cluster_name=self.cluster.name,
                 principal_arn=entry.principal_arn,
                 policy_arn=admin,
                 access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
-                opts=self._child,
+                opts=keyed,
             )
 
     def _build_addon_roles(self) -> dict[str, pulumi.Output[str]]:

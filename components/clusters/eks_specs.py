@@ -36,6 +36,15 @@ AMI_TYPES: dict[Architecture, str] = {"x86_64": "AL2023_x86_64_STANDARD", "arm64
 _INSTANCE_TYPE = re.compile(r"^(?P<family>[a-z]+)(?P<generation>\d+)(?P<attributes>[a-z-]*)\.[a-z0-9]+$")
 
 
+def admin_entry_key(role_arn: str) -> str:
+    """What names a role's access entry: its account and role name, so that the entry of a role stays
+    the same resource wherever the role sits in the list (an ARN's path is not part of the role's
+    identity: role names are unique in an account)."""
+    account = role_arn.split(":")[4]
+    role_name = role_arn.rsplit("/", 1)[-1]
+    return f"{account}-{role_name}"
+
+
 def managed_policy_arn(partition: str, name: str) -> str:
     return f"arn:{partition}:iam::aws:policy/{name}"
 

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 
 from pydantic import ValidationError
 
-from components.clusters.eks_specs import architecture_of
+from components.clusters.eks_specs import admin_entry_key, architecture_of
 from components.config.messages import config_key, describe_error, did_you_mean
 from components.config.schema import (
     MAX_TUNNEL_GROUPS,
@@ -291,10 +291,17 @@ def _instance_type_problems(instance_types: Sequence[str]) -> list[str]:
 
 
 def _admin_role_problems(admin_role_arns: Sequence[str]) -> list[str]:
-    if len(set(admin_role_arns)) == len(admin_role_arns):
+    # A role is its account and name (its path does not make it another role), and names its entry.
+    by_key: dict[str, list[str]] = {}
+    for role_arn in admin_role_arns:
+        by_key.setdefault(admin_entry_key(role_arn), []).append(role_arn)
+    twice = [arns for arns in by_key.values() if len(arns) > 1]
+    if not twice:
         return []
     return [
-        f"{config_key('clusters.eks.adminRoleArns')}: lists a role twice; each role gets one access entry"
+        f"{config_key('clusters.eks.adminRoleArns')}: lists a role twice ({', '.join(arns)}); each role "
+        "gets one access entry"
+        for arns in twice
     ]
 
 

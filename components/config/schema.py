@@ -227,8 +227,8 @@ class EksConfig(_Model):
     )
     admin_role_arns: list[IamRoleArn] = Field(
         default_factory=list,
-        description="IAM roles granted cluster admin through access entries (not the role that runs "
-        "pulumi up: it is admin from creation).",
+        description="IAM roles granted cluster admin through access entries, one per role, named after "
+        "the role: the order does not matter (not the role that runs pulumi up: it is admin from creation).",
         examples=[["arn:aws:iam::111122223333:role/platform-admin"]],
     )
     log_retention_days: int = Field(365, ge=1, description="Retention of the control-plane logs.")

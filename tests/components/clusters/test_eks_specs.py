@@ -7,6 +7,7 @@ import json
 import pytest
 
 from components.clusters.eks_specs import (
+    admin_entry_key,
     ami_type_for,
     architecture_of,
     cluster_key_use_policy,
@@ -82,3 +83,9 @@ def test_the_cluster_key_policy_is_scoped_to_one_key() -> None:
     (statement,) = json.loads(cluster_key_use_policy(key))["Statement"]
     assert statement["Resource"] == key
     assert "kms:*" not in statement["Action"]
+
+
+def test_an_admin_entry_is_keyed_by_the_roles_account_and_name_not_its_path() -> None:
+    assert admin_entry_key("arn:aws:iam::111122223333:role/platform-admin") == "111122223333-platform-admin"
+    assert admin_entry_key("arn:aws:iam::111122223333:role/teams/ops/admin") == "111122223333-admin"
+    assert admin_entry_key("arn:aws-us-gov:iam::111122223333:role/admin") == "111122223333-admin"

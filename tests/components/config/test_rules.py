@@ -157,8 +157,19 @@ def test_an_admin_role_listed_twice_is_rejected() -> None:
     arn = "arn:aws:iam::111122223333:role/admin"
     raw = with_change("clusters", {"eks": {"adminRoleArns": [arn, arn]}})
     assert problems_of(raw) == [
-        "crossmesh:clusters.eks.adminRoleArns: lists a role twice; each role gets one access entry"
+        f"crossmesh:clusters.eks.adminRoleArns: lists a role twice ({arn}, {arn}); each role gets one "
+        "access entry"
     ]
+    # The same role under another path is the same role: role names are unique in an account.
+    other_path = "arn:aws:iam::111122223333:role/team/admin"
+    raw = with_change("clusters", {"eks": {"adminRoleArns": [arn, other_path]}})
+    assert problems_of(raw) == [
+        f"crossmesh:clusters.eks.adminRoleArns: lists a role twice ({arn}, {other_path}); each role gets "
+        "one access entry"
+    ]
+    other_account = "arn:aws:iam::444455556666:role/admin"
+    loaded = load_config(with_change("clusters", {"eks": {"adminRoleArns": [arn, other_account]}}))
+    assert loaded.clusters.eks.admin_role_arns == [arn, other_account]
 
 
 def test_intermediate_outliving_root_is_rejected() -> None:
