@@ -15,6 +15,7 @@ import pulumi_gcp as gcp
 import pulumi_random as random
 import pulumi_tls as tls
 
+from components.clusters.eks_autoscaler import EksAutoscaler, EksAutoscalerArgs
 from components.clusters.eks_cluster import EksCluster, EksClusterArgs
 from components.clusters.gke_cluster import GkeCluster, GkeClusterArgs
 from components.config import StackConfig, TrafficPolicySpec
@@ -225,6 +226,19 @@ class CrossMesh(pulumi.ComponentResource):
                 api_peer_cidrs=gcp_ranges,
                 node_security_group_ids=[self.peer_firewalls.node_security_group_id],
                 protect=config.protect,
+            ),
+            opts=in_clouds,
+        )
+        # Keeps the EKS nodes between nodes.min and nodes.max, as GKE's own autoscaler does its pool's.
+        self.eks_autoscaler = EksAutoscaler(
+            "eks-autoscaler",
+            EksAutoscalerArgs(
+                cluster=self.eks.kube,
+                identity=self.eks.identity,
+                region=config.aws.region,
+                kubernetes_version=config.clusters.eks.version,
+                nodes=config.clusters.eks.nodes,
+                name_prefix=prefix,
             ),
             opts=in_clouds,
         )

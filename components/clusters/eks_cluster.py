@@ -35,7 +35,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.clusters import eks_specs
+from components.clusters import autoscaler_specs, eks_specs
 from components.clusters.kube_cluster import KubeCluster
 from components.clusters.kubeconfig_specs import eks_cluster_identifier, eks_kubeconfig, render
 from components.config import EksConfig
@@ -54,11 +54,14 @@ class EksIdentity:
     """What components in AWS need of the cluster: its name and version, and IRSA's OIDC provider."""
 
     cluster_name: pulumi.Output[str]
+    cluster_arn: pulumi.Output[str]
     oidc_provider_arn: pulumi.Output[str]
     oidc_issuer: pulumi.Output[str]
     kubernetes_version: pulumi.Output[str]
     node_group: pulumi.Resource
     """Add-ons that schedule pods wait for it."""
+    autoscaling_group_names: pulumi.Output[list[str]]
+    """The Auto Scaling groups of the managed node group, which the cluster autoscaler scales."""
 
     def irsa_trust_policy(self, namespace: str, service_account: str) -> pulumi.Output[str]:
         """Trust for one service account of this cluster (eks_specs.irsa_trust_policy)."""
@@ -325,29 +328,37 @@ class EksCluster(pulumi.ComponentResource):
         ]
 
         launch_template = self._build_launch_template()
-        scaling = config.nodes
+        shape = eks_specs.node_group_shape(config.instance_types)
         node_group = aws.eks.NodeGroup(
-            f"{name}-nodes",
+            # A new shape is a new group: created, and Ready, before Pulumi deletes the old one at the end
+            # of the update (EKS drains its nodes). Auto-named, so two groups never share a name.
+            f"{name}-nodes-{shape.key}",
             cluster_name=cluster.name,
             version=cluster.version,
             node_role_arn=node_role.arn,
             subnet_ids=self._args.network.private_subnet_ids,
-            ami_type=eks_specs.ami_type_for(config.instance_types),
-            capacity_type="ON_DEMAND",
-            instance_types=list(config.instance_types),
+            ami_type=shape.ami_type,
+            capacity_type=shape.capacity_type,
+            instance_types=list(shape.instance_types),
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
                 id=launch_template.id, version=launch_template.latest_version.apply(str)
             ),
+            # Fixed, wide limits: nodes.min and nodes.max are the cluster autoscaler's (EksAutoscaler).
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                min_size=scaling.min, desired_size=scaling.desired, max_size=scaling.max
+                min_size=autoscaler_specs.NODE_GROUP_MIN_SIZE,
+                desired_size=config.nodes.desired,
+                max_size=autoscaler_specs.NODE_GROUP_MAX_SIZE,
             ),
             update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable_percentage=33),
             node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[*node_grants, *before_nodes],
-                # A cluster autoscaler owns the desired size once the group exists.
+                # nodes.desired is the size a group starts with; from then on the autoscaler sets it.
                 ignore_changes=["scalingConfig.desiredSize"],
+                # The group was named "<name>-nodes" before groups were named by their shape: a stack
+                # deployed then keeps its group (docs/clusters.md, "Node scaling").
+                aliases=[pulumi.Alias(name=f"{name}-nodes")],
             ),
         )
         after_nodes = [
@@ -421,10 +432,12 @@ class EksCluster(pulumi.ComponentResource):
         )
         self.identity = EksIdentity(
             cluster_name=self.cluster_name,
+            cluster_arn=cluster.arn,
             oidc_provider_arn=self.oidc_provider_arn,
             oidc_issuer=self.oidc_issuer,
             kubernetes_version=cluster.version,
             node_group=self.node_group,
+            autoscaling_group_names=self.node_group.resources.apply(_autoscaling_group_names),
         )
 
     def _irsa_role(
@@ -478,6 +491,10 @@ class EksCluster(pulumi.ComponentResource):
             resolve_conflicts_on_update="OVERWRITE",
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
         )
+
+
+def _autoscaling_group_names(resources: Sequence[aws.eks.outputs.NodeGroupResource]) -> list[str]:
+    return [group.name for resource in resources for group in resource.autoscaling_groups or [] if group.name]
 
 
 def _oidc_issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:

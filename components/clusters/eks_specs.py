@@ -5,9 +5,11 @@ Nothing here touches Pulumi, so each document can be tested as plain JSON.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from components.network.aws_specs import key_administration_statement
@@ -43,6 +45,30 @@ def admin_entry_key(role_arn: str) -> str:
     account = role_arn.split(":")[4]
     role_name = role_arn.rsplit("/", 1)[-1]
     return f"{account}-{role_name}"
+
+
+@dataclass(frozen=True)
+class NodeGroupShape:
+    """What a managed node group cannot change once created (the provider replaces it on any change of
+    these: aws_eks_node_group, instance_types, ami_type, capacity_type ForceNew), as the config sets it."""
+
+    instance_types: tuple[str, ...]
+    """Sorted: the order a list was written in carries no meaning here."""
+    ami_type: str
+    capacity_type: str = "ON_DEMAND"
+
+    @property
+    def key(self) -> str:
+        """Names the group: a new shape is a new group, created beside the old one before it goes."""
+        canonical = json.dumps(
+            [self.ami_type, self.capacity_type, list(self.instance_types)], separators=(",", ":")
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()[:8]
+
+
+def node_group_shape(instance_types: Sequence[str]) -> NodeGroupShape:
+    types = tuple(sorted(set(instance_types)))
+    return NodeGroupShape(instance_types=types, ami_type=ami_type_for(types))
 
 
 def managed_policy_arn(partition: str, name: str) -> str:

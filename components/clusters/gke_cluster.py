@@ -314,7 +314,7 @@ class GkeCluster(pulumi.ComponentResource):
             project=args.project,
             location=self._region,
             cluster=self.cluster.name,
-            initial_node_count=scaling.min,
+            initial_node_count=scaling.desired,
             autoscaling=gcp.container.NodePoolAutoscalingArgs(
                 min_node_count=scaling.min, max_node_count=scaling.max, location_policy="BALANCED"
             ),
@@ -341,7 +341,8 @@ class GkeCluster(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(
                 parent=self,
-                # The autoscaler owns the node count once the pool exists.
+                # nodes.desired is the size the pool starts with (per zone); from then on the autoscaler
+                # sets the count, between the bounds above, which change in place.
                 ignore_changes=["initialNodeCount"],
             ),
         )

@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 
 from pydantic import ValidationError
 
+from components.clusters.autoscaler_specs import NODE_GROUP_MAX_SIZE, autoscaler_version, recorded_minors
 from components.clusters.eks_specs import admin_entry_key, architecture_of
 from components.config.messages import config_key, describe_error, did_you_mean
 from components.config.schema import (
@@ -251,6 +252,7 @@ def cluster_problems(clusters: ClustersConfig) -> list[str]:
             "the API to the internet (CIS EKS 5.4.1); list your admin networks, or none for a private "
             "endpoint",
         ),
+        *_eks_scaling_problems(eks.version, eks.nodes),
         *_instance_type_problems(eks.instance_types),
         *_admin_role_problems(eks.admin_role_arns),
         *_world_open_problems(
@@ -268,6 +270,24 @@ def _node_problems(path: str, nodes: NodeScaling) -> list[str]:
         f"{config_key(path)}: min {nodes.min}, desired {nodes.desired}, max {nodes.max}; need min <= "
         "desired <= max"
     ]
+
+
+def _eks_scaling_problems(version: str, nodes: NodeScaling) -> list[str]:
+    """The cluster autoscaler keeps the EKS nodes in bounds: its release must match the cluster's minor,
+    and the bounds must fit the managed node group's own limits."""
+    problems = []
+    if autoscaler_version(version) is None:
+        problems.append(
+            f"{config_key('clusters.eks.version')}: {version} has no cluster autoscaler release recorded "
+            f"(components/data/cluster_autoscaler.json has {', '.join(recorded_minors())}); refresh it "
+            "with scripts/refresh_cluster_autoscaler.py"
+        )
+    if nodes.max > NODE_GROUP_MAX_SIZE:
+        problems.append(
+            f"{config_key('clusters.eks.nodes.max')}: {nodes.max} is above {NODE_GROUP_MAX_SIZE}, EKS's "
+            "default quota of nodes per managed node group"
+        )
+    return problems
 
 
 def _world_open_problems(path: str, cidrs: Sequence[str], opens: str) -> list[str]:

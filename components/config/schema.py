@@ -207,9 +207,17 @@ class LinkConfig(_Model):
 
 
 class NodeScaling(_Model):
-    min: int = Field(2, ge=1, description="Minimum nodes (per zone on GKE).")
-    desired: int = Field(3, ge=1, description="Desired nodes at creation (EKS only).")
-    max: int = Field(6, ge=1, description="Maximum nodes (per zone on GKE).")
+    min: int = Field(
+        2, ge=1, description="Fewest nodes the autoscaler keeps (per zone on GKE, per node group on EKS)."
+    )
+    desired: int = Field(
+        3,
+        ge=1,
+        description="Nodes a node group starts with (per zone on GKE); after that the autoscaler decides.",
+    )
+    max: int = Field(
+        6, ge=1, description="Most nodes the autoscaler adds (per zone on GKE, per node group on EKS)."
+    )
 
 
 class EksConfig(_Model):
@@ -217,7 +225,8 @@ class EksConfig(_Model):
     instance_types: list[InstanceType] = Field(
         default_factory=lambda: ["m6i.large"],
         min_length=1,
-        description="Node group instance types; all of one CPU architecture (x86_64 or Graviton).",
+        description="Node group instance types; all of one CPU architecture (x86_64 or Graviton). The order "
+        "does not matter; another set rolls the nodes onto a new node group.",
     )
     disk_size_gb: int = Field(50, ge=20, le=1000, description="Node root volume size.")
     nodes: NodeScaling = Field(default_factory=NodeScaling, description="Node group scaling.")
@@ -241,7 +250,11 @@ class GkeConfig(_Model):
     min_master_version: str | None = Field(
         None, pattern=r"^1\.\d{2}", description="Lowest control-plane version to accept.", examples=["1.33"]
     )
-    machine_type: str = Field("e2-standard-4", description="Node machine type.")
+    machine_type: str = Field(
+        "e2-standard-4",
+        description="Node machine type. A change recreates the nodes in place by surge upgrade: a new node "
+        "is Ready before an old one is drained.",
+    )
     disk_size_gb: int = Field(50, ge=20, le=1000, description="Node boot disk size.")
     nodes: NodeScaling = Field(
         default_factory=lambda: NodeScaling(min=1, desired=1, max=3),

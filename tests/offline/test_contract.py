@@ -23,7 +23,8 @@ from tests.support.types import (
 
 def test_the_options_the_program_sets_are_in_the_plan_and_no_others(dev_plan: Plan) -> None:
     contract = {item["name"]: item for item in dev_plan.to_contract()["resources"]}
-    assert contract["eks-nodes"]["options"]["ignoreChanges"] == ["scalingConfig.desiredSize"]
+    (node_group,) = dev_plan.of_type(EKS_NODE_GROUP)
+    assert contract[node_group.name]["options"]["ignoreChanges"] == ["scalingConfig.desiredSize"]
     assert contract["link-0-tunnel-0"]["options"]["deleteBeforeReplace"] is True
     nat = dev_plan.one(AWS_NAT_GATEWAY, "aws-network-nat-0")
     assert [urn.rsplit("::", 1)[1] for urn in nat.options["dependsOn"]] == ["aws-network-igw"]

@@ -11,13 +11,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from components.clusters import eks_specs
+from components.clusters.eks_cluster import ADDONS_AFTER_NODES, ADDONS_BEFORE_NODES
 from offline.diff import CREATE, DELETE, UPDATE, DiffResult
 from tests.support.plans import stack_config
 from tests.support.types import (
     EKS_ACCESS_ENTRY,
     EKS_ACCESS_POLICY_ASSOCIATION,
+    EKS_ADDON,
     EKS_CLUSTER,
+    EKS_NODE_GROUP,
     GKE_CLUSTER,
+    GKE_NODE_POOL,
+    HELM_RELEASE,
+    IAM_ROLE_POLICY,
     KUBERNETES_PROVIDER,
 )
 
@@ -52,6 +58,18 @@ def _clusters(stack: str, **changes: Mapping[str, Any]) -> dict[str, Any]:
 
 ADMINS = [f"arn:aws:iam::111122223333:role/{name}" for name in ("platform-admin", "sre", "break-glass")]
 NEW_ADMIN = "arn:aws:iam::444455556666:role/auditor-admin"
+MIXED_TYPES = ["m6i.large", "m5.large"]
+WITH_ADMINS = {"clusters": _clusters("dev", eks={"adminRoleArns": ADMINS, "instanceTypes": MIXED_TYPES})}
+
+
+def _node_group(stack: str, instance_types: list[str] | None = None) -> tuple[str, str]:
+    """The EKS node group of the stack's instance types (or of `instance_types`)."""
+    types = instance_types or stack_config(stack, "clusters")["eks"]["instanceTypes"]
+    return EKS_NODE_GROUP, f"eks-nodes-{eks_specs.node_group_shape(types).key}"
+
+
+AUTOSCALER_POLICY = (IAM_ROLE_POLICY, "eks-autoscaler-scaling")
+AUTOSCALER_CHART = (HELM_RELEASE, "eks-autoscaler-chart")
 
 
 def _admin_entries(role_arn: str, kind: str) -> dict[tuple[str, str], str]:
@@ -74,19 +92,87 @@ CLUSTER_CASES: list[Day2Case] = [
         },
     ),
     Day2Case(
-        id="admin-role-added-first-and-reordered",
+        id="admin-role-added-first-roles-and-instance-types-reordered",
         stack="dev",
-        change="clusters.eks.adminRoleArns: a role added at the head, the others reordered",
-        before={"clusters": _clusters("dev", eks={"adminRoleArns": ADMINS})},
-        edit={"clusters": _clusters("dev", eks={"adminRoleArns": [NEW_ADMIN, *reversed(ADMINS)]})},
+        change="clusters.eks.adminRoleArns: a role added at the head, the others reordered; "
+        "clusters.eks.instanceTypes reordered",
+        before=WITH_ADMINS,
+        edit={
+            "clusters": _clusters(
+                "dev",
+                eks={"adminRoleArns": [NEW_ADMIN, *reversed(ADMINS)], "instanceTypes": MIXED_TYPES[::-1]},
+            )
+        },
         expected=_admin_entries(NEW_ADMIN, CREATE),
     ),
     Day2Case(
         id="admin-role-removed-first",
         stack="dev",
         change="clusters.eks.adminRoleArns: the first role removed",
-        before={"clusters": _clusters("dev", eks={"adminRoleArns": ADMINS})},
-        edit={"clusters": _clusters("dev", eks={"adminRoleArns": ADMINS[1:]})},
+        before=WITH_ADMINS,
+        edit={"clusters": _clusters("dev", eks={"adminRoleArns": ADMINS[1:], "instanceTypes": MIXED_TYPES})},
         expected=_admin_entries(ADMINS[0], DELETE),
+    ),
+    Day2Case(
+        id="node-bounds-and-desired",
+        stack="dev",
+        change="clusters.eks.nodes and clusters.gke.nodes: min, desired and max raised",
+        edit={
+            "clusters": _clusters(
+                "dev",
+                eks={"nodes": {"min": 4, "desired": 5, "max": 12}},
+                gke={"nodes": {"min": 1, "desired": 2, "max": 5}},
+            )
+        },
+        expected={
+            # The bounds are the autoscaler's; desired sizes only start new groups and pools.
+            AUTOSCALER_CHART: UPDATE,
+            (GKE_NODE_POOL, "gke-nodes"): UPDATE,
+        },
+    ),
+    Day2Case(
+        id="eks-minor-upgrade",
+        stack="dev",
+        change="clusters.eks.version raised one minor",
+        edit={"clusters": _clusters("dev", eks={"version": "1.34"})},
+        expected={
+            (EKS_CLUSTER, "eks-cluster"): UPDATE,
+            _node_group("dev"): UPDATE,
+            **{(EKS_ADDON, f"eks-{addon}"): UPDATE for addon in (*ADDONS_BEFORE_NODES, *ADDONS_AFTER_NODES)},
+            (EKS_ADDON, "aws-observability-container-insights"): UPDATE,
+            # The autoscaler's image follows the cluster's minor (components/data/cluster_autoscaler.json).
+            AUTOSCALER_CHART: UPDATE,
+        },
+    ),
+    Day2Case(
+        id="node-machine-types",
+        stack="dev",
+        change="clusters.eks.instanceTypes and clusters.gke.machineType changed",
+        edit={
+            "clusters": _clusters(
+                "dev", eks={"instanceTypes": ["m6i.xlarge"]}, gke={"machineType": "e2-standard-8"}
+            )
+        },
+        expected={
+            # A new EKS group is created and Ready before the old one is deleted, at the end of the update;
+            # the autoscaler moves to the new group. GKE recreates its nodes by surge upgrade, in place.
+            _node_group("dev", ["m6i.xlarge"]): CREATE,
+            _node_group("dev"): DELETE,
+            AUTOSCALER_POLICY: UPDATE,
+            AUTOSCALER_CHART: UPDATE,
+            (GKE_NODE_POOL, "gke-nodes"): UPDATE,
+        },
+    ),
+    Day2Case(
+        id="eks-instance-types-protected-stack",
+        stack="prod",
+        change="clusters.eks.instanceTypes changed on a protected stack",
+        edit={"clusters": _clusters("prod", eks={"instanceTypes": ["m7i.xlarge"]})},
+        expected={
+            _node_group("prod", ["m7i.xlarge"]): CREATE,
+            _node_group("prod"): DELETE,
+            AUTOSCALER_POLICY: UPDATE,
+            AUTOSCALER_CHART: UPDATE,
+        },
     ),
 ]

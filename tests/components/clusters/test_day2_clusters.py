@@ -7,9 +7,9 @@ import pytest
 
 from offline.diff import diff_plans, plan_snapshot
 from offline.urns import make_urn
-from tests.support.day2_clusters import ADMINS, CLUSTER_CASES, Day2Case, verdicts_of
+from tests.support.day2_clusters import ADMINS, CLUSTER_CASES, WITH_ADMINS, Day2Case, verdicts_of
 from tests.support.plans import planned, planned_against
-from tests.support.types import EKS_ACCESS_ENTRY, EKS_ACCESS_POLICY_ASSOCIATION
+from tests.support.types import EKS_ACCESS_ENTRY, EKS_ACCESS_POLICY_ASSOCIATION, EKS_NODE_GROUP, GKE_NODE_POOL
 
 
 @pytest.mark.parametrize("case", CLUSTER_CASES, ids=[case.id for case in CLUSTER_CASES])
@@ -24,8 +24,7 @@ def test_an_admin_entry_takes_over_the_entry_its_position_named_in_earlier_versi
     # Entries were named eks-admin-<position>; a stack that takes this version with its list unchanged
     # keeps every entry (the alias), rather than deleting each and creating it again under the role's
     # name, which EKS refuses while the old entry of that role exists.
-    (case,) = [case for case in CLUSTER_CASES if case.id == "admin-role-removed-first"]
-    plan = planned(case.stack, case.before)
+    plan = planned("dev", WITH_ADMINS)
     for type_token in (EKS_ACCESS_ENTRY, EKS_ACCESS_POLICY_ASSOCIATION):
         by_role = {resource.inputs["principalArn"]: resource for resource in plan.of_type(type_token)}
         assert sorted(by_role) == sorted(ADMINS)
@@ -34,3 +33,13 @@ def test_an_admin_entry_takes_over_the_entry_its_position_named_in_earlier_versi
             assert resource.name == f"eks-admin-111122223333-{role_arn.rsplit('/', 1)[-1]}"
             former = make_urn("dev", "crossmesh", resource.parent, type_token, f"eks-admin-{position}")
             assert resource.options["aliases"] == [former]
+
+
+def test_desired_sizes_start_new_groups_and_change_nothing_deployed() -> None:
+    (case,) = [case for case in CLUSTER_CASES if case.id == "node-bounds-and-desired"]
+    plan = planned_against(case.stack, case.edit, case.before)
+    # The plan carries the new sizes, but ignoreChanges keeps them from deployed groups: the diff of the
+    # case lists neither the EKS group nor the pool's initial count.
+    assert plan.one(EKS_NODE_GROUP).inputs["scalingConfig"]["desiredSize"] == 5
+    assert plan.one(GKE_NODE_POOL).inputs["initialNodeCount"] == 2
+    assert plan.one(GKE_NODE_POOL).inputs["autoscaling"]["minNodeCount"] == 1

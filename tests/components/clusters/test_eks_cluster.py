@@ -166,9 +166,14 @@ def test_the_node_group_runs_the_template_in_the_private_subnets_without_ssh(dev
     assert "diskSize" not in group.inputs  # the template owns the disk
 
 
-def test_node_group_size_and_types_follow_the_config(plan_of: Callable[..., Plan]) -> None:
+def test_node_group_starts_at_the_desired_size_within_fixed_limits_and_takes_the_types(
+    plan_of: Callable[..., Plan],
+) -> None:
+    # nodes.min and nodes.max are the autoscaler's bounds; the group's own limits never change, so no
+    # bounds edit ever reaches EKS's UpdateNodegroupConfig (components/clusters/autoscaler_specs.py).
     group = plan_of("prod").one(EKS_NODE_GROUP)
-    assert group.inputs["scalingConfig"] == {"minSize": 3, "desiredSize": 6, "maxSize": 12}
+    assert group.inputs["scalingConfig"] == {"minSize": 1, "desiredSize": 6, "maxSize": 450}
+    assert group.options["ignoreChanges"] == ["scalingConfig.desiredSize"]
     assert group.inputs["instanceTypes"] == ["m6i.xlarge"]
     assert group.inputs["amiType"] == "AL2023_x86_64_STANDARD"
 

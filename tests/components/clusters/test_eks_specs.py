@@ -12,6 +12,7 @@ from components.clusters.eks_specs import (
     architecture_of,
     cluster_key_use_policy,
     irsa_trust_policy,
+    node_group_shape,
     service_trust_policy,
 )
 
@@ -89,3 +90,12 @@ def test_an_admin_entry_is_keyed_by_the_roles_account_and_name_not_its_path() ->
     assert admin_entry_key("arn:aws:iam::111122223333:role/platform-admin") == "111122223333-platform-admin"
     assert admin_entry_key("arn:aws:iam::111122223333:role/teams/ops/admin") == "111122223333-admin"
     assert admin_entry_key("arn:aws-us-gov:iam::111122223333:role/admin") == "111122223333-admin"
+
+
+def test_a_node_group_is_named_by_the_set_of_its_instance_types_not_their_order() -> None:
+    first = node_group_shape(["m6i.large", "m5.large"])
+    assert first.instance_types == ("m5.large", "m6i.large")
+    assert node_group_shape(["m5.large", "m6i.large", "m5.large"]).key == first.key
+    assert node_group_shape(["m6i.xlarge"]).key != node_group_shape(["m6i.large"]).key
+    graviton = node_group_shape(["m7g.large"])
+    assert graviton.ami_type == "AL2023_ARM_64_STANDARD" and len(graviton.key) == 8

@@ -199,6 +199,9 @@ def test_the_default_pool_goes_and_a_separate_pool_autoscales_repairs_and_upgrad
     assert pool.inputs["location"] == "us-east4"
     assert pool.inputs["autoscaling"]["minNodeCount"] == 1
     assert pool.inputs["autoscaling"]["maxNodeCount"] == 3
+    # nodes.desired starts the pool, per zone, as it starts an EKS group; the autoscaler takes over.
+    assert pool.inputs["initialNodeCount"] == 1
+    assert pool.options["ignoreChanges"] == ["initialNodeCount"]
     assert pool.inputs["management"] == {"autoRepair": True, "autoUpgrade": True}
 
 

@@ -326,3 +326,23 @@ def test_retries_that_cannot_fit_in_the_timeout_are_rejected() -> None:
     assert problems_of(raw)[0].startswith(
         "crossmesh:trafficPolicy.retries.perTryTimeout: 2000ms x 4 tries exceeds timeout 5000ms"
     )
+
+
+def test_an_eks_version_without_a_recorded_autoscaler_release_is_rejected() -> None:
+    raw = with_change("clusters", {"eks": {"version": "1.29"}})
+    assert problems_of(raw) == [
+        "crossmesh:clusters.eks.version: 1.29 has no cluster autoscaler release recorded "
+        "(components/data/cluster_autoscaler.json has 1.31, 1.32, 1.33, 1.34, 1.35, 1.36); refresh it with "
+        "scripts/refresh_cluster_autoscaler.py"
+    ]
+
+
+def test_eks_bounds_beyond_a_managed_node_groups_quota_are_rejected() -> None:
+    raw = with_change("clusters", {"eks": {"nodes": {"min": 2, "desired": 3, "max": 451}}})
+    assert problems_of(raw) == [
+        "crossmesh:clusters.eks.nodes.max: 451 is above 450, EKS's default quota of nodes per managed node "
+        "group"
+    ]
+    # GKE's bounds are per zone and its own; the EKS limit is not theirs.
+    loaded = load_config(with_change("clusters", {"gke": {"nodes": {"min": 1, "desired": 1, "max": 500}}}))
+    assert loaded.clusters.gke.nodes.max == 500

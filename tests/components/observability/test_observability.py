@@ -404,7 +404,8 @@ def test_every_part_is_on_by_default(dev_plan: Plan) -> None:
         CLOUDWATCH_LOG_METRIC_FILTER,
     ):
         assert dev_plan.of_type(token), token
-    assert len(dev_plan.of_type(HELM_RELEASE)) == 6 + 2
+    # Istio's three per cluster, the collector per cloud, the EKS cluster autoscaler.
+    assert len(dev_plan.of_type(HELM_RELEASE)) == 6 + 2 + 1
 
 
 def test_switching_everything_off_leaves_no_observability_resource() -> None:
