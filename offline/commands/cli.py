@@ -8,7 +8,9 @@ and what each means are in exit_codes.py.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -21,7 +23,10 @@ from components.config import ConfigError
 from offline.commands import diff as diff_command
 from offline.commands import exit_codes
 from offline.commands.exit_codes import (
+    AGREEMENT,
+    CANNOT_AUDIT,
     CURRENT,
+    DISAGREEMENT,
     INVALID_INPUT,
     MANDATORY_VIOLATION,
     NO_MANDATORY_VIOLATION,
@@ -41,12 +46,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = command_line().parse_args(argv)
     project_dir = Path(args.project_dir).resolve()
     try:
-        return HANDLERS[args.command](args, project_dir)
+        code = HANDLERS[args.command](args, project_dir)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        return _output_closed(args.command)
     except Exception as err:  # a defect is reported in one line and its own exit code, not raised
         if getattr(args, "debug", False):
             traceback.print_exc()
         print(f"error: crossmesh {args.command} failed: {type(err).__name__}: {err}", file=sys.stderr)
         return PROGRAM_ERROR
+
+
+def _output_closed(command: str) -> int:
+    """The reader of standard output went away (`crossmesh plan | head`): say so once, exit 2."""
+    # Later writes and the final flush go nowhere instead of failing again.
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    print(f"error: crossmesh {command}: the output was closed before it was written in full", file=sys.stderr)
+    return next(code for code in exit_codes.EXIT_CODES[command] if code == 2)
+
+
+def _write_file(option: str, path: str, text: str) -> ExitCode | None:
+    """Write an output file; INVALID_INPUT after one error line when it cannot be written."""
+    try:
+        Path(path).write_text(text)
+    except OSError as err:
+        print(f"error: {option} {path}: cannot write it: {err.strerror or err}", file=sys.stderr)
+        return INVALID_INPUT
+    return None
 
 
 def command_line() -> argparse.ArgumentParser:
@@ -87,6 +115,19 @@ def command_line() -> argparse.ArgumentParser:
         "--policy-config", metavar="FILE", help="pack config JSON, as for pulumi --policy-pack-config"
     )
 
+    audit = command("audit", "run Checkov offline on the plan and report its findings beside the pack's")
+    audit.epilog = (
+        audit.epilog or ""
+    ) + "\n\nexample:\n  crossmesh audit -s prod --format sarif > audit.sarif"
+    audit_source = audit.add_mutually_exclusive_group()
+    audit_source.add_argument(
+        "-s", "--stack", default="dev", help="plan Pulumi.<stack>.yaml now (default: dev)"
+    )
+    audit_source.add_argument(
+        "--plan", metavar="FILE", help="audit a saved plan (crossmesh plan --json FILE)"
+    )
+    audit.add_argument("--format", choices=["text", "json", "sarif"], default="text")
+
     policies = command("policies", "list the policy pack: name, level, types, anchors")
     policies.add_argument("--json", action="store_true", help="print the list as JSON")
 
@@ -106,6 +147,12 @@ def command_line() -> argparse.ArgumentParser:
 
     docs = command("config-docs", "regenerate docs/configuration.md from StackConfig")
     docs.add_argument("--check", action="store_true", help="only compare with the file, write nothing")
+
+    cost_docs = command(
+        "cost-docs", "regenerate the shipped stacks' cost table in docs/cost.md and the README's dev estimate"
+    )
+    cost_docs.add_argument("--check", action="store_true", help="only compare with the files, write nothing")
+    cost_docs.epilog = f"{cost_docs.epilog}\n\nexample:\n  crossmesh cost-docs --check"
     return parser
 
 
@@ -155,7 +202,11 @@ def _plan(args: argparse.Namespace, project_dir: Path) -> int:
     planned = from_plan(plan)
     sys.stdout.write("\n" + render(run_policies(planned), planned, len(POLICIES)))
     if args.json:
-        Path(args.json).write_text(json.dumps(plan.to_contract(), indent=2) + "\n")
+        from offline.commands.cost_summary import plan_contract
+
+        failed = _write_file("--json", args.json, json.dumps(plan_contract(plan), indent=2) + "\n")
+        if failed is not None:
+            return failed
         print(f"\nplan written to {args.json}")
     if against is not None:
         sys.stdout.write("\n")
@@ -182,9 +233,44 @@ def _check(args: argparse.Namespace, project_dir: Path) -> int:
     sys.stdout.write(check.render(violations, planned, len(POLICIES)))
     if args.json:
         results = check.results_json(violations, planned, len(POLICIES))
-        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+        failed = _write_file("--json", args.json, json.dumps(results, indent=2) + "\n")
+        if failed is not None:
+            return failed
         print(f"results written to {args.json}")
     return MANDATORY_VIOLATION if check.has_mandatory(violations) else NO_MANDATORY_VIOLATION
+
+
+def _audit(args: argparse.Namespace, project_dir: Path) -> int:
+    from offline.commands import audit, check
+    from offline.record import mask
+
+    try:
+        if args.plan:
+            planned = masked = check.load_contract(Path(args.plan))
+        else:
+            plan = _planned(args, project_dir)
+            if isinstance(plan, ExitCode):
+                return CANNOT_AUDIT if plan == INVALID_INPUT else plan
+            planned = check.from_plan(plan)
+            masked = check.PlannedStack(
+                planned.project,
+                planned.stack,
+                tuple(
+                    check.PlannedResource(**{**vars(r), "inputs": mask(r.inputs)}) for r in planned.resources
+                ),
+                planned.outputs,
+            )
+        findings, converted, verdicts = audit.audit(planned, masked, project_dir)
+    except (check.PlanFileError, audit.CheckovUnavailable, audit.CheckovFailed) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return CANNOT_AUDIT
+    if args.format == "json":
+        sys.stdout.write(audit.render_json(findings, converted, len(verdicts)))
+    elif args.format == "sarif":
+        sys.stdout.write(audit.render_sarif(findings))
+    else:
+        sys.stdout.write(audit.render_text(findings, converted, len(verdicts)))
+    return DISAGREEMENT if audit.new_disagreements(findings) else AGREEMENT
 
 
 def _policies(args: argparse.Namespace, project_dir: Path) -> int:
@@ -236,11 +322,10 @@ def _deployed_outputs(args: argparse.Namespace) -> dict[str, Any] | ExitCode:
 
     if args.outputs:
         try:
-            outputs: dict[str, Any] = json.loads(Path(args.outputs).read_text())
-        except (OSError, json.JSONDecodeError) as err:
-            print(f"error: cannot read the stack outputs from {args.outputs}: {err}", file=sys.stderr)
+            return verify.outputs_from_file(Path(args.outputs))
+        except verify.OutputsFileError as err:
+            print(f"error: --outputs {err}", file=sys.stderr)
             return UNVERIFIED
-        return outputs
     try:
         return verify.stack_outputs(args.stack)
     except (verify.CommandUnavailable, verify.CommandFailed) as err:
@@ -270,6 +355,30 @@ def _config_docs(args: argparse.Namespace, project_dir: Path) -> int:
     return CURRENT
 
 
+def _cost_docs(args: argparse.Namespace, project_dir: Path) -> int:
+    from offline.commands.cost_docs import rendered
+
+    stacks = sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in project_dir.glob("Pulumi.*.yaml"))
+    plans = {}
+    for stack in stacks:
+        plan = _planned(argparse.Namespace(stack=stack, debug=False), project_dir)
+        if isinstance(plan, ExitCode):
+            return plan
+        plans[stack] = plan
+    stale = []
+    for path, text in rendered(project_dir, plans).items():
+        if (project_dir / path).read_text() == text:
+            continue
+        stale.append(path)
+        if not args.check:
+            (project_dir / path).write_text(text)
+    if args.check and stale:
+        print(f"error: {', '.join(map(str, stale))} stale; run `crossmesh cost-docs`", file=sys.stderr)
+        return STALE
+    print(f"wrote {', '.join(map(str, stale))}" if stale else "docs/cost.md and README.md already current")
+    return CURRENT
+
+
 def _policy_docs(args: argparse.Namespace, project_dir: Path) -> int:
     from offline.commands.policy_reference import (
         REFERENCE_PATH,
@@ -290,10 +399,12 @@ def _policy_docs(args: argparse.Namespace, project_dir: Path) -> int:
 HANDLERS: dict[str, Handler] = {
     "plan": _plan,
     "check": _check,
+    "audit": _audit,
     "policies": _policies,
     "graph": _graph,
     "diff": diff_command.run,
     "verify": _verify,
     "config-docs": _config_docs,
+    "cost-docs": _cost_docs,
     "policy-docs": _policy_docs,
 }

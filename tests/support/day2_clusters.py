@@ -68,6 +68,11 @@ def _node_group(stack: str, instance_types: list[str] | None = None) -> tuple[st
     return EKS_NODE_GROUP, f"eks-nodes-{eks_specs.node_group_shape(types).key}"
 
 
+def _next_minor(version: str) -> str:
+    major, minor = version.split(".")
+    return f"{major}.{int(minor) + 1}"
+
+
 AUTOSCALER_POLICY = (IAM_ROLE_POLICY, "eks-autoscaler-scaling")
 AUTOSCALER_CHART = (HELM_RELEASE, "eks-autoscaler-chart")
 
@@ -134,7 +139,11 @@ CLUSTER_CASES: list[Day2Case] = [
         id="eks-minor-upgrade",
         stack="dev",
         change="clusters.eks.version raised one minor",
-        edit={"clusters": _clusters("dev", eks={"version": "1.34"})},
+        edit={
+            "clusters": _clusters(
+                "dev", eks={"version": _next_minor(stack_config("dev", "clusters")["eks"]["version"])}
+            )
+        },
         expected={
             (EKS_CLUSTER, "eks-cluster"): UPDATE,
             _node_group("dev"): UPDATE,

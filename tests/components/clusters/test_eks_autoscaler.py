@@ -79,7 +79,8 @@ def test_the_autoscaler_runs_the_release_of_the_clusters_minor(version: str, tag
 
 def test_the_dev_plan_runs_the_release_of_its_minor_with_its_region(dev_plan: Plan) -> None:
     values = chart_of(dev_plan).plain_inputs["values"]
-    assert values["image"]["tag"] == f"v{autoscaler_specs.autoscaler_version('1.33')}"
+    minor = stack_config("dev", "clusters")["eks"]["version"]
+    assert values["image"]["tag"] == f"v{autoscaler_specs.autoscaler_version(minor)}"
     # The pod cannot reach the instance metadata service to learn its region.
     assert values["awsRegion"] == dev_plan.one("pulumi:providers:aws").inputs["region"] == "us-east-1"
 
