@@ -11,12 +11,14 @@ and where it is:
 - authentication mode API: access entries, no aws-auth ConfigMap. The identity that runs `pulumi up`
   becomes admin at creation (bootstrapClusterCreatorAdminPermissions), config adminRoleArns get
   explicit entries;
-- one managed node group in the private subnets, launched from a template that requires IMDSv2 with a
-  hop limit of 1: a pod that is not on the host network cannot reach the instance metadata service,
-  so it cannot take the node role's credentials. The price: every add-on that calls AWS from a pod
-  network needs its own role (IRSA or EKS Pod Identity) and cannot discover its region or VPC from
-  IMDS. Here the VPC CNI and the EBS CSI controller get IRSA roles; the CNI, kube-proxy and the Pod
-  Identity agent run on the host network and are unaffected;
+- one managed node group in the private subnets, named by what it cannot change so that new instance
+  types roll onto a new group (docs/adr/0009-node-bounds-in-the-autoscaler.md), launched from a
+  template that requires IMDSv2 with a hop limit of 1: a pod that is not on the host network cannot
+  reach the instance metadata service, so it cannot take the node role's credentials. The price:
+  every add-on that calls AWS from a pod network needs its own role (IRSA or EKS Pod Identity) and
+  cannot discover its region or VPC from IMDS. Here the VPC CNI, the EBS CSI controller and the
+  cluster autoscaler get IRSA roles; the CNI, kube-proxy and the Pod Identity agent run on the host
+  network and are unaffected;
 - the GCP ranges reach the API on 443 through a security group of its own attached to the
   control-plane ENIs only (vpcConfig.securityGroupIds), so the nodes, which share the EKS cluster
   security group, gain no exposure to the other cloud from it;
