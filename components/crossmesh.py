@@ -313,6 +313,7 @@ class CrossMesh(pulumi.ComponentResource):
                 name_prefix=prefix,
                 project=config.gcp.project,
                 cluster=self.gke.kube,
+                workload_pool=self.gke.workload_pool,
                 istiod=istiod["gcp"],
                 remote_mesh_cluster=self.eks.kube.mesh_cluster_name,
                 remote_runs_istio="aws" in self.istio,

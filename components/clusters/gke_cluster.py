@@ -78,7 +78,10 @@ class GkeCluster(pulumi.ComponentResource):
     ca_data: pulumi.Output[str]
     node_service_account_email: pulumi.Output[str]
     node_tag: str
-    workload_pool: str
+    workload_pool: pulumi.Output[str]
+    """The project's Workload Identity pool, read from the cluster: the pool exists only once a cluster
+    with Workload Identity does, so an IAM binding that names it must wait for the cluster
+    (terraform-google-modules/terraform-google-kubernetes-engine #916)."""
     kubeconfig: pulumi.Output[str]
     """Secret."""
     provider: k8s.Provider
@@ -91,7 +94,6 @@ class GkeCluster(pulumi.ComponentResource):
         self._region = args.network.region
         self._child = pulumi.ResourceOptions(parent=self)
         self.node_tag = args.node_tag
-        self.workload_pool = f"{args.project}.svc.id.goog"
 
         node_account, node_grants = self._build_node_account()
         secrets_key, key_grant = self._build_secrets_key()
@@ -226,7 +228,7 @@ class GkeCluster(pulumi.ComponentResource):
             enable_legacy_abac=False,
             enable_kubernetes_alpha=False,
             workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(
-                workload_pool=self.workload_pool
+                workload_pool=f"{args.project}.svc.id.goog"
             ),
             datapath_provider="ADVANCED_DATAPATH",
             release_channel=gcp.container.ClusterReleaseChannelArgs(channel=config.release_channel),
@@ -350,6 +352,7 @@ class GkeCluster(pulumi.ComponentResource):
         """The endpoints, the kubeconfig, the Kubernetes provider and the mesh's handle of the cluster."""
         args = self._args
         self.cluster_name = self.cluster.name
+        self.workload_pool = self.cluster.workload_identity_config.apply(_workload_pool)
         self.ca_data = self.cluster.master_auth.cluster_ca_certificate
         self.endpoint = self.cluster.endpoint.apply(lambda address: f"https://{address}")
         self.private_endpoint = self.cluster.private_cluster_config.apply(
@@ -376,6 +379,12 @@ class GkeCluster(pulumi.ComponentResource):
             ca_data=self.ca_data,
             provider=self.provider,
         )
+
+
+def _workload_pool(config: gcp.container.outputs.ClusterWorkloadIdentityConfig | None) -> str:
+    if config is None or not config.workload_pool:
+        raise pulumi.RunError("the GKE cluster reported no Workload Identity pool")
+    return config.workload_pool
 
 
 def node_account_id(prefix: str) -> str:

@@ -40,6 +40,8 @@ class GcpObservabilityArgs:
     name_prefix: str
     project: str
     cluster: KubeCluster
+    workload_pool: pulumi.Output[str]
+    """The cluster's Workload Identity pool (GkeCluster.workload_pool)."""
     istiod: pulumi.Resource
     remote_mesh_cluster: str
     remote_runs_istio: bool
@@ -113,8 +115,11 @@ class GcpObservability(pulumi.ComponentResource):
                 f"{self._name}-collector-workload-identity",
                 service_account_id=account.name,
                 role="roles/iam.workloadIdentityUser",
-                member=specs.workload_identity_member(
-                    args.project, specs.COLLECTOR_NAMESPACE, specs.COLLECTOR_NAME
+                # Read from the cluster: the pool exists only once the cluster does.
+                member=args.workload_pool.apply(
+                    lambda pool: specs.workload_identity_member(
+                        pool, specs.COLLECTOR_NAMESPACE, specs.COLLECTOR_NAME
+                    )
                 ),
                 opts=self._child,
             ),

@@ -225,10 +225,10 @@ def workload_identity_annotation(service_account_email: str) -> dict[str, str]:
     return {"iam.gke.io/gcp-service-account": service_account_email}
 
 
-def workload_identity_member(project: str, namespace: str, service_account: str) -> str:
+def workload_identity_member(pool: str, namespace: str, service_account: str) -> str:
     """The Kubernetes service account as an IAM principal of the project's workload pool
-    (https://cloud.google.com/kubernetes-engine/docs/how-to/workload-identity)."""
-    return f"serviceAccount:{project}.svc.id.goog[{namespace}/{service_account}]"
+    `<project>.svc.id.goog` (https://cloud.google.com/kubernetes-engine/docs/how-to/workload-identity)."""
+    return f"serviceAccount:{pool}[{namespace}/{service_account}]"
 
 
 def xray_write_policy() -> str:

@@ -217,6 +217,16 @@ def test_the_gke_collector_exports_to_cloud_trace_as_a_workload_identity_account
     )
 
 
+def test_the_workload_identity_binding_waits_for_the_cluster_that_creates_the_pool(dev_plan: Plan) -> None:
+    # The pool <project>.svc.id.goog exists only once a Workload Identity cluster does; a binding made
+    # earlier fails with "Identity Pool does not exist" (terraform-google-kubernetes-engine #916).
+    (binding,) = under(dev_plan, COMPONENT_GCP_OBSERVABILITY, GCP_SERVICE_ACCOUNT_IAM_MEMBER)
+    cluster = dev_plan.one(GKE_CLUSTER)
+    assert cluster.urn in binding.data_dependencies
+    pool = cluster.inputs["workloadIdentityConfig"]["workloadPool"]
+    assert binding.inputs["member"].startswith(f"serviceAccount:{pool}[")
+
+
 @pytest.mark.parametrize(("stack", "percent"), [("dev", 10), ("prod", 5)])
 def test_both_meshes_trace_at_the_configured_sampling_rate(stack: str, percent: float) -> None:
     plan = planned(stack)

@@ -70,7 +70,7 @@ def test_the_xray_policy_allows_writing_traces_and_reading_sampling_rules_only()
 
 def test_the_workload_identity_member_is_the_collector_account_in_the_project_pool() -> None:
     assert (
-        specs.workload_identity_member("p-123456", "observability", "otel-collector")
+        specs.workload_identity_member("p-123456.svc.id.goog", "observability", "otel-collector")
         == "serviceAccount:p-123456.svc.id.goog[observability/otel-collector]"
     )
 
