@@ -321,7 +321,7 @@ class CrossMesh(pulumi.ComponentResource):
                     GcpTunnel(
                         label=f"{e.group}-{e.tunnel}",
                         tunnel_name=e.gcp_tunnel_name,
-                        bgp_peer_ip=e.gcp_bgp_peer_ip,
+                        bgp_peer_name=e.gcp_bgp_peer_name,
                     )
                     for e in ends
                 ],

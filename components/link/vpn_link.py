@@ -76,8 +76,8 @@ class TunnelEnds:
     aws_vpn_id: pulumi.Output[str]
     aws_outside_ip: pulumi.Output[str]
     gcp_tunnel_name: pulumi.Output[str]
-    gcp_bgp_peer_ip: pulumi.Output[str]
-    """The AWS inside address as the Cloud Router peer holds it (its BGP metrics' target IP)."""
+    gcp_bgp_peer_name: pulumi.Output[str]
+    """The Cloud Router peer of the tunnel's BGP session: the label of its BGP metrics."""
 
 
 @dataclass(frozen=True)
@@ -337,7 +337,7 @@ class VpnLink(pulumi.ComponentResource):
                 aws_vpn_id=aws_ends.vpn_id(tunnel),
                 aws_outside_ip=aws_ends.outside_ip(tunnel),
                 gcp_tunnel_name=vpn_tunnel.name,
-                gcp_bgp_peer_ip=peer.peer_ip_address,
+                gcp_bgp_peer_name=peer.name,
             )
         )
         self.tunnels.append(

@@ -125,14 +125,15 @@ def test_the_tunnel_policy_names_every_cloud_vpn_tunnel_and_nothing_else(dev_pla
         assert body["filter"] == specs.tunnel_established_filter(names)
 
 
-def test_the_bgp_policy_watches_the_session_to_every_aws_inside_address(dev_plan: Plan) -> None:
-    peers = [p.inputs["peerIpAddress"] for p in dev_plan.of_type(GCP_ROUTER_PEER)]
-    rows = {row["awsInsideIp"] for row in dev_plan.outputs["tunnels"]}
-    assert set(peers) == rows
+def test_the_bgp_policy_watches_the_session_of_every_router_peer_by_its_name(dev_plan: Plan) -> None:
+    routers = dev_plan.of_type(GCP_ROUTER_PEER)
+    assert {p.inputs["peerIpAddress"] for p in routers} == {
+        row["awsInsideIp"] for row in dev_plan.outputs["tunnels"]
+    }
     (condition,) = policy(dev_plan, "bgp-sessions").inputs["conditions"]
     threshold = condition["conditionThreshold"]
-    assert threshold["filter"] == specs.bgp_session_filter(peers)
-    assert threshold["aggregations"][0]["groupByFields"] == ["metric.label.bgp_target_ip"]
+    assert threshold["filter"] == specs.bgp_session_filter([p.inputs["name"] for p in routers])
+    assert threshold["aggregations"][0]["groupByFields"] == ["metric.label.bgp_peer_name"]
 
 
 def test_an_interconnect_link_has_no_tunnel_alarms_but_keeps_the_request_alarms() -> None:
@@ -394,10 +395,7 @@ def test_the_cloud_monitoring_dashboard_charts_the_real_tunnels(dev_plan: Plan) 
     ]
     names = [tunnel.outputs["name"] for tunnel in dev_plan.of_type(GCP_VPN_TUNNEL)]
     assert specs.tunnel_established_filter(names) in filters
-    assert (
-        specs.bgp_session_filter([p.inputs["peerIpAddress"] for p in dev_plan.of_type(GCP_ROUTER_PEER)])
-        in filters
-    )
+    assert specs.bgp_session_filter([p.inputs["name"] for p in dev_plan.of_type(GCP_ROUTER_PEER)]) in filters
 
 
 # --- switches and independence -------------------------------------------------------------------------
