@@ -62,9 +62,16 @@ class CrossMesh(pulumi.ComponentResource):
         self.aws_network = AwsNetwork(
             "aws-network", AwsNetworkArgs(config=config.aws, name_prefix=prefix), opts=in_clouds
         )
+        # What AWS routes to the link and the link advertises: the GCP ranges reachable from outside.
+        self.gcp_prefixes = gcp_prefixes(config.gcp.subnet_cidr, config.gcp.pods_cidr, config.gcp.master_cidr)
         self.gcp_network = GcpNetwork(
             "gcp-network",
-            GcpNetworkArgs(config=config.gcp, router_asn=config.link.gcp_asn, name_prefix=prefix),
+            GcpNetworkArgs(
+                config=config.gcp,
+                router_asn=config.link.gcp_asn,
+                name_prefix=prefix,
+                advertised=self.gcp_prefixes,
+            ),
             opts=in_clouds,
         )
 
@@ -129,9 +136,7 @@ class CrossMesh(pulumi.ComponentResource):
 
     def _build_link(self, config: StackConfig, prefix: str, in_clouds: pulumi.ResourceOptions) -> None:
         # The link: the one place where each cloud's network outputs flow into the other.
-        prefixes = gcp_prefixes(
-            config.gcp.subnet_cidr, config.gcp.pods_cidr, config.gcp.services_cidr, config.gcp.master_cidr
-        )
+        prefixes = self.gcp_prefixes
         # The AWS end is the same whichever way the link reaches Google Cloud.
         hub = TransitHub(
             "link-hub",

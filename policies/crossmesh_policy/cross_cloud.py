@@ -103,6 +103,27 @@ def _link_exists(stack: StackView) -> bool:
     return bool(stack.of_type(ROUTER_PEER, VPN_TUNNEL, TRANSPORT))
 
 
+def cluster_ip_ranges(stack: StackView) -> list[tuple[str, PolicyResource]]:
+    """Each GKE cluster's services range: its ClusterIPs are virtual, translated on the cluster's own
+    nodes, so nothing outside the cluster reaches them."""
+    ranges = []
+    subnets = stack.of_type(SUBNETWORK)
+    for cluster in stack.of_type(GKE):
+        cidr = get(cluster.props, "ipAllocationPolicy.servicesIpv4CidrBlock")
+        if cidr and network(cidr) is not None:
+            ranges.append((str(cidr), cluster))
+        range_name = get(cluster.props, "ipAllocationPolicy.servicesSecondaryRangeName")
+        for subnet in subnets:
+            for secondary in as_list(subnet.props.get("secondaryIpRanges")):
+                if range_name and get(secondary, "rangeName") == range_name and get(secondary, "ipCidrRange"):
+                    ranges.append((str(get(secondary, "ipCidrRange")), cluster))
+    return ranges
+
+
+def _within_cluster_ips(cidr: str, cluster_ips: list[tuple[str, PolicyResource]]) -> PolicyResource | None:
+    return next((owner for services, owner in cluster_ips if covers(services, cidr)), None)
+
+
 @stack_rule(
     id="xc-x-routes-advertised",
     anchors=["Google HA VPN to AWS guide", "AWS Transit Gateway route propagation"],
@@ -112,11 +133,15 @@ def _link_exists(stack: StackView) -> bool:
 )
 def routes_advertised(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
     """Cloud Router advertises every GCP subnet range and the GKE control plane, and every private AWS
-    route table routes them to the Transit Gateway."""
+    route table routes them to the Transit Gateway; neither advertises nor routes a GKE services
+    (ClusterIP) range, which nothing outside the cluster reaches."""
     if not _link_exists(stack):
         return
+    cluster_ips = cluster_ip_ranges(stack)
     subnet_ranges = [
-        (cidr, res) for cidr, res in gcp_ranges(stack, advertised=False) if res.resource_type == SUBNETWORK
+        (cidr, res)
+        for cidr, res in gcp_ranges(stack, advertised=False)
+        if res.resource_type == SUBNETWORK and _within_cluster_ips(cidr, cluster_ips) is None
     ]
     masters = [
         (str(get(c.props, "privateClusterConfig.masterIpv4CidrBlock")), c)
@@ -144,10 +169,20 @@ def routes_advertised(stack: StackView, _: Config) -> Iterator[tuple[str, str | 
             for cidr, owner in [*needed, *masters]:
                 if not any(covers(adv, cidr) for adv in custom):
                     yield f"{source.name} does not advertise {cidr} ({owner.name}) to AWS.", source.urn
-    yield from _aws_routes(stack, [cidr for cidr, _ in subnet_ranges + masters])
+            for cidr in custom:
+                cluster = _within_cluster_ips(cidr, cluster_ips)
+                if cluster is not None:
+                    yield (
+                        f"{source.name} advertises {cidr}, the services (ClusterIP) range of {cluster.name}: "
+                        "nothing outside the cluster reaches it.",
+                        source.urn,
+                    )
+    yield from _aws_routes(stack, [cidr for cidr, _ in subnet_ranges + masters], cluster_ips)
 
 
-def _aws_routes(stack: StackView, gcp_cidrs: list[str]) -> Iterator[tuple[str, str | None]]:
+def _aws_routes(
+    stack: StackView, gcp_cidrs: list[str], cluster_ips: list[tuple[str, PolicyResource]]
+) -> Iterator[tuple[str, str | None]]:
     if not stack.of_type(TGW):
         return
     routes = stack.of_type(ROUTE)
@@ -160,6 +195,14 @@ def _aws_routes(stack: StackView, gcp_cidrs: list[str]) -> Iterator[tuple[str, s
             if not any(covers(dest, cidr) for dest in to_tgw):
                 yield (
                     f"private route table {table.name} has no route to {cidr} via the Transit Gateway.",
+                    table.urn,
+                )
+        for dest in to_tgw:
+            cluster = _within_cluster_ips(dest, cluster_ips)
+            if cluster is not None:
+                yield (
+                    f"private route table {table.name} routes {dest}, the services (ClusterIP) range of "
+                    f"{cluster.name}, to the Transit Gateway: nothing outside the cluster reaches it.",
                     table.urn,
                 )
 

@@ -61,7 +61,13 @@ ROUTER_R = res(
 CLUSTER = res(
     GKE_CLUSTER,
     "gke",
-    {"privateClusterConfig": {"enablePrivateNodes": True, "masterIpv4CidrBlock": "172.16.0.0/28"}},
+    {
+        "privateClusterConfig": {"enablePrivateNodes": True, "masterIpv4CidrBlock": "172.16.0.0/28"},
+        "ipAllocationPolicy": {
+            "clusterSecondaryRangeName": "gke-pods",
+            "servicesSecondaryRangeName": "gke-services",
+        },
+    },
 )
 NETWORKS = [VPC_R, SUBNET, ROUTER_R, CLUSTER]
 
@@ -193,6 +199,46 @@ CASES: list[PolicyCase] = [
     ),
     StackCase(
         "xc-x-routes-advertised", drop(LINKED, "to-gcp-10.16.0.0/12"), True, "private-table-without-tgw-route"
+    ),
+    StackCase(
+        "xc-x-routes-advertised",
+        swap(
+            LINKED,
+            "router",
+            bgp={
+                "asn": 65515,
+                "advertiseMode": "CUSTOM",
+                "advertisedIpRanges": [
+                    {"range": "10.20.0.0/20"},
+                    {"range": "10.24.0.0/14"},
+                    {"range": "172.16.0.0/28"},
+                ],
+            },
+        ),
+        False,
+        "every-reachable-range-and-no-cluster-ips",
+    ),
+    StackCase(
+        "xc-x-routes-advertised",
+        swap(
+            LINKED,
+            "router",
+            bgp={
+                "asn": 65515,
+                "advertiseMode": "CUSTOM",
+                "advertisedIpRanges": [
+                    {"range": "10.20.0.0/20"},
+                    {"range": "10.24.0.0/14"},
+                    {"range": "10.28.0.0/20"},
+                    {"range": "172.16.0.0/28"},
+                ],
+            },
+        ),
+        True,
+        "cluster-ips-advertised",
+    ),
+    StackCase(
+        "xc-x-routes-advertised", [*LINKED, tgw_route("10.28.0.0/20")], True, "cluster-ips-routed-to-the-tgw"
     ),
     StackCase("xc-x-firewall-peer-mesh-ports", MESHED, False, "both-sides-open"),
     StackCase("xc-x-firewall-peer-mesh-ports", LINKED, False, "no-mesh"),

@@ -155,7 +155,7 @@ def keys_from_config(c: dict[str, Any]) -> str:
 
 
 def missing_tgw_route(c: dict[str, Any]) -> str:
-    c["resources"] = [r for r in c["resources"] if r["name"] != "link-hub-to-gcp-0-1"]
+    c["resources"] = [r for r in c["resources"] if r["name"] != "link-hub-to-gcp-0-pods"]
     return "aws-network-private-rt-0"
 
 
