@@ -85,15 +85,15 @@ class TransitHub(pulumi.ComponentResource):
         # A VPC route to a TGW is refused until the VPC is attached to it.
         after_attachment = pulumi.ResourceOptions(parent=self, depends_on=[self.vpc_attachment])
         for table_index, table_id in enumerate(args.private_route_table_ids):
-            for prefix in args.gcp_prefixes:
+            for gcp_range in args.gcp_prefixes:
                 aws.ec2.Route(
-                    route_name(name, table_index, prefix.key),
+                    route_name(name, table_index, gcp_range.key),
                     route_table_id=table_id,
-                    destination_cidr_block=prefix.cidr,
+                    destination_cidr_block=gcp_range.cidr,
                     transit_gateway_id=self.transit_gateway.id,
                     opts=pulumi.ResourceOptions.merge(
                         after_attachment,
-                        pulumi.ResourceOptions(aliases=route_aliases(name, table_index, prefix.key)),
+                        pulumi.ResourceOptions(aliases=route_aliases(name, table_index, gcp_range.key)),
                     ),
                 )
 
