@@ -23,6 +23,7 @@ from components.link.peer_firewalls import PeerFirewalls, PeerFirewallsArgs
 from components.link.specs import gcp_prefixes
 from components.link.transit_hub import TransitHub, TransitHubArgs
 from components.link.vpn_link import VpnLink, VpnLinkArgs
+from components.mesh import istio_specs
 from components.mesh.app_mesh import AppMesh, AppMeshArgs
 from components.mesh.bridge_specs import ingress_address
 from components.mesh.istio_bridge import IstioBridge, IstioBridgeArgs
@@ -229,6 +230,8 @@ class CrossMesh(pulumi.ComponentResource):
                 name_prefix=prefix,
                 api_peer_cidrs=[config.aws.vpc_cidr],
                 node_tag=self.peer_firewalls.gke_node_tag,
+                # GKE always runs Istio: istiod's webhooks listen on the pods' 15017.
+                control_plane_webhook_ports=(istio_specs.WEBHOOK_PORT,),
                 protect=config.protect,
                 managed_prometheus=config.observability.managed_prometheus,
                 labels=labels,

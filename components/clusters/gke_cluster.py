@@ -63,6 +63,9 @@ class GkeClusterArgs:
     """Ranges across the link allowed to the control plane (the EKS side's istiod reads this API)."""
     node_tag: str
     """Network tag of every node: the target of the firewall rules that let the other cloud in."""
+    control_plane_webhook_ports: Sequence[int] = ()
+    """Pod ports of admission webhooks the control plane must reach (istiod: 15017). A private cluster's
+    control plane reaches the nodes on 443 and 10250 only."""
     protect: bool = False
     managed_prometheus: bool = True
     mesh_network: str = "gcp"
@@ -99,6 +102,7 @@ class GkeCluster(pulumi.ComponentResource):
         secrets_key, key_grant = self._build_secrets_key()
         self.cluster = self._build_control_plane(node_account, secrets_key, [key_grant, *node_grants])
         self._build_control_plane_routes()
+        self._build_webhook_firewall()
         self.node_pool = self._build_node_pool(node_account)
         self._build_access()
 
@@ -303,6 +307,31 @@ class GkeCluster(pulumi.ComponentResource):
             peering=self.cluster.private_cluster_config.peering_name,
             export_custom_routes=True,
             import_custom_routes=False,
+            opts=self._child,
+        )
+
+    def _build_webhook_firewall(self) -> None:
+        """GKE opens only 443 and 10250 from a private cluster's control plane to its nodes; an
+        admission webhook served on another pod port needs a rule of its own, or the API server cannot
+        call it and, with `failurePolicy: Fail`, refuses every pod it should inject. Cloud Service Mesh's
+        "Open ports on a private cluster" asks for exactly this: TCP 15017 from the control-plane range
+        to the nodes (https://cloud.google.com/service-mesh/docs/private-cluster-open-port)."""
+        args = self._args
+        ports = sorted(set(args.control_plane_webhook_ports))
+        if not ports:
+            return
+        gcp.compute.Firewall(
+            f"{self._name}-control-plane-webhooks",
+            name=f"{self._cluster_name}-webhooks",
+            project=args.project,
+            network=args.network.network_self_link,
+            direction="INGRESS",
+            priority=1000,
+            source_ranges=[args.master_cidr],
+            target_tags=[self.node_tag],
+            allows=[gcp.compute.FirewallAllowArgs(protocol="tcp", ports=[str(port) for port in ports])],
+            log_config=gcp.compute.FirewallLogConfigArgs(metadata="INCLUDE_ALL_METADATA"),
+            description=f"{self._cluster_name}: the control plane calls admission webhooks on the pods",
             opts=self._child,
         )
 

@@ -26,6 +26,9 @@ ISTIO_NAMESPACE = "istio-system"
 EAST_WEST_GATEWAY = "istio-eastwestgateway"
 EAST_WEST_SELECTOR = {"istio": "eastwestgateway"}
 CROSS_NETWORK_PORT = 15443
+# istiod serves its sidecar-injection and validation webhooks on this pod port, behind Service port 443
+# (https://istio.io/latest/docs/ops/deployment/application-requirements/#ports-used-by-istio).
+WEBHOOK_PORT = 15017
 NETWORK_LABEL = "topology.istio.io/network"
 INJECTION_LABEL = "istio-injection"
 MULTICLUSTER_LABEL = "istio/multiCluster"
