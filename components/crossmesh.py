@@ -23,9 +23,8 @@ from components.link.peer_firewalls import PeerFirewalls, PeerFirewallsArgs
 from components.link.specs import gcp_prefixes
 from components.link.transit_hub import TransitHub, TransitHubArgs
 from components.link.vpn_link import VpnLink, VpnLinkArgs
-from components.mesh import istio_specs
+from components.mesh import bridge_specs, istio_specs
 from components.mesh.app_mesh import AppMesh, AppMeshArgs
-from components.mesh.bridge_specs import ingress_address
 from components.mesh.istio_bridge import IstioBridge, IstioBridgeArgs
 from components.mesh.istio_mesh import IstioMesh, IstioMeshArgs
 from components.mesh.istio_peering import IstioPeering, IstioPeeringArgs
@@ -193,8 +192,12 @@ class CrossMesh(pulumi.ComponentResource):
                 aws_vpc_cidr=self.aws_network.vpc_cidr,
                 gcp_network_self_link=self.gcp_network.network_self_link,
                 gcp_source_ranges=(config.gcp.subnet_cidr, config.gcp.pods_cidr),
-                aws_service_ports=tuple(sorted({s.port for s in config.services if s.cloud == "aws"})),
-                gcp_service_ports=tuple(sorted({s.port for s in config.services if s.cloud == "gcp"})),
+                # Istio sidecars on EKS call the GKE east-west gateway; App Mesh calls the bridge's ingress.
+                gcp_load_balancer_ports=(
+                    (istio_specs.CROSS_NETWORK_PORT,)
+                    if config.mesh.engines.aws == "istio"
+                    else (bridge_specs.INGRESS_PORT,)
+                ),
             ),
             opts=in_clouds,
         )
@@ -258,6 +261,8 @@ class CrossMesh(pulumi.ComponentResource):
         engines = {"aws": config.mesh.engines.aws, "gcp": config.mesh.engines.gcp}
         # Services in an App Mesh cluster are reached from Istio through the bridge, not ISTIO_MUTUAL.
         bridged = frozenset(s.name for s in config.services if engines[s.cloud] == "appmesh")
+        # Each east-west gateway's load balancer admits the other cloud's node and pod ranges only.
+        peer_ranges = {"aws": [config.gcp.subnet_cidr, config.gcp.pods_cidr], "gcp": [config.aws.vpc_cidr]}
         self.istio: dict[str, IstioMesh] = {}
         for cluster in (self.eks.kube, self.gke.kube):
             if engines[cluster.cloud] != "istio":
@@ -273,6 +278,7 @@ class CrossMesh(pulumi.ComponentResource):
                     policies=policies,
                     localities=localities,
                     bridged=bridged,
+                    peer_ranges=peer_ranges[cluster.cloud],
                     extension_providers=tuple(observability_specs.extension_providers()),
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
@@ -356,7 +362,7 @@ class CrossMesh(pulumi.ComponentResource):
             name=f"{prefix}-appmesh-bridge-ingress",
             description="Istio ingress gateway for App Mesh callers (internal load balancer)",
             address_type="INTERNAL",
-            address=ingress_address(config.gcp.subnet_cidr),
+            address=bridge_specs.ingress_address(config.gcp.subnet_cidr),
             subnetwork=self.gcp_network.subnet_self_link,
             region=config.gcp.region,
             opts=in_clouds,

@@ -35,6 +35,8 @@ ROUTER = "gcp:compute/router:Router"
 ROUTER_PEER = "gcp:compute/routerPeer:RouterPeer"
 VPN_TUNNEL = "gcp:compute/vPNTunnel:VPNTunnel"
 TRANSPORT = "gcp:networkconnectivity/transport:Transport"
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+K8S_SERVICE = "kubernetes:core/v1:Service"
 
 # Istio multi-network: east-west gateway mTLS passthrough (istio.io multi-primary multi-network docs).
 EAST_WEST_PORT = 15443
@@ -253,24 +255,61 @@ def _mesh_present(stack: StackView) -> bool:
     )
 
 
+# How a LoadBalancer Service asks each cloud for its load balancer (the AWS cloud provider and GKE).
+LB_ANNOTATION_PREFIXES = {"aws": "service.beta.kubernetes.io/aws-load-balancer-", "gcp": "networking.gke.io/"}
+
+
+def load_balancer_services(stack: StackView) -> Iterator[tuple[str, list[str], PolicyResource]]:
+    """(cloud, loadBalancerSourceRanges, resource) of every LoadBalancer Service of the stack, written as
+    a Service or as a Helm chart's `service` values (the Istio gateway chart's)."""
+    for resource in stack.of_type(HELM_RELEASE, K8S_SERVICE):
+        if resource.resource_type == HELM_RELEASE:
+            service = get(resource.props, "values.service", {})
+            annotations = get(service, "annotations", {})
+        else:
+            service = get(resource.props, "spec", {})
+            annotations = get(resource.props, "metadata.annotations", {})
+        if get(service, "type") != "LoadBalancer":
+            continue
+        for cloud, annotation in LB_ANNOTATION_PREFIXES.items():
+            if any(str(key).startswith(annotation) for key in annotations or {}):
+                ranges = [str(cidr) for cidr in as_list(get(service, "loadBalancerSourceRanges"))]
+                yield cloud, ranges, resource
+
+
+def _load_balancer_admits(stack: StackView, cloud: str, sources: list[str]) -> bool:
+    return any(
+        lb_cloud == cloud and any(overlaps(cidr, source) for cidr in ranges for source in sources)
+        for lb_cloud, ranges, _ in load_balancer_services(stack)
+    )
+
+
 @stack_rule(
     id="xc-x-firewall-peer-mesh-ports",
     anchors=["Istio multi-primary multi-network ports"],
     severity=Severity.HIGH,
     level=MANDATORY,
-    types=[FIREWALL, SECURITY_GROUP, SG_RULE, SG_INGRESS],
+    types=[FIREWALL, SECURITY_GROUP, SG_RULE, SG_INGRESS, HELM_RELEASE, K8S_SERVICE],
 )
 def firewall_peer_mesh_ports(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
-    """With a mesh over the link, both clouds admit the east-west gateway port from the other cloud."""
+    """With a mesh over the link, each cloud admits the other: on the east-west gateway port through a
+    firewall or security group rule, or through an internal load balancer whose source ranges name the
+    other cloud's ranges."""
     if not (_link_exists(stack) and _mesh_present(stack)):
         return
     aws = [cidr for cidr, _ in aws_ranges(stack)]
     gcp = [cidr for cidr, _ in gcp_ranges(stack, advertised=False)]
-    if not any(_fw_allows(rule, "tcp", EAST_WEST_PORT, aws) for rule in stack.of_type(FIREWALL)):
-        yield f"no GCP firewall rule admits tcp/{EAST_WEST_PORT} (Istio east-west) from the AWS VPC.", None
-    if not _sg_allows(stack, "tcp", EAST_WEST_PORT, gcp):
+    gcp_open = any(_fw_allows(rule, "tcp", EAST_WEST_PORT, aws) for rule in stack.of_type(FIREWALL))
+    if not (gcp_open or _load_balancer_admits(stack, "gcp", aws)):
         yield (
-            f"no AWS security group rule admits tcp/{EAST_WEST_PORT} (Istio east-west) from GCP ranges.",
+            f"neither a GCP firewall rule (tcp/{EAST_WEST_PORT}, Istio east-west) nor a GKE internal load "
+            "balancer admits the AWS VPC.",
+            None,
+        )
+    if not (_sg_allows(stack, "tcp", EAST_WEST_PORT, gcp) or _load_balancer_admits(stack, "aws", gcp)):
+        yield (
+            f"neither an AWS security group rule (tcp/{EAST_WEST_PORT}, Istio east-west) nor an AWS load "
+            "balancer admits the GCP ranges.",
             None,
         )
 

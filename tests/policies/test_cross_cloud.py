@@ -115,6 +115,14 @@ AWS_ICMP_SG = res(
 MESHED = [*LINKED, ISTIOD, GCP_MESH_FW, AWS_MESH_SG, AWS_ICMP_SG]
 
 
+def east_west_gateway(annotation: str, ranges: list[str]) -> PolicyResource:
+    service = {"type": "LoadBalancer", "annotations": {annotation: "nlb"}, "loadBalancerSourceRanges": ranges}
+    return res(HELM_RELEASE, "aws-gateway", {"chart": "gateway", "values": {"service": service}})
+
+
+AWS_GATEWAY = east_west_gateway("service.beta.kubernetes.io/aws-load-balancer-type", ["10.20.0.0/20"])
+
+
 def swap(resources: list[PolicyResource], name: str, **changes: object) -> list[PolicyResource]:
     return [
         res(r.resource_type, r.name, changed(r.props, **changes), r.dependencies) if r.name == name else r
@@ -244,6 +252,30 @@ CASES: list[PolicyCase] = [
     StackCase("xc-x-firewall-peer-mesh-ports", LINKED, False, "no-mesh"),
     StackCase("xc-x-firewall-peer-mesh-ports", drop(MESHED, "from-aws"), True, "gcp-closed"),
     StackCase("xc-x-firewall-peer-mesh-ports", drop(MESHED, "from-gcp-mesh"), True, "aws-closed"),
+    StackCase(
+        "xc-x-firewall-peer-mesh-ports",
+        [*drop(MESHED, "from-gcp-mesh"), AWS_GATEWAY],
+        False,
+        "aws-load-balancer-admits-gcp",
+    ),
+    StackCase(
+        "xc-x-firewall-peer-mesh-ports",
+        [
+            *drop(MESHED, "from-gcp-mesh"),
+            east_west_gateway("service.beta.kubernetes.io/aws-load-balancer-type", ["192.0.2.0/24"]),
+        ],
+        True,
+        "aws-load-balancer-admits-others",
+    ),
+    StackCase(
+        "xc-x-firewall-peer-mesh-ports",
+        [
+            *drop(MESHED, "from-gcp-mesh"),
+            east_west_gateway("networking.gke.io/load-balancer-type", ["10.20.0.0/20"]),
+        ],
+        True,
+        "a-gke-load-balancer-is-no-aws-entry",
+    ),
     StackCase(
         "xc-x-firewall-peer-mesh-ports", swap(MESHED, "from-aws", disabled=True), True, "gcp-rule-disabled"
     ),
