@@ -408,6 +408,7 @@ class CrossMesh(pulumi.ComponentResource):
         return {
             "awsRegion": self.aws_region,
             "awsVpcId": self.aws_network.vpc_id,
+            "awsAvailabilityZoneIds": self.aws_network.availability_zone_ids,
             "gcpProject": self.gcp_project,
             "gcpRegion": self.gcp_network.region,
             "gcpRouter": self.gcp_network.router_name,

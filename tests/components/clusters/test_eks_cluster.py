@@ -27,12 +27,12 @@ from tests.support.types import (
     EKS_ADDON,
     EKS_CLUSTER,
     EKS_NODE_GROUP,
+    HELM_RELEASE,
     IAM_OIDC_PROVIDER,
     IAM_ROLE,
     IAM_ROLE_POLICY,
     IAM_ROLE_POLICY_ATTACHMENT,
     KMS_KEY,
-    HELM_RELEASE,
     KUBERNETES_PROVIDER,
 )
 
