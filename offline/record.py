@@ -80,6 +80,7 @@ class Registration:
             "urn": self.urn,
             "type": self.type,
             "name": self.name,
+            "id": self.id,
             "custom": self.custom,
             "parent": self.parent,
             "provider": self.provider,
