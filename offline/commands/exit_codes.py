@@ -45,6 +45,7 @@ EXIT_CODES: Mapping[str, Sequence[ExitCode]] = {
     "policies": (OK, INVALID_INPUT, PROGRAM_ERROR),
     "graph": (OK, INVALID_INPUT, PROGRAM_ERROR),
     "verify": (VERIFIED, CHECK_FAILED, UNVERIFIED, PROGRAM_ERROR),
+    "flow-docs": (CURRENT, STALE, INVALID_INPUT, PROGRAM_ERROR),
     "config-docs": (CURRENT, STALE, INVALID_INPUT, PROGRAM_ERROR),
     "policy-docs": (CURRENT, STALE, INVALID_INPUT, PROGRAM_ERROR),
 }

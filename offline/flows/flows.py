@@ -346,9 +346,10 @@ def _eks_control_plane(model: Model, shape: Topology) -> Flow:
         "tcp",
         sorted({10250, *webhooks}),
         "kubelet (10250) and the mesh's admission webhooks (istiod 15017, the App Mesh controller 9443)",
+        # The control plane's own egress is the cluster group's, which EKS keeps (it re-creates the
+        # group's rules when they are removed): only the nodes' side can close this flow.
         lambda protocol, port: [
-            _aws_egress(eks.control_plane, _one(eks.nodes.ranges), protocol, port),
-            _aws_ingress(eks.nodes, eks.control_plane.ranges, eks.control_plane, protocol, port),
+            _aws_ingress(eks.nodes, eks.control_plane.ranges, eks.control_plane, protocol, port)
         ],
     )
 
@@ -370,8 +371,7 @@ def _gke_istiod_to_eks_api(model: Model, eks: EksCluster, gke: GkeCluster) -> Fl
                 "private endpoint access on"
                 if eks.private_endpoint
                 else "private endpoint access is off: only the public endpoint answers",
-            ),
-            _dns_hop(model, gke),
+            )
         ]
         for destination in destinations:
             found += gcp_to_aws(
@@ -385,6 +385,8 @@ def _gke_istiod_to_eks_api(model: Model, eks: EksCluster, gke: GkeCluster) -> Fl
                 port,
             )
         found.append(_aws_ingress(eks.control_plane, sources, None, protocol, port))
+        # Last: the endpoint's name must resolve to these addresses, through the DNS flow over the link.
+        found.append(_dns_hop(model, gke))
         return found
 
     return _flow(

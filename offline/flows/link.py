@@ -336,7 +336,7 @@ class Link:
     def tgw_lookup(self, table: RouteTable, destination: Net) -> list[tuple[Net, str | None, str]]:
         """(piece, attachment or None, origin) for every part of destination, longest prefix first."""
         entries = list(table.static)
-        for attachment in table.propagations:
+        for attachment in sorted(table.propagations):
             entries += [
                 (cidr, attachment, f"propagated from {self._label(attachment)}")
                 for cidr in self.learned_from_gcp(attachment)
@@ -413,7 +413,7 @@ class Link:
         routes = [
             cidr for cidr, target, _ in table.static if target is not None and target != session_attachment
         ]
-        for attachment in table.propagations - {session_attachment}:
+        for attachment in sorted(table.propagations - {session_attachment}):
             routes += self.learned_from_gcp(attachment)
         return routes
 
@@ -467,12 +467,15 @@ class Link:
 def _lookup(
     entries: list[tuple[Net, str | None, str]], destination: Net
 ) -> list[tuple[Net, str | None, str]]:
+    """Longest prefix match for every part of destination; equal routes (ECMP over several tunnels)
+    are named together, static before propagated."""
     inside = [e for e in entries if e[0] != destination and e[0].subnet_of(destination)]
     if not inside or destination.prefixlen >= 32:
         covering = [e for e in entries if destination.subnet_of(e[0])]
         if not covering:
             return [(destination, None, "")]
-        best = max(covering, key=lambda e: e[0].prefixlen)
-        return [(destination, best[1], best[2])]
+        longest = max(e[0].prefixlen for e in covering)
+        best = [e for e in covering if e[0].prefixlen == longest]
+        return [(destination, best[0][1], ", ".join(dict.fromkeys(e[2] for e in best)))]
     first, second = destination.subnets(prefixlen_diff=1)
     return [*_lookup(entries, first), *_lookup(entries, second)]

@@ -17,7 +17,18 @@ from tests.support.plans import PROJECT_DIR, STACKS, planned
 from tests.support.types import AWS_EIP, AWS_SUBNET, AWS_VPC, RANDOM_PASSWORD, STACK
 
 CONTRACT_KEYS = {"project", "stack", "resources", "outputs"}
-RESOURCE_KEYS = {"urn", "type", "name", "id", "custom", "parent", "provider", "dependencies", "protect", "inputs"}
+RESOURCE_KEYS = {
+    "urn",
+    "type",
+    "name",
+    "id",
+    "custom",
+    "parent",
+    "provider",
+    "dependencies",
+    "protect",
+    "inputs",
+}
 
 
 @pytest.mark.parametrize("stack", STACKS)
