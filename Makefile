@@ -17,7 +17,7 @@ export UV_PYTHON_DOWNLOADS := never
 # where bytecode writing is off. The crossmesh command keeps its own cache (offline/sdk_loading.py).
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: plan test lint typecheck unit env bench clean
+.PHONY: plan test lint typecheck unit env bench bench-diff clean
 
 plan: $(VENV)/.synced
 	$(VENV)/bin/crossmesh plan --stack $(STACK)
@@ -39,6 +39,10 @@ env: $(VENV)/.synced
 # How the offline plan scales with services (10 to 500); writes bench/results.md.
 bench: $(VENV)/.synced
 	$(VENV)/bin/python bench/plan_scale.py --write
+
+# How long crossmesh diff takes on prod and on two 500-service plans; writes bench/diff_results.md.
+bench-diff: $(VENV)/.synced
+	$(VENV)/bin/python bench/diff_scale.py --write
 
 # uv comes from PyPI when the machine does not have it; the lock file pins everything else.
 $(TOOLS)/bin/uv:

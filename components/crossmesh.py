@@ -25,9 +25,11 @@ from components.link.transit_hub import TransitHub, TransitHubArgs
 from components.link.vpn_link import VpnLink, VpnLinkArgs
 from components.mesh import bridge_specs, istio_specs
 from components.mesh.app_mesh import AppMesh, AppMeshArgs
+from components.mesh.certificate_specs import HOURS_PER_DAY, MESH_CLUSTERS, overdue_lead_hours
 from components.mesh.istio_bridge import IstioBridge, IstioBridgeArgs
 from components.mesh.istio_mesh import IstioMesh, IstioMeshArgs
 from components.mesh.istio_peering import IstioPeering, IstioPeeringArgs
+from components.mesh.leaf_certificate import LEAF_RENEWAL_DAYS
 from components.mesh.mesh_ca import MeshCA, MeshCAArgs
 from components.mesh.traffic_specs import Localities, service_catalogue
 from components.network.aws_network import AwsNetwork, AwsNetworkArgs
@@ -39,7 +41,19 @@ from components.observability.aws_observability import (
     AwsObservabilityArgs,
     AwsTunnel,
 )
+from components.observability.certificate_alarm import (
+    CertificateAlarm,
+    CertificateAlarmArgs,
+    WatchedCertificate,
+)
 from components.observability.gcp_observability import GcpObservability, GcpObservabilityArgs, GcpTunnel
+
+# The type of the link component ("link") that parented the Transit Gateway hub, per link kind, before
+# CrossMesh built the hub for both kinds.
+FORMER_HUB_PARENT_TYPES = {
+    "vpn": "crossmesh:link:CrossCloudLink",
+    "interconnect": "crossmesh:link:InterconnectLink",
+}
 
 
 @dataclass(frozen=True)
@@ -97,6 +111,7 @@ class CrossMesh(pulumi.ComponentResource):
         self.services = service_catalogue(config)
 
         self._build_observability(config, prefix, in_clouds)
+        self._watch_certificates(config, prefix, in_clouds)
 
         self.register_outputs(self.exports())
 
@@ -137,7 +152,12 @@ class CrossMesh(pulumi.ComponentResource):
     def _build_link(self, config: StackConfig, prefix: str, in_clouds: pulumi.ResourceOptions) -> None:
         # The link: the one place where each cloud's network outputs flow into the other.
         prefixes = self.gcp_prefixes
-        # The AWS end is the same whichever way the link reaches Google Cloud.
+        # The AWS end is the same whichever way the link reaches Google Cloud. The hub used to be the
+        # link component's child: the alias keeps deployed stacks' hub and its children (aliases pass
+        # to children) from being replaced for the move.
+        former_parent = pulumi.resource.create_urn(
+            "link", FORMER_HUB_PARENT_TYPES[config.link.kind], parent=self
+        )
         hub = TransitHub(
             "link-hub",
             TransitHubArgs(
@@ -149,7 +169,9 @@ class CrossMesh(pulumi.ComponentResource):
                 gcp_prefixes=prefixes,
                 protect=config.protect,
             ),
-            opts=in_clouds,
+            opts=pulumi.ResourceOptions.merge(
+                in_clouds, pulumi.ResourceOptions(aliases=[pulumi.Alias(parent=former_parent)])
+            ),
         )
         self.link: VpnLink | InterconnectLink
         if config.link.kind == "vpn":
@@ -249,7 +271,8 @@ class CrossMesh(pulumi.ComponentResource):
             MeshCAArgs(
                 ca=config.mesh.ca,
                 mesh_id=config.mesh.mesh_id,
-                clusters=("aws", "gcp"),
+                trust_domain=config.mesh.trust_domain,
+                clusters=MESH_CLUSTERS,
                 protect=config.protect,
             ),
             opts=in_clouds,
@@ -343,6 +366,42 @@ class CrossMesh(pulumi.ComponentResource):
             opts=in_clouds,
         )
 
+    def _watch_certificates(
+        self, config: StackConfig, prefix: str, in_clouds: pulumi.ResourceOptions
+    ) -> None:
+        """The renewal alarm over every certificate the stack renews, and the roots' rotation."""
+        self.certificate_alarm: CertificateAlarm | None = None
+        if not config.observability.alarms:
+            return
+        ca = config.mesh.ca
+        watched = {
+            key: WatchedCertificate(expiry, lead_hours=ca.root_early_renewal_days * HOURS_PER_DAY)
+            for key, expiry in self.mesh_ca.expiries.items()
+            if key.startswith("root-g")
+        }
+        for cluster in MESH_CLUSTERS:
+            watched[f"intermediate-{cluster}"] = WatchedCertificate(
+                self.mesh_ca.expiries[cluster], overdue_lead_hours(ca.early_renewal_days * HOURS_PER_DAY)
+            )
+        leaves: dict[str, pulumi.Output[str]] = {}
+        if self.appmesh is not None:
+            leaves |= {f"appmesh-{name}": end for name, end in self.appmesh.certificate_expiries.items()}
+            leaves |= {f"bridge-{name}": end for name, end in self.istio_bridge.certificate_expiries.items()}
+        for label, expiry in leaves.items():
+            watched[label] = WatchedCertificate(expiry, overdue_lead_hours(LEAF_RENEWAL_DAYS * HOURS_PER_DAY))
+        self.certificate_alarm = CertificateAlarm(
+            "certificate-alarm",
+            CertificateAlarmArgs(
+                name_prefix=prefix,
+                namespace=self.aws_observability.metrics_namespace,
+                certificates=watched,
+                alarm_actions=[config.observability.sns_topic_arn]
+                if config.observability.sns_topic_arn
+                else [],
+            ),
+            opts=in_clouds,
+        )
+
     def _appmesh_bridged_to_istio(
         self,
         config: StackConfig,
@@ -386,7 +445,7 @@ class CrossMesh(pulumi.ComponentResource):
             ),
             opts=in_clouds,
         )
-        IstioBridge(
+        self.istio_bridge = IstioBridge(
             "istio-bridge",
             IstioBridgeArgs(
                 istio=self.istio["gcp"],
@@ -430,6 +489,7 @@ class CrossMesh(pulumi.ComponentResource):
             "monitoringDashboard": self.gcp_observability.dashboard_id,
             "meshCaExpiry": self.mesh_ca.expiries,
             **self._appmesh_exports(),
+            **({"certificateRenewalAlarm": alarm.alarm_name} if (alarm := self.certificate_alarm) else {}),
         }
 
     def _appmesh_exports(self) -> dict[str, Any]:

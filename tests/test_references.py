@@ -51,3 +51,23 @@ def test_a_moved_file_and_not_a_url_is_reported(tmp_path: Path) -> None:
         "https://istio.io/latest/docs/setup/install/ and ../docs/elsewhere.md.\n"
     )
     assert cited_paths(tmp_path, [page]) == ["README.md: docs/gone.md", "README.md: components/link/vpn.py"]
+
+
+URN = re.compile(r"urn:pulumi:[\w.-]+::[\w.-]+::[^\s'`\"]+::[\w.-]+")
+
+
+def test_every_urn_the_docs_show_is_one_a_stack_plans() -> None:
+    planned_urns = {
+        urn
+        for listing in (PROJECT_DIR / "tests" / "fixtures" / "urns").glob("*.txt")
+        for urn in listing.read_text().split()
+    }
+    documents = [PROJECT_DIR / "README.md", *sorted((PROJECT_DIR / "docs").rglob("*.md"))]
+    shown = {
+        f"{page.relative_to(PROJECT_DIR)}: {urn}"
+        for page in documents
+        for urn in URN.findall(page.read_text())
+    }
+    assert shown, "the README shows at least one URN"
+    unknown = sorted(line for line in shown if line.split(": ", 1)[1] not in planned_urns)
+    assert unknown == [], "\n".join(unknown)

@@ -30,6 +30,7 @@ from components.config.schema import (
     TrafficPolicySpec,
 )
 from components.link.specs import LINK_LOCAL, groups_for_target, link_capacity
+from components.mesh.certificate_specs import MAX_COMMON_NAME_LENGTH, MESH_CLUSTERS, longest_ca_name
 from components.network.specs import CLOUD_DNS_FORWARDING_RANGE
 from components.network.zone_specs import excluded_zone_ids
 
@@ -50,6 +51,7 @@ def cross_field_problems(config: StackConfig) -> list[str]:
         *link_problems(config.link, aws_region=config.aws.region),
         *cluster_problems(config.clusters),
         *ca_problems(config.mesh.ca),
+        *mesh_id_problems(config.mesh),
         *service_problems(config.services),
         *bridge_problems(config.mesh, config.services),
         *traffic_policy_problems(config),
@@ -343,8 +345,8 @@ def ca_problems(ca: CaConfig) -> list[str]:
     if ca.root_early_renewal_days >= ca.root_validity_days:
         problems.append(
             f"{config_key('mesh.ca.rootEarlyRenewalDays')}: {ca.root_early_renewal_days} must be shorter "
-            f"than {config_key('mesh.ca.rootValidityDays')} ({ca.root_validity_days}), or every pulumi up "
-            "replaces the root"
+            f"than {config_key('mesh.ca.rootValidityDays')} ({ca.root_validity_days}), or the root's "
+            "rotation is due from the day it is created"
         )
     elif ca.root_early_renewal_days < ca.intermediate_validity_days:
         problems.append(
@@ -359,6 +361,19 @@ def ca_problems(ca: CaConfig) -> list[str]:
             "pulumi up reissues the intermediates"
         )
     return problems + _root_problems(ca)
+
+
+def mesh_id_problems(mesh: MeshConfig) -> list[str]:
+    """The meshId names the mesh's CAs; X.509 limits each subject attribute to 64 characters."""
+    longest = longest_ca_name(mesh.mesh_id, MESH_CLUSTERS)
+    excess = len(longest) - MAX_COMMON_NAME_LENGTH
+    if excess <= 0:
+        return []
+    return [
+        f"{config_key('mesh.meshId')}: {mesh.mesh_id!r} is {len(mesh.mesh_id)} characters; at most "
+        f"{len(mesh.mesh_id) - excess} are allowed, because the CA name {longest!r} built from it would be "
+        f"{len(longest)} characters, past X.509's limit of {MAX_COMMON_NAME_LENGTH}"
+    ]
 
 
 def _root_problems(ca: CaConfig) -> list[str]:

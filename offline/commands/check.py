@@ -1,4 +1,6 @@
-"""`crossmesh check`: every policy of the crossmesh CrossGuard pack over an offline plan.
+"""`crossmesh check`: every policy of the crossmesh CrossGuard pack over an offline plan, and beside
+them the upstream artefact checks (offline/artefacts/: published chart versions, Helm values, object
+schemas), which are mandatory.
 
 The plan is either run now from a stack file (`--stack`) or read from a saved plan contract
 (`--plan FILE.json`, written by `crossmesh plan --json`). Resource policies see each resource's inputs
@@ -11,7 +13,6 @@ them, while a plan run now hands rules the values, as `pulumi preview` does.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -29,15 +30,14 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import unknown_checking_proxy
 
+from offline.plan_file import PlanFileError, load_plan_file
 from offline.record import Plan, mask
+
+__all__ = ["PlanFileError", "PlannedStack", "from_contract", "from_plan", "load_contract", "run_policies"]
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "none")
 STACK_TYPE = "pulumi:pulumi:Stack"
 LEVELS = {level.value: level for level in EnforcementLevel}
-
-
-class PlanFileError(ValueError):
-    """A saved plan that is not a crossmesh plan contract."""
 
 
 class PolicyConfigError(ValueError):
@@ -133,12 +133,8 @@ def from_contract(contract: Any) -> PlannedStack:
 
 
 def load_contract(path: Path) -> PlannedStack:
-    try:
-        return from_contract(json.loads(path.read_text()))
-    except OSError as err:
-        raise PlanFileError(f"cannot read {path}: {err.strerror}") from err
-    except json.JSONDecodeError as err:
-        raise PlanFileError(f"{path} is not JSON: {err}") from err
+    """A saved plan, checked by offline.plan_file; raises PlanFileError naming the file and problem."""
+    return from_contract(load_plan_file(path))
 
 
 def levels(
@@ -305,6 +301,27 @@ def _on_resource(found: list[tuple[str, str | None]], urn: str) -> Callable[[str
         found.append((message, urn))
 
     return report
+
+
+def artefact_violations(planned: PlannedStack) -> list[Violation]:
+    """The upstream artefact checks' findings (offline/artefacts/), reported beside the pack's as
+    mandatory: a chart version that is not published, a value the chart ignores or an object the API
+    server refuses or prunes fails `pulumi up` or silently changes what it builds."""
+    from offline.artefacts import CHECKS, check_artefacts
+
+    return [
+        Violation(
+            policy=finding.check,
+            level=EnforcementLevel.MANDATORY.value,
+            severity="high",
+            description=f"Upstream artefact check: {CHECKS[finding.check]}",
+            message=finding.message,
+            urn=finding.urn,
+            resource_type=finding.resource_type,
+            resource_name=finding.resource_name,
+        )
+        for finding in check_artefacts(planned.resources)
+    ]
 
 
 def has_mandatory(violations: Iterable[Violation]) -> bool:

@@ -8,7 +8,9 @@ and what each means are in exit_codes.py.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -18,6 +20,7 @@ from typing import Any
 from crossmesh_policy import POLICIES
 
 from components.config import ConfigError
+from offline.commands import diff as diff_command
 from offline.commands import exit_codes
 from offline.commands.exit_codes import (
     CURRENT,
@@ -30,6 +33,7 @@ from offline.commands.exit_codes import (
     UNVERIFIED,
     ExitCode,
 )
+from offline.diff import PlanSnapshot
 from offline.record import Plan
 
 Handler = Callable[[argparse.Namespace, Path], int]
@@ -39,12 +43,35 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = command_line().parse_args(argv)
     project_dir = Path(args.project_dir).resolve()
     try:
-        return HANDLERS[args.command](args, project_dir)
+        code = HANDLERS[args.command](args, project_dir)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        return _output_closed(args.command)
     except Exception as err:  # a defect is reported in one line and its own exit code, not raised
         if getattr(args, "debug", False):
             traceback.print_exc()
         print(f"error: crossmesh {args.command} failed: {type(err).__name__}: {err}", file=sys.stderr)
         return PROGRAM_ERROR
+
+
+def _output_closed(command: str) -> int:
+    """The reader of standard output went away (`crossmesh plan | head`): say so once, exit 2."""
+    # Later writes and the final flush go nowhere instead of failing again.
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    print(f"error: crossmesh {command}: the output was closed before it was written in full", file=sys.stderr)
+    return next(code for code in exit_codes.EXIT_CODES[command] if code == 2)
+
+
+def _write_file(option: str, path: str, text: str) -> ExitCode | None:
+    """Write an output file; INVALID_INPUT after one error line when it cannot be written."""
+    try:
+        Path(path).write_text(text)
+    except OSError as err:
+        print(f"error: {option} {path}: cannot write it: {err.strerror or err}", file=sys.stderr)
+        return INVALID_INPUT
+    return None
 
 
 def command_line() -> argparse.ArgumentParser:
@@ -69,8 +96,14 @@ def command_line() -> argparse.ArgumentParser:
     plan.add_argument("--stack", default="dev", help="stack name: plans Pulumi.<stack>.yaml (default: dev)")
     plan.add_argument("--json", metavar="FILE", help="also write the plan contract as JSON to FILE")
     plan.add_argument("--debug", action="store_true", help="print the traceback of a program error")
+    diff_command.add_against_options(plan)
 
-    check = command("check", "run every policy of the pack over an offline plan")
+    diff = command("diff", "say what `pulumi up` would create, update, replace or delete between two plans")
+    diff_command.configure(diff)
+
+    check = command(
+        "check", "run every policy of the pack and the upstream artefact checks over an offline plan"
+    )
     source = check.add_mutually_exclusive_group()
     source.add_argument("--stack", default="dev", help="plan Pulumi.<stack>.yaml now (default: dev)")
     source.add_argument("--plan", metavar="FILE", help="check a saved plan (crossmesh plan --json FILE)")
@@ -103,15 +136,23 @@ def command_line() -> argparse.ArgumentParser:
 
     docs = command("config-docs", "regenerate docs/configuration.md from StackConfig")
     docs.add_argument("--check", action="store_true", help="only compare with the file, write nothing")
+
+    cost_docs = command(
+        "cost-docs", "regenerate the shipped stacks' cost table in docs/cost.md and the README's dev estimate"
+    )
+    cost_docs.add_argument("--check", action="store_true", help="only compare with the files, write nothing")
+    cost_docs.epilog = f"{cost_docs.epilog}\n\nexample:\n  crossmesh cost-docs --check"
     return parser
 
 
-def _planned(args: argparse.Namespace, project_dir: Path) -> Plan | ExitCode:
+def _planned(
+    args: argparse.Namespace, project_dir: Path, against: PlanSnapshot | None = None
+) -> Plan | ExitCode:
     """The plan of args.stack, or the exit code after reporting why there is none."""
     from offline.engine import StackFileError, plan_stack
 
     try:
-        return plan_stack(project_dir, args.stack)
+        return plan_stack(project_dir, args.stack, against=against)
     except ConfigError as err:
         print(
             f"error: invalid configuration in Pulumi.{args.stack}.yaml; nothing was registered",
@@ -133,7 +174,13 @@ def _planned(args: argparse.Namespace, project_dir: Path) -> Plan | ExitCode:
 def _plan(args: argparse.Namespace, project_dir: Path) -> int:
     from offline.commands.summary import render_summary
 
-    plan = _planned(args, project_dir)
+    if args.fail_on and not args.against:
+        print("error: --fail-on needs --against OLD.json: it fails on what the diff holds", file=sys.stderr)
+        return INVALID_INPUT
+    against = diff_command.saved_plan_of(args.against, args.stack) if args.against else None
+    if isinstance(against, ExitCode):
+        return against
+    plan = _planned(args, project_dir, against)
     if isinstance(plan, ExitCode):
         return plan
     for message in plan.warnings:
@@ -144,8 +191,15 @@ def _plan(args: argparse.Namespace, project_dir: Path) -> int:
     planned = from_plan(plan)
     sys.stdout.write("\n" + render(run_policies(planned), planned, len(POLICIES)))
     if args.json:
-        Path(args.json).write_text(json.dumps(plan.to_contract(), indent=2) + "\n")
+        from offline.commands.cost_summary import plan_contract
+
+        failed = _write_file("--json", args.json, json.dumps(plan_contract(plan), indent=2) + "\n")
+        if failed is not None:
+            return failed
         print(f"\nplan written to {args.json}")
+    if against is not None:
+        sys.stdout.write("\n")
+        return diff_command.report_against(against, plan, args)
     return OK
 
 
@@ -162,7 +216,7 @@ def _check(args: argparse.Namespace, project_dir: Path) -> int:
             if isinstance(plan, ExitCode):
                 return plan
             planned = check.from_plan(plan)
-        violations = check.run_policies(planned, POLICIES, pack_config)
+        violations = check.run_policies(planned, POLICIES, pack_config) + check.artefact_violations(planned)
     except (check.PlanFileError, check.PolicyConfigError, OSError, json.JSONDecodeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return INVALID_INPUT
@@ -174,7 +228,9 @@ def _check(args: argparse.Namespace, project_dir: Path) -> int:
     if args.json:
         results = check.results_json(violations, planned, len(POLICIES))
         results["flows"] = as_json(found_flows)
-        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
+        failed = _write_file("--json", args.json, json.dumps(results, indent=2) + "\n")
+        if failed is not None:
+            return failed
         print(f"results written to {args.json}")
     return MANDATORY_VIOLATION if check.has_mandatory(violations) else NO_MANDATORY_VIOLATION
 
@@ -228,11 +284,10 @@ def _deployed_outputs(args: argparse.Namespace) -> dict[str, Any] | ExitCode:
 
     if args.outputs:
         try:
-            outputs: dict[str, Any] = json.loads(Path(args.outputs).read_text())
-        except (OSError, json.JSONDecodeError) as err:
-            print(f"error: cannot read the stack outputs from {args.outputs}: {err}", file=sys.stderr)
+            return verify.outputs_from_file(Path(args.outputs))
+        except verify.OutputsFileError as err:
+            print(f"error: --outputs {err}", file=sys.stderr)
             return UNVERIFIED
-        return outputs
     try:
         return verify.stack_outputs(args.stack)
     except (verify.CommandUnavailable, verify.CommandFailed) as err:
@@ -259,6 +314,30 @@ def _config_docs(args: argparse.Namespace, project_dir: Path) -> int:
             return STALE
         return CURRENT
     print(f"wrote {write_reference(project_dir)}")
+    return CURRENT
+
+
+def _cost_docs(args: argparse.Namespace, project_dir: Path) -> int:
+    from offline.commands.cost_docs import rendered
+
+    stacks = sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in project_dir.glob("Pulumi.*.yaml"))
+    plans = {}
+    for stack in stacks:
+        plan = _planned(argparse.Namespace(stack=stack, debug=False), project_dir)
+        if isinstance(plan, ExitCode):
+            return plan
+        plans[stack] = plan
+    stale = []
+    for path, text in rendered(project_dir, plans).items():
+        if (project_dir / path).read_text() == text:
+            continue
+        stale.append(path)
+        if not args.check:
+            (project_dir / path).write_text(text)
+    if args.check and stale:
+        print(f"error: {', '.join(map(str, stale))} stale; run `crossmesh cost-docs`", file=sys.stderr)
+        return STALE
+    print(f"wrote {', '.join(map(str, stale))}" if stale else "docs/cost.md and README.md already current")
     return CURRENT
 
 
@@ -302,8 +381,10 @@ HANDLERS: dict[str, Handler] = {
     "check": _check,
     "policies": _policies,
     "graph": _graph,
+    "diff": diff_command.run,
     "verify": _verify,
     "flow-docs": _flow_docs,
     "config-docs": _config_docs,
+    "cost-docs": _cost_docs,
     "policy-docs": _policy_docs,
 }

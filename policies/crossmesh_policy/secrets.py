@@ -38,7 +38,14 @@ PATTERNS = (
 )
 
 # Inputs whose job is to carry a secret to the provider (and which Pulumi keeps secret in state).
-CARRIER_TYPES = ("pulumi:providers:", "tls:index/", "kubernetes:core/v1:Secret", "random:index/")
+CARRIER_TYPES = (
+    "pulumi:providers:",
+    "tls:index/",
+    "kubernetes:core/v1:Secret",
+    "random:index/",
+    # components/mesh/issued_certificate.py: takes its issuer's key, as tls:index/locallySignedCert does.
+    "pulumi-python:dynamic/pki:IssuedCertificate",
+)
 
 
 def leaks(value: Any, path: str = "") -> Iterator[tuple[str, str]]:

@@ -178,7 +178,16 @@ def test_root_early_renewal_as_long_as_the_root_is_rejected() -> None:
     raw = with_change("mesh", {"ca": {"rootValidityDays": 3650, "rootEarlyRenewalDays": 3650}})
     assert problems_of(raw) == [
         "crossmesh:mesh.ca.rootEarlyRenewalDays: 3650 must be shorter than "
-        "crossmesh:mesh.ca.rootValidityDays (3650), or every pulumi up replaces the root"
+        "crossmesh:mesh.ca.rootValidityDays (3650), or the root's rotation is due from the day it is created"
+    ]
+
+
+def test_a_mesh_id_too_long_for_the_ca_names_is_rejected_with_the_limit() -> None:
+    assert load_config(with_change("mesh", {"meshId": "m" * 44})).mesh.mesh_id == "m" * 44
+    assert problems_of(with_change("mesh", {"meshId": "m" * 45})) == [
+        f"crossmesh:mesh.meshId: '{'m' * 45}' is 45 characters; at most 44 are allowed, because the CA "
+        f"name '{'m' * 45} intermediate CA aws' built from it would be 65 characters, past X.509's limit "
+        "of 64"
     ]
 
 
@@ -237,7 +246,7 @@ def test_an_accepted_ca_never_issues_an_intermediate_that_outlives_its_root(
         ({"roots": [1, 1], "signingRoot": 1}, "crossmesh:mesh.ca.roots: [1, 1] lists a generation twice"),
         ({"roots": [0, 1], "signingRoot": 1}, "crossmesh:mesh.ca.roots[0]: 0 is not a root generation"),
         ({"roots": [-1], "signingRoot": -1}, "crossmesh:mesh.ca.roots[0]: -1 is not a root generation"),
-        ({"roots": "2"}, "crossmesh:mesh.ca.roots: '2' must be a valid list"),
+        ({"roots": "2"}, "crossmesh:mesh.ca.roots: '2' is text; it must be a list"),
         ({"signingRoot": "two"}, "crossmesh:mesh.ca.signingRoot: 'two' must be a valid integer"),
     ],
 )

@@ -29,8 +29,7 @@ from offline.commands.estimate import estimate_deploy, is_required_ordering
 from offline.commands.summary import render_summary
 from offline.fake_cloud import FAKE_AWS_ACCOUNT
 from offline.record import Plan, Registration, Secret, secret_paths
-from tests.support.appmesh_schema import appmesh_problems
-from tests.support.istio_schema import istio_problems
+from tests.support.crd_schema import appmesh_problems, istio_problems
 from tests.support.plans import PROJECT_DIR, planned
 from tests.support.traffic_checks import same_numbers
 from tests.support.types import (
@@ -45,6 +44,7 @@ from tests.support.types import (
     IAM_OIDC_PROVIDER,
     IAM_ROLE,
     IAM_ROLE_POLICY,
+    ISSUED_CERTIFICATE,
     ISTIO_AUTHORIZATION_POLICY,
     ISTIO_DESTINATION_RULE,
     ISTIO_GATEWAY,
@@ -55,8 +55,6 @@ from tests.support.types import (
     K8S_POD_DISRUPTION_BUDGET,
     K8S_SECRET,
     K8S_SERVICE,
-    TLS_CERT_REQUEST,
-    TLS_LOCALLY_SIGNED_CERT,
     TLS_PRIVATE_KEY,
     TLS_SELF_SIGNED_CERT,
 )
@@ -106,20 +104,26 @@ def policy_document(plan: Plan, name: str) -> dict[str, Any]:
 # --- honesty -------------------------------------------------------------------------------------------
 
 
+def appmesh_warnings(plan: Plan) -> list[str]:
+    """The plan's warnings about App Mesh (a stack's Kubernetes version may warn too)."""
+    return [warning for warning in plan.warnings if "App Mesh" in warning]
+
+
 def test_choosing_app_mesh_warns_with_the_end_of_support_date_and_the_migration(plan: Plan) -> None:
-    assert len(plan.warnings) == 1
+    assert len(appmesh_warnings(plan)) == 1
     assert END_OF_SUPPORT == "2026-09-30"
-    assert "2026-09-30" in plan.warnings[0]
-    assert "docs/runbooks/move-off-app-mesh.md" in plan.warnings[0]
+    assert "2026-09-30" in appmesh_warnings(plan)[0]
+    assert "docs/runbooks/move-off-app-mesh.md" in appmesh_warnings(plan)[0]
 
 
 def test_plan_summary_and_the_command_show_the_warning(
     plan: Plan, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert f"Warnings\n  warning: {plan.warnings[0]}" in render_summary(plan)
-    monkeypatch.setattr(engine, "plan_stack", lambda project_dir, stack: plan)
+    warning = appmesh_warnings(plan)[0]
+    assert f"  warning: {warning}" in render_summary(plan)
+    monkeypatch.setattr(engine, "plan_stack", lambda project_dir, stack, against=None: plan)
     assert cli.main(["plan", "--stack", "legacy"]) == 0
-    assert capsys.readouterr().err == f"warning: {plan.warnings[0]}\n"
+    assert f"warning: {warning}\n" in capsys.readouterr().err
 
 
 def test_plan_summary_shows_the_controller_mesh_tls_and_bridge(plan: Plan) -> None:
@@ -135,8 +139,8 @@ def test_plan_summary_shows_the_controller_mesh_tls_and_bridge(plan: Plan) -> No
     assert appmesh_lines(planned("dev")) == []
 
 
-def test_the_istio_topology_does_not_warn() -> None:
-    assert planned("dev").warnings == []
+def test_the_istio_topology_does_not_warn_about_app_mesh() -> None:
+    assert appmesh_warnings(planned("dev")) == []
 
 
 def test_istio_runs_only_on_gke_when_eks_runs_app_mesh(plan: Plan) -> None:
@@ -370,9 +374,9 @@ def test_the_deploy_estimate_counts_app_mesh_orderings_as_required(plan: Plan) -
 
 def test_the_schema_check_would_catch_a_misspelt_field_and_a_bad_enum() -> None:
     assert appmesh_problems("Mesh", {"egressFilter": {"type": "DENY_ALL"}}) == [
-        "Mesh.egressFilter.type: 'DENY_ALL' is not one of ('ALLOW_ALL', 'DROP_ALL')"
+        "spec.egressFilter.type: 'DENY_ALL' is not one of ['ALLOW_ALL', 'DROP_ALL']"
     ]
-    assert appmesh_problems("VirtualNode", {"listener": []}) == ["VirtualNode.listener: not in the schema"]
+    assert appmesh_problems("VirtualNode", {"listener": []}) == ["spec: unknown field 'listener'"]
 
 
 # --- mTLS from the shared root -------------------------------------------------------------------------
@@ -408,23 +412,19 @@ def test_backends_enforce_tls_with_the_root_and_exact_sans(plan: Plan) -> None:
 
 
 def test_workload_certificate_carries_the_spiffe_uri_and_discovery_dns_names(plan: Plan) -> None:
-    request = plan.one(TLS_CERT_REQUEST, "appmesh-orders-csr").inputs
+    request = plan.one(ISSUED_CERTIFICATE, "appmesh-orders").inputs
     assert request["uris"] == [ORDERS_ID]
     assert request["dnsNames"] == [f"orders.{MESH}.appmesh.internal", "orders.orders.svc.cluster.local"]
 
 
 def test_workload_certificate_is_issued_by_the_eks_intermediate(plan: Plan) -> None:
-    cert = plan.one(TLS_LOCALLY_SIGNED_CERT, "appmesh-orders").plain_inputs
-    intermediate = plan.one(TLS_LOCALLY_SIGNED_CERT, "mesh-ca-aws").outputs["certPem"]
-    intermediate_key = plan.one(TLS_PRIVATE_KEY, "mesh-ca-aws-key").outputs["privateKeyPem"]
-    assert cert["caCertPem"] == intermediate
-    assert cert["caPrivateKeyPem"] == intermediate_key.value
-    assert sorted(cert["allowedUses"]) == [
-        "client_auth",
-        "digital_signature",
-        "key_encipherment",
-        "server_auth",
-    ]
+    cert = plan.one(ISSUED_CERTIFICATE, "appmesh-orders").plain_inputs
+    intermediate = plan.one(ISSUED_CERTIFICATE, "mesh-ca-aws").outputs
+    assert cert["issuerCertPem"] == intermediate["certPem"]
+    assert cert["issuerPrivateKeyPem"] == intermediate["privateKeyPem"].value
+    assert (cert["keyAlgorithm"], cert["ecdsaCurve"]) == ("ECDSA", "P256")
+    # No key_encipherment: an ECDSA key does not transport keys.
+    assert sorted(cert["allowedUses"]) == ["client_auth", "digital_signature", "server_auth"]
     assert cert.get("isCaCertificate", False) is False
     assert cert["earlyRenewalHours"] < cert["validityPeriodHours"]
 
@@ -434,19 +434,22 @@ def test_workload_secret_holds_chain_key_and_root_and_is_secret(plan: Plan) -> N
     assert list(secret_paths(secret.inputs)) == ["stringData"]
     assert secret.inputs["metadata"] == {"name": "orders-mesh-tls", "namespace": "orders"}
     data = secret.plain_inputs["stringData"]
-    leaf = plan.one(TLS_LOCALLY_SIGNED_CERT, "appmesh-orders").outputs["certPem"]
-    intermediate = plan.one(TLS_LOCALLY_SIGNED_CERT, "mesh-ca-aws").outputs["certPem"]
+    leaf = plan.one(ISSUED_CERTIFICATE, "appmesh-orders").outputs
+    intermediate = plan.one(ISSUED_CERTIFICATE, "mesh-ca-aws").outputs["certPem"]
     root = plan.one(TLS_SELF_SIGNED_CERT).outputs["certPem"]
     assert data == {
-        "cert_chain.pem": leaf + intermediate,
-        "key.pem": plan.one(TLS_PRIVATE_KEY, "appmesh-orders-key").outputs["privateKeyPem"].value,
+        "cert_chain.pem": leaf["certPem"] + intermediate,
+        "key.pem": leaf["privateKeyPem"].value,
         "root.pem": root,
     }
     assert plan.outputs["appMeshSecretMounts"] == {"orders": "orders-mesh-tls:/certs"}
 
 
 def test_no_private_key_appears_anywhere_in_clear(plan: Plan) -> None:
-    keys = [r.outputs["privateKeyPem"] for r in plan.of_type(TLS_PRIVATE_KEY)]
+    keys = [
+        r.outputs["privateKeyPem"]
+        for r in (*plan.of_type(TLS_PRIVATE_KEY), *plan.of_type(ISSUED_CERTIFICATE))
+    ]
     assert all(isinstance(key, Secret) for key in keys)
     clear = json.dumps([[r.inputs for r in plan.resources], plan.outputs], default=lambda _: "[secret]")
     for key in keys:
@@ -501,8 +504,8 @@ def test_istio_ingress_gateway_is_mutual_tls_against_the_root_with_sni_per_servi
     assert list(secret_paths(credential.inputs)) == ["stringData"]
     data = credential.plain_inputs["stringData"]
     assert data["ca.crt"] == plan.one(TLS_SELF_SIGNED_CERT).outputs["certPem"]
-    assert data["tls.crt"].endswith(plan.one(TLS_LOCALLY_SIGNED_CERT, "mesh-ca-gcp").outputs["certPem"])
-    assert plan.one(TLS_CERT_REQUEST, "istio-bridge-ingress-csr").inputs["uris"] == [INGRESS_ID]
+    assert data["tls.crt"].endswith(plan.one(ISSUED_CERTIFICATE, "mesh-ca-gcp").outputs["certPem"])
+    assert plan.one(ISSUED_CERTIFICATE, "istio-bridge-ingress").inputs["uris"] == [INGRESS_ID]
 
 
 def test_gateway_identity_is_let_through_the_services_deny_by_default(plan: Plan) -> None:
@@ -588,7 +591,7 @@ def test_gke_caller_originates_mutual_tls_with_its_own_identity_and_checks_the_g
         "subjectAltNames": [GATEWAY_ID],
         "sni": "orders.orders.svc.cluster.local",
     }
-    assert plan.one(TLS_CERT_REQUEST, "istio-bridge-storefront-csr").inputs["uris"] == [STOREFRONT_ID]
+    assert plan.one(ISSUED_CERTIFICATE, "istio-bridge-storefront").inputs["uris"] == [STOREFRONT_ID]
     client = plan.one(K8S_SECRET, "istio-bridge-storefront-credential")
     assert client.inputs["metadata"] == {"name": "storefront-appmesh-client", "namespace": "shop"}
     assert list(secret_paths(client.inputs)) == ["stringData"]
@@ -674,7 +677,7 @@ def test_switching_the_engine_to_istio_removes_app_mesh_and_the_bridge() -> None
     types = {r.type for r in migrated.resources}
     assert not any(t.startswith(APPMESH) or t.startswith("aws:servicediscovery") for t in types)
     assert COMPONENT_APP_MESH not in types and COMPONENT_ISTIO_BRIDGE not in types
-    assert migrated.warnings == []
+    assert appmesh_warnings(migrated) == []
     meshes = {r.name for r in migrated.resources if r.type == COMPONENT_ISTIO_MESH}
     assert meshes == {"istio-aws", "istio-gcp"}
     gke_rule = migrated.one(ISTIO_DESTINATION_RULE, "istio-gcp-orders-dr").inputs["spec"]

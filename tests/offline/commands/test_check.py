@@ -45,7 +45,9 @@ def _runtime_config_restored() -> Iterator[None]:
 @pytest.fixture
 def cached_plans(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI plans through the session's cached plans (planning itself is tested elsewhere)."""
-    monkeypatch.setattr("offline.engine.plan_stack", lambda _dir, stack, overrides=None: planned(stack))
+    monkeypatch.setattr(
+        "offline.engine.plan_stack", lambda _dir, stack, overrides=None, against=None: planned(stack)
+    )
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
@@ -314,9 +316,9 @@ def test_per_policy_config_reaches_the_rule(capsys: pytest.CaptureFixture[str], 
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ("{not json", "is not JSON"),
-        ('{"resources": [{"type": "x"}]}', "resources[0] lacks urn, name"),
-        ("[]", "not a crossmesh plan"),
+        ("{not json", "not JSON: line 1 column 2"),
+        ('{"resources": [{"type": "x"}]}', "/resources/0/urn: missing"),
+        ("[]", "(root): a JSON list; a plan is an object"),
     ],
 )
 def test_a_bad_plan_file_is_invalid_input(

@@ -75,7 +75,7 @@ def test_the_flow_table_in_the_docs_is_the_dev_plans() -> None:
 def test_flow_docs_check_reports_a_stale_page(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    monkeypatch.setattr("offline.engine.plan_stack", lambda _dir, stack, overrides=None: planned(stack))
+    monkeypatch.setattr("offline.engine.plan_stack", lambda _dir, stack, overrides=None, **_: planned(stack))
     assert main(["--project-dir", str(PROJECT_DIR), "flow-docs", "--check"]) == CURRENT
     (tmp_path / "Pulumi.yaml").write_text("name: crossmesh\n")
     (tmp_path / "docs").mkdir()
