@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from offline.flows.facts import default_source
 from offline.flows.plan import Plan, PlannedResource, get, items
 from offline.flows.ranges import ANYWHERE, Net, covered, net, nets, text, uncovered
+from offline.flows.verdict import Verdict
 
 VPC = "aws:ec2/vpc:Vpc"
 VPC_CIDR = "aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation"
@@ -147,12 +148,6 @@ class EksCluster:
     private_endpoint: bool
     public_endpoint: bool
     public_cidrs: list[Net]
-
-
-@dataclass(frozen=True)
-class Verdict:
-    ok: bool
-    detail: str
 
 
 class AwsNetwork:
@@ -313,7 +308,7 @@ class AwsNetwork:
             ],
         )
         vpc_config = get(resource.inputs, "vpcConfig", {})
-        subnets = self._subnets(resource, items(get(vpc_config, "subnetIds")))
+        subnets = self.subnets_of(resource, items(get(vpc_config, "subnetIds")))
         groups = [
             self.groups[g.urn]
             for g in plan.referenced_all(resource, items(get(vpc_config, "securityGroupIds")), SECURITY_GROUP)
@@ -326,7 +321,7 @@ class AwsNetwork:
         for node_group in plan.of_type(NODE_GROUP):
             if plan.referenced(node_group, node_group.inputs.get("clusterName"), EKS_CLUSTER) is not resource:
                 continue
-            node_subnets += self._subnets(node_group, items(node_group.inputs.get("subnetIds")))
+            node_subnets += self.subnets_of(node_group, items(node_group.inputs.get("subnetIds")))
             template = plan.referenced(
                 node_group, get(node_group.inputs, "launchTemplate.id"), LAUNCH_TEMPLATE
             )
@@ -361,7 +356,7 @@ class AwsNetwork:
             groups.insert(0, cluster_group)
         return groups
 
-    def _subnets(self, owner: PlannedResource, values: Iterable[object]) -> list[Subnet]:
+    def subnets_of(self, owner: PlannedResource, values: Iterable[object]) -> list[Subnet]:
         found = self.plan.referenced_all(owner, values, SUBNET)
         return [self.subnets[subnet.urn] for subnet in found if subnet.urn in self.subnets]
 
@@ -387,7 +382,7 @@ class AwsNetwork:
         for endpoint in self.plan.of_type(RESOLVER_ENDPOINT):
             if str(endpoint.inputs.get("direction", "")).upper() != "INBOUND":
                 continue
-            subnets = self._subnets(
+            subnets = self.subnets_of(
                 endpoint, [get(address, "subnetId") for address in items(endpoint.inputs.get("ipAddresses"))]
             )
             groups = [

@@ -26,10 +26,11 @@ from offline.flows.aws import (
 from offline.flows.facts import cloud_dns_range, ports
 from offline.flows.gcp import GkeCluster, Target
 from offline.flows.kube import LoadBalancer
-from offline.flows.link import Attachment, Verdict
+from offline.flows.link import Attachment
 from offline.flows.model import Model
 from offline.flows.plan import get, items
 from offline.flows.ranges import ANYWHERE, Net, covered, net, text
+from offline.flows.verdict import Verdict
 
 NEEDED = "needed"
 EXPOSURE = "exposure"
@@ -178,15 +179,11 @@ def _zones(model: Model, attachment: Attachment | None, subnets: Sequence[Subnet
     )
 
 
-def _link_attachments(model: Model) -> list[Attachment]:
-    return model.link.link_attachments()
-
-
 def _tgw_from_link(model: Model, destination: Net, step: str) -> Hop:
     """Every link attachment's table sends `destination` to the VPC (and so advertises it to GCP)."""
     attachments = [
         a
-        for a in _link_attachments(model)
+        for a in model.link.link_attachments()
         if a.kind == "dx" or any(s.attachment == a.key and s.up for s in model.link.sessions)
     ]
     if not attachments:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from offline.flows.facts import default_source, facts
 from offline.flows.plan import Plan, PlannedResource, get, items, last_segment
 from offline.flows.ranges import ANYWHERE, Net, net, nets, text, uncovered
+from offline.flows.verdict import Verdict
 
 NETWORK = "gcp:compute/network:Network"
 SUBNETWORK = "gcp:compute/subnetwork:Subnetwork"
@@ -112,12 +113,6 @@ class GkeCluster:
     @property
     def node_ranges(self) -> list[Net]:
         return [r for r in (self.subnetwork.primary if self.subnetwork else None, self.pods) if r is not None]
-
-
-@dataclass(frozen=True)
-class Verdict:
-    ok: bool
-    detail: str
 
 
 class GcpNetwork:

@@ -11,6 +11,7 @@ from offline.flows.aws import VPC, AwsNetwork, Subnet
 from offline.flows.gcp import ROUTER, GcpNetwork
 from offline.flows.plan import Plan, PlannedResource, get, items, last_segment
 from offline.flows.ranges import Net, covered, net, nets, text, uncovered
+from offline.flows.verdict import Verdict
 
 TRANSIT_GATEWAY = "aws:ec2transitgateway/transitGateway:TransitGateway"
 TGW_ROUTE_TABLE = "aws:ec2transitgateway/routeTable:RouteTable"
@@ -79,12 +80,6 @@ class RouteTable:
     """(destination, attachment or None for a blackhole, origin)."""
 
 
-@dataclass(frozen=True)
-class Verdict:
-    ok: bool
-    detail: str
-
-
 class Link:
     def __init__(self, plan: Plan, aws: AwsNetwork, gcp: GcpNetwork) -> None:
         self.plan, self.aws, self.gcp = plan, aws, gcp
@@ -105,7 +100,7 @@ class Link:
         for attachment in plan.of_type(VPC_ATTACHMENT):
             tgw = plan.referenced(attachment, attachment.inputs.get("transitGatewayId"), TRANSIT_GATEWAY)
             vpc = plan.referenced(attachment, attachment.inputs.get("vpcId"), VPC)
-            subnets = self.aws._subnets(attachment, items(attachment.inputs.get("subnetIds")))
+            subnets = self.aws.subnets_of(attachment, items(attachment.inputs.get("subnetIds")))
             self.attachments[attachment.urn] = Attachment(
                 attachment.urn,
                 f"VPC attachment {attachment.name}",
@@ -389,10 +384,12 @@ class Link:
             return Verdict(False, f"{attachment.label} is associated with no TGW route table")
         wrong, used = [], []
         for piece, target, origin in self.tgw_lookup(table, destination):
+            if target is None:
+                wrong.append(f"{piece}: {origin} drops it (blackhole)" if origin else f"{piece}: no route")
+                continue
             kind = self.attachments[target].kind if target in self.attachments else None
-            ok = kind == "vpc" if towards == "vpc" else kind in ("vpn", "dx")
-            if target is None or not ok:
-                wrong.append(f"{piece}: {origin}" if target is not None or origin else f"{piece}: no route")
+            if (kind == "vpc") != (towards == "vpc") or kind is None:
+                wrong.append(f"{piece}: {origin} sends it to {self._label(target)}")
             else:
                 used.append(origin)
         if wrong:
