@@ -16,6 +16,8 @@ from crossmesh_policy.kit import MANDATORY, Config, StackView, as_list, get, kno
 GKE = "gcp:container/cluster:Cluster"
 NAMESPACE = "kubernetes:core/v1:Namespace"
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+# Every GCP IAM member, binding and policy resource (project, service account, bucket, ...).
+GCP_IAM = "gcp:*/iAM*"
 CRD = "kubernetes:apiextensions.k8s.io/v1:CustomResourceDefinition"
 
 # A Workload Identity principal: serviceAccount:<project>.svc.id.goog[<namespace>/<service account>].
@@ -70,7 +72,7 @@ def _strings(value: Any) -> Iterator[str]:
     anchors=["terraform-google-modules/terraform-google-kubernetes-engine #916", "GKE Workload Identity"],
     severity=Severity.HIGH,
     level=MANDATORY,
-    types=["gcp:serviceaccount/iAMMember:IAMMember", "gcp:serviceaccount/iAMBinding:IAMBinding", GKE],
+    types=[GCP_IAM, GKE],
 )
 def workload_identity_pool(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
     """An IAM binding to a Workload Identity principal (<project>.svc.id.goog[ns/sa]) waits for the GKE
@@ -81,10 +83,10 @@ def workload_identity_pool(stack: StackView, _: Config) -> Iterator[tuple[str, s
         for cluster in stack.of_type(GKE)
         if get(cluster.props, "workloadIdentityConfig.workloadPool")
     }
+    if not pools:
+        return
     waits = Waits(stack)
-    for resource in stack.resources:
-        if resource.resource_type == GKE or not pools:
-            continue
+    for resource in stack.of_type(GCP_IAM):
         members = {m.group(1) for text in _strings(resource.props) for m in WORKLOAD_IDENTITY.finditer(text)}
         for pool in sorted(members):
             cluster = pools.get(pool)
@@ -106,32 +108,41 @@ def api_group(resource_type: str) -> str | None:
     return group
 
 
-def _sources(stack: StackView, obj: PolicyResource, group: str, config: Config) -> list[PolicyResource]:
-    """What installs the definitions of `group` for the cluster `obj` is created in."""
+class DefinitionSources:
+    """What installs the definitions of an API group, per cluster: the stack's CustomResourceDefinitions,
+    the charts known to carry them, the resources known to provide them. Read once per check."""
 
-    def same_cluster(resource: PolicyResource) -> bool:
-        return obj.provider is None or resource.provider is None or resource.provider.urn == obj.provider.urn
+    def __init__(self, stack: StackView, config: Config) -> None:
+        self._stack = stack
+        self._known = {**CRD_SOURCES, **dict(config.get("crdSources") or {})}
+        self._crds = stack.of_type(CRD)
+        self._charts: dict[str, list[PolicyResource]] = {}
+        for release in stack.of_type(HELM_RELEASE):
+            chart = str(known(release.props, "chart") or "").split("/")[-1]
+            self._charts.setdefault(chart, []).append(release)
+        self._typed: dict[str, list[PolicyResource]] = {}
 
-    found = [
-        crd
-        for crd in stack.of_type(CRD)
-        if same_cluster(crd) and str(get(crd.props, "spec.group", "")) == group
-    ]
-    known_sources = {**CRD_SOURCES, **dict(config.get("crdSources") or {})}
-    for suffix, sources in known_sources.items():
-        if group != suffix and not group.endswith("." + suffix):
-            continue
-        for source in as_list(sources):
-            kind, _, value = str(source).partition(":")
-            if kind == "chart":
-                found += [
-                    r
-                    for r in stack.of_type(HELM_RELEASE)
-                    if same_cluster(r) and str(known(r.props, "chart") or "").split("/")[-1] == value
-                ]
-            elif kind == "type":
-                found += stack.of_type(value)
-    return found
+    def of(self, obj: PolicyResource, group: str) -> list[PolicyResource]:
+        """What installs `group`'s definitions for the cluster `obj` is created in."""
+
+        def same_cluster(resource: PolicyResource) -> bool:
+            return (
+                obj.provider is None or resource.provider is None or resource.provider.urn == obj.provider.urn
+            )
+
+        found = [c for c in self._crds if same_cluster(c) and str(get(c.props, "spec.group", "")) == group]
+        for suffix, sources in self._known.items():
+            if group != suffix and not group.endswith("." + suffix):
+                continue
+            for source in as_list(sources):
+                kind, _, value = str(source).partition(":")
+                if kind == "chart":
+                    found += [release for release in self._charts.get(value, []) if same_cluster(release)]
+                elif kind == "type":
+                    if value not in self._typed:
+                        self._typed[value] = self._stack.of_type(value)
+                    found += self._typed[value]
+        return found
 
 
 @stack_rule(
@@ -157,11 +168,12 @@ def crds_before_custom_resources(stack: StackView, config: Config) -> Iterator[t
     the chart that carries it, or the cluster that provides it): the API server refuses an object of an
     unknown kind."""
     waits = Waits(stack)
+    definitions = DefinitionSources(stack, config)
     for obj in stack.resources:
         group = api_group(obj.resource_type)
         if group is None:
             continue
-        sources = _sources(stack, obj, group, config)
+        sources = definitions.of(obj, group)
         if not sources:
             continue
         waited = waits.of(obj)
