@@ -83,29 +83,21 @@ def _flow(
 ) -> Flow:
     """The flow's hops on every protocol ("udp+tcp" is both) and port, merged hop by hop: a hop is open
     when it is open on every one."""
-    merged: dict[tuple[str, str], list[tuple[int, Hop]]] = {}
+    merged: dict[tuple[str, str], list[Verdict]] = {}
     for name in protocol.split("+"):
         for port in flow_ports:
             for hop in hops_for(name, port):
-                merged.setdefault((hop.step, hop.where), []).append((port, hop))
-    hops = []
-    for (step, where), per_port in merged.items():
-        failed = [(port, hop) for port, hop in per_port if not hop.ok]
-        if failed:
-            detail = "; ".join(dict.fromkeys(hop.detail for _, hop in failed))
-            hops.append(Hop(step, where, False, detail))
-        else:
-            hops.append(Hop(step, where, True, "; ".join(dict.fromkeys(hop.detail for _, hop in per_port))))
-    return Flow(id, title, source, destination, protocol, tuple(flow_ports), purpose, kind, tuple(hops))
+                merged.setdefault((hop.step, hop.where), []).append(Verdict(hop.ok, hop.detail))
+    hops = tuple(_hop(step, where, verdicts) for (step, where), verdicts in merged.items())
+    return Flow(id, title, source, destination, protocol, tuple(flow_ports), purpose, kind, hops)
 
 
-def _hop(step: str, where: str, verdicts: Sequence[tuple[bool, str]]) -> Hop:
-    failed = [detail for ok, detail in verdicts if not ok]
+def _hop(step: str, where: str, verdicts: Sequence[Verdict]) -> Hop:
+    """One hop from the verdicts of its parts: open when every part is, with what opens or closes it."""
+    failed = [v.detail for v in verdicts if not v.ok]
     if failed:
         return Hop(step, where, False, "; ".join(dict.fromkeys(failed)))
-    return Hop(
-        step, where, True, "; ".join(dict.fromkeys(detail for _, detail in verdicts)) or "nothing to check"
-    )
+    return Hop(step, where, True, "; ".join(dict.fromkeys(v.detail for v in verdicts)) or "nothing to check")
 
 
 # --- one-cloud hops ----------------------------------------------------------------------------------
@@ -113,7 +105,7 @@ def _hop(step: str, where: str, verdicts: Sequence[tuple[bool, str]]) -> Hop:
 
 def _aws_egress(src: Interfaces, destination: Net, protocol: str, port: Port) -> Hop:
     verdict = admits(src.groups, "egress", destination, (), protocol, port)
-    return _hop("aws-sg-egress", f"security groups of {src.label}", [(verdict.ok, verdict.detail)])
+    return _hop("aws-sg-egress", f"security groups of {src.label}", [verdict])
 
 
 def _aws_ingress(
@@ -121,7 +113,7 @@ def _aws_ingress(
 ) -> Hop:
     peer_groups = source_groups.groups if source_groups else ()
     verdicts = [admits(dst.groups, "ingress", cidr, peer_groups, protocol, port) for cidr in source]
-    return _hop("aws-sg-ingress", f"security groups of {dst.label}", [(v.ok, v.detail) for v in verdicts])
+    return _hop("aws-sg-ingress", f"security groups of {dst.label}", verdicts)
 
 
 def _aws_routes(
@@ -137,7 +129,7 @@ def _aws_routes(
     ]
     if not tables:
         return Hop(step, "route tables", False, "no subnet to route from")
-    return _hop(step, f"route tables of {_subnet_names(subnets)}", [(v.ok, v.detail) for v in verdicts])
+    return _hop(step, f"route tables of {_subnet_names(subnets)}", verdicts)
 
 
 def _subnet_names(subnets: Sequence[Subnet]) -> str:
@@ -152,7 +144,7 @@ def _gcp_firewall(
     return _hop(
         step,
         f"firewall rules of network {network}, {direction.lower()} for {target.label}",
-        [(v.ok, v.detail) for v in verdicts],
+        verdicts,
     )
 
 
@@ -189,14 +181,14 @@ def _tgw_from_link(model: Model, destination: Net, step: str) -> Hop:
     if not attachments:
         return Hop(step, "TGW route tables", False, "no link attachment carries traffic")
     verdicts = [model.link.tgw_routes(a, destination, "vpc") for a in attachments]
-    return _hop(step, "TGW route tables of the link's attachments", [(v.ok, v.detail) for v in verdicts])
+    return _hop(step, "TGW route tables of the link's attachments", verdicts)
 
 
 def _tgw_from_vpc(model: Model, attachment: Attachment | None, destination: Net, step: str) -> Hop:
     if attachment is None:
         return Hop(step, "TGW route tables", False, "the VPC is not attached to a transit gateway")
     verdict = model.link.tgw_routes(attachment, destination, "link")
-    return _hop(step, f"the TGW route table of {attachment.label}", [(verdict.ok, verdict.detail)])
+    return _hop(step, f"the TGW route table of {attachment.label}", [verdict])
 
 
 def _link(model: Model) -> Hop:
@@ -215,15 +207,11 @@ def aws_to_gcp(
         _aws_routes(model, src.subnets, destination, "tgw", "aws-route"),
         _zones(model, attachment, src.subnets),
         _link(model),
-        _hop(
-            "gcp-advertisement", "the link's GCP side", [_v(model.link.gcp_advertises(network, destination))]
-        ),
+        _hop("gcp-advertisement", "the link's GCP side", [model.link.gcp_advertises(network, destination)]),
         _tgw_from_vpc(model, attachment, destination, "tgw-route"),
     ]
     for source in src.ranges:
-        hops.append(
-            _hop("gcp-learned-route", f"network {network}", [_v(model.link.gcp_learns(network, source))])
-        )
+        hops.append(_hop("gcp-learned-route", f"network {network}", [model.link.gcp_learns(network, source)]))
         hops.append(_tgw_from_link(model, source, "tgw-route-back"))
     return hops
 
@@ -247,21 +235,17 @@ def gcp_to_aws(
         hops.append(_gcp_firewall(model, network, "EGRESS", target, [destination], protocol, port))
     hops += [
         _link(model),
-        _hop("gcp-learned-route", f"network {network}", [_v(model.link.gcp_learns(network, destination))]),
+        _hop("gcp-learned-route", f"network {network}", [model.link.gcp_learns(network, destination)]),
         _tgw_from_link(model, destination, "tgw-route"),
         _zones(model, attachment, dst_subnets),
     ]
     for source in sources:
         hops.append(_aws_routes(model, dst_subnets, source, "tgw", "aws-route-back"))
         hops.append(
-            _hop("gcp-advertisement", "the link's GCP side", [_v(model.link.gcp_advertises(network, source))])
+            _hop("gcp-advertisement", "the link's GCP side", [model.link.gcp_advertises(network, source)])
         )
         hops.append(_tgw_from_vpc(model, attachment, source, "tgw-route-back"))
     return hops
-
-
-def _v(verdict: Verdict) -> tuple[bool, str]:
-    return (verdict.ok, verdict.detail)
 
 
 # --- the declaration ---------------------------------------------------------------------------------
@@ -688,10 +672,9 @@ def _nat_hop(model: Model, eks: EksCluster) -> Hop:
             continue
         nat_subnet = model.aws.nat_subnets.get(default.target_key)
         if nat_subnet is None or nat_subnet.urn not in model.aws.subnets:
-            verdicts.append((False, f"{default.origin}: its NAT gateway is in no planned subnet"))
+            verdicts.append(Verdict(False, f"{default.origin}: its NAT gateway is in no planned subnet"))
             continue
-        verdict = routed_to_internet(model.aws.table_of(model.aws.subnets[nat_subnet.urn]), "igw")
-        verdicts.append((verdict.ok, verdict.detail))
+        verdicts.append(routed_to_internet(model.aws.table_of(model.aws.subnets[nat_subnet.urn]), "igw"))
     return _hop("nat-to-internet", "the NAT gateways of the node subnets", verdicts)
 
 

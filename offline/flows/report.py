@@ -114,7 +114,17 @@ def markdown(flows: Sequence[Flow], stack: str, command: str) -> str:
             f"| `{flow.id}` | {_cell(flow.source)} | {_cell(flow.destination)} | {_ports(flow)} | "
             f"{_cell(flow.purpose)} | {state} |"
         )
-    lines += ["", "## Hop by hop", ""]
+    lines += [
+        "",
+        "What only a real cloud proves: that the clouds write their own rules as the recorded facts say",
+        "(GKE's control-plane rule, the EKS cluster group, the load balancers' rules from",
+        "`loadBalancerSourceRanges`), that the BGP sessions establish and the routes are learned as",
+        "advertised, and where Cloud VPN's ICMP fragmentation-needed comes from; `crossmesh verify` checks",
+        "the tunnels, the sessions and one call across after `pulumi up`.",
+        "",
+        "## Hop by hop",
+        "",
+    ]
     for flow in flows:
         lines += [f"### `{flow.id}`: {flow.title}", "", "| hop | where | in the plan |", "|---|---|---|"]
         for hop in flow.hops:
