@@ -74,7 +74,9 @@ class CrossMesh(pulumi.ComponentResource):
         in_clouds = self._build_providers(config, args.stack, labels)
 
         self.aws_network = AwsNetwork(
-            "aws-network", AwsNetworkArgs(config=config.aws, name_prefix=prefix), opts=in_clouds
+            "aws-network",
+            AwsNetworkArgs(config=config.aws, name_prefix=prefix, protect=config.protect),
+            opts=in_clouds,
         )
         # What AWS routes to the link and the link advertises: the GCP ranges reachable from outside.
         self.gcp_prefixes = gcp_prefixes(config.gcp.subnet_cidr, config.gcp.pods_cidr, config.gcp.master_cidr)
@@ -416,6 +418,9 @@ class CrossMesh(pulumi.ComponentResource):
         load balancer on GKE both take it from the same resource; the VirtualGateway's NLB hostname
         flows the other way, into the GKE ServiceEntries.
         """
+        envoy_digest = config.mesh.appmesh_envoy_digest
+        if envoy_digest is None:  # the config rules require it with App Mesh; this keeps the type exact
+            raise ValueError("mesh.appmeshEnvoyDigest is required with engines.aws 'appmesh'")
         address = gcp.compute.Address(
             "appmesh-bridge-ingress",
             name=f"{prefix}-appmesh-bridge-ingress",
@@ -440,6 +445,7 @@ class CrossMesh(pulumi.ComponentResource):
                 policies=policies,
                 gke_ingress_address=address.address,
                 gke_source_ranges=[config.gcp.subnet_cidr, config.gcp.pods_cidr],
+                envoy_digest=envoy_digest,
                 tracing=config.observability.tracing,
                 sampling_percent=config.observability.sampling_percent,
             ),

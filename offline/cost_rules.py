@@ -944,6 +944,11 @@ _FREE_BY_REASON: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("internal addresses are free (an external one is priced)", ("gcp:compute/address:Address",)),
     ("key rings have no charge; key versions are priced", ("gcp:kms/keyRing:KeyRing",)),
     ("Cloud Monitoring dashboards have no charge", ("gcp:monitoring/dashboard:Dashboard",)),
+    (
+        "an EventBridge Scheduler schedule fires once a day, far inside the 14 million invocations a "
+        "month free (aws.amazon.com/eventbridge/pricing; not read on the page here)",
+        ("aws:scheduler/schedule:Schedule",),
+    ),
 )
 FREE: Mapping[str, str] = {type_token: reason for reason, types in _FREE_BY_REASON for type_token in types}
 # Whole packages: every type under the prefix.
@@ -953,6 +958,7 @@ FREE_PREFIXES: Mapping[str, str] = {
     "tls:": _LOCAL,
     "random:": _LOCAL,
     "pulumi:providers:": "a provider is configuration, not a cloud object",
+    "pulumi-python:dynamic/pki:": _LOCAL,
 }
 
 

@@ -54,6 +54,8 @@ def cross_field_problems(config: StackConfig) -> list[str]:
         *mesh_id_problems(config.mesh),
         *service_problems(config.services),
         *bridge_problems(config.mesh, config.services),
+        *appmesh_image_problems(config.mesh),
+        *notification_problems(config),
         *traffic_policy_problems(config),
     ]
 
@@ -423,6 +425,37 @@ def service_problems(services: Sequence[ServiceConfig]) -> list[str]:
             elif caller not in names:
                 suggestion = did_you_mean(caller, names)
                 problems.append(f"{caller_path}: '{caller}' is not a declared service{suggestion}")
+    return problems
+
+
+def appmesh_image_problems(mesh: MeshConfig) -> list[str]:
+    """App Mesh's Envoy runs by digest: a tag can be moved under a running mesh."""
+    if mesh.engines.aws == "appmesh" and mesh.appmesh_envoy_digest is None:
+        return [
+            f"{config_key('mesh.appmeshEnvoyDigest')}: required with engines.aws 'appmesh': the sha256 "
+            "digest of the pinned aws-appmesh-envoy release (aws ecr describe-images), so every Envoy "
+            "runs the image that was reviewed"
+        ]
+    return []
+
+
+def notification_problems(config: StackConfig) -> list[str]:
+    """A protected stack is one whose failure matters: its alarms must notify someone."""
+    observability = config.observability
+    if not (config.protect and observability.alarms):
+        return []
+    problems = []
+    if not observability.sns_topic_arn:
+        problems.append(
+            f"{config_key('observability.snsTopicArn')}: required when protect is true and alarms are on: "
+            "the SNS topic that receives the AWS alarms (else they notify nobody)"
+        )
+    if not observability.gcp_notification_channels:
+        problems.append(
+            f"{config_key('observability.gcpNotificationChannels')}: required when protect is true and "
+            "alarms are on: the Cloud Monitoring channels of the GCP alert policies (else they notify "
+            "nobody)"
+        )
     return problems
 
 

@@ -405,6 +405,14 @@ class MeshConfig(_Model):
         description="SPIFFE trust domain of every workload identity.",
     )
     ca: CaConfig = Field(default_factory=CaConfig)
+    appmesh_envoy_digest: str | None = Field(
+        None,
+        pattern=r"^sha256:[0-9a-f]{64}$",
+        description="Digest of the App Mesh Envoy image release crossmesh pins (the regional ECR "
+        "repository's aws-appmesh-envoy at that tag; `aws ecr describe-images`); required with "
+        "engines.aws appmesh, so the gateway and every injected Envoy run exactly that image.",
+        examples=["sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"],
+    )
 
 
 # --- the traffic policy ------------------------------------------------------------------------------

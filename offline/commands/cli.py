@@ -23,7 +23,10 @@ from components.config import ConfigError
 from offline.commands import diff as diff_command
 from offline.commands import exit_codes
 from offline.commands.exit_codes import (
+    AGREEMENT,
+    CANNOT_AUDIT,
     CURRENT,
+    DISAGREEMENT,
     INVALID_INPUT,
     MANDATORY_VIOLATION,
     NO_MANDATORY_VIOLATION,
@@ -111,6 +114,19 @@ def command_line() -> argparse.ArgumentParser:
     check.add_argument(
         "--policy-config", metavar="FILE", help="pack config JSON, as for pulumi --policy-pack-config"
     )
+
+    audit = command("audit", "run Checkov offline on the plan and report its findings beside the pack's")
+    audit.epilog = (
+        audit.epilog or ""
+    ) + "\n\nexample:\n  crossmesh audit -s prod --format sarif > audit.sarif"
+    audit_source = audit.add_mutually_exclusive_group()
+    audit_source.add_argument(
+        "-s", "--stack", default="dev", help="plan Pulumi.<stack>.yaml now (default: dev)"
+    )
+    audit_source.add_argument(
+        "--plan", metavar="FILE", help="audit a saved plan (crossmesh plan --json FILE)"
+    )
+    audit.add_argument("--format", choices=["text", "json", "sarif"], default="text")
 
     policies = command("policies", "list the policy pack: name, level, types, anchors")
     policies.add_argument("--json", action="store_true", help="print the list as JSON")
@@ -233,6 +249,39 @@ def _check(args: argparse.Namespace, project_dir: Path) -> int:
             return failed
         print(f"results written to {args.json}")
     return MANDATORY_VIOLATION if check.has_mandatory(violations) else NO_MANDATORY_VIOLATION
+
+
+def _audit(args: argparse.Namespace, project_dir: Path) -> int:
+    from offline.commands import audit, check
+    from offline.record import mask
+
+    try:
+        if args.plan:
+            planned = masked = check.load_contract(Path(args.plan))
+        else:
+            plan = _planned(args, project_dir)
+            if isinstance(plan, ExitCode):
+                return CANNOT_AUDIT if plan == INVALID_INPUT else plan
+            planned = check.from_plan(plan)
+            masked = check.PlannedStack(
+                planned.project,
+                planned.stack,
+                tuple(
+                    check.PlannedResource(**{**vars(r), "inputs": mask(r.inputs)}) for r in planned.resources
+                ),
+                planned.outputs,
+            )
+        findings, converted, verdicts = audit.audit(planned, masked, project_dir)
+    except (check.PlanFileError, audit.CheckovUnavailable, audit.CheckovFailed) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return CANNOT_AUDIT
+    if args.format == "json":
+        sys.stdout.write(audit.render_json(findings, converted, len(verdicts)))
+    elif args.format == "sarif":
+        sys.stdout.write(audit.render_sarif(findings))
+    else:
+        sys.stdout.write(audit.render_text(findings, converted, len(verdicts)))
+    return DISAGREEMENT if audit.new_disagreements(findings) else AGREEMENT
 
 
 def _policies(args: argparse.Namespace, project_dir: Path) -> int:
@@ -379,6 +428,7 @@ def _flow_docs(args: argparse.Namespace, project_dir: Path) -> int:
 HANDLERS: dict[str, Handler] = {
     "plan": _plan,
     "check": _check,
+    "audit": _audit,
     "policies": _policies,
     "graph": _graph,
     "diff": diff_command.run,

@@ -27,9 +27,11 @@ NO_MANDATORY_VIOLATION = ExitCode(
 )
 VERIFIED = ExitCode(0, "every check passed")
 CURRENT = ExitCode(0, "the file was written, or with --check is current")
+AGREEMENT = ExitCode(0, "Checkov and the pack agree, or disagree only where a listed reason says why")
 
 MANDATORY_VIOLATION = ExitCode(1, "at least one mandatory rule or upstream artefact check is broken")
 CHECK_FAILED = ExitCode(1, "at least one check failed")
+DISAGREEMENT = ExitCode(1, "Checkov and the pack disagree where no listed reason explains it")
 STALE = ExitCode(1, "with --check: the file differs from what the code generates; nothing written")
 FAILED_ON = ExitCode(1, "with --fail-on: the diff holds a change of that kind (a replace, a delete)")
 
@@ -44,12 +46,17 @@ UNVERIFIED = ExitCode(
     "or a closed pipe",
 )
 
+CANNOT_AUDIT = ExitCode(
+    2, "cannot audit: invalid stack config, plan file or options, or Checkov is not installed"
+)
+
 PROGRAM_ERROR = ExitCode(3, "the program, the command or a rule failed: a defect, not the input")
 
 EXIT_CODES: Mapping[str, Sequence[ExitCode]] = {
     "plan": (OK, FAILED_ON, INVALID_INPUT, PROGRAM_ERROR),
     "diff": (OK, FAILED_ON, INVALID_INPUT, PROGRAM_ERROR),
     "check": (NO_MANDATORY_VIOLATION, MANDATORY_VIOLATION, INVALID_INPUT, PROGRAM_ERROR),
+    "audit": (AGREEMENT, DISAGREEMENT, CANNOT_AUDIT, PROGRAM_ERROR),
     "policies": (OK, INVALID_INPUT, PROGRAM_ERROR),
     "graph": (OK, INVALID_INPUT, PROGRAM_ERROR),
     "verify": (VERIFIED, CHECK_FAILED, UNVERIFIED, PROGRAM_ERROR),

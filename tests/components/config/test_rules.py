@@ -288,9 +288,34 @@ def test_duplicate_service_names_are_rejected() -> None:
     assert "crossmesh:services[2].name: 'checkout' is declared twice" in problems_of(raw)[0]
 
 
-def test_app_mesh_refuses_a_non_http_service_called_across_the_bridge() -> None:
+def test_app_mesh_requires_the_envoy_image_digest() -> None:
     raw = copy.deepcopy(VALID)
     raw["mesh"] = {"engines": {"aws": "appmesh"}}
+    assert any(p.startswith("crossmesh:mesh.appmeshEnvoyDigest: required") for p in problems_of(raw))
+    raw["mesh"]["appmeshEnvoyDigest"] = "sha256:abc"
+    assert any("appmeshEnvoyDigest" in p for p in problems_of(raw))
+    raw["mesh"]["appmeshEnvoyDigest"] = "sha256:" + "0" * 64
+    assert load_config(raw).mesh.appmesh_envoy_digest == "sha256:" + "0" * 64
+
+
+def test_a_protected_stack_must_name_who_its_alarms_notify() -> None:
+    raw = copy.deepcopy(VALID)
+    raw["protect"] = True
+    problems = problems_of(raw)
+    assert any(p.startswith("crossmesh:observability.snsTopicArn: required when protect") for p in problems)
+    assert any(p.startswith("crossmesh:observability.gcpNotificationChannels: required") for p in problems)
+    raw["observability"] = {
+        "snsTopicArn": "arn:aws:sns:us-east-1:111122223333:alerts",
+        "gcpNotificationChannels": ["projects/p/notificationChannels/1"],
+    }
+    assert load_config(raw).protect
+    raw["observability"] = {"alarms": False}
+    assert not load_config(raw).observability.alarms
+
+
+def test_app_mesh_refuses_a_non_http_service_called_across_the_bridge() -> None:
+    raw = copy.deepcopy(VALID)
+    raw["mesh"] = {"engines": {"aws": "appmesh"}, "appmeshEnvoyDigest": "sha256:" + "0" * 64}
     raw["services"][1]["protocol"] = "grpc"
     assert problems_of(raw) == [
         "crossmesh:services[1].protocol: 'grpc' cannot cross between App Mesh and Istio (called from the "
@@ -306,7 +331,7 @@ def test_istio_on_both_clusters_carries_any_protocol_across_clouds() -> None:
 
 def test_app_mesh_accepts_grpc_between_services_of_one_cloud() -> None:
     raw = copy.deepcopy(VALID)
-    raw["mesh"] = {"engines": {"aws": "appmesh"}}
+    raw["mesh"] = {"engines": {"aws": "appmesh"}, "appmeshEnvoyDigest": "sha256:" + "0" * 64}
     raw["services"].append(
         {
             "name": "ledger",

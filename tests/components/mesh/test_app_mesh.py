@@ -15,6 +15,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from components.clusters.namespace_specs import private_ingress_spec
 from components.config import ServiceConfig, load_config
 from components.mesh import appmesh_specs as specs
 from components.mesh import bridge_specs
@@ -52,6 +53,7 @@ from tests.support.types import (
     ISTIO_VIRTUAL_SERVICE,
     K8S_DEPLOYMENT,
     K8S_NAMESPACE,
+    K8S_NETWORK_POLICY,
     K8S_POD_DISRUPTION_BUDGET,
     K8S_SECRET,
     K8S_SERVICE,
@@ -557,15 +559,65 @@ def test_virtual_gateway_pods_mount_their_certificate_and_survive_drains(plan: P
     pod = deployment["template"]["spec"]
     assert deployment["replicas"] == 2
     assert pod["serviceAccountName"] == "crossmesh-bridge"
-    assert pod["volumes"] == [{"name": "mesh-tls", "secret": {"secretName": "crossmesh-bridge-mesh-tls"}}]
+    assert pod["volumes"] == [
+        {"name": "mesh-tls", "secret": {"secretName": "crossmesh-bridge-mesh-tls"}},
+        {"name": "tmp", "emptyDir": {"medium": "Memory"}},
+    ]
     assert pod["containers"][0]["volumeMounts"] == [
-        {"name": "mesh-tls", "mountPath": "/certs", "readOnly": True}
+        {"name": "mesh-tls", "mountPath": "/certs", "readOnly": True},
+        {"name": "tmp", "mountPath": "/tmp"},
     ]
     assert deployment["template"]["metadata"]["labels"] == {"app": "crossmesh-bridge"}
     budget = plan.one(K8S_POD_DISRUPTION_BUDGET, "appmesh-gateway").inputs["spec"]
     assert budget == {"minAvailable": 1, "selector": {"matchLabels": {"app": "crossmesh-bridge"}}}
     spec = appmesh_object(plan, "VirtualGateway", "crossmesh-bridge", "crossmesh-bridge")
     assert spec["podSelector"] == {"matchLabels": {"app": "crossmesh-bridge"}}
+
+
+def test_the_gateway_runs_envoy_by_digest_locked_down_with_resources_and_probes(plan: Plan) -> None:
+    pod = plan.one(K8S_DEPLOYMENT, "appmesh-gateway").inputs["spec"]["template"]["spec"]
+    (envoy,) = pod["containers"]
+    digest = "sha256:" + "0" * 64  # Pulumi.legacy.yaml's placeholder
+    assert envoy["image"] == f"{specs.ENVOY_REPOSITORY}:{specs.ENVOY_TAG}@{digest}"
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["securityContext"] == {
+        "runAsNonRoot": True,
+        "runAsUser": 1337,
+        "runAsGroup": 1337,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    assert envoy["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "privileged": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    assert envoy["resources"] == specs.GATEWAY_RESOURCES
+    assert envoy["readinessProbe"]["httpGet"] == {"path": "/ready", "port": specs.ENVOY_ADMIN_PORT}
+    assert envoy["livenessProbe"]["tcpSocket"] == {"port": specs.ENVOY_ADMIN_PORT}
+    values = plan.one(HELM_RELEASE, "appmesh-controller").inputs["values"]
+    assert values["sidecar"]["image"] == {
+        "repository": specs.ENVOY_REPOSITORY,
+        "tag": f"{specs.ENVOY_TAG}@{digest}",
+    }
+
+
+def test_every_namespace_app_mesh_creates_admits_private_ingress_only(plan: Plan) -> None:
+    namespaces = {
+        r.inputs["metadata"]["name"] for r in plan.of_type(K8S_NAMESPACE) if r.name.startswith("appmesh-")
+    }
+    fenced = {
+        r.inputs["metadata"]["namespace"]
+        for r in plan.of_type(K8S_NETWORK_POLICY)
+        if r.inputs["spec"] == private_ingress_spec()
+    }
+    assert namespaces and namespaces <= fenced
+    assert private_ingress_spec()["podSelector"] == {}
+    assert {b["ipBlock"]["cidr"] for b in private_ingress_spec()["ingress"][0]["from"]} == {
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+    }
 
 
 def test_gke_callers_reach_app_mesh_through_a_service_entry_on_the_nlb(plan: Plan) -> None:
@@ -781,9 +833,13 @@ def test_an_envoy_without_tracing_gets_no_x_ray_permissions() -> None:
 
 
 def test_tracing_off_turns_the_controllers_x_ray_off_and_the_rate_follows_the_config() -> None:
-    off = specs.controller_values("us-east-1", "c", "arn:aws:iam::210987654321:role/r", False, 1.0)
+    off = specs.controller_values(
+        "us-east-1", "c", "arn:aws:iam::210987654321:role/r", False, 1.0, "sha256:" + "1" * 64
+    )
     assert off["tracing"]["enabled"] is False
-    on = specs.controller_values("us-east-1", "c", "arn:aws:iam::210987654321:role/r", True, 12.5)
+    on = specs.controller_values(
+        "us-east-1", "c", "arn:aws:iam::210987654321:role/r", True, 12.5, "sha256:" + "1" * 64
+    )
     assert on["tracing"] == {"enabled": True, "provider": "x-ray", "samplingRate": 0.125}
 
 
