@@ -145,6 +145,11 @@ def command_line() -> argparse.ArgumentParser:
     policy_docs = command("policy-docs", "regenerate policies/README.md from the pack")
     policy_docs.add_argument("--check", action="store_true", help="only compare with the file, write nothing")
 
+    flow_docs = command("flow-docs", "regenerate docs/flows.md, the flow table, from the dev plan")
+    flow_docs.add_argument("--check", action="store_true", help="only compare with the file, write nothing")
+    example = "crossmesh flow-docs --check   # 1 when docs/flows.md is stale"
+    flow_docs.epilog = f"{flow_docs.epilog}\n\nexample:\n  {example}"
+
     docs = command("config-docs", "regenerate docs/configuration.md from StackConfig")
     docs.add_argument("--check", action="store_true", help="only compare with the file, write nothing")
 
@@ -215,7 +220,8 @@ def _plan(args: argparse.Namespace, project_dir: Path) -> int:
 
 
 def _check(args: argparse.Namespace, project_dir: Path) -> int:
-    from offline.commands import check
+    from offline.commands import check, flows
+    from offline.flows.report import as_json, render
 
     try:
         pack_config = json.loads(Path(args.policy_config).read_text()) if args.policy_config else {}
@@ -230,9 +236,14 @@ def _check(args: argparse.Namespace, project_dir: Path) -> int:
     except (check.PlanFileError, check.PolicyConfigError, OSError, json.JSONDecodeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return INVALID_INPUT
+    # The reachability check (docs/flows.md): a closed flow or a wider exposure is a mandatory finding.
+    found_flows = flows.flows_of(planned)
+    violations += flows.violations(found_flows)
     sys.stdout.write(check.render(violations, planned, len(POLICIES)))
+    sys.stdout.write(render(found_flows))
     if args.json:
         results = check.results_json(violations, planned, len(POLICIES))
+        results["flows"] = as_json(found_flows)
         failed = _write_file("--json", args.json, json.dumps(results, indent=2) + "\n")
         if failed is not None:
             return failed
@@ -396,6 +407,24 @@ def _policy_docs(args: argparse.Namespace, project_dir: Path) -> int:
     return CURRENT
 
 
+def _flow_docs(args: argparse.Namespace, project_dir: Path) -> int:
+    from offline.commands import check, flows
+
+    args.stack = flows.DOCS_STACK
+    plan = _planned(args, project_dir)
+    if isinstance(plan, ExitCode):
+        return plan
+    planned = check.from_plan(plan)
+    path = project_dir / flows.DOCS_PATH
+    if args.check:
+        if not path.exists() or path.read_text() != flows.render_docs(planned):
+            print(f"error: {flows.DOCS_PATH} is stale; run `crossmesh flow-docs`", file=sys.stderr)
+            return STALE
+        return CURRENT
+    print(f"wrote {flows.write_docs(project_dir, planned)}")
+    return CURRENT
+
+
 HANDLERS: dict[str, Handler] = {
     "plan": _plan,
     "check": _check,
@@ -404,6 +433,7 @@ HANDLERS: dict[str, Handler] = {
     "graph": _graph,
     "diff": diff_command.run,
     "verify": _verify,
+    "flow-docs": _flow_docs,
     "config-docs": _config_docs,
     "cost-docs": _cost_docs,
     "policy-docs": _policy_docs,
