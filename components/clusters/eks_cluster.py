@@ -330,7 +330,7 @@ class EksCluster(pulumi.ComponentResource):
         ]
 
         launch_template = self._build_launch_template()
-        shape = eks_specs.node_group_shape(config.instance_types)
+        shape = eks_specs.node_group_shape(config.instance_types, len(self._args.network.private_subnet_ids))
         node_group = aws.eks.NodeGroup(
             # A new shape is a new group: created, and Ready, before Pulumi deletes the old one at the end
             # of the update (EKS drains its nodes). Auto-named, so two groups never share a name.

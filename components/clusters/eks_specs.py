@@ -49,26 +49,31 @@ def admin_entry_key(role_arn: str) -> str:
 
 @dataclass(frozen=True)
 class NodeGroupShape:
-    """What a managed node group cannot change once created (the provider replaces it on any change of
-    these: aws_eks_node_group, instance_types, ami_type, capacity_type ForceNew), as the config sets it."""
+    """What a managed node group cannot change once created, as the config sets it: its instance types,
+    AMI type and capacity type, and its subnets, one per zone (aws_eks_node_group: instance_types,
+    ami_type, capacity_type, subnet_ids ForceNew)."""
 
     instance_types: tuple[str, ...]
     """Sorted: the order a list was written in carries no meaning here."""
     ami_type: str
+    zone_count: int
+    """The group spans the private subnet of each zone; another count is another subnet list. Which zone
+    a subnet is in is the subnet's own (a zone moved replaces the subnet, and so the group too)."""
     capacity_type: str = "ON_DEMAND"
 
     @property
     def key(self) -> str:
         """Names the group: a new shape is a new group, created beside the old one before it goes."""
         canonical = json.dumps(
-            [self.ami_type, self.capacity_type, list(self.instance_types)], separators=(",", ":")
+            [self.ami_type, self.capacity_type, list(self.instance_types), self.zone_count],
+            separators=(",", ":"),
         )
         return hashlib.sha256(canonical.encode()).hexdigest()[:8]
 
 
-def node_group_shape(instance_types: Sequence[str]) -> NodeGroupShape:
+def node_group_shape(instance_types: Sequence[str], zone_count: int) -> NodeGroupShape:
     types = tuple(sorted(set(instance_types)))
-    return NodeGroupShape(instance_types=types, ami_type=ami_type_for(types))
+    return NodeGroupShape(instance_types=types, ami_type=ami_type_for(types), zone_count=zone_count)
 
 
 def managed_policy_arn(partition: str, name: str) -> str:

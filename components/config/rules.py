@@ -32,11 +32,14 @@ from components.config.schema import (
 )
 from components.link.specs import LINK_LOCAL, groups_for_target, link_capacity
 from components.mesh.certificate_specs import MAX_COMMON_NAME_LENGTH, MESH_CLUSTERS, longest_ca_name
-from components.network.specs import CLOUD_DNS_FORWARDING_RANGE
+from components.network.specs import CLOUD_DNS_FORWARDING_RANGE, legacy_zone_slots
 from components.network.zone_specs import excluded_zone_ids
 
 # Routed from AWS to Google Cloud over the link, for the answers to Cloud DNS forwarded queries.
 CLOUD_DNS_SOURCE = ipaddress.IPv4Network(CLOUD_DNS_FORWARDING_RANGE)
+
+# The zone slots of a stack that does not set aws.zoneSlots: what earlier releases cut for 3 or 4 zones.
+DEFAULT_ZONE_SLOTS = 4
 
 # The current root, and its successor during a rotation (docs/runbooks/rotate-ca.md).
 MAX_TRUSTED_ROOTS = 2
@@ -142,7 +145,30 @@ def _range_size_problems(ranges: Mapping[str, ipaddress.IPv4Network]) -> list[st
 
 
 def zone_problems(aws: AwsConfig) -> list[str]:
-    """Pinned zones: one per subnet, each once, none that EKS refuses."""
+    """The address plan's zone slots; pinned zones: one per subnet, each once, none that EKS refuses."""
+    return [*_zone_slot_problems(aws), *_pinned_zone_problems(aws)]
+
+
+def _zone_slot_problems(aws: AwsConfig) -> list[str]:
+    key, count = config_key("aws.zoneSlots"), config_key("aws.azCount")
+    if aws.zone_slots is None and legacy_zone_slots(aws.az_count) != DEFAULT_ZONE_SLOTS:
+        kept = legacy_zone_slots(aws.az_count)
+        return [
+            f"{key}: must be set with {count} {aws.az_count}: set it to the slots the stack's subnets "
+            f"were cut for, {DEFAULT_ZONE_SLOTS} if it ran with 3 or 4 zones and no zoneSlots, {kept} if a "
+            f"release before aws.zoneSlots deployed it with {aws.az_count} zones; a new stack picks 4 or 8 "
+            "(docs/runbooks/change-zone-count.md)"
+        ]
+    slots = aws.resolved_zone_slots()
+    if slots < aws.az_count:
+        return [
+            f"{key}: {slots} cannot hold {count} {aws.az_count}: the address plan is fixed for the stack's "
+            "life; more zones than it holds need a new VPC (docs/runbooks/change-zone-count.md)"
+        ]
+    return []
+
+
+def _pinned_zone_problems(aws: AwsConfig) -> list[str]:
     pinned = aws.availability_zone_ids
     if pinned is None:
         return []

@@ -21,6 +21,7 @@ from components.clusters.eks_specs import architecture_of
 from components.config.platform import aws_regions, gcp_regions, regions_read, reserved_namespaces
 from components.config.wording import did_you_mean
 from components.link.specs import AWS_TUNNEL_GBPS, groups_for_target
+from components.network.specs import legacy_zone_slots
 from components.network.zone_specs import ZONE_ID
 from components.observability.specs import COLLECTOR_NAMESPACE, CONTAINER_INSIGHTS_ACCOUNT
 
@@ -188,7 +189,8 @@ class AwsConfig(_Model):
         ge=2,
         le=6,
         description="Availability zones to spread subnets and nodes over; the length of "
-        "availabilityZoneIds when that is set.",
+        "availabilityZoneIds when that is set. Adding a zone, or removing the last, leaves the other zones' "
+        "subnets where they are (zoneSlots); the EKS nodes roll onto a node group over the new subnets.",
     )
     availability_zone_ids: list[ZoneId] | None = Field(
         None,
@@ -198,6 +200,20 @@ class AwsConfig(_Model):
         examples=[["use1-az1", "use1-az2", "use1-az4"]],
     )
     service_cidr: Cidr = Field(description="EKS Kubernetes service CIDR (/12 to /24, RFC 1918).")
+    zone_slots: Literal[2, 4, 8] | None = Field(
+        None,
+        description="Zones the address plan makes room for: each half of the VPC is cut into this many "
+        "equal blocks, zone i in block i, so adding a zone (or removing the last) leaves the others' subnets "
+        "where they are. Fixed for the stack's life. Unset: 4 with azCount 3 or 4 (the plan of earlier "
+        "releases). With azCount 2, 5 or 6 it must be set: 2 (azCount 2) or 8 (5 or 6) keeps a stack "
+        "deployed before this key where it is; a new stack picks 4 or 8 to leave room to add zones.",
+        examples=[4],
+    )
+
+    def resolved_zone_slots(self) -> int:
+        """The zone slots of the address plan: as set, else the one earlier releases cut for 3 or 4 zones
+        (the config rules refuse an unset value for other counts)."""
+        return self.zone_slots or legacy_zone_slots(self.az_count)
 
     @model_validator(mode="before")
     @classmethod

@@ -68,7 +68,7 @@ class AwsNetwork(pulumi.ComponentResource):
         self.private_subnet_ids = []
         self.public_subnet_ids = []
         self.private_route_table_ids = []
-        plan = subnet_plan(config.vpc_cidr, config.az_count)
+        plan = subnet_plan(config.vpc_cidr, config.az_count, config.resolved_zone_slots())
         for index, (private_cidr, public_cidr) in enumerate(zip(plan.private, plan.public, strict=True)):
             self._build_zone(index, private_cidr, public_cidr, internet_gateway, public_routes)
 

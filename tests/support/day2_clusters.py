@@ -15,6 +15,12 @@ from components.clusters.eks_cluster import ADDONS_AFTER_NODES, ADDONS_BEFORE_NO
 from offline.diff import CREATE, DELETE, UPDATE, DiffResult
 from tests.support.plans import stack_config
 from tests.support.types import (
+    AWS_EIP,
+    AWS_NAT_GATEWAY,
+    AWS_ROUTE,
+    AWS_ROUTE_TABLE,
+    AWS_ROUTE_TABLE_ASSOCIATION,
+    AWS_SUBNET,
     EKS_ACCESS_ENTRY,
     EKS_ACCESS_POLICY_ASSOCIATION,
     EKS_ADDON,
@@ -25,6 +31,7 @@ from tests.support.types import (
     HELM_RELEASE,
     IAM_ROLE_POLICY,
     KUBERNETES_PROVIDER,
+    TGW_VPC_ATTACHMENT,
 )
 
 Verdicts = Mapping[tuple[str, str], str]
@@ -62,10 +69,13 @@ MIXED_TYPES = ["m6i.large", "m5.large"]
 WITH_ADMINS = {"clusters": _clusters("dev", eks={"adminRoleArns": ADMINS, "instanceTypes": MIXED_TYPES})}
 
 
-def _node_group(stack: str, instance_types: list[str] | None = None) -> tuple[str, str]:
-    """The EKS node group of the stack's instance types (or of `instance_types`)."""
+def _node_group(
+    stack: str, instance_types: list[str] | None = None, zones: int | None = None
+) -> tuple[str, str]:
+    """The EKS node group of the stack's instance types and zones (or of those given)."""
     types = instance_types or stack_config(stack, "clusters")["eks"]["instanceTypes"]
-    return EKS_NODE_GROUP, f"eks-nodes-{eks_specs.node_group_shape(types).key}"
+    zone_count = zones or stack_config(stack, "aws")["azCount"]
+    return EKS_NODE_GROUP, f"eks-nodes-{eks_specs.node_group_shape(types, zone_count).key}"
 
 
 def _next_minor(version: str) -> str:
@@ -75,6 +85,45 @@ def _next_minor(version: str) -> str:
 
 AUTOSCALER_POLICY = (IAM_ROLE_POLICY, "eks-autoscaler-scaling")
 AUTOSCALER_CHART = (HELM_RELEASE, "eks-autoscaler-chart")
+
+
+def _zone(index: int, kind: str) -> dict[tuple[str, str], str]:
+    """Everything one AWS zone has: its subnets, NAT, private routes and the routes to GCP through the
+    Transit Gateway."""
+    network = "aws-network"
+    return {
+        (AWS_SUBNET, f"{network}-private-{index}"): kind,
+        (AWS_SUBNET, f"{network}-public-{index}"): kind,
+        (AWS_EIP, f"{network}-nat-{index}"): kind,
+        (AWS_NAT_GATEWAY, f"{network}-nat-{index}"): kind,
+        (AWS_ROUTE_TABLE, f"{network}-private-rt-{index}"): kind,
+        (AWS_ROUTE, f"{network}-private-default-{index}"): kind,
+        (AWS_ROUTE_TABLE_ASSOCIATION, f"{network}-private-{index}"): kind,
+        (AWS_ROUTE_TABLE_ASSOCIATION, f"{network}-public-{index}"): kind,
+        **{
+            (AWS_ROUTE, f"link-hub-to-gcp-{index}-{prefix}"): kind
+            for prefix in ("dns", "master", "pods", "subnet")
+        },
+    }
+
+
+def _aws(stack: str, **keys: Any) -> dict[str, Any]:
+    aws: dict[str, Any] = stack_config(stack, "aws")
+    return {**aws, **keys}
+
+
+def _zone_count_changed(stack: str, zones: int) -> dict[tuple[str, str], str]:
+    """What the subnets' move to `zones` zones changes besides the zones themselves: the node group rolls
+    onto the new subnet list, the autoscaler follows it, the cluster and the Transit Gateway attachment
+    take the subnet list in place."""
+    return {
+        _node_group(stack, zones=zones): CREATE,
+        _node_group(stack): DELETE,
+        AUTOSCALER_POLICY: UPDATE,
+        AUTOSCALER_CHART: UPDATE,
+        (EKS_CLUSTER, "eks-cluster"): UPDATE,
+        (TGW_VPC_ATTACHMENT, "link-hub-vpc"): UPDATE,
+    }
 
 
 def _admin_entries(role_arn: str, kind: str) -> dict[tuple[str, str], str]:
@@ -171,6 +220,20 @@ CLUSTER_CASES: list[Day2Case] = [
             AUTOSCALER_CHART: UPDATE,
             (GKE_NODE_POOL, "gke-nodes"): UPDATE,
         },
+    ),
+    Day2Case(
+        id="aws-zone-removed",
+        stack="dev",
+        change="aws.azCount 3 -> 2 (aws.zoneSlots 4 stated: the slots the stack's subnets were cut for)",
+        edit={"aws": _aws("dev", azCount=2, zoneSlots=4)},
+        expected={**_zone(2, DELETE), **_zone_count_changed("dev", 2)},
+    ),
+    Day2Case(
+        id="aws-zone-added",
+        stack="dev",
+        change="aws.azCount 3 -> 4",
+        edit={"aws": _aws("dev", azCount=4)},
+        expected={**_zone(3, CREATE), **_zone_count_changed("dev", 4)},
     ),
     Day2Case(
         id="eks-instance-types-protected-stack",

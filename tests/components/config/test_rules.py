@@ -385,7 +385,8 @@ def test_eks_bounds_beyond_a_managed_node_groups_quota_are_rejected() -> None:
 
 def test_pinned_zone_ids_set_the_zone_count() -> None:
     aws = {key: value for key, value in VALID["aws"].items() if key != "azCount"}
-    config = load_config({**VALID, "aws": {**aws, "availabilityZoneIds": ["use1-az1", "use1-az2"]}})
+    pinned = {**aws, "availabilityZoneIds": ["use1-az1", "use1-az2"], "zoneSlots": 4}
+    config = load_config({**VALID, "aws": pinned})
     assert config.aws.az_count == 2
     assert config.aws.availability_zone_ids == ["use1-az1", "use1-az2"]
 
@@ -412,3 +413,35 @@ def test_a_zone_name_is_not_a_zone_id() -> None:
         "crossmesh:aws.availabilityZoneIds[0]: 'us-east-1a' must be an Availability Zone ID such as use1-az1 "
         "(not a zone name like us-east-1a)"
     )
+
+
+@pytest.mark.parametrize(("az_count", "earlier"), [(2, 2), (5, 8), (6, 8)])
+def test_a_zone_count_that_earlier_releases_cut_other_slots_for_must_state_its_slots(
+    az_count: int, earlier: int
+) -> None:
+    raw = with_change("aws.azCount", az_count)
+    assert problems_of(raw) == [
+        f"crossmesh:aws.zoneSlots: must be set with crossmesh:aws.azCount {az_count}: set it to the slots "
+        f"the stack's subnets were cut for, 4 if it ran with 3 or 4 zones and no zoneSlots, {earlier} if a "
+        f"release before aws.zoneSlots deployed it with {az_count} zones; a new stack picks 4 or 8 "
+        "(docs/runbooks/change-zone-count.md)"
+    ]
+    raw["aws"]["zoneSlots"] = earlier
+    assert load_config(raw).aws.resolved_zone_slots() == earlier
+
+
+def test_three_or_four_zones_keep_the_four_slots_of_earlier_releases_unless_told() -> None:
+    assert load_config(with_change("aws.azCount", 3)).aws.resolved_zone_slots() == 4
+    assert load_config(with_change("aws.azCount", 4)).aws.resolved_zone_slots() == 4
+    raw = with_change("aws.azCount", 3)
+    raw["aws"]["zoneSlots"] = 8
+    assert load_config(raw).aws.resolved_zone_slots() == 8
+
+
+def test_more_zones_than_the_slots_hold_is_refused() -> None:
+    raw = with_change("aws.azCount", 5)
+    raw["aws"]["zoneSlots"] = 4
+    assert problems_of(raw) == [
+        "crossmesh:aws.zoneSlots: 4 cannot hold crossmesh:aws.azCount 5: the address plan is fixed for the "
+        "stack's life; more zones than it holds need a new VPC (docs/runbooks/change-zone-count.md)"
+    ]
