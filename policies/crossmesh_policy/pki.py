@@ -7,7 +7,9 @@ diagnostic and AWS's 14-day certificate-expiry rule.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
 
 from pulumi_policy import PolicyResource, Severity
 
@@ -19,6 +21,7 @@ from crossmesh_policy.kit import (
     StackView,
     as_int,
     as_list,
+    known,
     resource_rule,
     stack_rule,
 )
@@ -32,13 +35,19 @@ HOURS_PER_DAY = 24
 MIN_EARLY_RENEWAL_HOURS = 14 * HOURS_PER_DAY
 STRONG_CURVES = ("P256", "P384", "P521")
 
-# Watchers that make renewal happen: a scheduled `pulumi up` or an expiry alarm.
-RENEWAL_WATCHERS = (
+# What makes renewal happen: a scheduled `pulumi up`, or an alarm that watches certificate expiry.
+DEPLOYMENT_SCHEDULES = (
     "pulumiservice:index:DeploymentSchedule",
     "pulumiservice:index:DeploymentSettings",
+)
+ALARMS = (
     "aws:cloudwatch/metricAlarm:MetricAlarm",
     "gcp:monitoring/alertPolicy:AlertPolicy",
 )
+# An alarm watches certificate expiry when its metric, filter or query names it: ACM's DaysToExpiry,
+# istiod's citadel_server_root_cert_expiry_timestamp / citadel_server_cert_chain_expiry_timestamp, or a
+# metric of the stack's own whose name speaks of a certificate's expiry.
+EXPIRY_METRIC = re.compile(r"DaysToExpiry|cert\w*expir|expir\w*cert", re.IGNORECASE)
 
 
 def _is_ca(props: Props) -> bool:
@@ -157,14 +166,29 @@ def early_renewal(props: Props, _: Config) -> Iterator[str]:
     anchors=["pulumi-tls #39"],
     severity=Severity.MEDIUM,
     level=ADVISORY,
-    types=[*CERTS, *RENEWAL_WATCHERS],
+    types=[*CERTS, *DEPLOYMENT_SCHEDULES, *ALARMS],
 )
 def renewal_process(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
-    """A stack with CA certificates schedules deployments or alarms on expiry."""
+    """A stack with CA certificates schedules deployments or alarms on their expiry (any other alarm
+    does not count)."""
     certs = [c for c in stack.of_type(*CERTS) if _is_ca(c.props)]
-    if certs and not stack.of_type(*RENEWAL_WATCHERS):
+    watched = stack.of_type(*DEPLOYMENT_SCHEDULES) or [
+        alarm for alarm in stack.of_type(*ALARMS) if _watches_expiry(alarm.props)
+    ]
+    if certs and not watched:
         yield (
             "CA certificates renew only when `pulumi up` runs (pulumi-tls #39): schedule deployments "
             "or alarm on expiry.",
             certs[0].urn,
         )
+
+
+def _watches_expiry(value: Any) -> bool:
+    """Whether any string in an alarm's definition, at any depth, names a certificate expiry metric."""
+    if isinstance(value, str):
+        return EXPIRY_METRIC.search(value) is not None
+    if isinstance(value, Mapping):
+        return any(_watches_expiry(known(value, key)) for key in list(value))
+    if isinstance(value, Sequence) and not isinstance(value, bytes):
+        return any(_watches_expiry(item) for item in value)
+    return False

@@ -7,13 +7,26 @@ from __future__ import annotations
 from tests.support.policy_cases import ABSENT, Baseline, PolicyCase, StackCase, bad, changed, ok, res
 from tests.support.types import (
     AWS_VPC,
+    CLOUDWATCH_METRIC_ALARM,
     DEPLOYMENT_SCHEDULE,
+    GCP_ALERT_POLICY,
     TLS_LOCALLY_SIGNED_CERT,
     TLS_PRIVATE_KEY,
     TLS_SELF_SIGNED_CERT,
 )
 
 DAY = 24
+# istiod exports its root certificate's expiry; a Managed Prometheus alert 30 days ahead of it.
+ISTIOD_ROOT_EXPIRY_ALERT = {
+    "conditions": [
+        {
+            "displayName": "mesh root expires within 30 days",
+            "conditionPrometheusQueryLanguage": {
+                "query": "min(citadel_server_root_cert_expiry_timestamp) - time() < 30 * 86400",
+            },
+        }
+    ]
+}
 ROOT = {
     "isCaCertificate": True,
     "validityPeriodHours": 3650 * DAY,
@@ -109,6 +122,24 @@ CASES: list[PolicyCase] = [
     StackCase("xc-pki-renewal-process", [ROOT_R, INTER_R, SCHEDULE], False, "scheduled"),
     StackCase("xc-pki-renewal-process", [res(AWS_VPC, "vpc", {})], False, "no-ca"),
     StackCase("xc-pki-renewal-process", [ROOT_R, INTER_R], True, "nothing-renews"),
+    StackCase(
+        "xc-pki-renewal-process",
+        [ROOT_R, INTER_R, res(CLOUDWATCH_METRIC_ALARM, "tunnel-down", {"metricName": "TunnelState"})],
+        True,
+        "an-alarm-on-something-else",
+    ),
+    StackCase(
+        "xc-pki-renewal-process",
+        [ROOT_R, INTER_R, res(CLOUDWATCH_METRIC_ALARM, "acm-expiry", {"metricName": "DaysToExpiry"})],
+        False,
+        "cloudwatch-days-to-expiry",
+    ),
+    StackCase(
+        "xc-pki-renewal-process",
+        [ROOT_R, INTER_R, res(GCP_ALERT_POLICY, "mesh-ca-expiry", ISTIOD_ROOT_EXPIRY_ALERT)],
+        False,
+        "istiod-root-expiry-promql",
+    ),
 ]
 
 BASELINES = [
