@@ -81,7 +81,7 @@ def measure(project: Path, stack: str, services: int, environment: dict[str, str
         sys.executable,
         "-m",
         "offline",
-        "--project-dir",
+        "--cwd",
         str(project),
         "plan",
         "--stack",

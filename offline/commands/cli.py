@@ -1,15 +1,22 @@
-"""`crossmesh`: plan a stack offline, check it against the policy pack, draw it, and regenerate
-the configuration reference.
+"""`crossmesh`: plan a stack of this Pulumi project offline, with no cloud account and no Pulumi CLI,
+check the plan against the CrossGuard policy pack, draw it, verify a deployed stack, and regenerate the
+configuration and policy references.
 
-Problems are reported as `error:` lines, never as a traceback (unless `plan --debug`); the exit codes
-and what each means are in exit_codes.py.
+The options are spelt as Pulumi spells them: `-s/--stack` (when omitted, the one stack file of the
+project, as `pulumi` uses the one stack there is), `-C/--cwd`, `--json FILE`, `--format`, `--debug`,
+each accepted after the subcommand as well as before it; `-` as a file name means standard output.
+Problems are reported as `error:` lines, never as a traceback (unless `--debug`); the exit codes and
+what each means are in exit_codes.py.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import json
+import os
 import sys
+import tomllib
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,85 +40,190 @@ from offline.commands.exit_codes import (
 from offline.record import Plan
 
 Handler = Callable[[argparse.Namespace, Path], int]
+STDOUT = "-"
+CHECK_FORMATS = ("text", "json", "sarif", "junit", "github")
+STEP_SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
+
+# One sentence on what each subcommand does, and one example of its use, for --help and the README.
+SUMMARIES = {
+    "plan": "Run the program of a stack offline and summarise what `pulumi up` would create.",
+    "check": "Run every rule of the policy pack over an offline plan and report the violations.",
+    "policies": "List the policy pack's rules with their level, severity, resource types and anchors.",
+    "graph": "Draw the stack's architecture, as Mermaid or Graphviz, from its offline plan.",
+    "verify": "After `pulumi up`, check tunnels, BGP sessions, istiod sync and one cross-cloud call.",
+    "config-docs": "Regenerate docs/configuration.md from the stack config schema.",
+    "policy-docs": "Regenerate policies/README.md from the policy pack.",
+}
+EXAMPLES = {
+    "plan": "crossmesh plan -s prod --json prod-plan.json",
+    "check": "crossmesh check -s dev --format sarif --output dev.sarif",
+    "policies": "crossmesh policies --json",
+    "graph": "crossmesh graph -s dev --format dot | dot -Tsvg > dev.svg",
+    "verify": "crossmesh verify -s dev",
+    "config-docs": "crossmesh config-docs --check",
+    "policy-docs": "crossmesh policy-docs --check",
+}
+
+
+class StackChoiceError(Exception):
+    """No stack was named and the project does not hold exactly one stack file."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = command_line().parse_args(argv)
-    project_dir = Path(args.project_dir).resolve()
+    project_dir = Path(args.cwd).resolve()
     try:
         return HANDLERS[args.command](args, project_dir)
     except Exception as err:  # a defect is reported in one line and its own exit code, not raised
-        if getattr(args, "debug", False):
+        if args.debug:
             traceback.print_exc()
         print(f"error: crossmesh {args.command} failed: {type(err).__name__}: {err}", file=sys.stderr)
         return PROGRAM_ERROR
 
 
+def version() -> str:
+    """The installed distribution's version, or the project's when run from a checkout without it."""
+    try:
+        return importlib.metadata.version("crossmesh")
+    except importlib.metadata.PackageNotFoundError:
+        pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+        return str(tomllib.loads(pyproject.read_text())["project"]["version"])
+
+
 def command_line() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="crossmesh",
-        description=__doc__.splitlines()[0],
-        epilog="`crossmesh COMMAND --help` lists the command's exit codes.",
+        description=" ".join(__doc__.split("\n\n")[0].split()),
+        epilog="`crossmesh COMMAND --help` says what the command does, its exit codes and an example.",
     )
-    parser.add_argument("--project-dir", default=".", help="the directory holding Pulumi.yaml (default: .)")
-    subparsers = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"crossmesh {version()}")
+    _global_options(parser, defaults=True)
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, summary: str) -> argparse.ArgumentParser:
-        return subparsers.add_parser(
+    def command(name: str) -> argparse.ArgumentParser:
+        sub = subparsers.add_parser(
             name,
-            help=summary,
-            description=summary,
-            epilog=exit_codes.help_epilog(name),
+            help=SUMMARIES[name],
+            description=SUMMARIES[name],
+            epilog=f"example:\n  {EXAMPLES[name]}\n\n{exit_codes.help_epilog(name)}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+        _global_options(sub, defaults=False)
+        return sub
 
-    plan = command("plan", "run the program offline and summarise what it would create")
-    plan.add_argument("--stack", default="dev", help="stack name: plans Pulumi.<stack>.yaml (default: dev)")
-    plan.add_argument("--json", metavar="FILE", help="also write the plan contract as JSON to FILE")
-    plan.add_argument("--debug", action="store_true", help="print the traceback of a program error")
+    plan = command("plan")
+    _stack_option(plan)
+    plan.add_argument(
+        "--format", choices=["text", "json"], default="text", help="print the summary or the plan's JSON"
+    )
+    _json_option(plan, "also write the plan contract as JSON to FILE (`-` or no FILE: standard output)")
 
-    check = command("check", "run every policy of the pack over an offline plan")
+    check = command("check")
     source = check.add_mutually_exclusive_group()
-    source.add_argument("--stack", default="dev", help="plan Pulumi.<stack>.yaml now (default: dev)")
+    _stack_option(source)
     source.add_argument("--plan", metavar="FILE", help="check a saved plan (crossmesh plan --json FILE)")
-    check.add_argument("--json", metavar="OUT", help="also write the results as JSON to OUT")
+    check.add_argument(
+        "--format",
+        choices=CHECK_FORMATS,
+        help="text (default), json, sarif (GitHub code scanning), junit, or github (workflow commands and"
+        f" a job summary appended to ${STEP_SUMMARY_VARIABLE})",
+    )
+    check.add_argument(
+        "--output", metavar="FILE", help="write the report to FILE and the text report to standard output"
+    )
+    _json_option(check, "the same as --format json --output FILE")
     check.add_argument(
         "--policy-config", metavar="FILE", help="pack config JSON, as for pulumi --policy-pack-config"
     )
 
-    policies = command("policies", "list the policy pack: name, level, types, anchors")
-    policies.add_argument("--json", action="store_true", help="print the list as JSON")
+    policies = command("policies")
+    _json_option(policies, "write the list as JSON to FILE (`-` or no FILE: standard output)")
 
-    graph = command("graph", "draw the stack's architecture from its plan")
-    graph.add_argument("--stack", default="dev", help="stack name (default: dev)")
+    graph = command("graph")
+    _stack_option(graph)
     graph.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
     graph.add_argument("--readme", action="store_true", help="rewrite the generated diagram in README.md")
 
-    verify = command("verify", "after pulumi up: check tunnels, BGP, istiod sync and a cross-cloud call")
-    verify.add_argument("--stack", required=True, help="the deployed stack")
+    verify = command("verify")
+    _stack_option(verify)
     verify.add_argument(
         "--outputs", metavar="FILE", help="stack outputs as JSON (pulumi stack output --json --show-secrets)"
     )
+    _json_option(verify, "also write the findings as JSON to FILE (`-` or no FILE: standard output)")
 
-    policy_docs = command("policy-docs", "regenerate policies/README.md from the pack")
+    policy_docs = command("policy-docs")
     policy_docs.add_argument("--check", action="store_true", help="only compare with the file, write nothing")
 
-    docs = command("config-docs", "regenerate docs/configuration.md from StackConfig")
+    docs = command("config-docs")
     docs.add_argument("--check", action="store_true", help="only compare with the file, write nothing")
     return parser
 
 
+def _global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """-C/--cwd and --debug, before the subcommand or after it: a subcommand's parser sets them only when
+    given, so that one given before the subcommand stays."""
+    parser.add_argument(
+        "-C",
+        "--cwd",
+        "--project-dir",
+        dest="cwd",
+        metavar="DIR",
+        default="." if defaults else argparse.SUPPRESS,
+        help="run as if started in DIR, the directory holding Pulumi.yaml (default: .)",
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=False if defaults else argparse.SUPPRESS,
+        help="print the traceback of a failure",
+    )
+
+
+def _stack_option(parser: argparse.ArgumentParser | argparse._MutuallyExclusiveGroup) -> None:
+    parser.add_argument(
+        "-s",
+        "--stack",
+        help="the stack: plans Pulumi.<stack>.yaml (default: the project's only stack file)",
+    )
+
+
+def _json_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--json", metavar="FILE", nargs="?", const=STDOUT, help=help_text)
+
+
+def stack_name(args: argparse.Namespace, project_dir: Path) -> str:
+    """--stack, or the project's one stack file when there is exactly one."""
+    if args.stack:
+        return str(args.stack)
+    stacks = sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in project_dir.glob("Pulumi.*.yaml"))
+    if len(stacks) == 1:
+        return stacks[0]
+    if not stacks:
+        raise StackChoiceError(f"no stack file (Pulumi.<stack>.yaml) in {project_dir}")
+    raise StackChoiceError(f"choose a stack with -s/--stack: {', '.join(stacks)}")
+
+
+def write_output(target: str, text: str) -> None:
+    """text to the file target, or to standard output for `-`."""
+    if target == STDOUT:
+        sys.stdout.write(text)
+    else:
+        Path(target).write_text(text)
+
+
 def _planned(args: argparse.Namespace, project_dir: Path) -> Plan | ExitCode:
-    """The plan of args.stack, or the exit code after reporting why there is none."""
+    """The plan of the chosen stack, or the exit code after reporting why there is none."""
     from offline.engine import StackFileError, plan_stack
 
     try:
-        return plan_stack(project_dir, args.stack)
+        stack = stack_name(args, project_dir)
+    except StackChoiceError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return INVALID_INPUT
+    try:
+        return plan_stack(project_dir, stack)
     except ConfigError as err:
-        print(
-            f"error: invalid configuration in Pulumi.{args.stack}.yaml; nothing was registered",
-            file=sys.stderr,
-        )
+        print(f"error: invalid configuration in Pulumi.{stack}.yaml; nothing was registered", file=sys.stderr)
         for problem in err.problems:
             print(f"error: {problem}", file=sys.stderr)
         return INVALID_INPUT
@@ -119,13 +231,14 @@ def _planned(args: argparse.Namespace, project_dir: Path) -> Plan | ExitCode:
         print(f"error: {err}", file=sys.stderr)
         return INVALID_INPUT
     except Exception as err:  # any failure of the program is reported, not raised
-        if getattr(args, "debug", False):
+        if args.debug:
             traceback.print_exc()
         print(f"error: the program failed: {type(err).__name__}: {err}", file=sys.stderr)
         return PROGRAM_ERROR
 
 
 def _plan(args: argparse.Namespace, project_dir: Path) -> int:
+    from offline.commands.check import from_plan, render, run_policies
     from offline.commands.summary import render_summary
 
     plan = _planned(args, project_dir)
@@ -133,20 +246,37 @@ def _plan(args: argparse.Namespace, project_dir: Path) -> int:
         return plan
     for message in plan.warnings:
         print(f"warning: {message}", file=sys.stderr)
-    sys.stdout.write(render_summary(plan))
-    from offline.commands.check import from_plan, render, run_policies
+    contract = json.dumps(plan.to_contract(), indent=2) + "\n"
+    if args.format == "json" or args.json == STDOUT:
+        sys.stdout.write(contract)
+    else:
+        planned = from_plan(plan)
+        sys.stdout.write(render_summary(plan) + "\n" + render(run_policies(planned), planned, len(POLICIES)))
+    if args.json and args.json != STDOUT:
+        return _written(args.json, contract, "plan")
+    return OK
 
-    planned = from_plan(plan)
-    sys.stdout.write("\n" + render(run_policies(planned), planned, len(POLICIES)))
-    if args.json:
-        Path(args.json).write_text(json.dumps(plan.to_contract(), indent=2) + "\n")
-        print(f"\nplan written to {args.json}")
+
+def _written(target: str, text: str, what: str) -> ExitCode:
+    try:
+        write_output(target, text)
+    except OSError as err:
+        print(f"error: cannot write the {what} to {target}: {err.strerror}", file=sys.stderr)
+        return INVALID_INPUT
+    if target != STDOUT:
+        print(f"{what} written to {target}", file=sys.stderr)
     return OK
 
 
 def _check(args: argparse.Namespace, project_dir: Path) -> int:
-    from offline.commands import check
+    from offline.commands import check, check_reports
 
+    report_format, output = args.format or "text", args.output or STDOUT
+    if args.json is not None:
+        if args.format not in (None, "json") or args.output is not None:
+            print("error: --json FILE is --format json --output FILE; give one or the other", file=sys.stderr)
+            return INVALID_INPUT
+        report_format, output = "json", args.json
     try:
         pack_config = json.loads(Path(args.policy_config).read_text()) if args.policy_config else {}
         if args.plan:
@@ -157,14 +287,20 @@ def _check(args: argparse.Namespace, project_dir: Path) -> int:
                 return plan
             planned = check.from_plan(plan)
         violations = check.run_policies(planned, POLICIES, pack_config)
+        levels = check.levels(POLICIES, pack_config)
     except (check.PlanFileError, check.PolicyConfigError, OSError, json.JSONDecodeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return INVALID_INPUT
-    sys.stdout.write(check.render(violations, planned, len(POLICIES)))
-    if args.json:
-        results = check.results_json(violations, planned, len(POLICIES))
-        Path(args.json).write_text(json.dumps(results, indent=2) + "\n")
-        print(f"results written to {args.json}")
+    context = check_reports.ReportContext(planned, POLICIES, levels, violations, project_dir)
+    written = _written(output, check_reports.render(report_format, context), "results")
+    if written != OK:
+        return written
+    if output != STDOUT and report_format != "text":
+        sys.stdout.write(check.render(violations, planned, len(POLICIES)))
+    summary_file = os.environ.get(STEP_SUMMARY_VARIABLE)
+    if report_format == "github" and summary_file:
+        with open(summary_file, "a") as summary:
+            summary.write(check_reports.github_summary(context))
     return MANDATORY_VIOLATION if check.has_mandatory(violations) else NO_MANDATORY_VIOLATION
 
 
@@ -173,8 +309,7 @@ def _policies(args: argparse.Namespace, project_dir: Path) -> int:
 
     pack = describe_pack(POLICIES)
     if args.json:
-        print(json.dumps(pack, indent=2))
-        return OK
+        return _written(args.json, json.dumps(pack, indent=2) + "\n", "policy list")
     for policy in pack:
         print(
             f"{policy['name']:40} {policy['level']:9} {policy['severity']:8} {policy['kind']:8} "
@@ -203,30 +338,40 @@ def _graph(args: argparse.Namespace, project_dir: Path) -> int:
 def _verify(args: argparse.Namespace, project_dir: Path) -> int:
     from offline.commands import verify
 
-    outputs = _deployed_outputs(args)
+    try:
+        stack = stack_name(args, project_dir)
+    except StackChoiceError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return UNVERIFIED
+    outputs = _deployed_outputs(args.outputs, stack)
     if isinstance(outputs, ExitCode):
         return outputs
     findings = verify.verify(outputs)
-    sys.stdout.write(verify.render_findings(findings))
+    if args.json != STDOUT:
+        sys.stdout.write(verify.render_findings(findings))
+    if args.json:
+        written = _written(args.json, json.dumps(verify.findings_json(findings), indent=2) + "\n", "findings")
+        if written != OK:
+            return UNVERIFIED
     return verify.exit_code(findings)
 
 
-def _deployed_outputs(args: argparse.Namespace) -> dict[str, Any] | ExitCode:
+def _deployed_outputs(outputs_file: str | None, stack: str) -> dict[str, Any] | ExitCode:
     """The stack's outputs from --outputs or the Pulumi CLI, or the exit code after saying why not."""
     from offline.commands import verify
 
-    if args.outputs:
+    if outputs_file:
         try:
-            outputs: dict[str, Any] = json.loads(Path(args.outputs).read_text())
+            outputs: dict[str, Any] = json.loads(Path(outputs_file).read_text())
         except (OSError, json.JSONDecodeError) as err:
-            print(f"error: cannot read the stack outputs from {args.outputs}: {err}", file=sys.stderr)
+            print(f"error: cannot read the stack outputs from {outputs_file}: {err}", file=sys.stderr)
             return UNVERIFIED
         return outputs
     try:
-        return verify.stack_outputs(args.stack)
+        return verify.stack_outputs(stack)
     except (verify.CommandUnavailable, verify.CommandFailed) as err:
         print(
-            f"error: cannot read the outputs of stack {args.stack}: {err}\n"
+            f"error: cannot read the outputs of stack {stack}: {err}\n"
             "error: crossmesh verify needs the Pulumi CLI logged in to the stack's backend, or --outputs FILE"
             " written by `pulumi stack output --json --show-secrets`. It would then check: every AWS tunnel"
             " UP, every GCP tunnel ESTABLISHED, every BGP session Established, each istiod synced with the"
