@@ -24,9 +24,16 @@ plan: $(VENV)/.synced
 
 test: lint typecheck unit
 
+WORKFLOWS := $(wildcard .github/workflows/*.yml)
+
+# The workflows pass both GitHub Actions linters: zizmor (security) and actionlint (correctness). The
+# actionlint build on PyPI has wheels for Linux and Windows only; elsewhere zizmor runs alone.
 lint: $(VENV)/.synced
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/zizmor --offline --no-progress --quiet $(WORKFLOWS)
+	@if [ -x $(VENV)/bin/actionlint ]; then echo "$(VENV)/bin/actionlint"; $(VENV)/bin/actionlint $(WORKFLOWS); \
+	else echo "actionlint: no build for this platform; zizmor checked the workflows"; fi
 
 typecheck: $(VENV)/.synced
 	$(VENV)/bin/mypy

@@ -13,7 +13,7 @@ from tests.support.plans import PROJECT_DIR
 # A repository path starts at a top-level directory, after neither a word character, a slash nor a dot
 # (which would make it part of a URL or of a longer path).
 REPOSITORY_PATH = re.compile(
-    r"(?<![\w/.-])((?:components|offline|policies|tests|bench|docs|crossmesh_command)/[\w./-]*[\w/])"
+    r"(?<![\w/.-])((?:components|offline|policies|tests|bench|docs|scripts|crossmesh_command)/[\w./-]*[\w/])"
 )
 
 
@@ -32,7 +32,7 @@ def _documents_and_product_code() -> list[Path]:
     files += sorted(PROJECT_DIR.glob("Pulumi*.yaml"))
     files += sorted((PROJECT_DIR / ".github" / "workflows").glob("*.yml"))
     files += sorted((PROJECT_DIR / "docs").rglob("*.md"))
-    for directory in ("components", "offline", "policies", "crossmesh_command", "bench"):
+    for directory in ("components", "offline", "policies", "crossmesh_command", "bench", "scripts"):
         files += sorted((PROJECT_DIR / directory).rglob("*.py"))
     files += sorted((PROJECT_DIR / "policies").glob("*.md"))
     return files
