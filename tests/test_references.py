@@ -42,8 +42,15 @@ def test_every_path_the_docs_and_the_code_name_exists() -> None:
     files = _documents_and_product_code()
     assert PROJECT_DIR / "docs" / "adr" / "0005-packaging.md" in files
     assert PROJECT_DIR / "Pulumi.legacy.yaml" in files
-    missing = cited_paths(PROJECT_DIR, files)
+    missing = [entry for entry in cited_paths(PROJECT_DIR, files) if not _made_by_a_command(entry)]
     assert missing == [], "\n".join(missing)
+
+
+def _made_by_a_command(entry: str) -> bool:
+    """A path git ignores is one a command writes (bench results, the policy pack's venv)."""
+    cited = entry.split(": ", 1)[1]
+    done = subprocess.run(["git", "check-ignore", "--quiet", "--no-index", cited], cwd=PROJECT_DIR)
+    return done.returncode == 0
 
 
 def test_a_moved_file_and_not_a_url_is_reported(tmp_path: Path) -> None:

@@ -31,9 +31,3 @@ def test_table_reports_the_marginal_resources_per_service() -> None:
     assert "| generated | 50 | 600 | 10.0 | 3.00 s | 220 MiB |" in text
     assert "| generated | 10 | 200 | - |" in text
     assert verdicts(dev, results)[0] == "dev plan 2.00 s (target < 3 s)"
-
-
-def test_the_readme_quotes_the_measured_table() -> None:
-    results = (PROJECT_DIR / "bench" / "results.md").read_text()
-    measured = results[results.index("| stack |") : results.index("\n\n- ")]
-    assert measured in (PROJECT_DIR / "README.md").read_text()

@@ -281,3 +281,31 @@ def test_the_command_output_is_complete_though_the_process_skips_teardown() -> N
     mandatory = sum(policy.enforcement_level is EnforcementLevel.MANDATORY for policy in POLICIES)
     assert lines[-1] == f"{len(POLICIES)} policies, {mandatory} mandatory"
     assert len(lines) == 2 * len(POLICIES) + 2
+
+
+def test_the_first_process_to_build_the_cache_says_so_once(tmp_path: Path) -> None:
+    """A new environment's first plan tells what it spends its first seconds on; later ones say nothing."""
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from offline import sdk_loading\n"
+        f"sdk_loading.install(Path({str(tmp_path / 'cache')!r}), announce=print)\n"
+        "import pulumi_random, pulumi_tls\n"
+        "pulumi_random.RandomPassword, pulumi_tls.PrivateKey\n"
+    )
+    environment = {key: value for key, value in os.environ.items() if key != sdk_loading.SWITCH_VARIABLE}
+
+    def run() -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", script], cwd=PROJECT_DIR, env=environment, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()
+
+    first = run()
+    assert first == [
+        f"crossmesh: building the SDK cache in {tmp_path / 'cache'} (once per environment; later plans start"
+        " from it)"
+    ]
+    assert any((tmp_path / "cache").iterdir())
+    assert run() == []
