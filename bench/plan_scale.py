@@ -45,6 +45,8 @@ class Measurement:
     seconds: float
     peak_mib: float
     resources: int
+    # User and system time of the process: what the plan costs, whatever else the machine is doing.
+    cpu_seconds: float = 0.0
 
     @property
     def resources_per_service(self) -> float:
@@ -103,7 +105,8 @@ def measure(project: Path, stack: str, services: int, environment: dict[str, str
         )
     # Every resource the program registers, as `crossmesh plan` and `crossmesh check` count them.
     resources = json.loads(plan_file.read_text())["resources"]
-    return Measurement(services, seconds, usage.ru_maxrss / 1024, len(resources))
+    cpu = usage.ru_utime + usage.ru_stime
+    return Measurement(services, seconds, usage.ru_maxrss / 1024, len(resources), cpu)
 
 
 def median_of_runs(project: Path, stack: str, services: int, environment: dict[str, str]) -> Measurement:
@@ -112,7 +115,8 @@ def median_of_runs(project: Path, stack: str, services: int, environment: dict[s
         (measure(project, stack, services, environment) for _ in range(REPEATS)), key=lambda m: m.seconds
     )
     middle = runs[len(runs) // 2]
-    return Measurement(services, middle.seconds, max(m.peak_mib for m in runs), middle.resources)
+    peak = max(m.peak_mib for m in runs)
+    return Measurement(services, middle.seconds, peak, middle.resources, middle.cpu_seconds)
 
 
 def run(sizes: tuple[int, ...]) -> tuple[Measurement, Measurement, list[Measurement]]:
@@ -137,9 +141,10 @@ def run(sizes: tuple[int, ...]) -> tuple[Measurement, Measurement, list[Measurem
 
 def table(dev: Measurement, results: list[Measurement]) -> str:
     lines = [
-        "| stack | services | resources | resources per service | plan wall time | peak memory |",
-        "|---|---:|---:|---:|---:|---:|",
-        f"| dev | {dev.services} | {dev.resources} | - | {dev.seconds:.2f} s | {dev.peak_mib:.0f} MiB |",
+        "| stack | services | resources | resources per service | plan wall time | plan CPU time | peak memory |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+        f"| dev | {dev.services} | {dev.resources} | - | {dev.seconds:.2f} s | {dev.cpu_seconds:.2f} s"
+        f" | {dev.peak_mib:.0f} MiB |",
     ]
     # Resources per service at the margin: what each added service costs beyond the fixed estate.
     for previous, result in zip([None, *results], results, strict=False):
@@ -150,7 +155,7 @@ def table(dev: Measurement, results: list[Measurement]) -> str:
         )
         lines.append(
             f"| generated | {result.services} | {result.resources} | {marginal} | "
-            f"{result.seconds:.2f} s | {result.peak_mib:.0f} MiB |"
+            f"{result.seconds:.2f} s | {result.cpu_seconds:.2f} s | {result.peak_mib:.0f} MiB |"
         )
     return "\n".join(lines) + "\n"
 
@@ -173,6 +178,7 @@ def main() -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=list(SIZES))
     parser.add_argument("--write", action="store_true", help=f"write {RESULTS_DIR.name}/plan_scale.md")
     args = parser.parse_args()
+    load = os.getloadavg()[0]
     first, dev, results = run(tuple(args.sizes))
     notes = [
         *verdicts(dev, results),
@@ -184,8 +190,8 @@ def main() -> int:
     if args.write:
         RESULTS_DIR.mkdir(exist_ok=True)
         (RESULTS_DIR / "plan_scale.md").write_text(
-            f"Measured by `make bench` on {os.cpu_count()} cores, Python {sys.version.split()[0]}.\n\n"
-            + report
+            f"Measured by `make bench` on {os.cpu_count()} cores, Python {sys.version.split()[0]}, load"
+            f" average {load:.1f} at the start.\n\n" + report
         )
     return 0
 

@@ -46,7 +46,10 @@ def test_plan_prints_the_summary_and_writes_the_contract(
     managed = [
         r for r in contract["resources"] if r["custom"] and not r["type"].startswith("pulumi:providers:")
     ]
-    assert f"  {len(managed)} resources in " in printed
+    components = [r for r in contract["resources"] if not r["custom"]]
+    providers = len(contract["resources"]) - len(managed) - len(components)
+    assert f"  {len(contract['resources'])} resources: {len(managed)} custom (" in printed
+    assert f"), {len(components)} components, {providers} providers\n" in printed
 
 
 def test_bad_stack_file_exits_2_with_one_line_per_problem(
