@@ -141,7 +141,8 @@ def run(sizes: tuple[int, ...]) -> tuple[Measurement, Measurement, list[Measurem
 
 def table(dev: Measurement, results: list[Measurement]) -> str:
     lines = [
-        "| stack | services | resources | resources per service | plan wall time | plan CPU time | peak memory |",
+        "| stack | services | resources | resources per service | plan wall time | plan CPU time"
+        " | peak memory |",
         "|---|---:|---:|---:|---:|---:|---:|",
         f"| dev | {dev.services} | {dev.resources} | - | {dev.seconds:.2f} s | {dev.cpu_seconds:.2f} s"
         f" | {dev.peak_mib:.0f} MiB |",
