@@ -17,7 +17,7 @@ export UV_PYTHON_DOWNLOADS := never
 # (offline/sdk_loading.py); `pulumi preview`/`up` and the one test that loads the SDKs the standard way
 # compile only the modules they import, once.
 
-.PHONY: plan test lint typecheck unit env bench clean
+.PHONY: plan test lint typecheck unit env bench bench-diff clean
 
 plan: $(VENV)/.synced
 	$(VENV)/bin/crossmesh plan --stack $(STACK)
@@ -50,6 +50,10 @@ env: $(VENV)/.synced
 bench: $(VENV)/.synced
 	$(VENV)/bin/python bench/plan_scale.py --write
 	$(VENV)/bin/python bench/cold_ci.py --write
+
+# How long crossmesh diff takes on prod and on two 500-service plans; writes bench/results/ too.
+bench-diff: $(VENV)/.synced
+	$(VENV)/bin/python bench/diff_scale.py --write
 
 # uv comes from PyPI when the machine does not have it; the lock file pins everything else.
 $(TOOLS)/bin/uv:

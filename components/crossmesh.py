@@ -38,9 +38,15 @@ from components.observability.aws_observability import (
     AwsObservability,
     AwsObservabilityArgs,
     AwsTunnel,
-    EksIdentity,
 )
 from components.observability.gcp_observability import GcpObservability, GcpObservabilityArgs, GcpTunnel
+
+# The type of the link component ("link") that parented the Transit Gateway hub, per link kind, before
+# CrossMesh built the hub for both kinds.
+FORMER_HUB_PARENT_TYPES = {
+    "vpn": "crossmesh:link:CrossCloudLink",
+    "interconnect": "crossmesh:link:InterconnectLink",
+}
 
 
 @dataclass(frozen=True)
@@ -58,35 +64,7 @@ class CrossMesh(pulumi.ComponentResource):
         self.gcp_project = config.gcp.project
         labels = {"crossmesh-stack": args.stack, "managed-by": "pulumi"}
 
-        # Explicit providers: the region and project come from the validated config, not from
-        # ambient provider config, so a stack file is the single source of truth.
-        self.aws_provider = aws.Provider(
-            "aws",
-            aws.ProviderArgs(
-                region=config.aws.region,
-                default_tags=aws.ProviderDefaultTagsArgs(
-                    tags={"crossmesh:stack": args.stack, "managed-by": "pulumi"}
-                ),
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.gcp_provider = gcp.Provider(
-            "gcp",
-            gcp.ProviderArgs(project=config.gcp.project, region=config.gcp.region, default_labels=labels),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        # Explicit too, so that every resource of the plan names its provider (the VPN keys use it).
-        self.random_provider = random.Provider("random", opts=pulumi.ResourceOptions(parent=self))
-        self.tls_provider = tls.Provider("tls", opts=pulumi.ResourceOptions(parent=self))
-        in_clouds = pulumi.ResourceOptions(
-            parent=self,
-            providers={
-                "aws": self.aws_provider,
-                "gcp": self.gcp_provider,
-                "random": self.random_provider,
-                "tls": self.tls_provider,
-            },
-        )
+        in_clouds = self._build_providers(config, args.stack, labels)
 
         self.aws_network = AwsNetwork(
             "aws-network", AwsNetworkArgs(config=config.aws, name_prefix=prefix), opts=in_clouds
@@ -106,9 +84,9 @@ class CrossMesh(pulumi.ComponentResource):
             CrossCloudDnsArgs(
                 name_prefix=prefix,
                 aws_region=config.aws.region,
-                vpc_id=self.aws_network.vpc_id,
-                private_subnet_ids=self.aws_network.private_subnet_ids,
-                gcp_network=self.gcp_network.network_self_link,
+                aws_vpc_id=self.aws_network.vpc_id,
+                aws_private_subnet_ids=self.aws_network.private_subnet_ids,
+                gcp_network_self_link=self.gcp_network.network_self_link,
             ),
             opts=in_clouds,
         )
@@ -122,12 +100,51 @@ class CrossMesh(pulumi.ComponentResource):
 
         self.register_outputs(self.exports())
 
+    def _build_providers(
+        self, config: StackConfig, stack: str, labels: dict[str, str]
+    ) -> pulumi.ResourceOptions:
+        """One explicit provider per cloud and library; the options that place a component in them."""
+        # Explicit providers: the region and project come from the validated config, not from
+        # ambient provider config, so a stack file is the single source of truth.
+        self.aws_provider = aws.Provider(
+            "aws",
+            aws.ProviderArgs(
+                region=config.aws.region,
+                default_tags=aws.ProviderDefaultTagsArgs(
+                    tags={"crossmesh:stack": stack, "managed-by": "pulumi"}
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.gcp_provider = gcp.Provider(
+            "gcp",
+            gcp.ProviderArgs(project=config.gcp.project, region=config.gcp.region, default_labels=labels),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # Explicit too, so that every resource of the plan names its provider (the VPN keys use it).
+        self.random_provider = random.Provider("random", opts=pulumi.ResourceOptions(parent=self))
+        self.tls_provider = tls.Provider("tls", opts=pulumi.ResourceOptions(parent=self))
+        return pulumi.ResourceOptions(
+            parent=self,
+            providers={
+                "aws": self.aws_provider,
+                "gcp": self.gcp_provider,
+                "random": self.random_provider,
+                "tls": self.tls_provider,
+            },
+        )
+
     def _build_link(self, config: StackConfig, prefix: str, in_clouds: pulumi.ResourceOptions) -> None:
         # The link: the one place where each cloud's network outputs flow into the other.
         prefixes = gcp_prefixes(
             config.gcp.subnet_cidr, config.gcp.pods_cidr, config.gcp.services_cidr, config.gcp.master_cidr
         )
-        # The AWS end is the same whichever way the link reaches Google Cloud.
+        # The AWS end is the same whichever way the link reaches Google Cloud. The hub used to be the
+        # link component's child: the alias keeps deployed stacks' hub and its children (aliases pass
+        # to children) from being replaced for the move.
+        former_parent = pulumi.resource.create_urn(
+            "link", FORMER_HUB_PARENT_TYPES[config.link.kind], parent=self
+        )
         hub = TransitHub(
             "link-hub",
             TransitHubArgs(
@@ -139,7 +156,9 @@ class CrossMesh(pulumi.ComponentResource):
                 gcp_prefixes=prefixes,
                 protect=config.protect,
             ),
-            opts=in_clouds,
+            opts=pulumi.ResourceOptions.merge(
+                in_clouds, pulumi.ResourceOptions(aliases=[pulumi.Alias(parent=former_parent)])
+            ),
         )
         self.link: VpnLink | InterconnectLink
         if config.link.kind == "vpn":
@@ -150,10 +169,10 @@ class CrossMesh(pulumi.ComponentResource):
                     name_prefix=prefix,
                     protect=config.protect,
                     hub=hub,
-                    logs_key_arn=self.aws_network.logs_key_arn,
+                    aws_logs_key_arn=self.aws_network.logs_key_arn,
                     gcp_region=self.gcp_network.region,
-                    network_self_link=self.gcp_network.network_self_link,
-                    router_name=self.gcp_network.router_name,
+                    gcp_network_self_link=self.gcp_network.network_self_link,
+                    gcp_router_name=self.gcp_network.router_name,
                     gcp_prefixes=prefixes,
                 ),
                 opts=in_clouds,
@@ -166,10 +185,10 @@ class CrossMesh(pulumi.ComponentResource):
                     name_prefix=prefix,
                     protect=config.protect,
                     hub=hub,
-                    vpc_cidr=self.aws_network.vpc_cidr,
+                    aws_vpc_cidr=self.aws_network.vpc_cidr,
                     gcp_project=config.gcp.project,
                     gcp_region=self.gcp_network.region,
-                    network_self_link=self.gcp_network.network_self_link,
+                    gcp_network_self_link=self.gcp_network.network_self_link,
                     gcp_prefixes=prefixes,
                 ),
                 opts=in_clouds,
@@ -178,9 +197,9 @@ class CrossMesh(pulumi.ComponentResource):
             "peer-firewalls",
             PeerFirewallsArgs(
                 name_prefix=prefix,
-                vpc_id=self.aws_network.vpc_id,
+                aws_vpc_id=self.aws_network.vpc_id,
                 aws_vpc_cidr=self.aws_network.vpc_cidr,
-                gcp_network=self.gcp_network.network_self_link,
+                gcp_network_self_link=self.gcp_network.network_self_link,
                 gcp_source_ranges=(config.gcp.subnet_cidr, config.gcp.pods_cidr),
                 aws_service_ports=tuple(sorted({s.port for s in config.services if s.cloud == "aws"})),
                 gcp_service_ports=tuple(sorted({s.port for s in config.services if s.cloud == "gcp"})),
@@ -218,6 +237,7 @@ class CrossMesh(pulumi.ComponentResource):
                 master_cidr=config.gcp.master_cidr,
                 name_prefix=prefix,
                 api_peer_cidrs=[config.aws.vpc_cidr],
+                node_tag=self.peer_firewalls.gke_node_tag,
                 protect=config.protect,
                 managed_prometheus=config.observability.managed_prometheus,
                 labels=labels,
@@ -287,13 +307,7 @@ class CrossMesh(pulumi.ComponentResource):
                 name_prefix=prefix,
                 region=config.aws.region,
                 cluster=self.eks.kube,
-                eks=EksIdentity(
-                    cluster_name=self.eks.cluster_name,
-                    oidc_provider_arn=self.eks.oidc_provider_arn,
-                    oidc_issuer=self.eks.oidc_issuer,
-                    kubernetes_version=self.eks.cluster.version,
-                    node_group=self.eks.node_group,
-                ),
+                eks=self.eks.identity,
                 logs_key_arn=self.aws_network.logs_key_arn,
                 log_retention_days=config.clusters.eks.log_retention_days,
                 mesh_engine=config.mesh.engines.aws,
@@ -356,13 +370,11 @@ class CrossMesh(pulumi.ComponentResource):
             "appmesh",
             AppMeshArgs(
                 cluster=self.eks.kube,
-                cluster_name=self.eks.cluster_name,
-                region=config.aws.region,
-                oidc_provider_arn=self.eks.oidc_provider_arn,
-                oidc_issuer=self.eks.oidc_issuer,
-                vpc_id=self.aws_network.vpc_id,
+                eks=self.eks.identity,
+                aws_region=config.aws.region,
+                aws_vpc_id=self.aws_network.vpc_id,
                 intermediate=self.mesh_ca.intermediates["aws"],
-                mesh_name=config.mesh.mesh_id,
+                mesh_id=config.mesh.mesh_id,
                 trust_domain=config.mesh.trust_domain,
                 services=config.services,
                 policies=policies,

@@ -1,7 +1,8 @@
 """Fake cloud: what the providers would return for each registered resource and invoke.
 
-Every value is derived from the resource's URN, so a plan is the same from run to run and one
-resource's outputs do not move when another is added. Public addresses come from RFC 2544's
+Every value is derived from the resource's URN (and, once `plan --against` finds it replaced, its
+generation), so a plan is the same from run to run and one resource's outputs do not move when another
+is added. Public addresses come from RFC 2544's
 benchmarking range, accounts and projects from the documentation examples: nothing here can be
 mistaken for a real estate. Fakes per area live in offline/fakes/ and register themselves with
 `@outputs_for` / `@invoke_result`.
@@ -57,9 +58,16 @@ class FakeResource:
     inputs: dict[str, Any]
     provider_inputs: dict[str, Any]
     cloud: FakeCloud
+    generation: int = 0
+    """How many times the resource was replaced: a replacement gets new IDs and assigned values."""
+
+    @property
+    def seed(self) -> str:
+        """What the resource's fake values derive from: its URN, and its generation once replaced."""
+        return self.urn if self.generation == 0 else f"{self.urn}#{self.generation}"
 
     def hex(self, length: int, salt: str = "") -> str:
-        return digest(self.urn + salt)[:length]
+        return digest(self.seed + salt)[:length]
 
     @property
     def aws_region(self) -> str:

@@ -6,9 +6,13 @@ contract can mask it. Nothing here imports Pulumi.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
+
+from offline import paths
 
 SECRET_MASK = "[secret]"
 
@@ -52,6 +56,23 @@ def secret_paths(value: Any, path: str = "") -> Iterator[str]:
             yield from secret_paths(item, f"{path}[{index}]")
 
 
+def secret_hashes(value: Any, salt: str, path: str = "") -> dict[str, str]:
+    """A salted SHA-256 of every secret inside value, by property path: enough to tell that a secret
+    changed, never what it is. The salt (project and stack) keeps equal secrets of different stacks
+    apart; the offline engine only ever holds fake secrets (it decrypts no stack secret)."""
+    if isinstance(value, Secret):
+        text = json.dumps(reveal(value), sort_keys=True, separators=(",", ":"))
+        return {path: "sha256:" + hashlib.sha256(f"{salt}\0{text}".encode()).hexdigest()}
+    found: dict[str, str] = {}
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found.update(secret_hashes(item, salt, paths.join(path, str(key))))
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            found.update(secret_hashes(item, salt, paths.index(path, position)))
+    return found
+
+
 @dataclass
 class Registration:
     urn: str
@@ -69,13 +90,22 @@ class Registration:
     """URNs whose outputs feed an input; `dependencies` adds explicit depends_on to these."""
     retain_on_delete: bool = False
     """Deleting the resource from the stack leaves the cloud object in place."""
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
+    """Per top-level input, the URNs whose outputs feed it."""
+    options: dict[str, Any] = field(default_factory=dict)
+    """The resource options the program set (Pulumi's names; `protect` is kept apart)."""
+    reads: dict[str, list[str]] = field(default_factory=dict)
+    """Input paths holding an ID or a cloud-assigned output of another resource, with its URN: a
+    replacement of that resource gives them new values."""
+    generation: int = 0
+    """How many times the resource was replaced since its first plan (plan --against counts)."""
 
     @property
     def plain_inputs(self) -> dict[str, Any]:
         result: dict[str, Any] = reveal(self.inputs)
         return result
 
-    def to_contract(self) -> dict[str, Any]:
+    def to_contract(self, salt: str) -> dict[str, Any]:
         return {
             "urn": self.urn,
             "type": self.type,
@@ -85,7 +115,12 @@ class Registration:
             "provider": self.provider,
             "dependencies": self.dependencies,
             "protect": self.protect,
+            "options": self.options,
+            "id": self.id,
+            "generation": self.generation,
             "inputs": mask(self.inputs),
+            "secretHashes": secret_hashes(self.inputs, salt),
+            "reads": self.reads,
         }
 
 
@@ -98,6 +133,10 @@ class Plan:
     """Stack outputs by name; secret outputs are wrapped in Secret."""
     warnings: list[str] = field(default_factory=list)
     """What the program logged as warnings (pulumi.log.warn), in order."""
+
+    @property
+    def secret_salt(self) -> str:
+        return f"{self.project}/{self.stack}"
 
     def of_type(self, type_token: str) -> list[Registration]:
         return [resource for resource in self.resources if resource.type == type_token]
@@ -122,6 +161,6 @@ class Plan:
         return {
             "project": self.project,
             "stack": self.stack,
-            "resources": [resource.to_contract() for resource in self.resources],
+            "resources": [resource.to_contract(self.secret_salt) for resource in self.resources],
             "outputs": mask(self.outputs),
         }

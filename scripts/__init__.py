@@ -1,0 +1,1 @@
+"""Maintenance scripts: refreshing the data the engine and the checks read from upstream."""

@@ -5,10 +5,24 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from hypothesis import settings
 
 from offline.commands.launch import prepare_process
 from offline.record import Plan
 from tests.support.plans import planned
+
+# Hypothesis's per-example deadline measures wall time, which a loaded CI machine stretches; the suite's
+# time budget is held by the whole run instead.
+settings.register_profile("crossmesh", deadline=None)
+settings.load_profile("crossmesh")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--refresh-urns",
+        action="store_true",
+        help="rewrite tests/fixtures/urns/<stack>.txt from the plans of the stack files",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -29,7 +29,18 @@ from tests.support.plans import PROJECT_DIR
 # config package imports pulumi only where it loads the stack config.
 PULUMI_ALLOWED_THROUGH = ("components.config",)
 
-ENGINE = ("offline.engine", "offline.record", "offline.fake_cloud", "offline.fakes", "offline.sdk_loading")
+ENGINE = (
+    "offline.engine",
+    "offline.record",
+    "offline.fake_cloud",
+    "offline.fakes",
+    "offline.sdk_loading",
+    "offline.urns",
+    "offline.paths",
+    "offline.replace_rules",
+    "offline.diff",
+    "offline.artefacts",
+)
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,7 @@ def _documents_and_product_code() -> list[Path]:
     files += sorted(PROJECT_DIR.glob("Pulumi*.yaml"))
     files += sorted((PROJECT_DIR / ".github" / "workflows").glob("*.yml"))
     files += sorted((PROJECT_DIR / "docs").rglob("*.md"))
-    for directory in ("components", "offline", "policies", "crossmesh_command", "bench", "scripts"):
+    for directory in ("components", "offline", "policies", "crossmesh_command", "bench"):
         files += sorted((PROJECT_DIR / directory).rglob("*.py"))
     files += sorted((PROJECT_DIR / "policies").glob("*.md"))
     return files
@@ -71,3 +71,23 @@ def test_what_pulumi_and_the_tools_make_is_ignored_by_git() -> None:
         ["git", "check-ignore", "--no-index", *made], cwd=PROJECT_DIR, capture_output=True, text=True
     ).stdout.split()
     assert ignored == made
+
+
+URN = re.compile(r"urn:pulumi:[\w.-]+::[\w.-]+::[^\s'`\"]+::[\w.-]+")
+
+
+def test_every_urn_the_docs_show_is_one_a_stack_plans() -> None:
+    planned_urns = {
+        urn
+        for listing in (PROJECT_DIR / "tests" / "fixtures" / "urns").glob("*.txt")
+        for urn in listing.read_text().split()
+    }
+    documents = [PROJECT_DIR / "README.md", *sorted((PROJECT_DIR / "docs").rglob("*.md"))]
+    shown = {
+        f"{page.relative_to(PROJECT_DIR)}: {urn}"
+        for page in documents
+        for urn in URN.findall(page.read_text())
+    }
+    assert shown, "the README shows at least one URN"
+    unknown = sorted(line for line in shown if line.split(": ", 1)[1] not in planned_urns)
+    assert unknown == [], "\n".join(unknown)

@@ -1,7 +1,8 @@
 """EksCluster: a hardened EKS cluster built from raw aws.eks resources, and a Kubernetes provider for it.
 
 Raw resources rather than the pulumi-eks component, which needs invokes and Node.js that the offline
-engine cannot serve (FACTS.md section 4). What a security review looks for, and where it is:
+engine cannot serve (docs/clusters.md, "Why raw EKS resources"). What a security review looks for,
+and where it is:
 - secrets envelope-encrypted with a rotating KMS key of its own (CIS EKS 5.3.1);
 - all five control-plane log types into a retained, KMS-encrypted log group that exists before the
   cluster, so EKS does not create an unencrypted one that never expires (CIS EKS 2.1.1);
@@ -34,17 +35,36 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.clusters import eks_specs as policies
+from components.clusters import eks_specs
 from components.clusters.kube_cluster import KubeCluster
 from components.clusters.kubeconfig_specs import eks_kubeconfig, render
 from components.config import EksConfig
-from components.network.aws_network import AwsNetwork, partition_of
+from components.network.aws_network import AwsNetwork
+from components.network.aws_specs import partition_of
 
 # Add-ons the nodes need to become Ready are created before the node group; the others schedule pods
 # and are created after it, or they would wait on an empty cluster.
 ADDONS_BEFORE_NODES = ("vpc-cni", "kube-proxy", "eks-pod-identity-agent")
 ADDONS_AFTER_NODES = ("coredns", "aws-ebs-csi-driver")
 ROOT_DEVICE = "/dev/xvda"  # the root volume of the AL2023 EKS-optimized AMIs
+
+
+@dataclass(frozen=True)
+class EksIdentity:
+    """What components in AWS need of the cluster: its name and version, and IRSA's OIDC provider."""
+
+    cluster_name: pulumi.Output[str]
+    oidc_provider_arn: pulumi.Output[str]
+    oidc_issuer: pulumi.Output[str]
+    kubernetes_version: pulumi.Output[str]
+    node_group: pulumi.Resource
+    """Add-ons that schedule pods wait for it."""
+
+    def irsa_trust_policy(self, namespace: str, service_account: str) -> pulumi.Output[str]:
+        """Trust for one service account of this cluster (eks_specs.irsa_trust_policy)."""
+        return pulumi.Output.all(self.oidc_provider_arn, self.oidc_issuer).apply(
+            lambda values: eks_specs.irsa_trust_policy(values[0], values[1], namespace, service_account)
+        )
 
 
 @dataclass(frozen=True)
@@ -75,72 +95,99 @@ class EksCluster(pulumi.ComponentResource):
     """Secret."""
     provider: k8s.Provider
     kube: KubeCluster
+    identity: EksIdentity
 
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("crossmesh:aws:EksCluster", name, None, opts)
-        config = args.config
-        cluster_name = f"{args.name_prefix}-eks"
-        partition = partition_of(args.region)
-        child = pulumi.ResourceOptions(parent=self)
-        protected = pulumi.ResourceOptions(parent=self, protect=args.protect)
-        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
+        self._name, self._args = name, args
+        self._cluster_name = f"{args.name_prefix}-eks"
+        self._partition = partition_of(args.region)
+        self._child = pulumi.ResourceOptions(parent=self)
 
+        secrets_key = self._build_secrets_key()
+        self.cluster = self._build_control_plane(secrets_key)
+        self._build_admin_access()
+        addon_roles = self._build_addon_roles()
+        self.node_group, after_nodes = self._build_nodes(addon_roles)
+        self._build_access(after_nodes)
+
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "endpoint": self.endpoint,
+                "clusterSecurityGroupId": self.cluster_security_group_id,
+                "oidcProviderArn": self.oidc_provider_arn,
+                "nodeRoleArn": self.node_role_arn,
+                "kubeconfig": self.kubeconfig,
+            }
+        )
+
+    def _build_secrets_key(self) -> aws.kms.Key:
+        """The KMS key of the secrets' envelope encryption, rotating, administered by the account only."""
+        name, cluster_name, partition = self._name, self._cluster_name, self._partition
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         secrets_key = aws.kms.Key(
             f"{name}-secrets-key",
             description=f"{cluster_name}: Kubernetes secrets envelope encryption",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            policy=identity.account_id.apply(lambda account: policies.secrets_key_policy(account, partition)),
-            opts=protected,
+            policy=identity.account_id.apply(
+                lambda account: eks_specs.secrets_key_policy(account, partition)
+            ),
+            opts=pulumi.ResourceOptions(parent=self, protect=self._args.protect),
         )
         aws.kms.Alias(
             f"{name}-secrets-key",
             name=f"alias/{cluster_name}-secrets",
             target_key_id=secrets_key.key_id,
-            opts=child,
+            opts=self._child,
         )
+        return secrets_key
 
-        cluster_role = aws.iam.Role(
-            f"{name}-cluster-role",
-            description=f"{cluster_name}: EKS control plane",
-            assume_role_policy=policies.service_trust_policy("eks.amazonaws.com"),
-            opts=child,
+    def _build_cluster_role(self, secrets_key: aws.kms.Key) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
+        """The control plane's role and its grants: the managed cluster policy and use of the secrets key."""
+        cluster_role, attachments = self._service_role(
+            "cluster", "eks.amazonaws.com", "EKS control plane", eks_specs.CLUSTER_POLICIES
         )
-        cluster_grants: list[pulumi.Resource] = [
+        key_use = aws.iam.RolePolicy(
+            f"{self._name}-cluster-secrets-key",
+            role=cluster_role.id,
+            policy=secrets_key.arn.apply(eks_specs.cluster_key_use_policy),
+            opts=self._child,
+        )
+        return cluster_role, [*attachments, key_use]
+
+    def _service_role(
+        self, purpose: str, service: str, description: str, managed_policies: Sequence[str]
+    ) -> tuple[aws.iam.Role, list[pulumi.Resource]]:
+        """A role an AWS service assumes for the cluster, with AWS managed policies attached."""
+        role = aws.iam.Role(
+            f"{self._name}-{purpose}-role",
+            description=f"{self._cluster_name}: {description}",
+            assume_role_policy=eks_specs.service_trust_policy(service),
+            opts=self._child,
+        )
+        attachments: list[pulumi.Resource] = [
             aws.iam.RolePolicyAttachment(
-                f"{name}-cluster-{policy.lower()}",
-                role=cluster_role.name,
-                policy_arn=policies.managed_policy_arn(partition, policy),
-                opts=child,
+                f"{self._name}-{purpose}-{policy.lower()}",
+                role=role.name,
+                policy_arn=eks_specs.managed_policy_arn(self._partition, policy),
+                opts=self._child,
             )
-            for policy in policies.CLUSTER_POLICIES
+            for policy in managed_policies
         ]
-        cluster_grants.append(
-            aws.iam.RolePolicy(
-                f"{name}-cluster-secrets-key",
-                role=cluster_role.id,
-                policy=secrets_key.arn.apply(policies.cluster_key_use_policy),
-                opts=child,
-            )
-        )
+        return role, attachments
 
-        # EKS writes to exactly this name; creating it first is what makes it encrypted and retained.
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-control-plane-logs",
-            name=f"/aws/eks/{cluster_name}/cluster",
-            retention_in_days=config.log_retention_days,
-            kms_key_id=args.network.logs_key_arn,
-            opts=child,
-        )
-
-        # The API is reachable over the link from the GCP ranges only, and only on the control-plane
-        # ENIs: this group is attached to them alone, not to the nodes.
+    def _build_api_peers(self) -> aws.ec2.SecurityGroup:
+        """The API is reachable over the link from the GCP ranges only, and only on the control-plane
+        ENIs: this group is attached to them alone, not to the nodes."""
+        name, cluster_name, args = self._name, self._cluster_name, self._args
         api_peers = aws.ec2.SecurityGroup(
             f"{name}-api-peers",
             description=f"{cluster_name}: Kubernetes API from the GCP side over the link",
             vpc_id=args.network.vpc_id,
             tags={"Name": f"{cluster_name}-api-peers"},
-            opts=child,
+            opts=self._child,
         )
         for index, cidr in enumerate(args.api_peer_cidrs):
             aws.vpc.SecurityGroupIngressRule(
@@ -151,11 +198,29 @@ class EksCluster(pulumi.ComponentResource):
                 from_port=443,
                 to_port=443,
                 cidr_ipv4=cidr,
-                opts=child,
+                opts=self._child,
             )
+        return api_peers
+
+    def _build_control_plane(self, secrets_key: aws.kms.Key) -> aws.eks.Cluster:
+        """The cluster, after its role's grants and its control-plane log group."""
+        name, cluster_name, args = self._name, self._cluster_name, self._args
+        config = args.config
+        cluster_role, cluster_grants = self._build_cluster_role(secrets_key)
+
+        # EKS writes to exactly this name; creating it first is what makes it encrypted and retained.
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-control-plane-logs",
+            name=f"/aws/eks/{cluster_name}/cluster",
+            retention_in_days=config.log_retention_days,
+            kms_key_id=args.network.logs_key_arn,
+            opts=self._child,
+        )
+
+        api_peers = self._build_api_peers()
 
         public_cidrs = list(config.public_access_cidrs)
-        self.cluster = aws.eks.Cluster(
+        cluster = aws.eks.Cluster(
             f"{name}-cluster",
             name=cluster_name,
             version=config.version,
@@ -174,7 +239,7 @@ class EksCluster(pulumi.ComponentResource):
                 provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=secrets_key.arn),
                 resources=["secrets"],
             ),
-            enabled_cluster_log_types=list(policies.CONTROL_PLANE_LOG_TYPES),
+            enabled_cluster_log_types=list(eks_specs.CONTROL_PLANE_LOG_TYPES),
             kubernetes_network_config=aws.eks.ClusterKubernetesNetworkConfigArgs(
                 ip_family="ipv4", service_ipv4_cidr=args.service_cidr
             ),
@@ -188,62 +253,60 @@ class EksCluster(pulumi.ComponentResource):
                 parent=self, protect=args.protect, depends_on=[log_group, *cluster_grants]
             ),
         )
-        cluster = self.cluster
         self.cluster_name = cluster.name
         self.endpoint = cluster.endpoint
         self.ca_data = cluster.certificate_authority.data
         self.cluster_security_group_id = cluster.vpc_config.cluster_security_group_id
         self.oidc_issuer = cluster.identities.apply(_oidc_issuer)
+        return cluster
 
-        for index, role_arn in enumerate(config.admin_role_arns):
+    def _build_admin_access(self) -> None:
+        """An access entry with cluster admin for every configured admin role."""
+        admin = eks_specs.access_policy_arn(self._partition, eks_specs.CLUSTER_ADMIN_ACCESS_POLICY)
+        for index, role_arn in enumerate(self._args.config.admin_role_arns):
             entry = aws.eks.AccessEntry(
-                f"{name}-admin-{index}",
-                cluster_name=cluster.name,
+                f"{self._name}-admin-{index}",
+                cluster_name=self.cluster.name,
                 principal_arn=role_arn,
                 type="STANDARD",
-                opts=child,
+                opts=self._child,
             )
             aws.eks.AccessPolicyAssociation(
-                f"{name}-admin-{index}",
-                cluster_name=cluster.name,
+                f"{self._name}-admin-{index}",
+                cluster_name=self.cluster.name,
                 principal_arn=entry.principal_arn,
-                policy_arn=policies.access_policy_arn(partition, policies.CLUSTER_ADMIN_ACCESS_POLICY),
+                policy_arn=admin,
                 access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
-                opts=child,
+                opts=self._child,
             )
 
+    def _build_addon_roles(self) -> dict[str, pulumi.Output[str]]:
+        """The OIDC provider for IRSA, and the roles of the add-ons that call AWS from pods, by add-on."""
+        name = self._name
         oidc = aws.iam.OpenIdConnectProvider(
             f"{name}-oidc",
             url=self.oidc_issuer,
             client_id_lists=["sts.amazonaws.com"],
-            opts=child,
+            opts=self._child,
         )
         self.oidc_provider_arn = oidc.arn
-        cni_role = self._irsa_role(
-            name, "vpc-cni", oidc, policies.CNI_SERVICE_ACCOUNT, policies.CNI_POLICY, args
-        )
+        cni_role = self._irsa_role(name, "vpc-cni", oidc, eks_specs.CNI_SERVICE_ACCOUNT, eks_specs.CNI_POLICY)
         ebs_role = self._irsa_role(
-            name, "ebs-csi", oidc, policies.EBS_CSI_SERVICE_ACCOUNT, policies.EBS_CSI_POLICY, args
+            name, "ebs-csi", oidc, eks_specs.EBS_CSI_SERVICE_ACCOUNT, eks_specs.EBS_CSI_POLICY
         )
+        return {"vpc-cni": cni_role.arn, "aws-ebs-csi-driver": ebs_role.arn}
 
-        node_role = aws.iam.Role(
-            f"{name}-node-role",
-            description=f"{cluster_name}: managed node group instances",
-            assume_role_policy=policies.service_trust_policy("ec2.amazonaws.com"),
-            opts=child,
+    def _build_nodes(
+        self, addon_roles: dict[str, pulumi.Output[str]]
+    ) -> tuple[aws.eks.NodeGroup, list[aws.eks.Addon]]:
+        """The node role, the add-ons nodes need to become Ready, the launch template, the managed node
+        group, then the add-ons that schedule pods. Returns the group and those last add-ons."""
+        name, cluster, config = self._name, self.cluster, self._args.config
+        # The CNI policy is IRSA's, not the nodes'.
+        node_role, node_grants = self._service_role(
+            "node", "ec2.amazonaws.com", "managed node group instances", eks_specs.NODE_POLICIES
         )
-        node_grants = [
-            aws.iam.RolePolicyAttachment(
-                f"{name}-node-{policy.lower()}",
-                role=node_role.name,
-                policy_arn=policies.managed_policy_arn(partition, policy),
-                opts=child,
-            )
-            for policy in policies.NODE_POLICIES
-        ]
         self.node_role_arn = node_role.arn
-
-        addon_roles = {"vpc-cni": cni_role.arn, "aws-ebs-csi-driver": ebs_role.arn}
         addon_config = {
             # Network policy enforcement by the VPC CNI, the counterpart of Dataplane V2 on GKE:
             # https://docs.aws.amazon.com/eks/latest/userguide/cni-network-policy.html
@@ -254,7 +317,42 @@ class EksCluster(pulumi.ComponentResource):
             for addon in ADDONS_BEFORE_NODES
         ]
 
-        launch_template = aws.ec2.LaunchTemplate(
+        launch_template = self._build_launch_template()
+        scaling = config.nodes
+        node_group = aws.eks.NodeGroup(
+            f"{name}-nodes",
+            cluster_name=cluster.name,
+            version=cluster.version,
+            node_role_arn=node_role.arn,
+            subnet_ids=self._args.network.private_subnet_ids,
+            ami_type=eks_specs.ami_type_for(config.instance_types),
+            capacity_type="ON_DEMAND",
+            instance_types=list(config.instance_types),
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                id=launch_template.id, version=launch_template.latest_version.apply(str)
+            ),
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                min_size=scaling.min, desired_size=scaling.desired, max_size=scaling.max
+            ),
+            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable_percentage=33),
+            node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[*node_grants, *before_nodes],
+                # A cluster autoscaler owns the desired size once the group exists.
+                ignore_changes=["scalingConfig.desiredSize"],
+            ),
+        )
+        after_nodes = [
+            self._addon(name, addon, cluster, addon_roles.get(addon), None, [node_group])
+            for addon in ADDONS_AFTER_NODES
+        ]
+        return node_group, after_nodes
+
+    def _build_launch_template(self) -> aws.ec2.LaunchTemplate:
+        """IMDSv2 with a hop limit of 1, an encrypted gp3 root volume, the cluster's security groups."""
+        name, cluster_name, config = self._name, self._cluster_name, self._args.config
+        return aws.ec2.LaunchTemplate(
             f"{name}-nodes",
             name_prefix=f"{cluster_name}-nodes-",
             description=f"{cluster_name}: managed node group (IMDSv2 only, encrypted gp3 root)",
@@ -278,46 +376,19 @@ class EksCluster(pulumi.ComponentResource):
             ],
             # With security groups in the template EKS adds none of its own, so the cluster group
             # (node <-> control plane) is listed here explicitly.
-            vpc_security_group_ids=[self.cluster_security_group_id, *args.node_security_group_ids],
+            vpc_security_group_ids=[self.cluster_security_group_id, *self._args.node_security_group_ids],
             tag_specifications=[
                 aws.ec2.LaunchTemplateTagSpecificationArgs(
                     resource_type=kind, tags={"Name": f"{cluster_name}-node"}
                 )
                 for kind in ("instance", "volume")
             ],
-            opts=child,
+            opts=self._child,
         )
 
-        scaling = config.nodes
-        self.node_group = aws.eks.NodeGroup(
-            f"{name}-nodes",
-            cluster_name=cluster.name,
-            version=cluster.version,
-            node_role_arn=node_role.arn,
-            subnet_ids=args.network.private_subnet_ids,
-            ami_type=policies.ami_type_for(config.instance_types),
-            capacity_type="ON_DEMAND",
-            instance_types=list(config.instance_types),
-            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
-                id=launch_template.id, version=launch_template.latest_version.apply(str)
-            ),
-            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                min_size=scaling.min, desired_size=scaling.desired, max_size=scaling.max
-            ),
-            update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable_percentage=33),
-            node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True),
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                depends_on=[*node_grants, *before_nodes],
-                # A cluster autoscaler owns the desired size once the group exists.
-                ignore_changes=["scalingConfig.desiredSize"],
-            ),
-        )
-        after_nodes = [
-            self._addon(name, addon, cluster, addon_roles.get(addon), None, [self.node_group])
-            for addon in ADDONS_AFTER_NODES
-        ]
-
+    def _build_access(self, after_nodes: list[aws.eks.Addon]) -> None:
+        """The kubeconfig, the Kubernetes provider, and the handles other components take."""
+        cluster, args = self.cluster, self._args
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(cluster.name, cluster.endpoint, self.ca_data).apply(
                 lambda values: render(eks_kubeconfig(values[0], values[1], values[2], args.region))
@@ -325,27 +396,24 @@ class EksCluster(pulumi.ComponentResource):
         )
         # Anything deployed through this provider waits for nodes and DNS to be up.
         self.provider = k8s.Provider(
-            f"{name}-k8s",
+            f"{self._name}-k8s",
             kubeconfig=self.kubeconfig,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_group, *after_nodes]),
         )
         self.kube = KubeCluster(
             cloud="aws",
-            mesh_cluster_name=cluster_name,
+            mesh_cluster_name=self._cluster_name,
             mesh_network=args.mesh_network,
             endpoint=self.endpoint,
             ca_data=self.ca_data,
             provider=self.provider,
         )
-        self.register_outputs(
-            {
-                "clusterName": self.cluster_name,
-                "endpoint": self.endpoint,
-                "clusterSecurityGroupId": self.cluster_security_group_id,
-                "oidcProviderArn": self.oidc_provider_arn,
-                "nodeRoleArn": self.node_role_arn,
-                "kubeconfig": self.kubeconfig,
-            }
+        self.identity = EksIdentity(
+            cluster_name=self.cluster_name,
+            oidc_provider_arn=self.oidc_provider_arn,
+            oidc_issuer=self.oidc_issuer,
+            kubernetes_version=cluster.version,
+            node_group=self.node_group,
         )
 
     def _irsa_role(
@@ -355,21 +423,20 @@ class EksCluster(pulumi.ComponentResource):
         oidc: aws.iam.OpenIdConnectProvider,
         subject: tuple[str, str],
         policy: str,
-        args: EksClusterArgs,
     ) -> aws.iam.Role:
         namespace, service_account = subject
         role = aws.iam.Role(
             f"{name}-{purpose}-irsa",
-            description=f"{args.name_prefix}-eks: {namespace}/{service_account} through IRSA",
+            description=f"{self._cluster_name}: {namespace}/{service_account} through IRSA",
             assume_role_policy=pulumi.Output.all(oidc.arn, oidc.url).apply(
-                lambda values: policies.irsa_trust_policy(values[0], values[1], namespace, service_account)
+                lambda values: eks_specs.irsa_trust_policy(values[0], values[1], namespace, service_account)
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         aws.iam.RolePolicyAttachment(
             f"{name}-{purpose}-irsa",
             role=role.name,
-            policy_arn=policies.managed_policy_arn(partition_of(args.region), policy),
+            policy_arn=eks_specs.managed_policy_arn(self._partition, policy),
             opts=pulumi.ResourceOptions(parent=self),
         )
         return role

@@ -10,6 +10,8 @@ import re
 from collections.abc import Sequence
 from typing import Literal
 
+from components.network.aws_specs import key_administration_statement
+
 # Every control-plane log type EKS offers (CIS EKS 2.1.1, Checkov CKV_AWS_37):
 # https://docs.aws.amazon.com/eks/latest/userguide/control-plane-logs.html
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -82,18 +84,7 @@ def irsa_trust_policy(provider_arn: str, issuer_url: str, namespace: str, servic
 def secrets_key_policy(account_id: str, partition: str) -> str:
     """The account administers the key through IAM; no other principal is named and none is '*'."""
     return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AccountAdministers",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                }
-            ],
-        }
+        {"Version": "2012-10-17", "Statement": [key_administration_statement(account_id, partition)]}
     )
 
 

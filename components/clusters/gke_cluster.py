@@ -61,8 +61,8 @@ class GkeClusterArgs:
     name_prefix: str
     api_peer_cidrs: Sequence[str]
     """Ranges across the link allowed to the control plane (the EKS side's istiod reads this API)."""
-    node_tag: str | None = None
-    """Network tag of every node, for firewall rules; defaults to '<prefix>-gke-node'."""
+    node_tag: str
+    """Network tag of every node: the target of the firewall rules that let the other cloud in."""
     protect: bool = False
     managed_prometheus: bool = True
     mesh_network: str = "gcp"
@@ -86,25 +86,40 @@ class GkeCluster(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GkeClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("crossmesh:gcp:GkeCluster", name, None, opts)
-        config, prefix, network = args.config, args.name_prefix, args.network
-        cluster_name = f"{prefix}-gke"
-        region = network.region
-        child = pulumi.ResourceOptions(parent=self)
-        protected = pulumi.ResourceOptions(parent=self, protect=args.protect)
-        self.node_tag = args.node_tag or f"{prefix}-gke-node"
+        self._name, self._args = name, args
+        self._cluster_name = f"{args.name_prefix}-gke"
+        self._region = args.network.region
+        self._child = pulumi.ResourceOptions(parent=self)
+        self.node_tag = args.node_tag
         self.workload_pool = f"{args.project}.svc.id.goog"
 
-        project = gcp.organizations.get_project_output(
-            project_id=args.project, opts=pulumi.InvokeOutputOptions(parent=self)
+        node_account, node_grants = self._build_node_account()
+        secrets_key, key_grant = self._build_secrets_key()
+        self.cluster = self._build_control_plane(node_account, secrets_key, [key_grant, *node_grants])
+        self._build_control_plane_routes()
+        self.node_pool = self._build_node_pool(node_account)
+        self._build_access()
+
+        self.register_outputs(
+            {
+                "clusterName": self.cluster_name,
+                "endpoint": self.endpoint,
+                "privateEndpoint": self.private_endpoint,
+                "nodeServiceAccount": self.node_service_account_email,
+                "kubeconfig": self.kubeconfig,
+            }
         )
 
+    def _build_node_account(self) -> tuple[gcp.serviceaccount.Account, list[gcp.projects.IAMMember]]:
+        """The nodes' own service account with only the roles logging, monitoring and pulls need."""
+        name, args = self._name, self._args
         node_account = gcp.serviceaccount.Account(
             f"{name}-nodes",
-            account_id=node_account_id(prefix),
-            display_name=f"{cluster_name} nodes",
+            account_id=node_account_id(args.name_prefix),
+            display_name=f"{self._cluster_name} nodes",
             description="GKE nodes: logs, metrics, image pulls; nothing else",
             project=args.project,
-            opts=child,
+            opts=self._child,
         )
         node_grants = [
             gcp.projects.IAMMember(
@@ -112,14 +127,25 @@ class GkeCluster(pulumi.ComponentResource):
                 project=args.project,
                 role=role,
                 member=node_account.member,
-                opts=child,
+                opts=self._child,
             )
             for role in NODE_ROLES
         ]
+        self.node_service_account_email = node_account.email
+        return node_account, node_grants
 
+    def _build_secrets_key(self) -> tuple[gcp.kms.CryptoKey, gcp.kms.CryptoKeyIAMMember]:
+        """The Cloud KMS key of application-layer secrets encryption, and the GKE agent's use of it."""
+        name, args = self._name, self._args
+        protected = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        project = gcp.organizations.get_project_output(
+            project_id=args.project, opts=pulumi.InvokeOutputOptions(parent=self)
+        )
         # Cloud KMS never deletes a key ring or a key, so a fixed name would collide when a destroyed
         # stack is brought up again: the ring is auto-named (with a random suffix) instead.
-        key_ring = gcp.kms.KeyRing(f"{name}-keys", location=region, project=args.project, opts=protected)
+        key_ring = gcp.kms.KeyRing(
+            f"{name}-keys", location=self._region, project=args.project, opts=protected
+        )
         secrets_key = gcp.kms.CryptoKey(
             f"{name}-secrets-key",
             name="gke-secrets",
@@ -140,32 +166,29 @@ class GkeCluster(pulumi.ComponentResource):
                     f"serviceAccount:service-{number}@container-engine-robot.iam.gserviceaccount.com"
                 )
             ),
-            opts=child,
+            opts=self._child,
         )
+        return secrets_key, key_grant
 
+    def _build_control_plane(
+        self,
+        node_account: gcp.serviceaccount.Account,
+        secrets_key: gcp.kms.CryptoKey,
+        after: list[pulumi.Resource],
+    ) -> gcp.container.Cluster:
+        """The regional cluster: private nodes, authorized networks on both endpoints, Workload Identity,
+        Dataplane V2, encrypted secrets; its default pool removed at creation."""
+        name, args, cluster_name, network = self._name, self._args, self._cluster_name, self._args.network
+        config = args.config
         admin_cidrs = list(config.master_authorized_cidrs)
-        authorized = [
-            *(
-                gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
-                    cidr_block=cidr, display_name=f"aws-over-link-{index}"
-                )
-                for index, cidr in enumerate(args.api_peer_cidrs)
-            ),
-            *(
-                gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
-                    cidr_block=cidr, display_name=f"admin-{index}"
-                )
-                for index, cidr in enumerate(admin_cidrs)
-            ),
-        ]
         shielded = gcp.container.ClusterNodeConfigShieldedInstanceConfigArgs(
             enable_secure_boot=True, enable_integrity_monitoring=True
         )
-        self.cluster = gcp.container.Cluster(
+        return gcp.container.Cluster(
             f"{name}-cluster",
             name=cluster_name,
             project=args.project,
-            location=region,
+            location=self._region,
             description="crossmesh: GKE half of the cross-cloud mesh",
             network=network.network_self_link,
             subnetwork=network.subnet_self_link,
@@ -183,7 +206,7 @@ class GkeCluster(pulumi.ComponentResource):
                 ),
             ),
             master_authorized_networks_config=gcp.container.ClusterMasterAuthorizedNetworksConfigArgs(
-                cidr_blocks=authorized,
+                cidr_blocks=self._authorized_networks(),
                 gcp_public_cidrs_access_enabled=False,
                 private_endpoint_enforcement_enabled=True,
             ),
@@ -243,32 +266,54 @@ class GkeCluster(pulumi.ComponentResource):
             ),
             resource_labels=dict(args.labels),
             deletion_protection=args.protect,
-            opts=pulumi.ResourceOptions(
-                parent=self, protect=args.protect, depends_on=[key_grant, *node_grants]
-            ),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=after),
         )
-        cluster = self.cluster
 
-        # The control plane's VPC learns our dynamic routes (the AWS prefixes from BGP) through the
-        # peering only if we export them; without this it cannot answer the EKS side.
-        # https://cloud.google.com/kubernetes-engine/docs/how-to/legacy/network-isolation
+    def _authorized_networks(
+        self,
+    ) -> list[gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs]:
+        """The AWS ranges over the link, then the configured admin ranges."""
+        args = self._args
+        admin_cidrs = args.config.master_authorized_cidrs
+        return [
+            *(
+                gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
+                    cidr_block=cidr, display_name=f"aws-over-link-{index}"
+                )
+                for index, cidr in enumerate(args.api_peer_cidrs)
+            ),
+            *(
+                gcp.container.ClusterMasterAuthorizedNetworksConfigCidrBlockArgs(
+                    cidr_block=cidr, display_name=f"admin-{index}"
+                )
+                for index, cidr in enumerate(admin_cidrs)
+            ),
+        ]
+
+    def _build_control_plane_routes(self) -> None:
+        """The control plane's VPC learns our dynamic routes (the AWS prefixes from BGP) through the
+        peering only if we export them; without this it cannot answer the EKS side.
+        https://cloud.google.com/kubernetes-engine/docs/how-to/legacy/network-isolation"""
         gcp.compute.NetworkPeeringRoutesConfig(
-            f"{name}-control-plane-routes",
-            project=args.project,
-            network=network.network_name,
-            peering=cluster.private_cluster_config.peering_name,
+            f"{self._name}-control-plane-routes",
+            project=self._args.project,
+            network=self._args.network.network_name,
+            peering=self.cluster.private_cluster_config.peering_name,
             export_custom_routes=True,
             import_custom_routes=False,
-            opts=child,
+            opts=self._child,
         )
 
+    def _build_node_pool(self, node_account: gcp.serviceaccount.Account) -> gcp.container.NodePool:
+        """The one autoscaled pool: COS, shielded, the GKE metadata server, auto-repair and upgrade."""
+        name, args, cluster_name, config = self._name, self._args, self._cluster_name, self._args.config
         scaling = config.nodes
-        self.node_pool = gcp.container.NodePool(
+        return gcp.container.NodePool(
             f"{name}-nodes",
             name=f"{cluster_name}-nodes",
             project=args.project,
-            location=region,
-            cluster=cluster.name,
+            location=self._region,
+            cluster=self.cluster.name,
             initial_node_count=scaling.min,
             autoscaling=gcp.container.NodePoolAutoscalingArgs(
                 min_node_count=scaling.min, max_node_count=scaling.max, location_policy="BALANCED"
@@ -301,42 +346,35 @@ class GkeCluster(pulumi.ComponentResource):
             ),
         )
 
-        self.cluster_name = cluster.name
-        self.ca_data = cluster.master_auth.cluster_ca_certificate
-        self.endpoint = cluster.endpoint.apply(lambda address: f"https://{address}")
-        self.private_endpoint = cluster.private_cluster_config.apply(
+    def _build_access(self) -> None:
+        """The endpoints, the kubeconfig, the Kubernetes provider and the mesh's handle of the cluster."""
+        args = self._args
+        self.cluster_name = self.cluster.name
+        self.ca_data = self.cluster.master_auth.cluster_ca_certificate
+        self.endpoint = self.cluster.endpoint.apply(lambda address: f"https://{address}")
+        self.private_endpoint = self.cluster.private_cluster_config.apply(
             lambda private: f"https://{private.private_endpoint}"
         )
-        self.node_service_account_email = node_account.email
 
-        context = f"gke_{args.project}_{region}_{cluster_name}"
+        context = f"gke_{args.project}_{self._region}_{self._cluster_name}"
         self.kubeconfig = pulumi.Output.secret(
             pulumi.Output.all(self.endpoint, self.ca_data).apply(
                 lambda values: render(gke_kubeconfig(context, values[0], values[1]))
             )
         )
         self.provider = k8s.Provider(
-            f"{name}-k8s",
+            f"{self._name}-k8s",
             kubeconfig=self.kubeconfig,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_pool]),
         )
         self.kube = KubeCluster(
             cloud="gcp",
-            mesh_cluster_name=cluster_name,
+            mesh_cluster_name=self._cluster_name,
             mesh_network=args.mesh_network,
             # The other cluster's istiod reaches this API over the link, on the private address.
             endpoint=self.private_endpoint,
             ca_data=self.ca_data,
             provider=self.provider,
-        )
-        self.register_outputs(
-            {
-                "clusterName": self.cluster_name,
-                "endpoint": self.endpoint,
-                "privateEndpoint": self.private_endpoint,
-                "nodeServiceAccount": self.node_service_account_email,
-                "kubeconfig": self.kubeconfig,
-            }
         )
 
 

@@ -1,17 +1,19 @@
-"""KubeCluster: what a mesh needs of a cluster, whichever cloud runs it."""
+"""KubeCluster: what a mesh needs of a cluster, whichever cloud runs it, and the one way to put charts
+and custom objects into it."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 Cloud = Literal["aws", "gcp"]
 
-# How long a Helm release may take to become ready (images pulled, pods Ready, webhooks up) before
-# `pulumi up` calls it failed; the same for every chart crossmesh installs.
+# How long each Kubernetes operation of a Helm release may take (images pulled, pods Ready, webhooks
+# up) before `pulumi up` calls it failed; the same for every chart crossmesh installs.
 HELM_RELEASE_TIMEOUT_SECONDS = 600
 
 
@@ -26,3 +28,69 @@ class KubeCluster:
     ca_data: pulumi.Output[str]
     """Base64 PEM of the API server's CA."""
     provider: k8s.Provider
+
+    def helm_release(
+        self,
+        *,
+        resource_name: str,
+        release_name: str,
+        chart: str,
+        version: str,
+        repository: str,
+        namespace: pulumi.Input[str],
+        values: pulumi.Input[Mapping[str, Any]],
+        parent: pulumi.Resource,
+        depends_on: Sequence[pulumi.Resource] = (),
+        skip_crds: bool | None = None,
+    ) -> k8s.helm.v3.Release:
+        """A pinned chart from `repository`, installed atomically: the release waits for its resources
+        to be ready; a failed first install is purged, a failed upgrade is rolled back (Helm's atomic)
+        and the resources it added are deleted (cleanup on fail). `skip_crds` None keeps Helm's
+        default, which installs the chart's CRDs."""
+        return k8s.helm.v3.Release(
+            resource_name,
+            k8s.helm.v3.ReleaseArgs(
+                name=release_name,
+                chart=chart,
+                version=version,
+                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=repository),
+                namespace=namespace,
+                values=values,
+                skip_crds=skip_crds,
+                atomic=True,
+                cleanup_on_fail=True,
+                timeout=HELM_RELEASE_TIMEOUT_SECONDS,
+            ),
+            opts=self._in_cluster(parent, depends_on),
+        )
+
+    def custom_object(
+        self,
+        *,
+        resource_name: str,
+        api_version: str,
+        kind: str,
+        name: str,
+        spec: pulumi.Input[Mapping[str, Any]],
+        parent: pulumi.Resource,
+        namespace: pulumi.Input[str] | None = None,
+        labels: Mapping[str, str] | None = None,
+        depends_on: Sequence[pulumi.Resource] = (),
+    ) -> k8s.apiextensions.CustomResource:
+        """An object of a custom resource definition (Istio, App Mesh, Managed Prometheus). Whatever
+        brings its CRD and admission webhook (a chart, the cluster itself) belongs in `depends_on`."""
+        return k8s.apiextensions.CustomResource(
+            resource_name,
+            api_version=api_version,
+            kind=kind,
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=name, namespace=namespace, labels=dict(labels) if labels is not None else None
+            ),
+            spec=spec,
+            opts=self._in_cluster(parent, depends_on),
+        )
+
+    def _in_cluster(
+        self, parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource]
+    ) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=parent, provider=self.provider, depends_on=list(depends_on))

@@ -42,10 +42,10 @@ class InterconnectLinkArgs:
     protect: bool
     hub: TransitHub
     """The AWS end, shared by both kinds of link; the Direct Connect gateway associates with it."""
-    vpc_cidr: str
+    aws_vpc_cidr: str
     gcp_project: str
     gcp_region: str
-    network_self_link: pulumi.Input[str]
+    gcp_network_self_link: pulumi.Input[str]
     gcp_prefixes: Sequence[str]
 
 
@@ -81,7 +81,7 @@ class InterconnectLink(pulumi.ComponentResource):
             f"{name}-dx-tgw",
             dx_gateway_id=dx_gateway.id,
             associated_gateway_id=self.hub.transit_gateway_id,
-            allowed_prefixes=[args.vpc_cidr],
+            allowed_prefixes=[args.aws_vpc_cidr],
             opts=child,
         )
         self.hub.attach("dx", association.transit_gateway_attachment_id)
@@ -92,7 +92,7 @@ class InterconnectLink(pulumi.ComponentResource):
             region=args.gcp_region,
             description=f"{prefix}: Partner Cross-Cloud Interconnect to AWS {settings.remote_profile}",
             remote_profile=remote_profile_url(args.gcp_project, args.gcp_region, settings.remote_profile),
-            network=args.network_self_link,
+            network=args.gcp_network_self_link,
             bandwidth=settings.bandwidth,
             advertised_routes=list(args.gcp_prefixes),
             remote_account_id=settings.aws_account_id,

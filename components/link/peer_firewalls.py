@@ -40,10 +40,10 @@ def peer_ports(service_ports: Sequence[int]) -> dict[int, str]:
 @dataclass(frozen=True)
 class PeerFirewallsArgs:
     name_prefix: str
-    vpc_id: pulumi.Input[str]
+    aws_vpc_id: pulumi.Input[str]
     aws_vpc_cidr: str
     """The AWS source: nodes and (VPC CNI) pods share the VPC range."""
-    gcp_network: pulumi.Input[str]
+    gcp_network_self_link: pulumi.Input[str]
     gcp_source_ranges: Sequence[str]
     """The GCP sources: the GKE subnet (nodes, internal load balancers) and the pods range."""
     aws_service_ports: Sequence[int] = ()
@@ -70,7 +70,7 @@ class PeerFirewalls(pulumi.ComponentResource):
             f"{name}-mesh-peers",
             name=f"{prefix}-mesh-peers",
             description="crossmesh: mesh traffic from Google Cloud over the link",
-            vpc_id=args.vpc_id,
+            vpc_id=args.aws_vpc_id,
             tags={"Name": f"{prefix}-mesh-peers"},
             opts=child,
         )
@@ -104,7 +104,7 @@ class PeerFirewalls(pulumi.ComponentResource):
         gcp.compute.Firewall(
             f"{name}-from-aws",
             name=f"{prefix}-mesh-from-aws",
-            network=args.gcp_network,
+            network=args.gcp_network_self_link,
             direction="INGRESS",
             priority=1000,
             source_ranges=[args.aws_vpc_cidr],

@@ -97,7 +97,7 @@ def tunnel_plan(groups: int) -> list[TunnelAddresses]:
 
     AWS gives its own end the first host of the /30 and the customer gateway (here: the Cloud Router)
     the second; Google's HA VPN to AWS tutorial takes the Cloud Router interface from the customer
-    gateway address and the BGP peer from the AWS one (FACTS.md section 2).
+    gateway address and the BGP peer from the AWS one (docs/cross-cloud-link.md).
     """
     if groups < 1:
         raise ValueError(f"groups must be at least 1, got {groups}")

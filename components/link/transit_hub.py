@@ -3,7 +3,7 @@
 A Transit Gateway with ECMP across VPN tunnels, its own route table (no default association or
 propagation, so every attachment's routing is declared here), the VPC attached on the private
 subnets, and a route per GCP prefix in every private route table of the VPC: TGW propagation fills
-the TGW's table, never the VPC's (FACTS.md section 2).
+the TGW's table, never the VPC's (docs/cross-cloud-link.md).
 """
 
 from __future__ import annotations

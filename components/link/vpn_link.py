@@ -57,11 +57,11 @@ class VpnLinkArgs:
     # AWS side (AwsNetwork)
     hub: TransitHub
     """The AWS end, shared by both kinds of link; this link attaches to it."""
-    logs_key_arn: pulumi.Input[str]
+    aws_logs_key_arn: pulumi.Input[str]
     # GCP side (GcpNetwork)
     gcp_region: str
-    network_self_link: pulumi.Input[str]
-    router_name: pulumi.Input[str]
+    gcp_network_self_link: pulumi.Input[str]
+    gcp_router_name: pulumi.Input[str]
     gcp_prefixes: Sequence[str]
     """Subnet, pods, services, GKE control plane and the Cloud DNS forwarding source: routed by the
     VPC, advertised by the peers."""
@@ -80,6 +80,35 @@ class TunnelEnds:
     """The AWS inside address as the Cloud Router peer holds it (its BGP metrics' target IP)."""
 
 
+@dataclass(frozen=True)
+class _AwsConnections:
+    """The two VPN connections of a tunnel group, read per tunnel."""
+
+    connections: Sequence[aws.ec2.VpnConnection]
+
+    def vpn_id(self, tunnel: TunnelAddresses) -> pulumi.Output[str]:
+        return self.connections[tunnel.connection].id
+
+    def output(self, tunnel: TunnelAddresses, field: str) -> pulumi.Output[Any]:
+        """An AWS output of this tunnel: its connection's tunnel1_<field> or tunnel2_<field>."""
+        value: pulumi.Output[Any] = getattr(
+            self.connections[tunnel.connection], f"tunnel{tunnel.aws_tunnel_number}_{field}"
+        )
+        return value
+
+    def outside_ip(self, tunnel: TunnelAddresses) -> pulumi.Output[str]:
+        return self.output(tunnel, "address")
+
+    def aws_inside_ip(self, tunnel: TunnelAddresses) -> pulumi.Output[str]:
+        return self.output(tunnel, "vgw_inside_address")
+
+    def gcp_inside_ip(self, tunnel: TunnelAddresses) -> pulumi.Output[str]:
+        return self.output(tunnel, "cgw_inside_address")
+
+    def aws_asn(self, tunnel: TunnelAddresses) -> pulumi.Output[int]:
+        return self.output(tunnel, "bgp_asn").apply(int)
+
+
 class VpnLink(pulumi.ComponentResource):
     transit_gateway_id: pulumi.Output[str]
     tunnels: list[pulumi.Output[dict[str, Any]]]
@@ -90,32 +119,35 @@ class VpnLink(pulumi.ComponentResource):
     def __init__(self, name: str, args: VpnLinkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         # The type token keeps the class's first name: it is part of every child's URN in deployed stacks.
         super().__init__("crossmesh:link:CrossCloudLink", name, None, opts)
-        link, prefix = args.link, args.name_prefix
-        child = pulumi.ResourceOptions(parent=self)
-        kept = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        self._name, self._args = name, args
+        self._child = pulumi.ResourceOptions(parent=self)
+        self._kept = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        # Tunnels, interfaces and peers carry fixed names and Google updates none of their settings in
+        # place: a new key means a new tunnel, which can only be created once the old one is gone.
+        self._delete_first = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
+        link = args.link
         capacity = link_capacity(link.tunnel_groups, link.tunnel_bandwidth)
         target = {"targetGbps": link.target_gbps} if link.target_gbps is not None else {}
         self.capacity = {"kind": "vpn", **capacity.as_dict(), **target}
+        self._tunnel_gbps = capacity.tunnel_gbps
 
         self.hub = args.hub
         self.transit_gateway_id = self.hub.transit_gateway_id
 
         tunnel_logs = aws.cloudwatch.LogGroup(
             f"{name}-tunnel-logs",
-            name=f"/crossmesh/{prefix}/vpn-tunnels",
+            name=f"/crossmesh/{args.name_prefix}/vpn-tunnels",
             retention_in_days=link.log_retention_days,
-            kms_key_id=args.logs_key_arn,
-            opts=child,
+            kms_key_id=args.aws_logs_key_arn,
+            opts=self._child,
         )
+        self._log_group_arn = tunnel_logs.arn
 
         self.tunnels = []
         self.tunnel_ends = []
         plan = tunnel_plan(link.tunnel_groups)
         for group in range(link.tunnel_groups):
-            in_group = [tunnel for tunnel in plan if tunnel.group == group]
-            self.tunnels.extend(
-                self._group(name, args, group, in_group, tunnel_logs.arn, capacity.tunnel_gbps, kept)
-            )
+            self._build_group(group, [tunnel for tunnel in plan if tunnel.group == group])
 
         self.register_outputs(
             {
@@ -133,33 +165,47 @@ class VpnLink(pulumi.ComponentResource):
             "linkCapacity": self.capacity,
         }
 
-    def _group(
-        self,
-        name: str,
-        args: VpnLinkArgs,
-        group: int,
-        tunnels: list[TunnelAddresses],
-        log_group_arn: pulumi.Output[str],
-        tunnel_gbps: float,
-        kept: pulumi.ResourceOptions,
-    ) -> list[pulumi.Output[dict[str, Any]]]:
-        link, prefix = args.link, args.name_prefix
-        child = pulumi.ResourceOptions(parent=self)
-        label = f"{name}-{group}"
-
+    def _build_group(self, group: int, tunnels: list[TunnelAddresses]) -> None:
+        """One HA VPN gateway, its two VPN connections on the TGW, and the four tunnels between them."""
+        args, prefix = self._args, self._args.name_prefix
+        label = f"{self._name}-{group}"
         ha_gateway = gcp.compute.HaVpnGateway(
             f"{label}-ha-vpn",
             name=f"{prefix}-ha-vpn-{group}",
             region=args.gcp_region,
-            network=args.network_self_link,
+            network=args.gcp_network_self_link,
             stack_type="IPV4_ONLY",
             description=f"{prefix}: HA VPN to AWS, group {group}",
-            opts=kept,
+            opts=self._kept,
         )
         interface_ips = [
             ha_gateway.vpn_interfaces.apply(functools.partial(_interface_ip, index=index)) for index in (0, 1)
         ]
+        psks = self._build_keys(label, tunnels)
+        aws_ends = self._build_aws_connections(label, group, tunnels, interface_ips, psks)
 
+        # Interface i is AWS outside IP i: connection 0 tunnel 1, 0/2, 1/1, 1/2 (docs/cross-cloud-link.md).
+        # Its addresses cannot change after creation, hence protected with the rest of the group.
+        external_gateway = gcp.compute.ExternalVpnGateway(
+            f"{label}-aws",
+            name=f"{prefix}-aws-{group}",
+            redundancy_type="FOUR_IPS_REDUNDANCY",
+            description=f"{prefix}: the four AWS tunnel endpoints of group {group}",
+            interfaces=[
+                gcp.compute.ExternalVpnGatewayInterfaceArgs(
+                    id=tunnel.tunnel, ip_address=aws_ends.outside_ip(tunnel)
+                )
+                for tunnel in tunnels
+            ],
+            opts=self._kept,
+        )
+        for tunnel in tunnels:
+            self._build_gcp_tunnel(
+                label, tunnel, ha_gateway, external_gateway, psks[tunnel.tunnel], aws_ends, interface_ips
+            )
+
+    def _build_keys(self, label: str, tunnels: list[TunnelAddresses]) -> list[pulumi.Output[str]]:
+        """A pre-shared key per tunnel, by tunnel number."""
         keys = [
             random.RandomPassword(
                 f"{label}-psk-{tunnel.tunnel}",
@@ -169,13 +215,24 @@ class VpnLink(pulumi.ComponentResource):
                 numeric=PSK_SPEC.numeric,
                 special=PSK_SPEC.special,
                 override_special=PSK_SPEC.override_special,
-                opts=child,
+                opts=self._child,
             )
             for tunnel in tunnels
         ]
         # Secret in our hands too, whatever the provider marks: the key reaches both clouds from here.
-        psks: list[pulumi.Output[str]] = [pulumi.Output.secret(key.result) for key in keys]
+        return [pulumi.Output.secret(key.result) for key in keys]
 
+    def _build_aws_connections(
+        self,
+        label: str,
+        group: int,
+        tunnels: list[TunnelAddresses],
+        interface_ips: list[pulumi.Output[str]],
+        psks: list[pulumi.Output[str]],
+    ) -> _AwsConnections:
+        """Per HA VPN interface, a customer gateway and a VPN connection with two of the group's tunnels,
+        attached to the hub."""
+        link, prefix = self._args.link, self._args.name_prefix
         cgw_asn = customer_gateway_asn(link.gcp_asn)
         connections = []
         for connection in (0, 1):
@@ -187,7 +244,7 @@ class VpnLink(pulumi.ComponentResource):
                 tags={"Name": f"{prefix}-gcp-{group}-{connection}"},
                 bgp_asn=cgw_asn.bgp_asn,
                 bgp_asn_extended=cgw_asn.bgp_asn_extended,
-                opts=kept,
+                opts=self._kept,
             )
             first, second = (tunnel for tunnel in tunnels if tunnel.connection == connection)
             vpn = aws.ec2.VpnConnection(
@@ -198,126 +255,100 @@ class VpnLink(pulumi.ComponentResource):
                 static_routes_only=False,
                 tunnel_bandwidth=link.tunnel_bandwidth,
                 tags={"Name": f"{prefix}-gcp-{group}-{connection}"},
-                opts=kept,
-                **_tunnel_options(1, first, psks[first.tunnel], log_group_arn),
-                **_tunnel_options(2, second, psks[second.tunnel], log_group_arn),
+                opts=self._kept,
+                **_tunnel_options(1, first, psks[first.tunnel], self._log_group_arn),
+                **_tunnel_options(2, second, psks[second.tunnel], self._log_group_arn),
             )
             self.hub.attach(f"vpn-{group}-{connection}", vpn.transit_gateway_attachment_id)
             connections.append(vpn)
+        return _AwsConnections(connections)
 
-        def tunnel_output(tunnel: TunnelAddresses, field: str) -> pulumi.Output[Any]:
-            """An AWS output of this tunnel: its connection's tunnel1_<field> or tunnel2_<field>."""
-            vpn = connections[tunnel.connection]
-            value: pulumi.Output[Any] = getattr(vpn, f"tunnel{tunnel.aws_tunnel_number}_{field}")
-            return value
-
-        def aws_outside_ip(tunnel: TunnelAddresses) -> pulumi.Output[str]:
-            return tunnel_output(tunnel, "address")
-
-        def aws_inside_ip(tunnel: TunnelAddresses) -> pulumi.Output[str]:
-            return tunnel_output(tunnel, "vgw_inside_address")
-
-        def gcp_inside_ip(tunnel: TunnelAddresses) -> pulumi.Output[str]:
-            return tunnel_output(tunnel, "cgw_inside_address")
-
-        def aws_asn(tunnel: TunnelAddresses) -> pulumi.Output[int]:
-            return tunnel_output(tunnel, "bgp_asn").apply(int)
-
-        # Interface i is AWS outside IP i: connection 0 tunnel 1, 0/2, 1/1, 1/2 (FACTS.md section 2).
-        # Its addresses cannot change after creation, hence protected with the rest of the group.
-        external_gateway = gcp.compute.ExternalVpnGateway(
-            f"{label}-aws",
-            name=f"{prefix}-aws-{group}",
-            redundancy_type="FOUR_IPS_REDUNDANCY",
-            description=f"{prefix}: the four AWS tunnel endpoints of group {group}",
-            interfaces=[
-                gcp.compute.ExternalVpnGatewayInterfaceArgs(
-                    id=tunnel.tunnel, ip_address=aws_outside_ip(tunnel)
-                )
-                for tunnel in tunnels
-            ],
-            opts=kept,
-        )
-
-        # Tunnels, interfaces and peers carry fixed names and Google updates none of their settings in
-        # place: a new key means a new tunnel, which can only be created once the old one is gone.
-        delete_first = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
-        exported = []
-        for tunnel in tunnels:
-            tunnel_name = f"{prefix}-aws-{group}-{tunnel.tunnel}"
-            vpn_tunnel = gcp.compute.VPNTunnel(
-                f"{label}-tunnel-{tunnel.tunnel}",
-                name=tunnel_name,
-                region=args.gcp_region,
-                vpn_gateway=ha_gateway.id,
-                vpn_gateway_interface=tunnel.ha_interface,
-                peer_external_gateway=external_gateway.id,
-                peer_external_gateway_interface=tunnel.tunnel,
-                shared_secret=psks[tunnel.tunnel],
-                router=args.router_name,
-                ike_version=2,
-                cipher_suite=gcp.compute.VPNTunnelCipherSuiteArgs(
-                    phase1=gcp.compute.VPNTunnelCipherSuitePhase1Args(
-                        encryptions=[GCP_ENCRYPTION],
-                        integrities=[GCP_INTEGRITY],
-                        prves=[GCP_PRF],
-                        dhs=[GCP_DH_GROUP],
-                    ),
-                    phase2=gcp.compute.VPNTunnelCipherSuitePhase2Args(
-                        encryptions=[GCP_ENCRYPTION], integrities=[GCP_INTEGRITY], pfs=[GCP_DH_GROUP]
-                    ),
+    def _build_gcp_tunnel(
+        self,
+        label: str,
+        tunnel: TunnelAddresses,
+        ha_gateway: gcp.compute.HaVpnGateway,
+        external_gateway: gcp.compute.ExternalVpnGateway,
+        psk: pulumi.Output[str],
+        aws_ends: _AwsConnections,
+        interface_ips: list[pulumi.Output[str]],
+    ) -> None:
+        """The Cloud VPN tunnel to one AWS tunnel, its Cloud Router interface and BGP peer, and the
+        tunnel's row in the outputs."""
+        args = self._args
+        tunnel_name = f"{args.name_prefix}-aws-{tunnel.group}-{tunnel.tunnel}"
+        vpn_tunnel = gcp.compute.VPNTunnel(
+            f"{label}-tunnel-{tunnel.tunnel}",
+            name=tunnel_name,
+            region=args.gcp_region,
+            vpn_gateway=ha_gateway.id,
+            vpn_gateway_interface=tunnel.ha_interface,
+            peer_external_gateway=external_gateway.id,
+            peer_external_gateway_interface=tunnel.tunnel,
+            shared_secret=psk,
+            router=args.gcp_router_name,
+            ike_version=2,
+            cipher_suite=gcp.compute.VPNTunnelCipherSuiteArgs(
+                phase1=gcp.compute.VPNTunnelCipherSuitePhase1Args(
+                    encryptions=[GCP_ENCRYPTION],
+                    integrities=[GCP_INTEGRITY],
+                    prves=[GCP_PRF],
+                    dhs=[GCP_DH_GROUP],
                 ),
-                description=f"{prefix}: to AWS tunnel {tunnel.inside_cidr}",
-                opts=delete_first,
+                phase2=gcp.compute.VPNTunnelCipherSuitePhase2Args(
+                    encryptions=[GCP_ENCRYPTION], integrities=[GCP_INTEGRITY], pfs=[GCP_DH_GROUP]
+                ),
+            ),
+            description=f"{args.name_prefix}: to AWS tunnel {tunnel.inside_cidr}",
+            opts=self._delete_first,
+        )
+        gcp_ip = aws_ends.gcp_inside_ip(tunnel)
+        interface = gcp.compute.RouterInterface(
+            f"{label}-if-{tunnel.tunnel}",
+            name=tunnel_name,
+            router=args.gcp_router_name,
+            region=args.gcp_region,
+            ip_range=gcp_ip.apply(lambda ip: f"{ip}/30"),
+            vpn_tunnel=vpn_tunnel.name,
+            opts=self._delete_first,
+        )
+        aws_ip, asn = aws_ends.aws_inside_ip(tunnel), aws_ends.aws_asn(tunnel)
+        peer = gcp.compute.RouterPeer(
+            f"{label}-peer-{tunnel.tunnel}",
+            name=tunnel_name,
+            router=args.gcp_router_name,
+            region=args.gcp_region,
+            interface=interface.name,
+            ip_address=gcp_ip,
+            peer_ip_address=aws_ip,
+            peer_asn=asn,
+            # The peer advertises exactly what the VPC routes to the TGW, nothing learned later.
+            advertise_mode="CUSTOM",
+            advertised_ip_ranges=[
+                gcp.compute.RouterPeerAdvertisedIpRangeArgs(range=cidr) for cidr in args.gcp_prefixes
+            ],
+            advertised_route_priority=100,
+            opts=self._delete_first,
+        )
+        self.tunnel_ends.append(
+            TunnelEnds(
+                group=tunnel.group,
+                tunnel=tunnel.tunnel,
+                aws_vpn_id=aws_ends.vpn_id(tunnel),
+                aws_outside_ip=aws_ends.outside_ip(tunnel),
+                gcp_tunnel_name=vpn_tunnel.name,
+                gcp_bgp_peer_ip=peer.peer_ip_address,
             )
-            gcp_ip = gcp_inside_ip(tunnel)
-            interface = gcp.compute.RouterInterface(
-                f"{label}-if-{tunnel.tunnel}",
-                name=tunnel_name,
-                router=args.router_name,
-                region=args.gcp_region,
-                ip_range=gcp_ip.apply(lambda ip: f"{ip}/30"),
-                vpn_tunnel=vpn_tunnel.name,
-                opts=delete_first,
-            )
-            aws_ip, asn = aws_inside_ip(tunnel), aws_asn(tunnel)
-            peer = gcp.compute.RouterPeer(
-                f"{label}-peer-{tunnel.tunnel}",
-                name=tunnel_name,
-                router=args.router_name,
-                region=args.gcp_region,
-                interface=interface.name,
-                ip_address=gcp_ip,
-                peer_ip_address=aws_ip,
-                peer_asn=asn,
-                # The peer advertises exactly what the VPC routes to the TGW, nothing learned later.
-                advertise_mode="CUSTOM",
-                advertised_ip_ranges=[
-                    gcp.compute.RouterPeerAdvertisedIpRangeArgs(range=cidr) for cidr in args.gcp_prefixes
-                ],
-                advertised_route_priority=100,
-                opts=delete_first,
-            )
-            self.tunnel_ends.append(
-                TunnelEnds(
-                    group=group,
-                    tunnel=tunnel.tunnel,
-                    aws_vpn_id=connections[tunnel.connection].id,
-                    aws_outside_ip=aws_outside_ip(tunnel),
-                    gcp_tunnel_name=vpn_tunnel.name,
-                    gcp_bgp_peer_ip=peer.peer_ip_address,
-                )
-            )
-            exported.append(
-                pulumi.Output.all(
-                    aws_outside=aws_outside_ip(tunnel),
-                    gcp_outside=interface_ips[tunnel.ha_interface],
-                    aws_inside=aws_ip,
-                    gcp_inside=gcp_ip,
-                    aws_asn=asn,
-                ).apply(functools.partial(_tunnel_row, tunnel, link.gcp_asn, tunnel_gbps))
-            )
-        return exported
+        )
+        self.tunnels.append(
+            pulumi.Output.all(
+                aws_outside=aws_ends.outside_ip(tunnel),
+                gcp_outside=interface_ips[tunnel.ha_interface],
+                aws_inside=aws_ip,
+                gcp_inside=gcp_ip,
+                aws_asn=asn,
+            ).apply(functools.partial(_tunnel_row, tunnel, args.link.gcp_asn, self._tunnel_gbps))
+        )
 
 
 def _tunnel_row(tunnel: TunnelAddresses, gcp_asn: int, gbps: float, values: dict[str, Any]) -> dict[str, Any]:
@@ -347,30 +378,29 @@ def _interface_ip(interfaces: Sequence[Any], index: int) -> str:
 def _tunnel_options(
     number: int, tunnel: TunnelAddresses, psk: pulumi.Output[str], log_group_arn: pulumi.Output[str]
 ) -> dict[str, Any]:
-    """The tunnel<number>_* arguments of an AWS VPN connection: inside CIDR, key, one IKEv2 proposal."""
-    log_options: Any
-    if number == 1:
-        log_options = aws.ec2.VpnConnectionTunnel1LogOptionsArgs(
-            cloudwatch_log_options=aws.ec2.VpnConnectionTunnel1LogOptionsCloudwatchLogOptionsArgs(
-                log_enabled=True,
-                log_group_arn=log_group_arn,
-                log_output_format="json",
-                bgp_log_enabled=True,
-                bgp_log_group_arn=log_group_arn,
-                bgp_log_output_format="json",
-            )
+    """The tunnel<number>_* arguments of an AWS VPN connection: inside CIDR, key, one IKEv2 proposal,
+    and tunnel and BGP logs into the link's log group."""
+    # The SDK types each tunnel's log options apart; their fields are the same.
+    log_options_args, cloudwatch_args = {
+        1: (
+            aws.ec2.VpnConnectionTunnel1LogOptionsArgs,
+            aws.ec2.VpnConnectionTunnel1LogOptionsCloudwatchLogOptionsArgs,
+        ),
+        2: (
+            aws.ec2.VpnConnectionTunnel2LogOptionsArgs,
+            aws.ec2.VpnConnectionTunnel2LogOptionsCloudwatchLogOptionsArgs,
+        ),
+    }[number]
+    log_options = log_options_args(
+        cloudwatch_log_options=cloudwatch_args(
+            log_enabled=True,
+            log_group_arn=log_group_arn,
+            log_output_format="json",
+            bgp_log_enabled=True,
+            bgp_log_group_arn=log_group_arn,
+            bgp_log_output_format="json",
         )
-    else:
-        log_options = aws.ec2.VpnConnectionTunnel2LogOptionsArgs(
-            cloudwatch_log_options=aws.ec2.VpnConnectionTunnel2LogOptionsCloudwatchLogOptionsArgs(
-                log_enabled=True,
-                log_group_arn=log_group_arn,
-                log_output_format="json",
-                bgp_log_enabled=True,
-                bgp_log_group_arn=log_group_arn,
-                bgp_log_output_format="json",
-            )
-        )
+    )
     options: dict[str, Any] = {
         "inside_cidr": tunnel.inside_cidr,
         "preshared_key": psk,

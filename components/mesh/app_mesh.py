@@ -31,15 +31,15 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.clusters.eks_specs import irsa_trust_policy
-from components.clusters.kube_cluster import HELM_RELEASE_TIMEOUT_SECONDS, KubeCluster
+from components.clusters.eks_cluster import EksIdentity
+from components.clusters.kube_cluster import KubeCluster
 from components.config import ServiceConfig, TrafficPolicySpec
 from components.mesh import appmesh_specs as specs
 from components.mesh.bridge_specs import ingress_gateway_id
 from components.mesh.leaf_certificate import issue_leaf_certificate
 from components.mesh.mesh_ca import Intermediate
 from components.mesh.traffic_specs import service_host
-from components.network.aws_network import partition_of
+from components.network.aws_specs import partition_of
 
 END_OF_SUPPORT = "2026-09-30"
 EOL_WARNING = (
@@ -47,22 +47,17 @@ EOL_WARNING = (
     "resources or its console. crossmesh:mesh.engines.aws is 'appmesh'; move this stack to Istio on EKS "
     "(docs/runbooks/move-off-app-mesh.md)."
 )
-# Workload certificates: short enough to limit a leaked key, long enough that a monthly `pulumi up`
-# (which reissues inside the renewal window) and a rollout fit well before expiry.
-# Helm waits this long for the controller's webhook to be ready (seconds).
 
 
 @dataclass(frozen=True)
 class AppMeshArgs:
     cluster: KubeCluster
-    cluster_name: pulumi.Output[str]
-    region: str
-    oidc_provider_arn: pulumi.Output[str]
-    oidc_issuer: pulumi.Output[str]
-    vpc_id: pulumi.Output[str]
+    eks: EksIdentity
+    aws_region: str
+    aws_vpc_id: pulumi.Output[str]
     intermediate: Intermediate
     """The EKS cluster's intermediate CA: it signs every App Mesh certificate."""
-    mesh_name: str
+    mesh_id: str
     trust_domain: str
     services: Sequence[ServiceConfig]
     """Every service of both clouds; the AWS ones run in App Mesh, the GCP ones are bridged."""
@@ -91,57 +86,17 @@ class AppMesh(pulumi.ComponentResource):
         self._name = name
         self._args = args
         self._in_aws = pulumi.ResourceOptions(parent=self)
+        self._cluster = args.cluster
         self._in_cluster = pulumi.ResourceOptions(parent=self, provider=args.cluster.provider)
         identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         self._scope: pulumi.Output[specs.AwsScope] = identity.account_id.apply(
             lambda account: specs.AwsScope(
-                partition=partition_of(args.region), region=args.region, account=account
+                partition=partition_of(args.aws_region), region=args.aws_region, account=account
             )
         )
-        self.cloud_map_namespace = specs.cloud_map_namespace(args.mesh_name)
+        self.cloud_map_namespace = specs.cloud_map_namespace(args.mesh_id)
 
-        namespace = aws.servicediscovery.PrivateDnsNamespace(
-            f"{name}-discovery",
-            name=self.cloud_map_namespace,
-            vpc=args.vpc_id,
-            description=f"App Mesh service discovery of mesh {args.mesh_name}",
-            opts=self._in_aws,
-        )
-        self.controller_role_arn = self._irsa_role(
-            "controller",
-            specs.CONTROLLER_NAMESPACE,
-            specs.CONTROLLER_SERVICE_ACCOUNT,
-            pulumi.Output.all(self._scope, namespace.arn, namespace.hosted_zone).apply(
-                lambda v: specs.controller_policy(v[0], args.mesh_name, v[1], v[2])
-            ),
-        )
-        system = k8s.core.v1.Namespace(
-            f"{name}-system",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=specs.CONTROLLER_NAMESPACE),
-            opts=self._in_cluster,
-        )
-        self.controller = k8s.helm.v3.Release(
-            f"{name}-controller",
-            k8s.helm.v3.ReleaseArgs(
-                name=specs.CONTROLLER_CHART,
-                chart=specs.CONTROLLER_CHART,
-                version=specs.CONTROLLER_CHART_VERSION,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=specs.EKS_CHARTS_REPO),
-                namespace=system.metadata.name,
-                values=pulumi.Output.all(args.cluster_name, self.controller_role_arn).apply(
-                    lambda v: specs.controller_values(
-                        args.region, v[0], v[1], args.tracing, args.sampling_percent
-                    )
-                ),
-                skip_crds=False,
-                atomic=True,
-                cleanup_on_fail=True,
-                timeout=HELM_RELEASE_TIMEOUT_SECONDS,
-            ),
-            opts=self._in_cluster,
-        )
-        self._discovery = namespace
-        self._mesh = self._custom("mesh", None, "Mesh", args.mesh_name, specs.mesh_spec(args.mesh_name))
+        discovery = self._build_control_plane()
 
         aws_services = [s for s in args.services if s.cloud == "aws"]
         namespaces = sorted({s.namespace for s in aws_services} | {specs.BRIDGE_NAMESPACE})
@@ -158,7 +113,7 @@ class AppMesh(pulumi.ComponentResource):
                 args.policies[service.name],
             )
         if calls.called_on_gke:
-            self._gke_ingress(namespace, calls.called_on_gke)
+            self._gke_ingress(discovery, calls.called_on_gke)
         self.virtual_gateway_hostname = None
         if calls.bridged:
             self.virtual_gateway_hostname = self._virtual_gateway(calls.bridged, calls.gke_caller_ids)
@@ -172,6 +127,61 @@ class AppMesh(pulumi.ComponentResource):
                 "virtualGatewayHostname": self.virtual_gateway_hostname,
             }
         )
+
+    def _build_control_plane(self) -> aws.servicediscovery.PrivateDnsNamespace:
+        """The Cloud Map namespace, the controller (its IRSA role, namespace and chart) and the Mesh.
+        Returns the Cloud Map namespace."""
+        args = self._args
+        namespace = aws.servicediscovery.PrivateDnsNamespace(
+            f"{self._name}-discovery",
+            name=self.cloud_map_namespace,
+            vpc=args.aws_vpc_id,
+            description=f"App Mesh service discovery of mesh {args.mesh_id}",
+            opts=self._in_aws,
+        )
+        self.controller_role_arn = self._irsa_role(
+            "controller",
+            specs.CONTROLLER_NAMESPACE,
+            specs.CONTROLLER_SERVICE_ACCOUNT,
+            pulumi.Output.all(self._scope, namespace.arn, namespace.hosted_zone).apply(
+                lambda v: specs.controller_policy(v[0], args.mesh_id, v[1], v[2])
+            ),
+        )
+        system = k8s.core.v1.Namespace(
+            f"{self._name}-system",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=specs.CONTROLLER_NAMESPACE),
+            opts=self._in_cluster,
+        )
+        # The chart brings the App Mesh CRDs with it.
+        self.controller = self._cluster.helm_release(
+            resource_name=f"{self._name}-controller",
+            release_name=specs.CONTROLLER_CHART,
+            chart=specs.CONTROLLER_CHART,
+            version=specs.CONTROLLER_CHART_VERSION,
+            repository=specs.EKS_CHARTS_REPO,
+            namespace=system.metadata.name,
+            values=pulumi.Output.all(args.eks.cluster_name, self.controller_role_arn).apply(
+                lambda v: specs.controller_values(
+                    args.aws_region, v[0], v[1], args.tracing, args.sampling_percent
+                )
+            ),
+            skip_crds=False,
+            parent=self,
+        )
+        mesh = self._cluster.custom_object(
+            resource_name=f"{self._name}-mesh",
+            api_version=specs.APPMESH_API,
+            kind="Mesh",
+            name=args.mesh_id,
+            spec=specs.mesh_spec(args.mesh_id),
+            parent=self,
+            depends_on=[self.controller],
+        )
+        # The CRDs and webhook come with the controller; the webhook places an object in the Mesh that
+        # selects its namespace, and the controller resolves Cloud Map names, so every App Mesh object
+        # but the Mesh waits for all three.
+        self._in_mesh: list[pulumi.Resource] = [self.controller, mesh, namespace]
+        return namespace
 
     # --- per service ------------------------------------------------------------------------------------
 
@@ -191,7 +201,7 @@ class AppMesh(pulumi.ComponentResource):
             self._scope.apply(
                 lambda scope: specs.envoy_policy(
                     scope,
-                    args.mesh_name,
+                    args.mesh_id,
                     f"virtualNode/{specs.virtual_node_name(service)}",
                     args.tracing,
                 )
@@ -205,23 +215,23 @@ class AppMesh(pulumi.ComponentResource):
             dns_names=[specs.discovery_host(service, self.cloud_map_namespace), service_host(service)],
         )
         self.secret_mounts[service.name] = specs.secret_mounts(service.name)
-        self._custom(
-            service.name,
-            ns,
-            "VirtualNode",
-            service.name,
-            specs.virtual_node_spec(service, policy, self.cloud_map_namespace, caller_ids, backends),
-        )
-        self._custom(
-            f"{service.name}-router",
-            ns,
-            "VirtualRouter",
-            service.name,
-            specs.virtual_router_spec(service, policy),
-        )
-        self._custom(
-            f"{service.name}-service", ns, "VirtualService", service.name, specs.virtual_service_spec(service)
-        )
+        label = f"{self._name}-{service.name}"
+        node = specs.virtual_node_spec(service, policy, self.cloud_map_namespace, caller_ids, backends)
+        for resource_name, kind, spec in (
+            (label, "VirtualNode", node),
+            (f"{label}-router", "VirtualRouter", specs.virtual_router_spec(service, policy)),
+            (f"{label}-service", "VirtualService", specs.virtual_service_spec(service)),
+        ):
+            self._cluster.custom_object(
+                resource_name=resource_name,
+                api_version=specs.APPMESH_API,
+                kind=kind,
+                name=service.name,
+                namespace=ns,
+                spec=spec,
+                parent=self,
+                depends_on=self._in_mesh,
+            )
 
     # --- the bridge ---------------------------------------------------------------------------------------
 
@@ -250,30 +260,34 @@ class AppMesh(pulumi.ComponentResource):
             opts=self._in_aws,
         )
         bridge_ns = self._namespaces[specs.BRIDGE_NAMESPACE]
-        self._custom(
-            specs.GKE_INGRESS_NODE,
-            bridge_ns,
-            "VirtualNode",
-            specs.GKE_INGRESS_NODE,
-            specs.gke_ingress_node_spec(self.cloud_map_namespace),
+        self._cluster.custom_object(
+            resource_name=f"{self._name}-{specs.GKE_INGRESS_NODE}",
+            api_version=specs.APPMESH_API,
+            kind="VirtualNode",
+            name=specs.GKE_INGRESS_NODE,
+            namespace=bridge_ns,
+            spec=specs.gke_ingress_node_spec(self.cloud_map_namespace),
+            parent=self,
+            depends_on=self._in_mesh,
         )
         for service in called:
             remote = specs.remote_service_name(service)
             policy = self._args.policies[service.name]
-            self._custom(
-                f"{remote}-router",
-                bridge_ns,
-                "VirtualRouter",
-                remote,
-                specs.remote_virtual_router_spec(service, policy),
-            )
-            self._custom(
-                f"{remote}-service",
-                bridge_ns,
-                "VirtualService",
-                remote,
-                specs.remote_virtual_service_spec(service),
-            )
+            label = f"{self._name}-{remote}"
+            for resource_name, kind, spec in (
+                (f"{label}-router", "VirtualRouter", specs.remote_virtual_router_spec(service, policy)),
+                (f"{label}-service", "VirtualService", specs.remote_virtual_service_spec(service)),
+            ):
+                self._cluster.custom_object(
+                    resource_name=resource_name,
+                    api_version=specs.APPMESH_API,
+                    kind=kind,
+                    name=remote,
+                    namespace=bridge_ns,
+                    spec=spec,
+                    parent=self,
+                    depends_on=self._in_mesh,
+                )
             self._placeholder(service)
 
     def _placeholder(self, service: ServiceConfig) -> None:
@@ -301,7 +315,8 @@ class AppMesh(pulumi.ComponentResource):
         )
 
     def _virtual_gateway(self, bridged: list[ServiceConfig], caller_ids: list[str]) -> pulumi.Output[str]:
-        """The App Mesh entry for GKE callers: Envoy pods, their NLB, the VirtualGateway and its routes."""
+        """The App Mesh entry for GKE callers: the VirtualGateway and its routes, Envoy pods and their
+        NLB, whose hostname it returns."""
         args = self._args
         ns = self._namespaces[specs.BRIDGE_NAMESPACE]
         name = specs.VIRTUAL_GATEWAY
@@ -311,7 +326,7 @@ class AppMesh(pulumi.ComponentResource):
             name,
             self._scope.apply(
                 lambda scope: specs.envoy_policy(
-                    scope, args.mesh_name, f"virtualGateway/{name}_{specs.BRIDGE_NAMESPACE}", args.tracing
+                    scope, args.mesh_id, f"virtualGateway/{name}_{specs.BRIDGE_NAMESPACE}", args.tracing
                 )
             ),
         )
@@ -322,26 +337,40 @@ class AppMesh(pulumi.ComponentResource):
             uris=[specs.gateway_id(args.trust_domain)],
             dns_names=[service_host(s) for s in bridged],
         )
-        gateway = self._custom(
-            name,
-            ns,
-            "VirtualGateway",
-            name,
-            specs.virtual_gateway_spec(
-                args.mesh_name, caller_ids, [specs.workload_id(args.trust_domain, s) for s in bridged]
+        gateway = self._cluster.custom_object(
+            resource_name=f"{self._name}-{name}",
+            api_version=specs.APPMESH_API,
+            kind="VirtualGateway",
+            name=name,
+            namespace=ns,
+            spec=specs.virtual_gateway_spec(
+                args.mesh_id, caller_ids, [specs.workload_id(args.trust_domain, s) for s in bridged]
             ),
+            parent=self,
+            depends_on=self._in_mesh,
         )
         for service in bridged:
             route = f"{service.name}-{service.namespace}"
-            self._custom(
-                f"{route}-gateway-route",
-                ns,
-                "GatewayRoute",
-                route,
-                specs.gateway_route_spec(service),
+            self._cluster.custom_object(
+                resource_name=f"{self._name}-{route}-gateway-route",
+                api_version=specs.APPMESH_API,
+                kind="GatewayRoute",
+                name=route,
+                namespace=ns,
+                spec=specs.gateway_route_spec(service),
                 labels={"gateway": name},
+                parent=self,
+                depends_on=self._in_mesh,
             )
         labels = {"app": name}
+        self._gateway_pods(labels, secret, after=[gateway, account])
+        return self._gateway_balancer(labels)
+
+    def _gateway_pods(
+        self, labels: dict[str, str], secret: k8s.core.v1.Secret, after: list[pulumi.Resource]
+    ) -> None:
+        """The gateway's Envoy pods, which the controller's webhook completes, and their disruption budget."""
+        ns, name = self._namespaces[specs.BRIDGE_NAMESPACE], specs.VIRTUAL_GATEWAY
         k8s.apps.v1.Deployment(
             f"{self._name}-gateway",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=ns),
@@ -383,9 +412,7 @@ class AppMesh(pulumi.ComponentResource):
                     ),
                 ),
             ),
-            opts=pulumi.ResourceOptions.merge(
-                self._in_cluster, pulumi.ResourceOptions(depends_on=[gateway, account])
-            ),
+            opts=pulumi.ResourceOptions.merge(self._in_cluster, pulumi.ResourceOptions(depends_on=after)),
         )
         # Every GKE -> App Mesh call passes here: keep one replica through node drains.
         k8s.policy.v1.PodDisruptionBudget(
@@ -396,6 +423,10 @@ class AppMesh(pulumi.ComponentResource):
             ),
             opts=self._in_cluster,
         )
+
+    def _gateway_balancer(self, labels: dict[str, str]) -> pulumi.Output[str]:
+        """The internal NLB in front of the gateway's pods, open to the GKE ranges only; its hostname."""
+        ns, name = self._namespaces[specs.BRIDGE_NAMESPACE], specs.VIRTUAL_GATEWAY
         balancer = k8s.core.v1.Service(
             f"{self._name}-gateway",
             metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -404,7 +435,7 @@ class AppMesh(pulumi.ComponentResource):
             spec=k8s.core.v1.ServiceSpecArgs(
                 type="LoadBalancer",
                 selector=labels,
-                load_balancer_source_ranges=sorted(args.gke_source_ranges),
+                load_balancer_source_ranges=sorted(self._args.gke_source_ranges),
                 ports=[
                     k8s.core.v1.ServicePortArgs(
                         name="https", port=443, target_port=specs.VIRTUAL_GATEWAY_PORT, protocol="TCP"
@@ -424,7 +455,7 @@ class AppMesh(pulumi.ComponentResource):
         keep = ns != specs.BRIDGE_NAMESPACE
         namespace = k8s.core.v1.Namespace(
             f"{self._name}-ns-{ns}",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels=specs.namespace_labels(self._args.mesh_name)),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels=specs.namespace_labels(self._args.mesh_id)),
             opts=pulumi.ResourceOptions.merge(
                 self._in_cluster, pulumi.ResourceOptions(retain_on_delete=keep)
             ),
@@ -434,12 +465,9 @@ class AppMesh(pulumi.ComponentResource):
     def _irsa_role(
         self, purpose: str, namespace: str, service_account: str, policy: pulumi.Input[str]
     ) -> pulumi.Output[str]:
-        args = self._args
         role = aws.iam.Role(
             f"{self._name}-{purpose}-irsa",
-            assume_role_policy=pulumi.Output.all(args.oidc_provider_arn, args.oidc_issuer).apply(
-                lambda v: irsa_trust_policy(v[0], v[1], namespace, service_account)
-            ),
+            assume_role_policy=self._args.eks.irsa_trust_policy(namespace, service_account),
             opts=self._in_aws,
         )
         aws.iam.RolePolicy(f"{self._name}-{purpose}-irsa", role=role.id, policy=policy, opts=self._in_aws)
@@ -463,20 +491,14 @@ class AppMesh(pulumi.ComponentResource):
         leaf = issue_leaf_certificate(
             f"{self._name}-{name}",
             self._args.intermediate,
-            organization=f"crossmesh {self._args.mesh_name}",
+            organization=f"crossmesh {self._args.mesh_id}",
             uris=uris,
             dns_names=dns_names,
             parent=self,
         )
         self.certificate_expiries[name] = leaf.validity_end_time
-        data: pulumi.Output[dict[str, str]] = pulumi.Output.secret(
-            pulumi.Output.all(leaf.chain_pem, leaf.key_pem, leaf.trust_bundle_pem).apply(
-                lambda pems: {
-                    specs.CERT_CHAIN_KEY: pems[0],
-                    specs.PRIVATE_KEY_KEY: pems[1],
-                    specs.ROOT_KEY: pems[2],
-                }
-            )
+        data = leaf.secret_files(
+            chain=specs.CERT_CHAIN_KEY, key=specs.PRIVATE_KEY_KEY, trust_bundle=specs.ROOT_KEY
         )
         return k8s.core.v1.Secret(
             f"{self._name}-{name}-tls",
@@ -484,30 +506,6 @@ class AppMesh(pulumi.ComponentResource):
             type="Opaque",
             string_data=data,
             opts=self._in_cluster,
-        )
-
-    def _custom(
-        self,
-        resource_suffix: str,
-        namespace: pulumi.Input[str] | None,
-        kind: str,
-        object_name: str,
-        spec: dict[str, Any],
-        labels: dict[str, str] | None = None,
-    ) -> k8s.apiextensions.CustomResource:
-        """An App Mesh object. Its CRDs and webhook come with the controller; the webhook places an
-        object in the Mesh that selects its namespace, and the controller resolves Cloud Map names,
-        so every object but the Mesh waits for both."""
-        after: list[pulumi.Resource] = [self.controller]
-        if kind != "Mesh":
-            after += [self._mesh, self._discovery]
-        return k8s.apiextensions.CustomResource(
-            f"{self._name}-{resource_suffix}",
-            api_version=specs.APPMESH_API,
-            kind=kind,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=object_name, namespace=namespace, labels=labels),
-            spec=spec,
-            opts=pulumi.ResourceOptions.merge(self._in_cluster, pulumi.ResourceOptions(depends_on=after)),
         )
 
 

@@ -20,7 +20,6 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.clusters.kube_cluster import HELM_RELEASE_TIMEOUT_SECONDS
 from components.config import ServiceConfig, TrafficPolicySpec
 from components.mesh import bridge_specs as specs
 from components.mesh import istio_specs
@@ -29,8 +28,6 @@ from components.mesh.istio_mesh import ISTIO_SECURITY, IstioMesh
 from components.mesh.leaf_certificate import issue_leaf_certificate
 from components.mesh.mesh_ca import Intermediate
 from components.mesh.traffic_specs import ISTIO_NETWORKING, Localities, service_host
-
-# As for App Mesh's workload certificates: reissued by a `pulumi up` in the last 30 days.
 
 
 @dataclass(frozen=True)
@@ -58,10 +55,12 @@ class IstioBridge(pulumi.ComponentResource):
         super().__init__("crossmesh:istio:IstioBridge", name, None, opts)
         self._name = name
         self._args = args
+        self._cluster = args.istio.cluster
         # Istio objects need istiod (its CRDs and validating webhook); objects in application
         # namespaces take the namespace from IstioMesh's resource, so they follow it.
+        self._after_istiod: list[pulumi.Resource] = [args.istio.istiod]
         self._in_cluster = pulumi.ResourceOptions(
-            parent=self, provider=args.istio.cluster.provider, depends_on=[args.istio.istiod]
+            parent=self, provider=self._cluster.provider, depends_on=[args.istio.istiod]
         )
         self.certificate_expiries = {}
         td = args.trust_domain
@@ -101,49 +100,50 @@ class IstioBridge(pulumi.ComponentResource):
             uris=[specs.ingress_gateway_id(args.trust_domain)],
             dns_names=[service_host(service) for service, _ in called.values()],
         )
-        release = k8s.helm.v3.Release(
-            f"{self._name}-ingress",
-            k8s.helm.v3.ReleaseArgs(
-                name=specs.INGRESS_GATEWAY,
-                chart="gateway",
-                version=istio_specs.ISTIO_VERSION,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=istio_specs.ISTIO_CHART_REPO),
-                namespace=system,
-                values=pulumi.Output.from_input(args.ingress_address).apply(
-                    lambda address: specs.ingress_gateway_values(address, args.aws_source_ranges)
-                ),
-                atomic=True,
-                cleanup_on_fail=True,
-                timeout=HELM_RELEASE_TIMEOUT_SECONDS,
+        release = self._cluster.helm_release(
+            resource_name=f"{self._name}-ingress",
+            release_name=specs.INGRESS_GATEWAY,
+            chart="gateway",
+            version=istio_specs.ISTIO_VERSION,
+            repository=istio_specs.ISTIO_CHART_REPO,
+            namespace=system,
+            values=pulumi.Output.from_input(args.ingress_address).apply(
+                lambda address: specs.ingress_gateway_values(address, args.aws_source_ranges)
             ),
-            opts=self._in_cluster,
+            parent=self,
+            depends_on=self._after_istiod,
         )
         # The Gateway's servers need the gateway's pods and the credential they serve.
-        self._custom(
-            "ingress-gateway",
-            ISTIO_NETWORKING,
-            "Gateway",
-            specs.INGRESS_GATEWAY,
-            system,
-            specs.ingress_gateway_spec(called),
-            after=[release, credential],
+        self._cluster.custom_object(
+            resource_name=f"{self._name}-ingress-gateway",
+            api_version=ISTIO_NETWORKING,
+            kind="Gateway",
+            name=specs.INGRESS_GATEWAY,
+            namespace=system,
+            spec=specs.ingress_gateway_spec(called),
+            parent=self,
+            depends_on=[*self._after_istiod, release, credential],
         )
         for service, _ in called.values():
-            self._custom(
-                f"{service.name}-from-appmesh",
-                ISTIO_NETWORKING,
-                "VirtualService",
-                f"{service.name}-from-appmesh",
-                system,
-                specs.ingress_route_spec(service),
+            self._cluster.custom_object(
+                resource_name=f"{self._name}-{service.name}-from-appmesh",
+                api_version=ISTIO_NETWORKING,
+                kind="VirtualService",
+                name=f"{service.name}-from-appmesh",
+                namespace=system,
+                spec=specs.ingress_route_spec(service),
+                parent=self,
+                depends_on=self._after_istiod,
             )
-            self._custom(
-                f"{service.name}-from-bridge",
-                ISTIO_SECURITY,
-                "AuthorizationPolicy",
-                f"{service.name}-from-bridge",
-                args.istio.app_namespaces[service.namespace],
-                specs.ingress_allowed_spec(service, args.trust_domain),
+            self._cluster.custom_object(
+                resource_name=f"{self._name}-{service.name}-from-bridge",
+                api_version=ISTIO_SECURITY,
+                kind="AuthorizationPolicy",
+                name=f"{service.name}-from-bridge",
+                namespace=args.istio.app_namespaces[service.namespace],
+                spec=specs.ingress_allowed_spec(service, args.trust_domain),
+                parent=self,
+                depends_on=self._after_istiod,
             )
 
     def _egress(
@@ -157,15 +157,17 @@ class IstioBridge(pulumi.ComponentResource):
         issued: set[str] = set()
         addresses = specs.service_entry_addresses([service_host(s) for s in called])
         for service in called:
-            self._custom(
-                f"{service.name}-appmesh-entry",
-                ISTIO_NETWORKING,
-                "ServiceEntry",
-                f"{service.name}-appmesh",
-                args.istio.system_namespace,
-                pulumi.Output.from_input(gateway_hostname).apply(
+            self._cluster.custom_object(
+                resource_name=f"{self._name}-{service.name}-appmesh-entry",
+                api_version=ISTIO_NETWORKING,
+                kind="ServiceEntry",
+                name=f"{service.name}-appmesh",
+                namespace=args.istio.system_namespace,
+                spec=pulumi.Output.from_input(gateway_hostname).apply(
                     _entry_spec(service, addresses[service_host(service)])
                 ),
+                parent=self,
+                depends_on=self._after_istiod,
             )
             for caller in (by_name[c] for c in service.callers if by_name[c].cloud == "gcp"):
                 if caller.name not in issued:
@@ -177,15 +179,17 @@ class IstioBridge(pulumi.ComponentResource):
                         uris=[spiffe_id(args.trust_domain, caller.namespace, caller.name)],
                         dns_names=[service_host(caller)],
                     )
-                self._custom(
-                    f"{service.name}-from-{caller.name}",
-                    ISTIO_NETWORKING,
-                    "DestinationRule",
-                    f"{service.name}-appmesh-from-{caller.name}",
-                    args.istio.app_namespaces[caller.namespace],
-                    specs.appmesh_destination_rule_spec(
+                self._cluster.custom_object(
+                    resource_name=f"{self._name}-{service.name}-from-{caller.name}",
+                    api_version=ISTIO_NETWORKING,
+                    kind="DestinationRule",
+                    name=f"{service.name}-appmesh-from-{caller.name}",
+                    namespace=args.istio.app_namespaces[caller.namespace],
+                    spec=specs.appmesh_destination_rule_spec(
                         service, caller, args.policies[service.name], args.localities, gateway_ids
                     ),
+                    parent=self,
+                    depends_on=self._after_istiod,
                 )
 
     def _credential(
@@ -207,38 +211,13 @@ class IstioBridge(pulumi.ComponentResource):
             parent=self,
         )
         self.certificate_expiries[purpose] = leaf.validity_end_time
-        data: pulumi.Output[dict[str, str]] = pulumi.Output.secret(
-            pulumi.Output.all(leaf.chain_pem, leaf.key_pem, leaf.trust_bundle_pem).apply(
-                lambda pems: {"tls.crt": pems[0], "tls.key": pems[1], "ca.crt": pems[2]}
-            )
-        )
+        data = leaf.secret_files(chain="tls.crt", key="tls.key", trust_bundle="ca.crt")
         return k8s.core.v1.Secret(
             f"{self._name}-{purpose}-credential",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=secret_name, namespace=namespace),
             type="Opaque",
             string_data=data,
             opts=self._in_cluster,
-        )
-
-    def _custom(
-        self,
-        resource_suffix: str,
-        api_version: str,
-        kind: str,
-        object_name: str,
-        namespace: pulumi.Input[str],
-        spec: pulumi.Input[dict[str, Any]],
-        after: Sequence[pulumi.Resource] = (),
-    ) -> k8s.apiextensions.CustomResource:
-        return k8s.apiextensions.CustomResource(
-            f"{self._name}-{resource_suffix}",
-            api_version=api_version,
-            kind=kind,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=object_name, namespace=namespace),
-            spec=spec,
-            opts=pulumi.ResourceOptions.merge(
-                self._in_cluster, pulumi.ResourceOptions(depends_on=list(after))
-            ),
         )
 
 

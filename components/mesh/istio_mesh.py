@@ -21,7 +21,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.clusters.kube_cluster import HELM_RELEASE_TIMEOUT_SECONDS, KubeCluster
+from components.clusters.kube_cluster import KubeCluster
 from components.config import ServiceConfig, TrafficPolicySpec
 from components.mesh import istio_specs as specs
 from components.mesh.mesh_ca import Intermediate
@@ -33,7 +33,6 @@ from components.mesh.traffic_specs import (
 )
 
 ISTIO_SECURITY = "security.istio.io/v1"
-# Helm waits this long for each release's workloads to be ready (seconds).
 
 
 @dataclass(frozen=True)
@@ -64,12 +63,22 @@ class IstioMesh(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: IstioMeshArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("crossmesh:istio:IstioMesh", name, None, opts)
-        self.cluster = cluster = args.cluster
+        self.cluster = args.cluster
         self._name = name
-        self._in_cluster = pulumi.ResourceOptions(parent=self, provider=cluster.provider)
+        self._in_cluster = pulumi.ResourceOptions(parent=self, provider=args.cluster.provider)
 
+        self._build_control_plane(args)
+        self._build_mesh_security()
+        self._build_services(args)
+
+        self.register_outputs({"systemNamespace": self.system_namespace, "istiodStatus": self.istiod.status})
+
+    def _build_control_plane(self, args: IstioMeshArgs) -> None:
+        """istio-system on the cluster's network, the plug-in CA, then the base, istiod and east-west
+        gateway charts in that order."""
+        cluster = self.cluster
         namespace = k8s.core.v1.Namespace(
-            f"{name}-istio-system",
+            f"{self._name}-istio-system",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name=specs.ISTIO_NAMESPACE, labels={specs.NETWORK_LABEL: cluster.mesh_network}
             ),
@@ -78,11 +87,25 @@ class IstioMesh(pulumi.ComponentResource):
         self.system_namespace = namespace.metadata.name
         cacerts = self._cacerts(args.intermediate)
 
-        base = self._release("istio-base", "base", {}, args.istio_version, [namespace])
-        self.istiod = self._release(
-            "istiod",
-            "istiod",
-            pulumi.Output.all(args.intermediate.chain_pem, args.intermediate.trust_bundle_pem).apply(
+        base = cluster.helm_release(
+            resource_name=f"{self._name}-base",
+            release_name="istio-base",
+            chart="base",
+            version=args.istio_version,
+            repository=specs.ISTIO_CHART_REPO,
+            namespace=specs.ISTIO_NAMESPACE,
+            values={},
+            parent=self,
+            depends_on=[namespace],
+        )
+        self.istiod = cluster.helm_release(
+            resource_name=f"{self._name}-istiod",
+            release_name="istiod",
+            chart="istiod",
+            version=args.istio_version,
+            repository=specs.ISTIO_CHART_REPO,
+            namespace=specs.ISTIO_NAMESPACE,
+            values=pulumi.Output.all(args.intermediate.chain_pem, args.intermediate.trust_bundle_pem).apply(
                 lambda pems: specs.istiod_values(
                     args.mesh_id,
                     cluster.mesh_cluster_name,
@@ -92,69 +115,88 @@ class IstioMesh(pulumi.ComponentResource):
                     args.extension_providers,
                 )
             ),
-            args.istio_version,
-            [base, cacerts],
+            parent=self,
+            depends_on=[base, cacerts],
         )
-        self._release(
-            specs.EAST_WEST_GATEWAY,
-            "gateway",
-            specs.east_west_gateway_values(cluster.cloud, cluster.mesh_network),
-            args.istio_version,
-            [self.istiod],
-        )
-
-        # Istio objects need the CRDs (base) and istiod's validating webhook to be serving.
-        self._custom(
-            "cross-network-gateway",
-            ISTIO_NETWORKING,
-            "Gateway",
-            self.system_namespace,
-            specs.cross_network_gateway_spec(),
-        )
-        self._custom(
-            "default",
-            ISTIO_SECURITY,
-            "PeerAuthentication",
-            self.system_namespace,
-            specs.strict_mtls_spec(),
-            resource_name=f"{name}-mesh-strict-mtls",
+        cluster.helm_release(
+            resource_name=f"{self._name}-gateway",
+            release_name=specs.EAST_WEST_GATEWAY,
+            chart="gateway",
+            version=args.istio_version,
+            repository=specs.ISTIO_CHART_REPO,
+            namespace=specs.ISTIO_NAMESPACE,
+            values=specs.east_west_gateway_values(cluster.cloud, cluster.mesh_network),
+            parent=self,
+            depends_on=[self.istiod],
         )
 
+    def _build_mesh_security(self) -> None:
+        """The cross-network Gateway and mesh-wide STRICT mTLS. Istio objects need the CRDs (base) and
+        istiod's validating webhook to be serving."""
+        self.cluster.custom_object(
+            resource_name=f"{self._name}-cross-network-gateway",
+            api_version=ISTIO_NETWORKING,
+            kind="Gateway",
+            name="cross-network-gateway",
+            namespace=self.system_namespace,
+            spec=specs.cross_network_gateway_spec(),
+            parent=self,
+            depends_on=[self.istiod],
+        )
+        self.cluster.custom_object(
+            resource_name=f"{self._name}-mesh-strict-mtls",
+            api_version=ISTIO_SECURITY,
+            kind="PeerAuthentication",
+            name="default",
+            namespace=self.system_namespace,
+            spec=specs.strict_mtls_spec(),
+            parent=self,
+            depends_on=[self.istiod],
+        )
+
+    def _build_services(self, args: IstioMeshArgs) -> None:
+        """Each application namespace with injection on and deny-by-default; ALLOW policies for the
+        callers of this cluster's services; a DestinationRule and VirtualService for every service."""
         by_name = {service.name: service for service in args.services}
-        self.app_namespaces = app_namespaces = {
+        self.app_namespaces = {
             ns: self._app_namespace(ns) for ns in sorted({service.namespace for service in args.services})
         }
         for service in args.services:
-            ns = app_namespaces[service.namespace]
-            if service.cloud == cluster.cloud and service.callers:
+            ns = self.app_namespaces[service.namespace]
+            if service.cloud == self.cluster.cloud and service.callers:
                 callers = [by_name[caller] for caller in service.callers]
-                self._custom(
-                    f"{service.name}-callers",
-                    ISTIO_SECURITY,
-                    "AuthorizationPolicy",
-                    ns,
-                    specs.callers_policy_spec(service, callers, args.trust_domain),
+                self.cluster.custom_object(
+                    resource_name=f"{self._name}-{service.name}-callers",
+                    api_version=ISTIO_SECURITY,
+                    kind="AuthorizationPolicy",
+                    name=f"{service.name}-callers",
+                    namespace=ns,
+                    spec=specs.callers_policy_spec(service, callers, args.trust_domain),
+                    parent=self,
+                    depends_on=[self.istiod],
                 )
             policy = args.policies[service.name]
             if service.name not in args.bridged:
-                self._custom(
-                    service.name,
-                    ISTIO_NETWORKING,
-                    "DestinationRule",
-                    ns,
-                    destination_rule_spec(service, policy, args.localities),
-                    resource_name=f"{name}-{service.name}-dr",
+                self.cluster.custom_object(
+                    resource_name=f"{self._name}-{service.name}-dr",
+                    api_version=ISTIO_NETWORKING,
+                    kind="DestinationRule",
+                    name=service.name,
+                    namespace=ns,
+                    spec=destination_rule_spec(service, policy, args.localities),
+                    parent=self,
+                    depends_on=[self.istiod],
                 )
-            self._custom(
-                service.name,
-                ISTIO_NETWORKING,
-                "VirtualService",
-                ns,
-                virtual_service_spec(service, policy),
-                resource_name=f"{name}-{service.name}-vs",
+            self.cluster.custom_object(
+                resource_name=f"{self._name}-{service.name}-vs",
+                api_version=ISTIO_NETWORKING,
+                kind="VirtualService",
+                name=service.name,
+                namespace=ns,
+                spec=virtual_service_spec(service, policy),
+                parent=self,
+                depends_on=[self.istiod],
             )
-
-        self.register_outputs({"systemNamespace": self.system_namespace, "istiodStatus": self.istiod.status})
 
     def _cacerts(self, intermediate: Intermediate) -> k8s.core.v1.Secret:
         """root-cert.pem is the trust bundle: every root the mesh trusts, the signing root first.
@@ -182,63 +224,21 @@ class IstioMesh(pulumi.ComponentResource):
             opts=self._in_cluster,
         )
 
-    def _release(
-        self,
-        release: str,
-        chart: str,
-        values: pulumi.Input[dict[str, Any]],
-        version: str,
-        after: list[pulumi.Resource],
-    ) -> k8s.helm.v3.Release:
-        return k8s.helm.v3.Release(
-            f"{self._name}-{chart}",
-            k8s.helm.v3.ReleaseArgs(
-                name=release,
-                chart=chart,
-                version=version,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=specs.ISTIO_CHART_REPO),
-                namespace=specs.ISTIO_NAMESPACE,
-                values=values,
-                atomic=True,
-                cleanup_on_fail=True,
-                timeout=HELM_RELEASE_TIMEOUT_SECONDS,
-            ),
-            opts=pulumi.ResourceOptions.merge(self._in_cluster, pulumi.ResourceOptions(depends_on=after)),
-        )
-
-    def _custom(
-        self,
-        object_name: str,
-        api_version: str,
-        kind: str,
-        namespace: pulumi.Input[str],
-        spec: dict[str, Any],
-        resource_name: str | None = None,
-    ) -> k8s.apiextensions.CustomResource:
-        return k8s.apiextensions.CustomResource(
-            resource_name or f"{self._name}-{object_name}",
-            api_version=api_version,
-            kind=kind,
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=object_name, namespace=namespace),
-            spec=spec,
-            opts=pulumi.ResourceOptions.merge(
-                self._in_cluster, pulumi.ResourceOptions(depends_on=[self.istiod])
-            ),
-        )
-
     def _app_namespace(self, ns: str) -> pulumi.Output[str]:
         namespace = k8s.core.v1.Namespace(
             f"{self._name}-ns-{ns}",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels={specs.INJECTION_LABEL: "enabled"}),
             opts=self._in_cluster,
         )
-        self._custom(
-            "allow-nothing",
-            ISTIO_SECURITY,
-            "AuthorizationPolicy",
-            namespace.metadata.name,
-            specs.allow_nothing_spec(),
+        self.cluster.custom_object(
             resource_name=f"{self._name}-{ns}-allow-nothing",
+            api_version=ISTIO_SECURITY,
+            kind="AuthorizationPolicy",
+            name="allow-nothing",
+            namespace=namespace.metadata.name,
+            spec=specs.allow_nothing_spec(),
+            parent=self,
+            depends_on=[self.istiod],
         )
         return namespace.metadata.name
 

@@ -30,6 +30,18 @@ class LeafCertificate:
     """Every root the mesh trusts: during a root rotation, both (docs/runbooks/rotate-ca.md)."""
     validity_end_time: pulumi.Output[str]
 
+    def secret_files(self, *, chain: str, key: str, trust_bundle: str) -> pulumi.Output[dict[str, str]]:
+        """The chain, key and trust bundle as the files of a Kubernetes Secret, under the names its
+        reader expects; secret as a whole."""
+
+        def files(pems: list[str]) -> dict[str, str]:
+            return {chain: pems[0], key: pems[1], trust_bundle: pems[2]}
+
+        data: pulumi.Output[dict[str, str]] = pulumi.Output.secret(
+            pulumi.Output.all(self.chain_pem, self.key_pem, self.trust_bundle_pem).apply(files)
+        )
+        return data
+
 
 def issue_leaf_certificate(
     name: str,

@@ -7,13 +7,13 @@ VPC flow logs to an encrypted, retained log group, and a default security group 
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
 from components.config import AwsConfig
+from components.network.aws_specs import flow_log_write_policy, flow_logs_trust_policy, logs_key_policy
 from components.network.specs import subnet_plan
 
 
@@ -36,11 +36,10 @@ class AwsNetwork(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AwsNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("crossmesh:aws:AwsNetwork", name, None, opts)
-        config, prefix = args.config, args.name_prefix
-        child = pulumi.ResourceOptions(parent=self)
-        plan = subnet_plan(config.vpc_cidr, config.az_count)
+        self._name, self._prefix = name, args.name_prefix
+        self._child = pulumi.ResourceOptions(parent=self)
+        config = args.config
 
-        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         zones = aws.get_availability_zones_output(
             state="available",
             filters=[
@@ -50,28 +49,55 @@ class AwsNetwork(pulumi.ComponentResource):
         )
         self.availability_zones = zones.names.apply(lambda names: _first_zones(names, config.az_count))
 
+        self._build_logs_key(config.region)
+        self._build_vpc(config.vpc_cidr)
+        self._build_flow_logs(args.flow_log_retention_days)
+        internet_gateway, public_routes = self._build_public_routing()
+
+        self.private_subnet_ids = []
+        self.public_subnet_ids = []
+        self.private_route_table_ids = []
+        plan = subnet_plan(config.vpc_cidr, config.az_count)
+        for index, (private_cidr, public_cidr) in enumerate(zip(plan.private, plan.public, strict=True)):
+            self._build_zone(index, private_cidr, public_cidr, internet_gateway, public_routes)
+
+        self.register_outputs(
+            {
+                "vpcId": self.vpc_id,
+                "privateSubnetIds": self.private_subnet_ids,
+                "publicSubnetIds": self.public_subnet_ids,
+                "privateRouteTableIds": self.private_route_table_ids,
+                "logsKeyArn": self.logs_key_arn,
+            }
+        )
+
+    def _build_logs_key(self, region: str) -> None:
+        """The KMS key of every CloudWatch log group of the stack."""
+        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOutputOptions(parent=self))
         self.logs_key = aws.kms.Key(
-            f"{name}-logs-key",
-            description=f"{prefix}: CloudWatch Logs encryption",
+            f"{self._name}-logs-key",
+            description=f"{self._prefix}: CloudWatch Logs encryption",
             enable_key_rotation=True,
             deletion_window_in_days=30,
-            policy=identity.account_id.apply(lambda account: _logs_key_policy(account, config.region)),
-            opts=child,
+            policy=identity.account_id.apply(lambda account: logs_key_policy(account, region)),
+            opts=self._child,
         )
         self.logs_key_arn = self.logs_key.arn
 
+    def _build_vpc(self, vpc_cidr: str) -> None:
+        """The VPC, and its default security group with every rule removed, so nothing that uses it is
+        open."""
+        name, prefix, child = self._name, self._prefix, self._child
         self.vpc = aws.ec2.Vpc(
             f"{name}-vpc",
-            cidr_block=config.vpc_cidr,
+            cidr_block=vpc_cidr,
             enable_dns_support=True,
             enable_dns_hostnames=True,
             tags={"Name": f"{prefix}-vpc"},
             opts=child,
         )
         self.vpc_id = self.vpc.id
-        self.vpc_cidr = config.vpc_cidr
-
-        # Removing every rule from the default security group leaves nothing that uses it open.
+        self.vpc_cidr = vpc_cidr
         aws.ec2.DefaultSecurityGroup(
             f"{name}-default-sg",
             vpc_id=self.vpc.id,
@@ -79,22 +105,24 @@ class AwsNetwork(pulumi.ComponentResource):
             opts=child,
         )
 
+    def _build_flow_logs(self, retention_days: int) -> None:
+        """Flow logs of all traffic into an encrypted, retained log group, through a role that may
+        write there only."""
+        name, child = self._name, self._child
         flow_logs = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",
-            name=f"/crossmesh/{prefix}/vpc-flow-logs",
-            retention_in_days=args.flow_log_retention_days,
+            name=f"/crossmesh/{self._prefix}/vpc-flow-logs",
+            retention_in_days=retention_days,
             kms_key_id=self.logs_key.arn,
             opts=child,
         )
         flow_role = aws.iam.Role(
-            f"{name}-flow-logs-role",
-            assume_role_policy=json.dumps(_service_trust("vpc-flow-logs.amazonaws.com")),
-            opts=child,
+            f"{name}-flow-logs-role", assume_role_policy=flow_logs_trust_policy(), opts=child
         )
         aws.iam.RolePolicy(
             f"{name}-flow-logs-write",
             role=flow_role.id,
-            policy=flow_logs.arn.apply(_flow_log_write_policy),
+            policy=flow_logs.arn.apply(flow_log_write_policy),
             opts=child,
         )
         aws.ec2.FlowLog(
@@ -108,6 +136,9 @@ class AwsNetwork(pulumi.ComponentResource):
             opts=child,
         )
 
+    def _build_public_routing(self) -> tuple[aws.ec2.InternetGateway, aws.ec2.RouteTable]:
+        """The internet gateway and the public subnets' route table, its default route through it."""
+        name, prefix, child = self._name, self._prefix, self._child
         igw = aws.ec2.InternetGateway(
             f"{name}-igw", vpc_id=self.vpc.id, tags={"Name": f"{prefix}-igw"}, opts=child
         )
@@ -122,74 +153,68 @@ class AwsNetwork(pulumi.ComponentResource):
             gateway_id=igw.id,
             opts=child,
         )
+        return igw, public_routes
 
-        self.private_subnet_ids = []
-        self.public_subnet_ids = []
-        self.private_route_table_ids = []
-        for index, (private_cidr, public_cidr) in enumerate(zip(plan.private, plan.public, strict=True)):
-            zone = self.availability_zones[index]
-            public = aws.ec2.Subnet(
-                f"{name}-public-{index}",
-                vpc_id=self.vpc.id,
-                cidr_block=public_cidr,
-                availability_zone=zone,
-                map_public_ip_on_launch=False,
-                tags={"Name": f"{prefix}-public-{index}", "kubernetes.io/role/elb": "1"},
-                opts=child,
-            )
-            aws.ec2.RouteTableAssociation(
-                f"{name}-public-{index}", subnet_id=public.id, route_table_id=public_routes.id, opts=child
-            )
-            nat_ip = aws.ec2.Eip(
-                f"{name}-nat-{index}", domain="vpc", tags={"Name": f"{prefix}-nat-{index}"}, opts=child
-            )
-            nat = aws.ec2.NatGateway(
-                f"{name}-nat-{index}",
-                allocation_id=nat_ip.id,
-                subnet_id=public.id,
-                connectivity_type="public",
-                tags={"Name": f"{prefix}-nat-{index}"},
-                opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
-            )
-
-            private = aws.ec2.Subnet(
-                f"{name}-private-{index}",
-                vpc_id=self.vpc.id,
-                cidr_block=private_cidr,
-                availability_zone=zone,
-                map_public_ip_on_launch=False,
-                tags={"Name": f"{prefix}-private-{index}", "kubernetes.io/role/internal-elb": "1"},
-                opts=child,
-            )
-            private_routes = aws.ec2.RouteTable(
-                f"{name}-private-rt-{index}",
-                vpc_id=self.vpc.id,
-                tags={"Name": f"{prefix}-private-{index}"},
-                opts=child,
-            )
-            aws.ec2.Route(
-                f"{name}-private-default-{index}",
-                route_table_id=private_routes.id,
-                destination_cidr_block="0.0.0.0/0",
-                nat_gateway_id=nat.id,
-                opts=child,
-            )
-            aws.ec2.RouteTableAssociation(
-                f"{name}-private-{index}", subnet_id=private.id, route_table_id=private_routes.id, opts=child
-            )
-            self.public_subnet_ids.append(public.id)
-            self.private_subnet_ids.append(private.id)
-            self.private_route_table_ids.append(private_routes.id)
-
-        self.register_outputs(
-            {
-                "vpcId": self.vpc_id,
-                "privateSubnetIds": self.private_subnet_ids,
-                "publicSubnetIds": self.public_subnet_ids,
-                "privateRouteTableIds": self.private_route_table_ids,
-                "logsKeyArn": self.logs_key_arn,
-            }
+    def _build_zone(
+        self,
+        index: int,
+        private_cidr: str,
+        public_cidr: str,
+        internet_gateway: aws.ec2.InternetGateway,
+        public_routes: aws.ec2.RouteTable,
+    ) -> None:
+        """One AZ: a public subnet with its NAT gateway, and a private subnet whose own route table
+        sends the internet through that NAT, so an AZ outage stays in its AZ."""
+        name, prefix, child = self._name, self._prefix, self._child
+        public = self._subnet("public", index, public_cidr, "elb", public_routes)
+        nat_ip = aws.ec2.Eip(
+            f"{name}-nat-{index}", domain="vpc", tags={"Name": f"{prefix}-nat-{index}"}, opts=child
         )
+        nat = aws.ec2.NatGateway(
+            f"{name}-nat-{index}",
+            allocation_id=nat_ip.id,
+            subnet_id=public.id,
+            connectivity_type="public",
+            tags={"Name": f"{prefix}-nat-{index}"},
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[internet_gateway]),
+        )
+
+        private_routes = aws.ec2.RouteTable(
+            f"{name}-private-rt-{index}",
+            vpc_id=self.vpc.id,
+            tags={"Name": f"{prefix}-private-{index}"},
+            opts=child,
+        )
+        aws.ec2.Route(
+            f"{name}-private-default-{index}",
+            route_table_id=private_routes.id,
+            destination_cidr_block="0.0.0.0/0",
+            nat_gateway_id=nat.id,
+            opts=child,
+        )
+        private = self._subnet("private", index, private_cidr, "internal-elb", private_routes)
+        self.public_subnet_ids.append(public.id)
+        self.private_subnet_ids.append(private.id)
+        self.private_route_table_ids.append(private_routes.id)
+
+    def _subnet(
+        self, kind: str, index: int, cidr: str, load_balancer_role: str, routes: aws.ec2.RouteTable
+    ) -> aws.ec2.Subnet:
+        """A subnet of the AZ `index`, tagged for the load balancers Kubernetes may place in it, and
+        associated with its route table."""
+        subnet = aws.ec2.Subnet(
+            f"{self._name}-{kind}-{index}",
+            vpc_id=self.vpc.id,
+            cidr_block=cidr,
+            availability_zone=self.availability_zones[index],
+            map_public_ip_on_launch=False,
+            tags={"Name": f"{self._prefix}-{kind}-{index}", f"kubernetes.io/role/{load_balancer_role}": "1"},
+            opts=self._child,
+        )
+        aws.ec2.RouteTableAssociation(
+            f"{self._name}-{kind}-{index}", subnet_id=subnet.id, route_table_id=routes.id, opts=self._child
+        )
+        return subnet
 
 
 def _first_zones(names: list[str], count: int) -> list[str]:
@@ -198,73 +223,3 @@ def _first_zones(names: list[str], count: int) -> list[str]:
             f"crossmesh:aws.azCount is {count} but the region offers {len(names)} available zones: {names}"
         )
     return sorted(names)[:count]
-
-
-def _service_trust(service: str) -> dict[str, object]:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [{"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}],
-    }
-
-
-def _flow_log_write_policy(log_group_arn: str) -> str:
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Effect": "Allow",
-                    "Action": ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"],
-                    "Resource": [log_group_arn, f"{log_group_arn}:*"],
-                }
-            ],
-        }
-    )
-
-
-def partition_of(region: str) -> str:
-    """The ARN partition a region belongs to."""
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
-
-
-def _logs_key_policy(account_id: str, region: str) -> str:
-    """The account administers the key; CloudWatch Logs may use it only for this account's log groups."""
-    partition = partition_of(region)
-    return json.dumps(
-        {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    "Sid": "AccountAdministers",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
-                    "Action": "kms:*",
-                    "Resource": "*",
-                },
-                {
-                    "Sid": "CloudWatchLogsUse",
-                    "Effect": "Allow",
-                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                    "Action": [
-                        "kms:Encrypt*",
-                        "kms:Decrypt*",
-                        "kms:ReEncrypt*",
-                        "kms:GenerateDataKey*",
-                        "kms:Describe*",
-                    ],
-                    "Resource": "*",
-                    "Condition": {
-                        "ArnLike": {
-                            "kms:EncryptionContext:aws:logs:arn": (
-                                f"arn:{partition}:logs:{region}:{account_id}:log-group:*"
-                            )
-                        }
-                    },
-                },
-            ],
-        }
-    )

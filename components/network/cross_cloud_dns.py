@@ -45,10 +45,10 @@ def eks_endpoint_domain(aws_region: str) -> str:
 class CrossCloudDnsArgs:
     name_prefix: str
     aws_region: str
-    vpc_id: pulumi.Input[str]
-    private_subnet_ids: Sequence[pulumi.Input[str]]
+    aws_vpc_id: pulumi.Input[str]
+    aws_private_subnet_ids: Sequence[pulumi.Input[str]]
     """One per AZ, in AZ order; the endpoint takes an address in the first ENDPOINT_ADDRESSES."""
-    gcp_network: pulumi.Input[str]
+    gcp_network_self_link: pulumi.Input[str]
     """Self link of the GKE network: the only network that sees the forwarding zone."""
 
 
@@ -63,10 +63,10 @@ class CrossCloudDns(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: CrossCloudDnsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        if len(args.private_subnet_ids) < ENDPOINT_ADDRESSES:
+        if len(args.aws_private_subnet_ids) < ENDPOINT_ADDRESSES:
             raise ValueError(
                 f"the resolver endpoint needs {ENDPOINT_ADDRESSES} private subnets in different AZs, "
-                f"got {len(args.private_subnet_ids)}"
+                f"got {len(args.aws_private_subnet_ids)}"
             )
         super().__init__("crossmesh:dns:CrossCloudDns", name, None, opts)
         prefix = args.name_prefix
@@ -81,7 +81,7 @@ class CrossCloudDns(pulumi.ComponentResource):
             f"{name}-resolver",
             name=f"{prefix}-dns-from-gcp",
             description="crossmesh: DNS queries from Cloud DNS forwarding over the link",
-            vpc_id=args.vpc_id,
+            vpc_id=args.aws_vpc_id,
             tags={"Name": f"{prefix}-dns-from-gcp"},
             opts=child,
         )
@@ -107,7 +107,7 @@ class CrossCloudDns(pulumi.ComponentResource):
             security_group_ids=[group.id],
             ip_addresses=[
                 aws.route53.ResolverEndpointIpAddressArgs(subnet_id=subnet_id)
-                for subnet_id in args.private_subnet_ids[:ENDPOINT_ADDRESSES]
+                for subnet_id in args.aws_private_subnet_ids[:ENDPOINT_ADDRESSES]
             ],
             tags={"Name": f"{prefix}-dns-from-gcp"},
             opts=child,
@@ -123,7 +123,11 @@ class CrossCloudDns(pulumi.ComponentResource):
             visibility="private",
             description=f"{prefix}: EKS API names, resolved by the AWS VPC resolver over the link",
             private_visibility_config=gcp.dns.ManagedZonePrivateVisibilityConfigArgs(
-                networks=[gcp.dns.ManagedZonePrivateVisibilityConfigNetworkArgs(network_url=args.gcp_network)]
+                networks=[
+                    gcp.dns.ManagedZonePrivateVisibilityConfigNetworkArgs(
+                        network_url=args.gcp_network_self_link
+                    )
+                ]
             ),
             forwarding_config=gcp.dns.ManagedZoneForwardingConfigArgs(
                 target_name_servers=self.resolver_addresses.apply(_forwarding_targets)

@@ -37,21 +37,41 @@ class GcpNetwork(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: GcpNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("crossmesh:gcp:GcpNetwork", name, None, opts)
-        config, prefix = args.config, args.name_prefix
-        child = pulumi.ResourceOptions(parent=self)
+        config = args.config
+        self._name, self._prefix = name, args.name_prefix
+        self._child = pulumi.ResourceOptions(parent=self)
         self.region = config.region
 
         network = gcp.compute.Network(
             f"{name}-vpc",
-            name=f"{prefix}-vpc",
+            name=f"{self._prefix}-vpc",
             auto_create_subnetworks=False,
             routing_mode="GLOBAL",
             description="crossmesh: GKE and the cross-cloud link",
-            opts=child,
+            opts=self._child,
         )
-        subnet = gcp.compute.Subnetwork(
-            f"{name}-subnet",
-            name=f"{prefix}-gke",
+        subnet = self._build_subnet(network, config)
+        router = self._build_router(network, config, args.router_asn)
+        self._build_nat(router, subnet)
+
+        self.network_self_link = network.self_link
+        self.network_name = network.name
+        self.subnet_self_link = subnet.self_link
+        self.router_name = router.name
+        self.register_outputs(
+            {
+                "networkSelfLink": self.network_self_link,
+                "subnetSelfLink": self.subnet_self_link,
+                "routerName": self.router_name,
+            }
+        )
+
+    def _build_subnet(self, network: gcp.compute.Network, config: GcpConfig) -> gcp.compute.Subnetwork:
+        """The GKE subnet with its pods and services secondary ranges, Private Google Access and flow
+        logs."""
+        return gcp.compute.Subnetwork(
+            f"{self._name}-subnet",
+            name=f"{self._prefix}-gke",
             network=network.id,
             region=config.region,
             ip_cidr_range=config.subnet_cidr,
@@ -69,18 +89,21 @@ class GcpNetwork(pulumi.ComponentResource):
                 flow_sampling=0.5,
                 metadata="INCLUDE_ALL_METADATA",
             ),
-            opts=child,
+            opts=self._child,
         )
-        # Custom advertisement: every subnet range (primary and GKE secondaries) plus the GKE control
-        # plane, which lives in a Google-owned peered VPC and is not advertised by default, and the
-        # Cloud DNS forwarding source, so the AWS resolver's answers come back over the link.
-        router = gcp.compute.Router(
-            f"{name}-router",
-            name=f"{prefix}-router",
+
+    def _build_router(self, network: gcp.compute.Network, config: GcpConfig, asn: int) -> gcp.compute.Router:
+        """The Cloud Router that also carries the link's BGP sessions. Custom advertisement: every subnet
+        range (primary and GKE secondaries) plus the GKE control plane, which lives in a Google-owned
+        peered VPC and is not advertised by default, and the Cloud DNS forwarding source, so the AWS
+        resolver's answers come back over the link."""
+        return gcp.compute.Router(
+            f"{self._name}-router",
+            name=f"{self._prefix}-router",
             network=network.id,
             region=config.region,
             bgp=gcp.compute.RouterBgpArgs(
-                asn=args.router_asn,
+                asn=asn,
                 advertise_mode="CUSTOM",
                 advertised_groups=["ALL_SUBNETS"],
                 advertised_ip_ranges=[
@@ -92,13 +115,16 @@ class GcpNetwork(pulumi.ComponentResource):
                     ),
                 ],
             ),
-            opts=child,
+            opts=self._child,
         )
+
+    def _build_nat(self, router: gcp.compute.Router, subnet: gcp.compute.Subnetwork) -> None:
+        """Cloud NAT for the subnet, so private nodes can pull images."""
         gcp.compute.RouterNat(
-            f"{name}-nat",
-            name=f"{prefix}-nat",
+            f"{self._name}-nat",
+            name=f"{self._prefix}-nat",
             router=router.name,
-            region=config.region,
+            region=self.region,
             nat_ip_allocate_option="AUTO_ONLY",
             source_subnetwork_ip_ranges_to_nat="LIST_OF_SUBNETWORKS",
             subnetworks=[
@@ -107,17 +133,5 @@ class GcpNetwork(pulumi.ComponentResource):
                 )
             ],
             log_config=gcp.compute.RouterNatLogConfigArgs(enable=True, filter="ERRORS_ONLY"),
-            opts=child,
-        )
-
-        self.network_self_link = network.self_link
-        self.network_name = network.name
-        self.subnet_self_link = subnet.self_link
-        self.router_name = router.name
-        self.register_outputs(
-            {
-                "networkSelfLink": self.network_self_link,
-                "subnetSelfLink": self.subnet_self_link,
-                "routerName": self.router_name,
-            }
+            opts=self._child,
         )

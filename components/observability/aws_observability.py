@@ -26,11 +26,13 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.clusters import eks_specs as policies
-from components.clusters.kube_cluster import HELM_RELEASE_TIMEOUT_SECONDS, KubeCluster
+from components.clusters import eks_specs
+from components.clusters.eks_cluster import EksIdentity
+from components.clusters.kube_cluster import KubeCluster
 from components.config import ObservabilityConfig
-from components.network.aws_network import partition_of
+from components.network.aws_specs import partition_of
 from components.observability import specs
+from components.observability.collector import install_collector
 
 
 @dataclass(frozen=True)
@@ -40,18 +42,6 @@ class AwsTunnel:
     label: str
     vpn_id: pulumi.Output[str]
     outside_ip: pulumi.Output[str]
-
-
-@dataclass(frozen=True)
-class EksIdentity:
-    """What IRSA needs of the cluster."""
-
-    cluster_name: pulumi.Output[str]
-    oidc_provider_arn: pulumi.Output[str]
-    oidc_issuer: pulumi.Output[str]
-    kubernetes_version: pulumi.Output[str]
-    node_group: pulumi.Resource
-    """Add-ons that schedule pods wait for it."""
 
 
 @dataclass(frozen=True)
@@ -89,7 +79,6 @@ class AwsObservability(pulumi.ComponentResource):
         self._name, self._args = name, args
         config = args.config
         self._child = pulumi.ResourceOptions(parent=self)
-        self._in_cluster = pulumi.ResourceOptions(parent=self, provider=args.cluster.provider)
         self._alarm_actions = [config.sns_topic_arn] if config.sns_topic_arn else []
         self.metrics_namespace = f"CrossMesh/{args.name_prefix}"
         istio = args.mesh_engine == "istio"
@@ -109,19 +98,19 @@ class AwsObservability(pulumi.ComponentResource):
         # The access log feeds the metric filters, which read Container Insights' log group.
         access_log = config.alarms and application_logs is not None and istio
         if istio and args.istiod is not None and (self.collector_role_arn is not None or access_log):
-            k8s.apiextensions.CustomResource(
-                f"{name}-telemetry",
+            args.cluster.custom_object(
+                resource_name=f"{name}-telemetry",
                 api_version=specs.TELEMETRY_API,
                 kind="Telemetry",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name="mesh-default", namespace="istio-system"),
+                name="mesh-default",
+                namespace="istio-system",
                 spec=specs.telemetry_spec(
                     config.sampling_percent,
                     tracing=self.collector_role_arn is not None,
                     access_log=access_log,
                 ),
-                opts=pulumi.ResourceOptions.merge(
-                    self._in_cluster, pulumi.ResourceOptions(depends_on=telemetry_after)
-                ),
+                parent=self,
+                depends_on=telemetry_after,
             )
 
         self.tunnel_alarm_names = []
@@ -147,9 +136,7 @@ class AwsObservability(pulumi.ComponentResource):
         return aws.iam.Role(
             f"{self._name}-{purpose}",
             description=f"{self._args.name_prefix}-eks: {namespace}/{account} through IRSA",
-            assume_role_policy=pulumi.Output.all(eks.oidc_provider_arn, eks.oidc_issuer).apply(
-                lambda values: policies.irsa_trust_policy(values[0], values[1], namespace, account)
-            ),
+            assume_role_policy=eks.irsa_trust_policy(namespace, account),
             opts=self._child,
         )
 
@@ -161,32 +148,16 @@ class AwsObservability(pulumi.ComponentResource):
             policy=specs.xray_write_policy(),
             opts=self._child,
         )
-        namespace = k8s.core.v1.Namespace(
-            f"{self._name}-observability",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=specs.COLLECTOR_NAMESPACE, labels=specs.collector_namespace_labels()
+        release = install_collector(
+            self._args.cluster,
+            name=self._name,
+            values=role.arn.apply(
+                lambda arn: specs.collector_values(
+                    specs.xray_exporter(self._args.region), specs.irsa_annotation(arn)
+                )
             ),
-            opts=self._in_cluster,
-        )
-        release = k8s.helm.v3.Release(
-            f"{self._name}-collector",
-            k8s.helm.v3.ReleaseArgs(
-                name=specs.COLLECTOR_NAME,
-                chart=specs.COLLECTOR_CHART,
-                version=specs.COLLECTOR_CHART_VERSION,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=specs.COLLECTOR_CHART_REPO),
-                namespace=namespace.metadata.name,
-                values=role.arn.apply(
-                    lambda arn: specs.collector_values(
-                        specs.xray_exporter(self._args.region), specs.irsa_annotation(arn)
-                    )
-                ),
-                atomic=True,
-                cleanup_on_fail=True,
-                timeout=HELM_RELEASE_TIMEOUT_SECONDS,
-            ),
-            # The pods must start with a role that already may write, or the first spans are lost.
-            opts=pulumi.ResourceOptions.merge(self._in_cluster, pulumi.ResourceOptions(depends_on=[grant])),
+            parent=self,
+            depends_on=[grant],
         )
         return _Collector(role_arn=role.arn, release=release)
 
@@ -209,7 +180,7 @@ class AwsObservability(pulumi.ComponentResource):
         grant = aws.iam.RolePolicyAttachment(
             f"{self._name}-container-insights",
             role=role.name,
-            policy_arn=policies.managed_policy_arn(
+            policy_arn=eks_specs.managed_policy_arn(
                 partition_of(args.region), specs.CONTAINER_INSIGHTS_POLICY
             ),
             opts=self._child,

@@ -19,9 +19,10 @@ import pulumi
 import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
-from components.clusters.kube_cluster import HELM_RELEASE_TIMEOUT_SECONDS, KubeCluster
+from components.clusters.kube_cluster import KubeCluster
 from components.config import ObservabilityConfig
 from components.observability import specs
+from components.observability.collector import install_collector
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,6 @@ class GcpObservability(pulumi.ComponentResource):
         self._name, self._args = name, args
         config = args.config
         self._child = pulumi.ResourceOptions(parent=self)
-        self._after_istiod = pulumi.ResourceOptions(
-            parent=self, provider=args.cluster.provider, depends_on=[args.istiod]
-        )
 
         self.collector_account_email = None
         telemetry_after: list[pulumi.Resource] = [args.istiod]
@@ -69,15 +67,15 @@ class GcpObservability(pulumi.ComponentResource):
             # Sidecars export to the collector's Service as soon as the Telemetry object exists.
             telemetry_after.append(release)
         # Cloud Logging collects every container's stdout, so the access log needs nothing else here.
-        k8s.apiextensions.CustomResource(
-            f"{name}-telemetry",
+        args.cluster.custom_object(
+            resource_name=f"{name}-telemetry",
             api_version=specs.TELEMETRY_API,
             kind="Telemetry",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="mesh-default", namespace="istio-system"),
+            name="mesh-default",
+            namespace="istio-system",
             spec=specs.telemetry_spec(config.sampling_percent, tracing=config.tracing, access_log=True),
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=args.cluster.provider, depends_on=telemetry_after
-            ),
+            parent=self,
+            depends_on=telemetry_after,
         )
         if config.managed_prometheus:
             self._scrape_istio()
@@ -121,53 +119,40 @@ class GcpObservability(pulumi.ComponentResource):
                 opts=self._child,
             ),
         ]
-        in_cluster = pulumi.ResourceOptions(parent=self, provider=args.cluster.provider)
-        namespace = k8s.core.v1.Namespace(
-            f"{self._name}-observability",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=specs.COLLECTOR_NAMESPACE, labels=specs.collector_namespace_labels()
+        release = install_collector(
+            args.cluster,
+            name=self._name,
+            values=account.email.apply(
+                lambda email: specs.collector_values(
+                    specs.cloud_trace_exporter(args.project), specs.workload_identity_annotation(email)
+                )
             ),
-            opts=in_cluster,
-        )
-        release = k8s.helm.v3.Release(
-            f"{self._name}-collector",
-            k8s.helm.v3.ReleaseArgs(
-                name=specs.COLLECTOR_NAME,
-                chart=specs.COLLECTOR_CHART,
-                version=specs.COLLECTOR_CHART_VERSION,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=specs.COLLECTOR_CHART_REPO),
-                namespace=namespace.metadata.name,
-                values=account.email.apply(
-                    lambda email: specs.collector_values(
-                        specs.cloud_trace_exporter(args.project), specs.workload_identity_annotation(email)
-                    )
-                ),
-                atomic=True,
-                cleanup_on_fail=True,
-                timeout=HELM_RELEASE_TIMEOUT_SECONDS,
-            ),
-            # The pods must start able to write, or the first spans are lost.
-            opts=pulumi.ResourceOptions.merge(in_cluster, pulumi.ResourceOptions(depends_on=grants)),
+            parent=self,
+            depends_on=grants,
         )
         return account.email, release
 
     def _scrape_istio(self) -> None:
         # The CRDs come with GKE's managed collection; istio-system with the mesh.
-        k8s.apiextensions.CustomResource(
-            f"{self._name}-istiod-metrics",
+        cluster, istiod = self._args.cluster, self._args.istiod
+        cluster.custom_object(
+            resource_name=f"{self._name}-istiod-metrics",
             api_version=specs.GMP_API,
             kind="PodMonitoring",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="istiod", namespace="istio-system"),
+            name="istiod",
+            namespace="istio-system",
             spec=specs.istiod_pod_monitoring_spec(),
-            opts=self._after_istiod,
+            parent=self,
+            depends_on=[istiod],
         )
-        k8s.apiextensions.CustomResource(
-            f"{self._name}-proxy-metrics",
+        cluster.custom_object(
+            resource_name=f"{self._name}-proxy-metrics",
             api_version=specs.GMP_API,
             kind="ClusterPodMonitoring",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name="istio-proxies"),
+            name="istio-proxies",
             spec=specs.sidecar_cluster_pod_monitoring_spec(),
-            opts=self._after_istiod,
+            parent=self,
+            depends_on=[istiod],
         )
 
     def _policy(

@@ -19,9 +19,11 @@ Cloud = Literal["aws", "gcp"]
 
 # The collector chart, pinned, from the OpenTelemetry project's repository
 # (https://github.com/open-telemetry/opentelemetry-helm-charts/tree/main/charts/opentelemetry-collector).
+# Chart versions are not collector versions: chart 0.170.0 ships collector 0.158.0 (its appVersion, the
+# image tag it defaults to), as the chart repository's index records (offline/data/charts/index.json).
 # The contrib image carries both exporters used here (awsxray, googlecloud).
 COLLECTOR_CHART = "opentelemetry-collector"
-COLLECTOR_CHART_VERSION = "0.158.3"
+COLLECTOR_CHART_VERSION = "0.170.0"
 COLLECTOR_CHART_REPO = "https://open-telemetry.github.io/opentelemetry-helm-charts"
 COLLECTOR_IMAGE = "otel/opentelemetry-collector-contrib"
 COLLECTOR_COMMAND = "otelcol-contrib"
@@ -153,8 +155,9 @@ def telemetry_spec(sampling_percent: float, tracing: bool, access_log: bool) -> 
 
 def appmesh_tracing_values() -> dict[str, Any]:
     """The App Mesh controller's Helm values that keep X-Ray tracing on App Mesh clusters: the
-    controller injects an X-Ray daemon next to each Envoy (FACTS.md section 7). App Mesh propagates
-    X-Ray's header, not W3C, so a legacy cluster's traces do not join the Istio side's."""
+    controller injects an X-Ray daemon next to each Envoy (docs/observability.md, "App Mesh
+    clusters"). App Mesh propagates X-Ray's header, not W3C, so a legacy cluster's traces do not join
+    the Istio side's."""
     return {"tracing": {"enabled": True, "provider": "x-ray"}}
 
 

@@ -1,4 +1,6 @@
-"""`crossmesh check`: every policy of the crossmesh CrossGuard pack over an offline plan.
+"""`crossmesh check`: every policy of the crossmesh CrossGuard pack over an offline plan, and beside
+them the upstream artefact checks (offline/artefacts/: published chart versions, Helm values, object
+schemas), which are mandatory.
 
 The plan is either run now from a stack file (`--stack`) or read from a saved plan contract
 (`--plan FILE.json`, written by `crossmesh plan --json`). Resource policies see each resource's inputs
@@ -305,6 +307,27 @@ def _on_resource(found: list[tuple[str, str | None]], urn: str) -> Callable[[str
         found.append((message, urn))
 
     return report
+
+
+def artefact_violations(planned: PlannedStack) -> list[Violation]:
+    """The upstream artefact checks' findings (offline/artefacts/), reported beside the pack's as
+    mandatory: a chart version that is not published, a value the chart ignores or an object the API
+    server refuses or prunes fails `pulumi up` or silently changes what it builds."""
+    from offline.artefacts import CHECKS, check_artefacts
+
+    return [
+        Violation(
+            policy=finding.check,
+            level=EnforcementLevel.MANDATORY.value,
+            severity="high",
+            description=f"Upstream artefact check: {CHECKS[finding.check]}",
+            message=finding.message,
+            urn=finding.urn,
+            resource_type=finding.resource_type,
+            resource_name=finding.resource_name,
+        )
+        for finding in check_artefacts(planned.resources)
+    ]
 
 
 def has_mandatory(violations: Iterable[Violation]) -> bool:

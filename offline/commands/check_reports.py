@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -29,8 +29,10 @@ import yaml
 from crossmesh_policy import PACK_NAME, CrossmeshPolicy, CrossmeshResourcePolicy
 from pulumi_policy import EnforcementLevel
 
+from offline.artefacts import CHECKS as ARTEFACT_CHECKS
+from offline.artefacts.plan_view import HELM_RELEASE, NOT_OBJECTS
 from offline.commands import check
-from offline.commands.check import STACK_TYPE, PlannedStack, Violation, results_json
+from offline.commands.check import STACK_TYPE, PlannedResource, PlannedStack, Violation, results_json
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 TOOL_NAME = "crossmesh"
@@ -63,6 +65,83 @@ CONFIG_KEYS = {
     "xc-istio-authz-safe-patterns": "services",
     "xc-istio-no-wildcard-hosts": "services",
 }
+
+
+Checked = Callable[[PlannedStack], list[PlannedResource]]
+"""The resources a rule checks; a rule of the whole stack checks none of them one by one."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule the report names: a policy of the pack, or an upstream artefact check."""
+
+    id: str
+    description: str
+    summary: str
+    anchors: tuple[str, ...]
+    severity: str
+    level: EnforcementLevel
+    checked: Checked | None
+
+    @property
+    def enabled(self) -> bool:
+        return self.level != EnforcementLevel.DISABLED
+
+
+def _of_types(policy: CrossmeshResourcePolicy) -> Checked:
+    def checked(planned: PlannedStack) -> list[PlannedResource]:
+        return [r for r in planned.resources if policy.applies_to(r.type)]
+
+    return checked
+
+
+def pack_rule(policy: CrossmeshPolicy, level: EnforcementLevel) -> Rule:
+    checked = _of_types(policy) if isinstance(policy, CrossmeshResourcePolicy) else None
+    return Rule(
+        id=policy.name,
+        description=policy.description,
+        summary=policy.description.split(" Anchors: ")[0],
+        anchors=tuple(policy.anchors),
+        severity=policy.severity.value if policy.severity else "none",
+        level=level,
+        checked=checked,
+    )
+
+
+def _releases(planned: PlannedStack) -> list[PlannedResource]:
+    return [r for r in planned.resources if r.type == HELM_RELEASE]
+
+
+def _objects(planned: PlannedStack) -> list[PlannedResource]:
+    """Kubernetes objects, as offline/artefacts/plan_view.py tells them from releases and providers."""
+    return [
+        r
+        for r in planned.resources
+        if r.type.startswith("kubernetes:") and not r.type.startswith(NOT_OBJECTS)
+    ]
+
+
+# The upstream artefact checks (offline/artefacts/) report beside the pack, as mandatory and high.
+ARTEFACT_CHECKED: dict[str, Checked] = {
+    "chart-version-published": _releases,
+    "helm-values-known": _releases,
+    "kubernetes-object-schema": _objects,
+}
+
+
+def artefact_rules() -> list[Rule]:
+    return [
+        Rule(
+            id=check_id,
+            description=f"Upstream artefact check: {description}",
+            summary=description,
+            anchors=("recorded upstream data, docs/upstream-data.md",),
+            severity="high",
+            level=EnforcementLevel.MANDATORY,
+            checked=ARTEFACT_CHECKED[check_id],
+        )
+        for check_id, description in ARTEFACT_CHECKS.items()
+    ]
 
 
 @dataclass(frozen=True)
@@ -108,9 +187,14 @@ class ReportContext:
                     break
         return Location(self.stack_file, line)
 
+    @cached_property
+    def rules(self) -> list[Rule]:
+        """The pack's policies at their levels after pack config, then the upstream artefact checks."""
+        return [pack_rule(p, self.levels[p.name]) for p in self.policies] + artefact_rules()
+
     @property
-    def enabled(self) -> list[CrossmeshPolicy]:
-        return [p for p in self.policies if self.levels[p.name] != EnforcementLevel.DISABLED]
+    def enabled(self) -> list[Rule]:
+        return [rule for rule in self.rules if rule.enabled]
 
 
 def key_lines(stack_text: str, namespace: str) -> dict[str, int]:
@@ -153,17 +237,9 @@ def render(report_format: str, context: ReportContext) -> str:
     return check.render(context.violations, context.planned, len(context.policies))
 
 
-def _short_description(policy: CrossmeshPolicy) -> str:
-    return policy.description.split(" Anchors: ")[0]
-
-
-def _severity(policy: CrossmeshPolicy) -> str:
-    return policy.severity.value if policy.severity else "none"
-
-
 def sarif(context: ReportContext) -> dict[str, Any]:
-    rules = [_sarif_rule(policy, context.levels[policy.name]) for policy in context.policies]
-    index = {policy.name: position for position, policy in enumerate(context.policies)}
+    rules = [_sarif_rule(rule) for rule in context.rules]
+    index = {rule.id: position for position, rule in enumerate(context.rules)}
     results = [_sarif_result(v, index[v.policy], context) for v in context.violations]
     return {
         "$schema": SARIF_SCHEMA,
@@ -186,30 +262,27 @@ def sarif(context: ReportContext) -> dict[str, Any]:
     }
 
 
-def _sarif_rule(policy: CrossmeshPolicy, level: EnforcementLevel) -> dict[str, Any]:
-    severity = _severity(policy)
-    anchors = " / ".join(policy.anchors)
+def _sarif_rule(rule: Rule) -> dict[str, Any]:
+    anchors = " / ".join(rule.anchors)
+    level = rule.level.value
     help_text = (
-        f"{_short_description(policy)}\n\nEnforcement: {level.value}. Severity: {severity}.\n"
+        f"{rule.summary}\n\nEnforcement: {level}. Severity: {rule.severity}.\n"
         f"The same rule in other tools: {anchors}."
     )
     help_markdown = (
-        f"{_short_description(policy)}\n\n| enforcement | severity | the same rule in other tools |\n"
-        f"|---|---|---|\n| {level.value} | {severity} | {anchors} |\n"
+        f"{rule.summary}\n\n| enforcement | severity | the same rule in other tools |\n"
+        f"|---|---|---|\n| {level} | {rule.severity} | {anchors} |\n"
     )
-    properties: dict[str, Any] = {"tags": ["security", "crossguard", *policy.anchors], "precision": "high"}
-    if severity in SECURITY_SEVERITY:
-        properties["security-severity"] = SECURITY_SEVERITY[severity]
+    properties: dict[str, Any] = {"tags": ["security", "crossguard", *rule.anchors], "precision": "high"}
+    if rule.severity in SECURITY_SEVERITY:
+        properties["security-severity"] = SECURITY_SEVERITY[rule.severity]
     return {
-        "id": policy.name,
-        "name": "".join(part.title() for part in policy.name.split("-")),
-        "shortDescription": {"text": _short_description(policy)},
-        "fullDescription": {"text": policy.description},
+        "id": rule.id,
+        "name": "".join(part.title() for part in rule.id.split("-")),
+        "shortDescription": {"text": rule.summary},
+        "fullDescription": {"text": rule.description},
         "help": {"text": help_text, "markdown": help_markdown},
-        "defaultConfiguration": {
-            "level": SARIF_LEVEL[severity],
-            "enabled": level != EnforcementLevel.DISABLED,
-        },
+        "defaultConfiguration": {"level": SARIF_LEVEL[rule.severity], "enabled": rule.enabled},
         "properties": properties,
     }
 
@@ -247,38 +320,36 @@ def _sarif_result(violation: Violation, rule_index: int, context: ReportContext)
 
 
 def junit(context: ReportContext) -> str:
-    """One <testsuite> per rule, one <testcase> per (rule, resource) it checked."""
+    """One <testsuite> per enabled rule, one <testcase> per (rule, resource) it checked."""
     planned = context.planned
+    stack_name = f"{planned.project}-{planned.stack}"
+    by_urn = {r.urn: r for r in planned.resources}
     failures: dict[tuple[str, str], list[Violation]] = {}
     for violation in context.violations:
         failures.setdefault((violation.policy, violation.urn or planned.stack_urn), []).append(violation)
     suites = ElementTree.Element("testsuites", name=f"crossmesh check {planned.stack}")
     total_tests = total_failures = 0
-    for policy in context.enabled:
-        if isinstance(policy, CrossmeshResourcePolicy):
-            checked = [(r.urn, r.type, r.name) for r in planned.resources if policy.applies_to(r.type)]
+    for rule in context.enabled:
+        if rule.checked is None:
+            checked = [(planned.stack_urn, STACK_TYPE, stack_name)]
         else:
-            checked = [(planned.stack_urn, STACK_TYPE, f"{planned.project}-{planned.stack}")]
+            checked = [(r.urn, r.type, r.name) for r in rule.checked(planned)]
         # A stack rule may name the resources it found at fault: each is a test case of its own.
-        named = {key[1] for key in failures if key[0] == policy.name} - {urn for urn, _, _ in checked}
-        by_urn = {r.urn: r for r in planned.resources}
+        named = {urn for rule_id, urn in failures if rule_id == rule.id} - {urn for urn, _, _ in checked}
         checked += [(urn, by_urn[urn].type, by_urn[urn].name) for urn in sorted(named) if urn in by_urn]
-        suite = ElementTree.SubElement(suites, "testsuite", name=policy.name)
+        suite = ElementTree.SubElement(suites, "testsuite", name=rule.id)
         suite_failures = 0
         for urn, resource_type, name in checked:
             case = ElementTree.SubElement(
-                suite, "testcase", name=f"{resource_type} {name}", classname=policy.name
+                suite, "testcase", name=f"{resource_type} {name}", classname=rule.id
             )
-            found = failures.get((policy.name, urn), [])
+            found = failures.get((rule.id, urn), [])
             if found:
                 suite_failures += 1
                 failure = ElementTree.SubElement(
-                    case,
-                    "failure",
-                    message="; ".join(v.message for v in found),
-                    type=found[0].level,
+                    case, "failure", message="; ".join(v.message for v in found), type=found[0].level
                 )
-                failure.text = f"{_short_description(policy)}\n{urn}\n" + "\n".join(v.message for v in found)
+                failure.text = f"{rule.summary}\n{urn}\n" + "\n".join(v.message for v in found)
         suite.set("tests", str(len(checked)))
         suite.set("failures", str(suite_failures))
         total_tests += len(checked)
@@ -319,7 +390,7 @@ def github_summary(context: ReportContext) -> str:
     lines = [
         f"### crossmesh check: stack `{planned.stack}` {verdict}",
         "",
-        "| policies | resources | mandatory violations | advisory violations |",
+        "| rules | resources | mandatory violations | advisory violations |",
         "|---:|---:|---:|---:|",
         f"| {len(context.enabled)} | {len(planned.resources)} | {len(mandatory)} | {advisory} |",
         "",

@@ -25,6 +25,7 @@ from typing import Any
 from crossmesh_policy import POLICIES
 
 from components.config import ConfigError
+from offline.commands import diff as diff_command
 from offline.commands import exit_codes
 from offline.commands.exit_codes import (
     CURRENT,
@@ -37,6 +38,7 @@ from offline.commands.exit_codes import (
     UNVERIFIED,
     ExitCode,
 )
+from offline.diff import PlanSnapshot
 from offline.record import Plan
 
 Handler = Callable[[argparse.Namespace, Path], int]
@@ -47,7 +49,8 @@ STEP_SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
 # One sentence on what each subcommand does, and one example of its use, for --help and the README.
 SUMMARIES = {
     "plan": "Run the program of a stack offline and summarise what `pulumi up` would create.",
-    "check": "Run every rule of the policy pack over an offline plan and report the violations.",
+    "diff": "Say what `pulumi up` would create, update, replace or delete to go from one plan to another.",
+    "check": "Run the policy pack and the upstream artefact checks over an offline plan; report violations.",
     "policies": "List the policy pack's rules with their level, severity, resource types and anchors.",
     "graph": "Draw the stack's architecture, as Mermaid or Graphviz, from its offline plan.",
     "verify": "After `pulumi up`, check tunnels, BGP sessions, istiod sync and one cross-cloud call.",
@@ -56,6 +59,7 @@ SUMMARIES = {
 }
 EXAMPLES = {
     "plan": "crossmesh plan -s prod --json prod-plan.json",
+    "diff": diff_command.EXAMPLE,
     "check": "crossmesh check -s dev --format sarif --output dev.sarif",
     "policies": "crossmesh policies --json",
     "graph": "crossmesh graph -s dev --format dot | dot -Tsvg > dev.svg",
@@ -117,6 +121,10 @@ def command_line() -> argparse.ArgumentParser:
         "--format", choices=["text", "json"], default="text", help="print the summary or the plan's JSON"
     )
     _json_option(plan, "also write the plan contract as JSON to FILE (`-` or no FILE: standard output)")
+    diff_command.add_against_options(plan)
+
+    diff = command("diff")
+    diff_command.configure(diff)
 
     check = command("check")
     source = check.add_mutually_exclusive_group()
@@ -211,7 +219,9 @@ def write_output(target: str, text: str) -> None:
         Path(target).write_text(text)
 
 
-def _planned(args: argparse.Namespace, project_dir: Path) -> Plan | ExitCode:
+def _planned(
+    args: argparse.Namespace, project_dir: Path, against: PlanSnapshot | None = None
+) -> Plan | ExitCode:
     """The plan of the chosen stack, or the exit code after reporting why there is none."""
     from offline.engine import StackFileError, plan_stack
 
@@ -221,7 +231,7 @@ def _planned(args: argparse.Namespace, project_dir: Path) -> Plan | ExitCode:
         print(f"error: {err}", file=sys.stderr)
         return INVALID_INPUT
     try:
-        return plan_stack(project_dir, stack)
+        return plan_stack(project_dir, stack, against=against)
     except ConfigError as err:
         print(f"error: invalid configuration in Pulumi.{stack}.yaml; nothing was registered", file=sys.stderr)
         for problem in err.problems:
@@ -241,19 +251,41 @@ def _plan(args: argparse.Namespace, project_dir: Path) -> int:
     from offline.commands.check import from_plan, render, run_policies
     from offline.commands.summary import render_summary
 
-    plan = _planned(args, project_dir)
+    json_to_stdout = args.format == "json" or args.json == STDOUT
+    if args.fail_on and not args.against:
+        print("error: --fail-on needs --against OLD.json: it fails on what the diff holds", file=sys.stderr)
+        return INVALID_INPUT
+    if args.against and json_to_stdout:
+        print(
+            "error: --against prints a diff; write the plan's JSON to a file (--json FILE)", file=sys.stderr
+        )
+        return INVALID_INPUT
+    try:
+        stack = stack_name(args, project_dir)
+    except StackChoiceError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return INVALID_INPUT
+    against = diff_command.saved_plan_of(args.against, stack) if args.against else None
+    if isinstance(against, ExitCode):
+        return against
+    plan = _planned(args, project_dir, against)
     if isinstance(plan, ExitCode):
         return plan
     for message in plan.warnings:
         print(f"warning: {message}", file=sys.stderr)
     contract = json.dumps(plan.to_contract(), indent=2) + "\n"
-    if args.format == "json" or args.json == STDOUT:
+    if json_to_stdout:
         sys.stdout.write(contract)
     else:
         planned = from_plan(plan)
         sys.stdout.write(render_summary(plan) + "\n" + render(run_policies(planned), planned, len(POLICIES)))
     if args.json and args.json != STDOUT:
-        return _written(args.json, contract, "plan")
+        written = _written(args.json, contract, "plan")
+        if written != OK:
+            return written
+    if against is not None:
+        sys.stdout.write("\n")
+        return diff_command.report_against(against, plan, args)
     return OK
 
 
@@ -286,7 +318,7 @@ def _check(args: argparse.Namespace, project_dir: Path) -> int:
             if isinstance(plan, ExitCode):
                 return plan
             planned = check.from_plan(plan)
-        violations = check.run_policies(planned, POLICIES, pack_config)
+        violations = check.run_policies(planned, POLICIES, pack_config) + check.artefact_violations(planned)
         levels = check.levels(POLICIES, pack_config)
     except (check.PlanFileError, check.PolicyConfigError, OSError, json.JSONDecodeError) as err:
         print(f"error: {err}", file=sys.stderr)
@@ -418,6 +450,7 @@ HANDLERS: dict[str, Handler] = {
     "check": _check,
     "policies": _policies,
     "graph": _graph,
+    "diff": diff_command.run,
     "verify": _verify,
     "config-docs": _config_docs,
     "policy-docs": _policy_docs,

@@ -22,13 +22,16 @@ class ExitCode(int):
 
 
 OK = ExitCode(0, "success")
-NO_MANDATORY_VIOLATION = ExitCode(0, "no mandatory rule broken (advisory violations are printed)")
+NO_MANDATORY_VIOLATION = ExitCode(
+    0, "no mandatory rule or upstream artefact check broken (advisory violations are printed)"
+)
 VERIFIED = ExitCode(0, "every check passed")
 CURRENT = ExitCode(0, "the file was written, or with --check is current")
 
-MANDATORY_VIOLATION = ExitCode(1, "at least one mandatory rule is broken")
+MANDATORY_VIOLATION = ExitCode(1, "at least one mandatory rule or upstream artefact check is broken")
 CHECK_FAILED = ExitCode(1, "at least one check failed")
 STALE = ExitCode(1, "with --check: the file differs from what the code generates; nothing written")
+FAILED_ON = ExitCode(1, "with --fail-on: the diff holds a change of that kind (a replace, a delete)")
 
 INVALID_INPUT = ExitCode(
     2, "invalid input: the stack config or file, a plan or pack config file, or the options"
@@ -40,7 +43,8 @@ UNVERIFIED = ExitCode(
 PROGRAM_ERROR = ExitCode(3, "the program, the command or a rule failed: a defect, not the input")
 
 EXIT_CODES: Mapping[str, Sequence[ExitCode]] = {
-    "plan": (OK, INVALID_INPUT, PROGRAM_ERROR),
+    "plan": (OK, FAILED_ON, INVALID_INPUT, PROGRAM_ERROR),
+    "diff": (OK, FAILED_ON, INVALID_INPUT, PROGRAM_ERROR),
     "check": (NO_MANDATORY_VIOLATION, MANDATORY_VIOLATION, INVALID_INPUT, PROGRAM_ERROR),
     "policies": (OK, INVALID_INPUT, PROGRAM_ERROR),
     "graph": (OK, INVALID_INPUT, PROGRAM_ERROR),

@@ -57,7 +57,7 @@ def ec2_resource(resource: FakeResource) -> tuple[str, dict[str, Any]]:
         outputs["ownerId"] = FAKE_AWS_ACCOUNT
     if resource.type == "aws:ec2/eip:Eip":
         outputs["allocationId"] = resource_id
-        outputs["publicIp"] = resource.cloud.public_ip(AWS_PUBLIC_POOL, resource.urn)
+        outputs["publicIp"] = resource.cloud.public_ip(AWS_PUBLIC_POOL, resource.seed)
     if resource.type == "aws:ec2/natGateway:NatGateway":
         outputs["publicIp"] = resource.lookup(str(resource.inputs.get("allocationId"))).get("publicIp", "")
     if resource.type == "aws:ec2/launchTemplate:LaunchTemplate":

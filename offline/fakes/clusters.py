@@ -48,7 +48,7 @@ def eks_cluster(resource: FakeResource) -> tuple[str, dict[str, Any]]:
         "name": name,
         "arn": resource.aws_arn("eks", f"cluster/{name}"),
         "endpoint": f"https://{resource.hex(32).upper()}.gr7.{region}.eks.amazonaws.com",
-        "certificateAuthority": {"data": _ca_data(resource.urn)},
+        "certificateAuthority": {"data": _ca_data(resource.seed)},
         "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{oidc_id}"}]}],
         "vpcConfig": vpc_config,
         "platformVersion": "eks.1",
@@ -131,7 +131,7 @@ def gke_cluster(resource: FakeResource) -> tuple[str, dict[str, Any]]:
     private = dict(resource.inputs.get("privateClusterConfig") or {})
     master = ipaddress.IPv4Network(str(private.get("masterIpv4CidrBlock", "172.16.0.0/28")))
     private_ip = str(master.network_address + 2)
-    public_ip = resource.cloud.public_ip(GCP_PUBLIC_POOL, resource.urn)
+    public_ip = resource.cloud.public_ip(GCP_PUBLIC_POOL, resource.seed)
     private.update(
         {
             "privateEndpoint": private_ip,
@@ -140,7 +140,7 @@ def gke_cluster(resource: FakeResource) -> tuple[str, dict[str, Any]]:
         }
     )
     master_auth = dict(resource.inputs.get("masterAuth") or {})
-    master_auth["clusterCaCertificate"] = _ca_data(resource.urn)
+    master_auth["clusterCaCertificate"] = _ca_data(resource.seed)
     resource_id = f"projects/{project}/locations/{location}/clusters/{name}"
     return resource_id, {
         "name": name,

@@ -26,7 +26,7 @@ def resolver_endpoint(resource: FakeResource) -> tuple[str, dict[str, Any]]:
         subnet_id = str(requested.get("subnetId", ""))
         subnet = resource.lookup(subnet_id)
         vpc_ids.add(str(subnet.get("vpcId", "")))
-        ip = requested.get("ip") or _host_in(str(subnet.get("cidrBlock", "")), f"{resource.urn}/{index}")
+        ip = requested.get("ip") or _host_in(str(subnet.get("cidrBlock", "")), f"{resource.seed}/{index}")
         addresses.append({"subnetId": subnet_id, "ip": ip, "ipId": f"rni-{resource.hex(17, str(index))}"})
     if len(vpc_ids) > 1:
         raise ValueError(f"a resolver endpoint's subnets must share one VPC, got {sorted(vpc_ids)}")

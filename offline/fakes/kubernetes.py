@@ -57,7 +57,7 @@ def secret(resource: FakeResource) -> tuple[str, dict[str, Any]]:
         token = ".".join(_b64(resource.hex(48, part)).rstrip("=") for part in ("header", "claims", "sig"))
         outputs["data"] = {
             "token": _b64(token),
-            "ca.crt": _b64(fake_pem("CERTIFICATE", resource.urn + "ca")),
+            "ca.crt": _b64(fake_pem("CERTIFICATE", resource.seed + "ca")),
             "namespace": _b64(str(outputs["metadata"].get("namespace", "default"))),
         }
     return resource_id, outputs

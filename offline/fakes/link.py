@@ -68,7 +68,7 @@ def vpn_connection(resource: FakeResource) -> tuple[str, dict[str, Any]]:
     for number in (1, 2):
         hosts = _hosts(str(resource.inputs.get(f"tunnel{number}InsideCidr", "")), resource, number)
         outputs[f"tunnel{number}Address"] = resource.cloud.public_ip(
-            AWS_PUBLIC_POOL, f"{resource.urn}/tunnel{number}"
+            AWS_PUBLIC_POOL, f"{resource.seed}/tunnel{number}"
         )
         outputs[f"tunnel{number}VgwInsideAddress"] = hosts[0]
         outputs[f"tunnel{number}CgwInsideAddress"] = hosts[1]
@@ -82,7 +82,7 @@ def _hosts(cidr: str, resource: FakeResource, number: int) -> tuple[str, str]:
     """AWS numbers a tunnel's /30 first host = AWS end, second host = customer gateway; with no
     CIDR given it picks one itself."""
     if not cidr:
-        offset = int(digest(f"{resource.urn}/{number}"), 16) % 16_000
+        offset = int(digest(f"{resource.seed}/{number}"), 16) % 16_000
         cidr = str(ipaddress.IPv4Network((int(ipaddress.IPv4Address("169.254.64.0")) + offset * 4, 30)))
     first, second = ipaddress.IPv4Network(cidr).hosts()
     return str(first), str(second)
@@ -90,7 +90,7 @@ def _hosts(cidr: str, resource: FakeResource, number: int) -> tuple[str, str]:
 
 @outputs_for("aws:directconnect/gateway:Gateway")
 def dx_gateway(resource: FakeResource) -> tuple[str, dict[str, Any]]:
-    resource_id = str(digest(resource.urn)[:8]) + "-" + resource.hex(4, "a") + "-" + resource.hex(12, "b")
+    resource_id = str(digest(resource.seed)[:8]) + "-" + resource.hex(4, "a") + "-" + resource.hex(12, "b")
     return resource_id, {
         "arn": resource.aws_arn("directconnect", f"dx-gateway/{resource_id}", regional=False),
         "ownerAccountId": FAKE_AWS_ACCOUNT,
@@ -126,7 +126,7 @@ def vpn_gateway(resource: FakeResource) -> tuple[str, dict[str, Any]]:
     if resource.type == "gcp:compute/haVpnGateway:HaVpnGateway":
         outputs["region"] = resource.gcp_region
         outputs["vpnInterfaces"] = [
-            {"id": index, "ipAddress": resource.cloud.public_ip(GCP_PUBLIC_POOL, f"{resource.urn}/{index}")}
+            {"id": index, "ipAddress": resource.cloud.public_ip(GCP_PUBLIC_POOL, f"{resource.seed}/{index}")}
             for index in (0, 1)
         ]
     if resource.type == "gcp:compute/vPNTunnel:VPNTunnel":
@@ -175,7 +175,7 @@ def random_password(resource: FakeResource) -> tuple[str, dict[str, Any]]:
     stream = ""
     counter = 0
     while len(stream) < length * 2:
-        stream += digest(f"{resource.urn}/{counter}")
+        stream += digest(f"{resource.seed}/{counter}")
         counter += 1
     result = "".join(alphabet[int(stream[2 * i : 2 * i + 2], 16) % len(alphabet)] for i in range(length))
     return "none", {"result": result, "bcryptHash": f"$2a$10${resource.hex(53)}"}

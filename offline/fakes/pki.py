@@ -27,17 +27,17 @@ def fake_pem(label: str, seed: str) -> str:
 @outputs_for("tls:index/privateKey:PrivateKey")
 def private_key(resource: FakeResource) -> tuple[str, dict[str, Any]]:
     return resource.hex(40), {
-        "privateKeyPem": fake_pem("PRIVATE KEY", resource.urn + "private"),
-        "privateKeyPemPkcs8": fake_pem("PRIVATE KEY", resource.urn + "pkcs8"),
-        "privateKeyOpenssh": fake_pem("OPENSSH PRIVATE KEY", resource.urn + "openssh"),
-        "publicKeyPem": fake_pem("PUBLIC KEY", resource.urn + "public"),
+        "privateKeyPem": fake_pem("PRIVATE KEY", resource.seed + "private"),
+        "privateKeyPemPkcs8": fake_pem("PRIVATE KEY", resource.seed + "pkcs8"),
+        "privateKeyOpenssh": fake_pem("OPENSSH PRIVATE KEY", resource.seed + "openssh"),
+        "publicKeyPem": fake_pem("PUBLIC KEY", resource.seed + "public"),
         "publicKeyFingerprintSha256": f"SHA256:{resource.hex(43, 'fingerprint')}",
     }
 
 
 @outputs_for("tls:index/certRequest:CertRequest")
 def cert_request(resource: FakeResource) -> tuple[str, dict[str, Any]]:
-    return resource.hex(40), {"certRequestPem": fake_pem("CERTIFICATE REQUEST", resource.urn)}
+    return resource.hex(40), {"certRequestPem": fake_pem("CERTIFICATE REQUEST", resource.seed)}
 
 
 @outputs_for("tls:index/selfSignedCert:SelfSignedCert", "tls:index/locallySignedCert:LocallySignedCert")
@@ -47,7 +47,7 @@ def certificate(resource: FakeResource) -> tuple[str, dict[str, Any]]:
     # A serial number, as the provider uses for the ID.
     serial = str(int(resource.hex(30), 16))
     return serial, {
-        "certPem": fake_pem_certificate(resource.urn),
+        "certPem": fake_pem_certificate(resource.seed),
         "validityStartTime": ISSUED_AT.isoformat().replace("+00:00", "Z"),
         "validityEndTime": end.isoformat().replace("+00:00", "Z"),
         "readyForRenewal": False,

@@ -26,7 +26,11 @@ from tests.support.plans import PROJECT_DIR
 
 def _uv() -> str:
     configured = os.environ.get("UV", "uv")
-    found = shutil.which(configured) or shutil.which(PROJECT_DIR / configured)
+    found = (
+        shutil.which(configured)
+        or shutil.which(PROJECT_DIR / configured)
+        or shutil.which(PROJECT_DIR / ".tools" / "bin" / "uv")
+    )
     if found is None:
         raise AssertionError("uv is needed to build the wheel: run `make test`, or put uv on PATH")
     return found

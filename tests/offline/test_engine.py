@@ -10,6 +10,7 @@ import pytest
 
 from components.config import ConfigError
 from offline import engine
+from offline.diff import PlanSnapshot
 from offline.engine import ENCRYPTED_PLACEHOLDER, StackFileError, plan_stack, read_stack_file, run_program
 from offline.fake_cloud import AWS_PUBLIC_POOL, FakeCloud
 from offline.record import SECRET_MASK, Registration, Secret, mask, reveal, secret_paths
@@ -17,7 +18,22 @@ from tests.support.plans import PROJECT_DIR, STACKS, planned
 from tests.support.types import AWS_EIP, AWS_SUBNET, AWS_VPC, RANDOM_PASSWORD, STACK
 
 CONTRACT_KEYS = {"project", "stack", "resources", "outputs"}
-RESOURCE_KEYS = {"urn", "type", "name", "custom", "parent", "provider", "dependencies", "protect", "inputs"}
+RESOURCE_KEYS = {
+    "urn",
+    "type",
+    "name",
+    "custom",
+    "parent",
+    "provider",
+    "dependencies",
+    "protect",
+    "options",
+    "id",
+    "generation",
+    "inputs",
+    "secretHashes",
+    "reads",
+}
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -73,8 +89,8 @@ def test_invalid_config_raises_before_anything_is_registered(monkeypatch: pytest
     monitors: list[engine.RecordingMonitor] = []
 
     class WatchedMonitor(engine.RecordingMonitor):
-        def __init__(self, fake_mocks: engine.FakeCloudMocks) -> None:
-            super().__init__(fake_mocks)
+        def __init__(self, fake_mocks: engine.FakeCloudMocks, against: PlanSnapshot | None = None) -> None:
+            super().__init__(fake_mocks, against)
             monitors.append(self)
 
     monkeypatch.setattr(engine, "RecordingMonitor", WatchedMonitor)
@@ -114,7 +130,7 @@ def test_secrets_are_masked_in_the_contract_and_readable_in_the_record() -> None
         protect=False,
         inputs={"keepers": {"group": Secret("g1")}, "items": [1, Secret({"k": "v"})]},
     )
-    assert registration.to_contract()["inputs"] == {
+    assert registration.to_contract("crossmesh/dev")["inputs"] == {
         "keepers": {"group": SECRET_MASK},
         "items": [1, SECRET_MASK],
     }

@@ -29,8 +29,7 @@ from offline.commands.estimate import estimate_deploy, is_required_ordering
 from offline.commands.summary import render_summary
 from offline.fake_cloud import FAKE_AWS_ACCOUNT
 from offline.record import Plan, Registration, Secret, secret_paths
-from tests.support.appmesh_schema import appmesh_problems
-from tests.support.istio_schema import istio_problems
+from tests.support.crd_schema import appmesh_problems, istio_problems
 from tests.support.plans import PROJECT_DIR, planned
 from tests.support.traffic_checks import same_numbers
 from tests.support.types import (
@@ -117,7 +116,7 @@ def test_plan_summary_and_the_command_show_the_warning(
     plan: Plan, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert f"Warnings\n  warning: {plan.warnings[0]}" in render_summary(plan)
-    monkeypatch.setattr(engine, "plan_stack", lambda project_dir, stack: plan)
+    monkeypatch.setattr(engine, "plan_stack", lambda project_dir, stack, against=None: plan)
     assert cli.main(["plan", "--stack", "legacy"]) == 0
     assert capsys.readouterr().err == f"warning: {plan.warnings[0]}\n"
 
@@ -370,9 +369,9 @@ def test_the_deploy_estimate_counts_app_mesh_orderings_as_required(plan: Plan) -
 
 def test_the_schema_check_would_catch_a_misspelt_field_and_a_bad_enum() -> None:
     assert appmesh_problems("Mesh", {"egressFilter": {"type": "DENY_ALL"}}) == [
-        "Mesh.egressFilter.type: 'DENY_ALL' is not one of ('ALLOW_ALL', 'DROP_ALL')"
+        "spec.egressFilter.type: 'DENY_ALL' is not one of ['ALLOW_ALL', 'DROP_ALL']"
     ]
-    assert appmesh_problems("VirtualNode", {"listener": []}) == ["VirtualNode.listener: not in the schema"]
+    assert appmesh_problems("VirtualNode", {"listener": []}) == ["spec: unknown field 'listener'"]
 
 
 # --- mTLS from the shared root -------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from components.mesh.traffic_specs import (
     destination_rule_spec,
     virtual_service_spec,
 )
-from tests.support.appmesh_schema import appmesh_problems
+from tests.support.crd_schema import appmesh_problems
 from tests.support.traffic_checks import same_numbers
 from tests.support.traffic_strategies import policies
 

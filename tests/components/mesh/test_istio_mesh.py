@@ -16,7 +16,7 @@ from components.config import ServiceConfig
 from components.mesh import istio_specs as specs
 from components.mesh.istio_peering import READER_ACCOUNT
 from offline.record import Plan, Registration, Secret, secret_paths
-from tests.support.istio_schema import istio_problems
+from tests.support.crd_schema import istio_problems
 from tests.support.types import (
     COMPONENT_ISTIO_MESH,
     COMPONENT_ISTIO_PEERING,

@@ -45,8 +45,8 @@ STEPS = list(itertools.pairwise(ROTATION))
 # The names generation 1 has had since the first single-root release: deployed stacks hold these URNs,
 # and a different one would make `pulumi up` replace the root and re-root the mesh.
 GENERATION_1_URNS = {
-    "urn:pulumi:dev::crossmesh::crossmesh:pki:MeshCA$tls:index/privateKey:PrivateKey::mesh-ca-root-key",
-    "urn:pulumi:dev::crossmesh::crossmesh:pki:MeshCA$tls:index/selfSignedCert:SelfSignedCert::mesh-ca-root",
+    "urn:pulumi:dev::crossmesh::crossmesh:index:CrossMesh$crossmesh:pki:MeshCA$tls:index/privateKey:PrivateKey::mesh-ca-root-key",
+    "urn:pulumi:dev::crossmesh::crossmesh:index:CrossMesh$crossmesh:pki:MeshCA$tls:index/selfSignedCert:SelfSignedCert::mesh-ca-root",
 }
 
 

@@ -8,7 +8,6 @@ import pytest
 import yaml
 from hypothesis import given
 from hypothesis import strategies as st
-from pydantic import ValidationError
 
 from components.config import RetryEvent, ServiceConfig, StackConfig, TrafficPolicySpec, load_config
 from components.mesh.traffic_specs import (
@@ -25,7 +24,7 @@ from components.mesh.traffic_specs import (
 )
 from offline.commands.summary import render_summary
 from offline.record import Plan
-from tests.support.istio_schema import istio_problems
+from tests.support.crd_schema import istio_problems
 from tests.support.traffic_strategies import EVENTS, policies
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -189,7 +188,7 @@ def test_the_schema_check_catches_a_misspelt_field() -> None:
     )
     spec["trafficPolicy"]["outlierDetection"]["consecutive5xxError"] = 5
     assert istio_problems("DestinationRule", spec) == [
-        "DestinationRule.trafficPolicy.outlierDetection.consecutive5xxError: not in the schema"
+        "spec.trafficPolicy.outlierDetection: unknown field 'consecutive5xxError'"
     ]
 
 
@@ -199,11 +198,15 @@ def test_the_schema_check_catches_a_wrong_enum_and_a_bad_duration() -> None:
     )
     spec["trafficPolicy"]["outlierDetection"]["interval"] = "10 seconds"
     assert istio_problems("DestinationRule", spec) == [
-        "DestinationRule.trafficPolicy.outlierDetection.interval: '10 seconds' is not a duration"
+        "spec.trafficPolicy.outlierDetection.interval: '10 seconds': "
+        "must be a valid duration greater than 1ms"
     ]
+    spec["trafficPolicy"]["outlierDetection"]["interval"] = "10s"
     spec["trafficPolicy"]["tls"]["mode"] = "ISTIO_MUTUAL_TLS"
-    with pytest.raises(ValidationError):
-        istio_problems("DestinationRule", spec)
+    assert istio_problems("DestinationRule", spec) == [
+        "spec.trafficPolicy.tls.mode: 'ISTIO_MUTUAL_TLS' is not one of "
+        "['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL']"
+    ]
 
 
 # --- properties ------------------------------------------------------------------------------------

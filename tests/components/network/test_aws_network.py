@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.network.aws_network import partition_of
+from components.network.aws_specs import partition_of
 from components.network.specs import subnet_plan
 from offline.record import Plan
 from tests.support.plans import planned

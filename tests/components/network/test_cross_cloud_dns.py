@@ -220,9 +220,9 @@ def test_one_subnet_is_refused_before_anything_is_registered() -> None:
     args = CrossCloudDnsArgs(
         name_prefix="cm-test",
         aws_region="us-east-1",
-        vpc_id="vpc-1",
-        private_subnet_ids=["subnet-1"],
-        gcp_network="projects/p/global/networks/n",
+        aws_vpc_id="vpc-1",
+        aws_private_subnet_ids=["subnet-1"],
+        gcp_network_self_link="projects/p/global/networks/n",
     )
     with pytest.raises(ValueError, match="needs 2 private subnets in different AZs, got 1"):
         CrossCloudDns("dns", args)

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from components.observability import specs
-from tests.support.istio_schema import istio_problems
+from tests.support.crd_schema import istio_problems
 
 W3C_IDS = st.text("0123456789abcdef", min_size=32, max_size=32).filter(lambda text: set(text) != {"0"})
 

@@ -45,7 +45,9 @@ def _runtime_config_restored() -> Iterator[None]:
 @pytest.fixture
 def cached_plans(monkeypatch: pytest.MonkeyPatch) -> None:
     """The CLI plans through the session's cached plans (planning itself is tested elsewhere)."""
-    monkeypatch.setattr("offline.engine.plan_stack", lambda _dir, stack, overrides=None: planned(stack))
+    monkeypatch.setattr(
+        "offline.engine.plan_stack", lambda _dir, stack, overrides=None, against=None: planned(stack)
+    )
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:

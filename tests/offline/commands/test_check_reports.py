@@ -17,6 +17,7 @@ import pytest
 from crossmesh_policy import POLICIES, CrossmeshResourcePolicy
 from pulumi_policy import EnforcementLevel
 
+from offline.artefacts import CHECKS as ARTEFACT_CHECKS
 from offline.commands import check
 from offline.commands.check_reports import (
     CONFIG_KEYS,
@@ -31,7 +32,7 @@ from offline.commands.check_reports import (
 from offline.commands.cli import main
 from offline.commands.exit_codes import INVALID_INPUT, MANDATORY_VIOLATION, NO_MANDATORY_VIOLATION
 from tests.support.plans import PROJECT_DIR, planned
-from tests.support.types import EKS_CLUSTER
+from tests.support.types import EKS_CLUSTER, HELM_RELEASE
 
 SCHEMA_FILE = PROJECT_DIR / "tests" / "fixtures" / "sarif-schema-2.1.0.json"
 OPEN_CIDR = "0.0.0.0/0"
@@ -56,17 +57,24 @@ def _schema() -> dict[str, Any]:
 
 
 def _dev_with_open_api() -> check.PlannedStack:
-    """The dev plan with the EKS API open to the world: a mandatory, critical violation."""
+    """The dev plan with the EKS API open to the world (a mandatory, critical violation of the pack) and
+    an Istio chart version no repository publishes (a violation of an upstream artefact check)."""
     contract = json.loads(json.dumps(planned("dev").to_contract()))
     for resource in contract["resources"]:
         if resource["type"] == EKS_CLUSTER:
             resource["inputs"]["vpcConfig"]["publicAccessCidrs"] = [OPEN_CIDR]
+        if resource["type"] == HELM_RELEASE and resource["name"] == "istio-aws-base":
+            resource["inputs"]["version"] = "0.0.1"
     return check.from_contract(contract)
 
 
 def _context(planned_stack: check.PlannedStack) -> ReportContext:
-    violations = check.run_policies(planned_stack, POLICIES)
+    """The report of a plan as `crossmesh check` makes it: the pack's violations and the artefact checks'."""
+    violations = check.run_policies(planned_stack, POLICIES) + check.artefact_violations(planned_stack)
     return ReportContext(planned_stack, POLICIES, check.levels(POLICIES, {}), violations, PROJECT_DIR)
+
+
+RULE_IDS = [policy.name for policy in POLICIES] + list(ARTEFACT_CHECKS)
 
 
 @cache
@@ -91,11 +99,14 @@ def test_the_schema_check_catches_a_malformed_log() -> None:
         jsonschema.Draft4Validator(_schema()).validate(log)
 
 
-def test_one_rule_per_policy_with_its_anchors_and_severity() -> None:
+def test_one_rule_per_policy_and_artefact_check_with_its_anchors_and_severity() -> None:
     (run,) = sarif(_open_api_context())["runs"]
     rules = run["tool"]["driver"]["rules"]
-    assert [rule["id"] for rule in rules] == [policy.name for policy in POLICIES]
-    for rule, policy in zip(rules, POLICIES, strict=True):
+    assert [rule["id"] for rule in rules] == RULE_IDS
+    for rule in rules[len(POLICIES) :]:
+        assert rule["properties"]["security-severity"] == SECURITY_SEVERITY["high"]
+        assert "docs/upstream-data.md" in rule["help"]["text"]
+    for rule, policy in zip(rules, POLICIES, strict=False):
         for anchor in policy.anchors:
             assert anchor in rule["help"]["text"] and anchor in rule["help"]["markdown"]
         severity = policy.severity.value if policy.severity else "none"
@@ -123,6 +134,9 @@ def test_one_result_per_violation_at_the_config_key_that_decides_it() -> None:
     assert binauthz["locations"][0]["physicalLocation"]["region"]["startLine"] == 1
     assert binauthz["level"] == "note"
     assert run["automationDetails"]["id"] == "crossmesh-check/dev/"
+    (unpublished,) = [r for r in run["results"] if r["ruleId"] == "chart-version-published"]
+    assert unpublished["level"] == "error" and "0.0.1" in unpublished["message"]["text"]
+    assert RULE_IDS[unpublished["ruleIndex"]] == "chart-version-published"
     fingerprints = [r["partialFingerprints"]["crossmeshViolation/v1"] for r in run["results"]]
     assert len(set(fingerprints)) == len(fingerprints)
 
@@ -155,8 +169,12 @@ def test_junit_has_one_case_per_rule_and_resource_checked_and_fails_the_violatio
     context = _open_api_context()
     suites = ElementTree.fromstring(junit(context))
     by_rule = {suite.get("name"): suite for suite in suites}
-    assert set(by_rule) == {policy.name for policy in POLICIES}
-    expected_cases = 0
+    assert list(by_rule) == RULE_IDS
+    objects = [
+        r for r in context.planned.resources if r.type.startswith("kubernetes:") and "helm" not in r.type
+    ]
+    objects = [r for r in objects if not r.type.startswith(("kubernetes:yaml", "pulumi:providers:"))]
+    assert len(by_rule["kubernetes-object-schema"].findall("testcase")) == len(objects) > 0
     for policy in POLICIES:
         cases = by_rule[policy.name].findall("testcase")
         if isinstance(policy, CrossmeshResourcePolicy):
@@ -164,12 +182,12 @@ def test_junit_has_one_case_per_rule_and_resource_checked_and_fails_the_violatio
             assert len(cases) == len(checked), policy.name
         else:
             assert len(cases) >= 1
-        expected_cases += len(cases)
-    assert suites.get("tests") == str(expected_cases)
+    assert suites.get("tests") == str(sum(len(suite.findall("testcase")) for suite in suites))
     failed = [
         (s.get("name"), c) for s in suites for c in s.findall("testcase") if c.find("failure") is not None
     ]
     assert len(failed) == int(suites.get("failures") or 0) == len(context.violations)
+    assert {name for name, _ in failed} >= {"xc-eks-no-open-public-cidr", "chart-version-published"}
     (open_api,) = [c for name, c in failed if name == "xc-eks-no-open-public-cidr"]
     failure = open_api.find("failure")
     assert failure is not None and failure.get("type") == "mandatory"
@@ -183,7 +201,7 @@ def test_disabled_rules_have_no_test_cases_and_no_enabled_sarif_rule() -> None:
     levels = check.levels(POLICIES, pack_config)
     context = ReportContext(planned_stack, POLICIES, levels, violations, PROJECT_DIR)
     names = {suite.get("name") for suite in ElementTree.fromstring(junit(context))}
-    assert "xc-eks-no-open-public-cidr" not in names and len(names) == len(POLICIES) - 1
+    assert "xc-eks-no-open-public-cidr" not in names and len(names) == len(RULE_IDS) - 1
     (run,) = sarif(context)["runs"]
     rule = next(r for r in run["tool"]["driver"]["rules"] if r["id"] == "xc-eks-no-open-public-cidr")
     assert rule["defaultConfiguration"]["enabled"] is False
@@ -202,15 +220,19 @@ def test_github_commands_annotate_the_stack_file_and_escape_what_the_runner_pars
     )
     assert "title=xc-eks-no-open-public-cidr (mandatory%2C critical)::" in open_api
     assert all(line.startswith("::warning ") for line in commands if "(advisory" in line)
-    assert lines[-1] == f"crossmesh check dev: 1 mandatory, {len(context.violations) - 1} advisory violations"
+    mandatory = sum(1 for v in context.violations if v.level == "mandatory")
+    assert mandatory > 1 and f"{len(context.violations) - mandatory} advisory violations" in lines[-1]
+    assert lines[-1].startswith(f"crossmesh check dev: {mandatory} mandatory, ")
 
 
 def test_the_job_summary_counts_and_lists_the_mandatory_violations() -> None:
     summary = github_summary(_open_api_context())
     assert "fails: mandatory rules broken" in summary
-    assert f"| {len(POLICIES)} | " in summary
-    mandatory_rows = [line for line in summary.splitlines() if line.startswith("| `xc-")]
-    assert len(mandatory_rows) == 1 and "xc-eks-no-open-public-cidr" in mandatory_rows[0]
+    assert f"| {len(RULE_IDS)} | " in summary
+    mandatory_rows = [line for line in summary.splitlines() if line.startswith("| `")]
+    mandatory = [v.policy for v in _open_api_context().violations if v.level == "mandatory"]
+    assert [row.split("`")[1] for row in mandatory_rows] == mandatory
+    assert {"xc-eks-no-open-public-cidr", "chart-version-published"} <= set(mandatory)
     passing = github_summary(_context(check.from_plan(planned("dev"))))
     assert "passes every mandatory rule" in passing and "| `xc-" not in passing
 

@@ -130,10 +130,12 @@ def test_help_says_what_it_does_in_one_sentence_and_gives_an_example(
 @pytest.mark.parametrize("command", sorted(HANDLERS))
 def test_every_subcommand_takes_cwd_and_debug_before_or_after_it(command: str) -> None:
     parser = command_line()
-    after = parser.parse_args([command, "-C", "docs", "--debug"])
-    before = parser.parse_args(["--cwd", "docs", "--debug", command])
+    operands = ["old.json", "new.json"] if command == "diff" else []
+    after = parser.parse_args([command, *operands, "-C", "docs", "--debug"])
+    before = parser.parse_args(["--cwd", "docs", "--debug", command, *operands])
     assert (after.cwd, after.debug) == (before.cwd, before.debug) == ("docs", True)
-    assert (parser.parse_args([command]).cwd, parser.parse_args([command]).debug) == (".", False)
+    plain = parser.parse_args([command, *operands])
+    assert (plain.cwd, plain.debug) == (".", False)
 
 
 @pytest.mark.parametrize("command", STACK_COMMANDS)
@@ -159,12 +161,13 @@ def test_without_a_stack_the_only_stack_file_is_chosen_and_several_are_refused(
     assert "choose a stack" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("command", ["plan", "check", "policies", "verify"])
+@pytest.mark.parametrize("command", ["plan", "diff", "check", "policies", "verify"])
 def test_json_takes_a_file_or_dash_or_nothing_for_stdout(command: str) -> None:
     parser = command_line()
-    assert parser.parse_args([command, "--json", "out.json"]).json == "out.json"
-    assert parser.parse_args([command, "--json", "-"]).json == "-"
-    assert parser.parse_args([command, "--json"]).json == "-"
+    operands = ["old.json", "new.json"] if command == "diff" else []
+    assert parser.parse_args([command, *operands, "--json", "out.json"]).json == "out.json"
+    assert parser.parse_args([command, *operands, "--json", "-"]).json == "-"
+    assert parser.parse_args([command, *operands, "--json"]).json == "-"
 
 
 def test_version(capsys: pytest.CaptureFixture[str]) -> None:

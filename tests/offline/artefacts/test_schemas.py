@@ -1,0 +1,83 @@
+"""How a Kubernetes schema is applied: what the API server prunes is refused, what it keeps open is
+open, nullable and int-or-string admit what Kubernetes admits, and Istio's duration rule is evaluated."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from offline.artefacts.schemas import StrictValidator, go_duration_seconds, problems, strict
+
+NODE: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "pruned": {"type": "object", "properties": {"a": {"type": "string"}}},
+        "bare": {"type": "object"},
+        "kept": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+        "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+        "port": {"x-kubernetes-int-or-string": True, "anyOf": [{"type": "integer"}, {"type": "string"}]},
+        "timeout": {
+            "type": "string",
+            "x-kubernetes-validations": [
+                {"rule": "duration(self) >= duration('1ms')", "message": "must be a valid duration"},
+                {"rule": "self.size() < 10", "message": "not evaluated"},
+            ],
+        },
+        "mode": {"type": "string", "enum": ["A", "B"], "nullable": True},
+        "match": {
+            "type": "object",
+            "properties": {"exact": {"type": "string"}, "prefix": {"type": "string"}},
+            "oneOf": [{"required": ["exact"]}, {"required": ["prefix"]}],
+        },
+    },
+}
+
+
+def check(instance: dict[str, Any]) -> list[str]:
+    return problems(StrictValidator(strict(NODE)), instance)
+
+
+def test_what_a_structural_schema_prunes_is_refused_and_what_it_keeps_is_open() -> None:
+    assert check({"pruned": {"a": "x", "b": 1}}) == ["pruned: unknown field 'b'"]
+    assert check({"bare": {"anything": 1}}) == ["bare: unknown field 'anything'"]
+    assert check({"kept": {"anything": {"deep": 1}}, "labels": {"k": "v"}}) == []
+    assert check({"labels": {"k": 1}}) == ["labels.k: 1 is not of type 'string'"]
+    assert check({"other": 1}) == ["(object): unknown field 'other'"]
+
+
+def test_a_built_in_bare_object_is_free_form() -> None:
+    schema = strict({"type": "object", "properties": {"raw": {"type": "object"}}}, prunes_bare_objects=False)
+    assert problems(StrictValidator(schema), {"raw": {"any": 1}}) == []
+
+
+def test_int_or_string_nullable_enum_and_one_of_branches() -> None:
+    assert check({"port": 8080}) == check({"port": "http"}) == []
+    assert check({"port": 1.5}) == ["port: 1.5 is not valid under any of the given schemas"]
+    assert check({"mode": None}) == check({"mode": "A"}) == []
+    assert check({"mode": "C"}) == ["mode: 'C' is not one of ['A', 'B', None]"]
+    # The branches only require; they do not close the node to the other declared property.
+    assert check({"match": {"exact": "a"}}) == []
+    assert check({"match": {"exact": "a", "prefix": "b"}})[0].startswith(
+        "match: {'exact': 'a', 'prefix': 'b'}"
+    )
+
+
+def test_istio_duration_rule_is_evaluated_and_other_cel_rules_are_not() -> None:
+    assert check({"timeout": "1.5s"}) == []
+    assert check({"timeout": "0.5ms"}) == ["timeout: '0.5ms': must be a valid duration"]
+    assert check({"timeout": "10 seconds"}) == ["timeout: '10 seconds': must be a valid duration"]
+    assert check({"timeout": "1h2m3s4ms5"}) == ["timeout: '1h2m3s4ms5': must be a valid duration"]
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("10s", 10.0), ("1h30m", 5400.0), ("1.5ms", 0.0015), (".5s", 0.5), ("0", 0.0), ("-2m", -120.0)],
+)
+def test_go_durations_parse(text: str, seconds: float) -> None:
+    assert go_duration_seconds(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text", ["", "5", "10 seconds", "1d", "s", "1.s5", "1h-2m"])
+def test_what_is_not_a_go_duration(text: str) -> None:
+    assert go_duration_seconds(text) is None
