@@ -192,6 +192,12 @@ def test_the_test_job_restores_the_uv_and_mypy_caches_and_runs_make_test() -> No
     assert steps[-1]["run"] == "make test"
 
 
+def test_the_tests_also_run_with_the_standard_sdk_loading() -> None:
+    job = _jobs("checks.yml")["standard-loading"]
+    assert job["env"] == {"CROSSMESH_SDK_IMPORTS": "standard"}
+    assert job["steps"][-1]["run"] == "make unit"
+
+
 def _fake_crossmesh(project: Path, failing_stack: str) -> Path:
     """A .venv/bin/crossmesh that logs its arguments, writes --output, and fails `check` of one stack
     (after writing its report, as the real one does)."""

@@ -10,6 +10,9 @@ from pathlib import Path
 from scripts import sdk_stubs
 from tests.support.plans import PROJECT_DIR
 
+# mypy's cache for the planted modules, kept between runs (.mypy_cache is ignored by git) and apart from
+# the project's own, which these stubs would otherwise invalidate.
+PLANTED_CACHE = PROJECT_DIR / ".mypy_cache" / "planted-sdk-stubs"
 SNIPPET = """
 import pulumi_aws as aws
 import pulumi_gcp.compute
@@ -91,7 +94,7 @@ def test_with_the_stubs_mypy_still_catches_a_misspelt_provider_argument(tmp_path
             "--config-file",
             str(tmp_path / "mypy.ini"),
             "--cache-dir",
-            str(tmp_path / "cache"),
+            str(PLANTED_CACHE),
             "right.py",
             "misspelt.py",
         ],

@@ -19,7 +19,7 @@ from offline.commands.cli import (
     version,
 )
 from offline.commands.exit_codes import CHECK_FAILED, CURRENT, INVALID_INPUT, OK, PROGRAM_ERROR, UNVERIFIED
-from tests.support.plans import PROJECT_DIR
+from tests.support.plans import PROJECT_DIR, planned
 
 
 def _project_copy(tmp_path: Path, stack_text: str) -> Path:
@@ -194,7 +194,11 @@ def test_the_readme_command_table_lists_every_subcommand() -> None:
     assert sorted(listed) == sorted(HANDLERS)
 
 
-def test_plan_json_to_stdout_is_the_contract_alone(capsys: pytest.CaptureFixture[str]) -> None:
+def test_plan_json_to_stdout_is_the_contract_alone(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The process's cached plan of dev: the command's output is under test here, not the planning.
+    monkeypatch.setattr("offline.engine.plan_stack", lambda _dir, stack, **_: planned(stack))
     assert main(["-C", str(PROJECT_DIR), "plan", "-s", "dev", "--format", "json"]) == OK
     contract = json.loads(capsys.readouterr().out)
     assert contract["stack"] == "dev"
