@@ -214,3 +214,13 @@ def test_verify_json_writes_the_findings(tmp_path: Path, capsys: pytest.CaptureF
     counts = findings["counts"]
     assert findings["verified"] is False and sum(counts.values()) == len(findings["findings"]) > 0
     assert code == (CHECK_FAILED if counts["fail"] else UNVERIFIED)
+
+
+def test_the_readme_gives_one_resource_count_for_dev_the_one_the_plan_prints() -> None:
+    from offline.commands.summary import render_summary
+
+    readme = (PROJECT_DIR / "README.md").read_text()
+    counted = render_summary(planned("dev")).splitlines()[1]
+    assert counted in readme.splitlines(), "the README's plan excerpt differs from `crossmesh plan -s dev`"
+    total = len(planned("dev").resources)
+    assert f"| dev | 4 | {total} |" in readme and f"print: {total} for dev" in readme
