@@ -1,6 +1,7 @@
 # Two entry points for a fresh clone on a machine with only Python 3.11+:
 #   make plan   plan the dev stack offline (no cloud account, no Pulumi CLI)
-#   make test   ruff, mypy and the whole pytest suite
+#   make test   ruff, the workflow linters, mypy and the whole pytest suite
+#   make audit  Checkov beside the policy pack on every stack, and the anchor probes (installs Checkov)
 # Both create the environment first when it is missing or stale.
 
 PYTHON ?= python3
@@ -17,7 +18,7 @@ export UV_PYTHON_DOWNLOADS := never
 # (offline/sdk_loading.py); `pulumi preview`/`up` and the one test that loads the SDKs the standard way
 # compile only the modules they import, once.
 
-.PHONY: plan test lint typecheck unit env bench bench-diff clean
+.PHONY: plan test lint typecheck unit env bench bench-diff clean audit
 
 plan: $(VENV)/.synced
 	$(VENV)/bin/crossmesh plan --stack $(STACK)
@@ -44,6 +45,16 @@ unit: $(VENV)/.synced
 	$(VENV)/bin/pytest
 
 env: $(VENV)/.synced
+
+# Checkov lives in its own dependency group, so `make test` and `make plan` never wait for it. Each
+# stack is audited, then the probes hold every cited check to the verdict the pack's rule reaches.
+audit: $(VENV)/.synced
+	$(UV) sync --locked --group audit --python $(PYTHON)
+	for file in Pulumi.*.yaml; do \
+		stack=$${file#Pulumi.}; stack=$${stack%.yaml}; \
+		$(VENV)/bin/crossmesh audit --stack $$stack || exit $$?; \
+	done
+	$(VENV)/bin/pytest -m checkov tests/offline/test_audit.py
 
 # How the offline plan scales with services (10 to 500), and a cold CI run (a fresh clone, empty
 # package caches): both write to bench/results/, which git ignores; the README quotes figures by hand.

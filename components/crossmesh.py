@@ -25,9 +25,11 @@ from components.link.transit_hub import TransitHub, TransitHubArgs
 from components.link.vpn_link import VpnLink, VpnLinkArgs
 from components.mesh.app_mesh import AppMesh, AppMeshArgs
 from components.mesh.bridge_specs import ingress_address
+from components.mesh.certificate_specs import HOURS_PER_DAY, MESH_CLUSTERS, overdue_lead_hours
 from components.mesh.istio_bridge import IstioBridge, IstioBridgeArgs
 from components.mesh.istio_mesh import IstioMesh, IstioMeshArgs
 from components.mesh.istio_peering import IstioPeering, IstioPeeringArgs
+from components.mesh.leaf_certificate import LEAF_RENEWAL_DAYS
 from components.mesh.mesh_ca import MeshCA, MeshCAArgs
 from components.mesh.traffic_specs import Localities, service_catalogue
 from components.network.aws_network import AwsNetwork, AwsNetworkArgs
@@ -38,6 +40,11 @@ from components.observability.aws_observability import (
     AwsObservability,
     AwsObservabilityArgs,
     AwsTunnel,
+)
+from components.observability.certificate_alarm import (
+    CertificateAlarm,
+    CertificateAlarmArgs,
+    WatchedCertificate,
 )
 from components.observability.gcp_observability import GcpObservability, GcpObservabilityArgs, GcpTunnel
 
@@ -67,7 +74,9 @@ class CrossMesh(pulumi.ComponentResource):
         in_clouds = self._build_providers(config, args.stack, labels)
 
         self.aws_network = AwsNetwork(
-            "aws-network", AwsNetworkArgs(config=config.aws, name_prefix=prefix), opts=in_clouds
+            "aws-network",
+            AwsNetworkArgs(config=config.aws, name_prefix=prefix, protect=config.protect),
+            opts=in_clouds,
         )
         self.gcp_network = GcpNetwork(
             "gcp-network",
@@ -97,6 +106,7 @@ class CrossMesh(pulumi.ComponentResource):
         self.services = service_catalogue(config)
 
         self._build_observability(config, prefix, in_clouds)
+        self._watch_certificates(config, prefix, in_clouds)
 
         self.register_outputs(self.exports())
 
@@ -252,7 +262,8 @@ class CrossMesh(pulumi.ComponentResource):
             MeshCAArgs(
                 ca=config.mesh.ca,
                 mesh_id=config.mesh.mesh_id,
-                clusters=("aws", "gcp"),
+                trust_domain=config.mesh.trust_domain,
+                clusters=MESH_CLUSTERS,
                 protect=config.protect,
             ),
             opts=in_clouds,
@@ -342,6 +353,42 @@ class CrossMesh(pulumi.ComponentResource):
             opts=in_clouds,
         )
 
+    def _watch_certificates(
+        self, config: StackConfig, prefix: str, in_clouds: pulumi.ResourceOptions
+    ) -> None:
+        """The renewal alarm over every certificate the stack renews, and the roots' rotation."""
+        self.certificate_alarm: CertificateAlarm | None = None
+        if not config.observability.alarms:
+            return
+        ca = config.mesh.ca
+        watched = {
+            key: WatchedCertificate(expiry, lead_hours=ca.root_early_renewal_days * HOURS_PER_DAY)
+            for key, expiry in self.mesh_ca.expiries.items()
+            if key.startswith("root-g")
+        }
+        for cluster in MESH_CLUSTERS:
+            watched[f"intermediate-{cluster}"] = WatchedCertificate(
+                self.mesh_ca.expiries[cluster], overdue_lead_hours(ca.early_renewal_days * HOURS_PER_DAY)
+            )
+        leaves: dict[str, pulumi.Output[str]] = {}
+        if self.appmesh is not None:
+            leaves |= {f"appmesh-{name}": end for name, end in self.appmesh.certificate_expiries.items()}
+            leaves |= {f"bridge-{name}": end for name, end in self.istio_bridge.certificate_expiries.items()}
+        for label, expiry in leaves.items():
+            watched[label] = WatchedCertificate(expiry, overdue_lead_hours(LEAF_RENEWAL_DAYS * HOURS_PER_DAY))
+        self.certificate_alarm = CertificateAlarm(
+            "certificate-alarm",
+            CertificateAlarmArgs(
+                name_prefix=prefix,
+                namespace=self.aws_observability.metrics_namespace,
+                certificates=watched,
+                alarm_actions=[config.observability.sns_topic_arn]
+                if config.observability.sns_topic_arn
+                else [],
+            ),
+            opts=in_clouds,
+        )
+
     def _appmesh_bridged_to_istio(
         self,
         config: StackConfig,
@@ -356,6 +403,9 @@ class CrossMesh(pulumi.ComponentResource):
         load balancer on GKE both take it from the same resource; the VirtualGateway's NLB hostname
         flows the other way, into the GKE ServiceEntries.
         """
+        envoy_digest = config.mesh.appmesh_envoy_digest
+        if envoy_digest is None:  # the config rules require it with App Mesh; this keeps the type exact
+            raise ValueError("mesh.appmeshEnvoyDigest is required with engines.aws 'appmesh'")
         address = gcp.compute.Address(
             "appmesh-bridge-ingress",
             name=f"{prefix}-appmesh-bridge-ingress",
@@ -380,12 +430,13 @@ class CrossMesh(pulumi.ComponentResource):
                 policies=policies,
                 gke_ingress_address=address.address,
                 gke_source_ranges=[config.gcp.subnet_cidr, config.gcp.pods_cidr],
+                envoy_digest=envoy_digest,
                 tracing=config.observability.tracing,
                 sampling_percent=config.observability.sampling_percent,
             ),
             opts=in_clouds,
         )
-        IstioBridge(
+        self.istio_bridge = IstioBridge(
             "istio-bridge",
             IstioBridgeArgs(
                 istio=self.istio["gcp"],
@@ -428,6 +479,7 @@ class CrossMesh(pulumi.ComponentResource):
             "monitoringDashboard": self.gcp_observability.dashboard_id,
             "meshCaExpiry": self.mesh_ca.expiries,
             **self._appmesh_exports(),
+            **({"certificateRenewalAlarm": alarm.alarm_name} if (alarm := self.certificate_alarm) else {}),
         }
 
     def _appmesh_exports(self) -> dict[str, Any]:

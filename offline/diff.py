@@ -78,6 +78,8 @@ class PlanSnapshot:
     stack: str
     resources: tuple[Snapshot, ...]
     by_urn: Mapping[str, Snapshot] = field(compare=False)
+    contract: Mapping[str, Any] = field(compare=False, repr=False, default_factory=dict)
+    """The plan contract read, for what the diff does not judge (the cost of the change)."""
 
 
 def _secret_token(digest: str) -> str:
@@ -136,7 +138,11 @@ def plan_snapshot(contract: Any) -> PlanSnapshot:
         if not isinstance(item, dict) or item.get("custom", True)
     )
     return PlanSnapshot(
-        contract["project"], contract["stack"], resources, {resource.urn: resource for resource in resources}
+        contract["project"],
+        contract["stack"],
+        resources,
+        {resource.urn: resource for resource in resources},
+        contract,
     )
 
 

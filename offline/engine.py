@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import runpy
 import sys
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pulumi
-import yaml
 from google.protobuf import json_format
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import mocks, rpc, settings
@@ -29,21 +30,23 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 import offline.fakes  # noqa: F401  (registers the fakes)
+from components.config import NAMESPACE, ConfigError
+from components.config.keys import misplaced_keys
+from components.config.messages import did_you_mean, shown, stand_in
 from offline import paths
 from offline.diff import REPLACE, Differ, PlanSnapshot, snapshot
 from offline.fake_cloud import FakeCloud, FakeResource, invoke, resource_outputs
-from offline.record import Plan, Registration, Secret, reveal
+from offline.record import SECRET_MASK, Plan, Registration, Secret, reveal
 from offline.replace_rules import renewed_outputs
+from offline.stack_file import STACK_FILE_KEYS, StackFile, StackFileError, read_yaml_file
 from offline.urns import AliasSpec, alias_urns, make_urn
+
+__all__ = ["StackFileError", "plan_stack", "read_stack", "read_stack_file", "run_program"]
 
 PROVIDER_PREFIX = "pulumi:providers:"
 UNKNOWN_MASK = "[unknown]"
 # Stand-in for a `secure:` stack value: the engine has no passphrase or KMS key to decrypt it.
 ENCRYPTED_PLACEHOLDER = "offline-placeholder-for-encrypted-value"
-
-
-class StackFileError(Exception):
-    """A stack that cannot be planned: no such stack file, or a file that is not a Pulumi stack file."""
 
 
 class FakeCloudMocks(pulumi.runtime.Mocks):
@@ -306,31 +309,171 @@ def _from_wire(value: Any) -> Any:
     return value
 
 
+# Pulumi's own rule for a stack name (the last part of org/project/stack); the program checks the
+# stricter rule of the cloud names made from it.
+_PULUMI_STACK_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,100}$")
+
+
+@dataclass
+class StackInput:
+    """A stack file read for a plan: the config as the Pulumi CLI would pass it, and what to tell."""
+
+    project: str
+    config: dict[str, str]
+    secret_keys: list[str]
+    file: StackFile
+    environments: list[str] = field(default_factory=list)
+    notices: list[str] = field(default_factory=list)
+    secret_paths: list[str] = field(default_factory=list)
+
+
 def read_stack_file(project_dir: Path, stack: str) -> tuple[str, dict[str, str], list[str]]:
     """The project name, the stack's config as the Pulumi CLI would pass it, and the secret keys."""
-    project_file = project_dir / "Pulumi.yaml"
-    stack_file = project_dir / f"Pulumi.{stack}.yaml"
+    loaded = read_stack(project_dir, stack)
+    return loaded.project, loaded.config, loaded.secret_keys
+
+
+def read_stack(project_dir: Path, stack: str) -> StackInput:
+    """Read and check Pulumi.yaml and Pulumi.<stack>.yaml; raise StackFileError with the first fault."""
+    name = stack.rsplit("/", 1)[-1]
+    if not _PULUMI_STACK_NAME.match(name) or name in (".", ".."):
+        raise StackFileError(
+            f"stack {shown(stack)}: not a Pulumi stack name (letters, digits, '-', '_' and '.', at most 100)"
+        )
+    stack_file = project_dir / f"Pulumi.{name}.yaml"
     if not stack_file.is_file():
         known = sorted(
             path.name[len("Pulumi.") : -len(".yaml")] for path in project_dir.glob("Pulumi.*.yaml")
         )
         raise StackFileError(f"no stack file {stack_file.name}; stacks here: {', '.join(known) or 'none'}")
-    project = yaml.safe_load(project_file.read_text())["name"]
-    document = yaml.safe_load(stack_file.read_text()) or {}
-    if not isinstance(document, dict):
-        raise StackFileError(f"{stack_file.name} is not a mapping")
-    config: dict[str, str] = {}
-    secret_keys: list[str] = []
-    for key, value in (document.get("config") or {}).items():
+    project = _project_name(project_dir / "Pulumi.yaml")
+    parsed = read_yaml_file(stack_file)
+    document = parsed.document
+    _check_top_level(parsed)
+    section = document.get("config")
+    if section is None:
+        section = {}
+    if not isinstance(section, dict):
+        raise StackFileError(
+            f"{parsed.where('config')}: config: is {'a list' if isinstance(section, list) else 'one value'}; "
+            "it must map keys to values"
+        )
+    loaded = StackInput(project, {}, [], parsed, environments=_environments(parsed))
+    for key, value in section.items():
         full_key = key if ":" in key else f"{project}:{key}"
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            config[full_key] = ENCRYPTED_PLACEHOLDER
-            secret_keys.append(full_key)
-        elif isinstance(value, str):
-            config[full_key] = value
+        plain, encrypted = _without_secure_values(value, full_key)
+        if encrypted:
+            loaded.secret_keys.append(full_key)
+            loaded.secret_paths += encrypted
+        loaded.config[full_key] = plain if isinstance(plain, str) else json.dumps(plain)
+    loaded.notices = _notices(loaded)
+    return loaded
+
+
+def _project_name(project_file: Path) -> str:
+    parsed = read_yaml_file(project_file)
+    name = parsed.document.get("name")
+    if not isinstance(name, str) or not name:
+        raise StackFileError(f"{parsed.where('name')}: name: must be the project's name, as text")
+    return name
+
+
+def _check_top_level(parsed: StackFile) -> None:
+    misplaced = misplaced_keys(parsed.document)
+    if misplaced:
+        raise StackFileError(
+            f"{parsed.where(misplaced[0])}: {', '.join(misplaced)} at the top level of the file: misplaced, "
+            "config keys belong under config: (indent them below it)"
+        )
+    unknown = [key for key in parsed.document if key not in STACK_FILE_KEYS]
+    if unknown:
+        raise StackFileError(
+            f"{parsed.where(unknown[0])}: {shown(unknown[0])} is not a stack file key"
+            f"{did_you_mean(unknown[0], STACK_FILE_KEYS)}; a stack file holds {', '.join(STACK_FILE_KEYS)}"
+        )
+
+
+def _environments(parsed: StackFile) -> list[str]:
+    """The Pulumi ESC environments the stack imports (`environment: [name, ...]`)."""
+    imports = parsed.document.get("environment")
+    if imports is None:
+        return []
+    names = [imports] if isinstance(imports, str) else imports
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise StackFileError(
+            f"{parsed.where('environment')}: environment: must list Pulumi ESC environment names"
+        )
+    return names
+
+
+def _without_secure_values(value: Any, path: str) -> tuple[Any, list[str]]:
+    """The value with each `secure:` (an encrypted value, at any depth) replaced by a stand-in, and the
+    paths replaced: the engine has no passphrase or key to decrypt them."""
+    if isinstance(value, dict) and set(value) == {"secure"}:
+        namespace, _, key = path.partition(":")
+        substitute = stand_in(key) if namespace == NAMESPACE else None
+        return (ENCRYPTED_PLACEHOLDER if substitute is None else substitute), [path]
+    if isinstance(value, dict):
+        pairs = [(key, _without_secure_values(item, f"{path}.{key}")) for key, item in value.items()]
+        return {key: plain for key, (plain, _) in pairs}, [p for _, (_, found) in pairs for p in found]
+    if isinstance(value, list):
+        items = [_without_secure_values(item, f"{path}[{index}]") for index, item in enumerate(value)]
+        return [plain for plain, _ in items], [p for _, found in items for p in found]
+    return value, []
+
+
+def _notices(loaded: StackInput) -> list[str]:
+    notices = [
+        f"{path} is encrypted (secure:); the offline engine cannot decrypt it and plans a stand-in "
+        f"({_stand_in_shown(loaded, path)}), shown as {SECRET_MASK}"
+        for path in loaded.secret_paths
+    ]
+    if loaded.environments:
+        notices.append(
+            f"{loaded.file.name} imports the Pulumi ESC environment(s) {', '.join(loaded.environments)}; "
+            "the offline engine does not resolve them, so keys they set are missing from this plan"
+        )
+    return notices
+
+
+def _stand_in_shown(loaded: StackInput, path: str) -> str:
+    namespace, _, key = path.partition(":")
+    substitute = stand_in(key) if namespace == NAMESPACE else None
+    return "a placeholder" if substitute is None else f"the schema's {shown(substitute)}"
+
+
+def located(loaded: StackInput, problems: list[str]) -> list[str]:
+    """Config problems prefixed with the file position of their key (or of its nearest parent in the
+    file); a missing key an ESC import may set says so; an encrypted value's problem says why."""
+    result = []
+    for problem in problems:
+        key, _, rest = problem.partition(": ")
+        path = key if ":" in key else ""
+        written = loaded.file.config_keys.get(key) or loaded.file.config_keys.get(key.partition(":")[2])
+        if written:
+            position = f"{loaded.file.name}:{written}"
         else:
-            config[full_key] = json.dumps(value)
-    return project, config, secret_keys
+            position = _nearest_position(loaded.file, path) if path else loaded.file.name
+        if any(path == secret or path.startswith(f"{secret}.") for secret in loaded.secret_paths):
+            rest += "; it is encrypted (secure:), so the offline engine checked its stand-in, not your value"
+        elif rest.startswith("missing") and loaded.environments:
+            rest += f" (or set by the ESC environment {', '.join(loaded.environments)}, not resolved offline)"
+        result.append(f"{position}: {key}: {rest}" if rest else f"{position}: {problem}")
+    return result
+
+
+def _nearest_position(file: StackFile, path: str) -> str:
+    """The position of the key at `path`, or of its nearest parent the file holds (a missing key)."""
+    while path:
+        # A key written without its namespace (`protect:` under config:) is the project's.
+        for candidate in (path, path.partition(":")[2]):
+            if candidate in file.positions:
+                return f"{file.name}:{file.positions[candidate]}"
+        trimmed = re.sub(r"(\.[^.\[]*|\[\d+\])$", "", path)
+        if trimmed == path:
+            break
+        path = trimmed
+    return file.name
 
 
 def plan_stack(
@@ -341,10 +484,18 @@ def plan_stack(
 ) -> Plan:
     """Plan one stack file; `overrides` replace whole top-level keys (e.g. {"link": {...}}); `against`
     an earlier plan of the stack, whose replaced resources get new fake IDs and assigned outputs."""
-    project, config, secret_keys = read_stack_file(project_dir, stack)
+    loaded = read_stack(project_dir, stack)
+    config = dict(loaded.config)
     for key, value in (overrides or {}).items():
-        config[f"{project}:{key}"] = value if isinstance(value, str) else json.dumps(value)
-    return run_program(project_dir, project, stack, config, secret_keys, against)
+        config[f"{loaded.project}:{key}"] = value if isinstance(value, str) else json.dumps(value)
+    try:
+        plan = run_program(
+            project_dir, loaded.project, stack.rsplit("/", 1)[-1], config, loaded.secret_keys, against
+        )
+    except ConfigError as err:
+        raise ConfigError(located(loaded, err.problems)) from None
+    plan.warnings = loaded.notices + plan.warnings
+    return plan
 
 
 def run_program(
@@ -395,6 +546,7 @@ def run_program(
         resources=tree_order(monitor.registrations),
         outputs=outputs,
         warnings=warnings.messages,
+        config=dict(config),
     )
 
 

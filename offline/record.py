@@ -133,6 +133,9 @@ class Plan:
     """Stack outputs by name; secret outputs are wrapped in Secret."""
     warnings: list[str] = field(default_factory=list)
     """What the program logged as warnings (pulumi.log.warn), in order."""
+    config: dict[str, str] = field(default_factory=dict)
+    """The stack config the program ran with, as the Pulumi CLI passes it: full keys
+    (`crossmesh:cost`), structured values as JSON text, `secure:` values as a placeholder."""
 
     @property
     def secret_salt(self) -> str:

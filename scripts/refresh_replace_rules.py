@@ -73,6 +73,8 @@ def planned_types() -> set[str]:
 def sdk_args_class(type_token: str) -> type | None:
     """The installed SDK's *Args class of a type, or None for a kind the SDK does not ship (a CRD)."""
     package, module, name = type_token.split(":")
+    if package == "pulumi-python":
+        return None  # the program's own dynamic resource: its provider, not an SDK, defines the inputs
     if type_token.startswith(PROVIDER_PREFIX):
         python_package = "pulumi_kubernetes" if name == "kubernetes" else SDK_PACKAGES.get(name)
         module_name, class_name = python_package or "", "ProviderArgs"

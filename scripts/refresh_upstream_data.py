@@ -114,6 +114,7 @@ KUBERNETES_KINDS = (
     "v1/ServiceAccount",
     "v1/ConfigMap",
     "apps/v1/Deployment",
+    "networking.k8s.io/v1/NetworkPolicy",
     "policy/v1/PodDisruptionBudget",
     "rbac.authorization.k8s.io/v1/ClusterRole",
     "rbac.authorization.k8s.io/v1/ClusterRoleBinding",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 
 import pytest
 from hypothesis import settings
 
+from components.config.platform import TODAY_VARIABLE, eks_calendar
 from offline.commands.launch import prepare_process
 from offline.record import Plan
 from tests.support.plans import planned
@@ -29,6 +31,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # Load the SDKs as the crossmesh command does; test_sdk_loading compares the plans made that way
     # with the standard loading's.
     prepare_process()
+    # Support windows are judged on the day the calendars were read, so that plans and their warnings
+    # do not change with the date the tests run on.
+    os.environ.setdefault(TODAY_VARIABLE, eks_calendar().read.isoformat())
 
 
 @pytest.fixture(scope="session")

@@ -22,6 +22,8 @@ from typing import Any
 import pytest
 import yaml
 
+from components.config import CaConfig
+from components.mesh.leaf_certificate import LEAF_RENEWAL_DAYS
 from tests.support.plans import PROJECT_DIR, STACKS
 
 WORKFLOWS = PROJECT_DIR / ".github" / "workflows"
@@ -156,7 +158,7 @@ def test_preview_runs_for_every_stack_file_and_comments_on_the_pr() -> None:
 
 def test_deploys_wait_for_the_offline_checks_and_prod_for_dev_behind_its_environment() -> None:
     document = _load("deploy.yml")
-    assert document["on"] == {"push": {"branches": ["main"]}}
+    assert document["on"]["push"] == {"branches": ["main"]}
     jobs = document["jobs"]
     assert jobs["checks"]["uses"] == "$/.github/workflows/checks.yml"
     assert jobs["checks"]["permissions"] == {"contents": "read", "security-events": "write"}
@@ -170,6 +172,21 @@ def test_deploys_wait_for_the_offline_checks_and_prod_for_dev_behind_its_environ
     up = _jobs("pulumi-up.yml")["up"]
     assert up["environment"] == "${{ inputs.environment }}"
     assert up["concurrency"]["cancel-in-progress"] is False
+
+
+def test_deploys_also_run_weekly_inside_every_renewal_window() -> None:
+    """Two weekly runs fit in the shortest early-renewal window a stack can have (certificates renew
+    only when pulumi up runs)."""
+    (entry,) = _load("deploy.yml")["on"]["schedule"]
+    minute, hour, day_of_month, month, day_of_week = entry["cron"].split()
+    assert (
+        (day_of_month, month) == ("*", "*") and day_of_week.isdigit() and minute.isdigit() and hour.isdigit()
+    )
+    shortest_window_days = min(
+        CaConfig.model_fields["early_renewal_days"].metadata[0].ge,
+        LEAF_RENEWAL_DAYS,
+    )
+    assert shortest_window_days >= 2 * 7
 
 
 def test_the_deploy_is_verified_after_pulumi_up() -> None:

@@ -229,6 +229,9 @@ class GkeCluster(pulumi.ComponentResource):
                 workload_pool=self.workload_pool
             ),
             datapath_provider="ADVANCED_DATAPATH",
+            # Dataplane V2 enforces NetworkPolicy itself; GKE requires the Calico add-on's block to say
+            # disabled with it. Written out so readers and scanners (Checkov CKV_GCP_12) see the pairing.
+            network_policy=gcp.container.ClusterNetworkPolicyArgs(enabled=False),
             release_channel=gcp.container.ClusterReleaseChannelArgs(channel=config.release_channel),
             min_master_version=config.min_master_version,
             enable_shielded_nodes=True,

@@ -10,6 +10,8 @@ from typing import Any, Literal
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.clusters import namespace_specs
+
 Cloud = Literal["aws", "gcp"]
 
 # How long each Kubernetes operation of a Helm release may take (images pulled, pods Ready, webhooks
@@ -89,6 +91,47 @@ class KubeCluster:
             spec=spec,
             opts=self._in_cluster(parent, depends_on),
         )
+
+    def namespace(
+        self,
+        *,
+        resource_name: str,
+        name: str,
+        parent: pulumi.Resource,
+        labels: Mapping[str, str] | None = None,
+        retain_on_delete: bool = False,
+    ) -> k8s.core.v1.Namespace:
+        """A namespace and its NetworkPolicy, which admits ingress from private addresses only
+        (namespace_specs). `retain_on_delete` keeps a namespace that holds teams' workloads."""
+        namespace = k8s.core.v1.Namespace(
+            resource_name,
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=name, labels=dict(labels) if labels else None),
+            opts=pulumi.ResourceOptions.merge(
+                self._in_cluster(parent, ()), pulumi.ResourceOptions(retain_on_delete=retain_on_delete)
+            ),
+        )
+        k8s.networking.v1.NetworkPolicy(
+            f"{resource_name}-{namespace_specs.POLICY_NAME}",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=namespace_specs.POLICY_NAME, namespace=namespace.metadata.name
+            ),
+            spec=k8s.networking.v1.NetworkPolicySpecArgs(
+                pod_selector=k8s.meta.v1.LabelSelectorArgs(),
+                policy_types=["Ingress"],
+                ingress=[
+                    k8s.networking.v1.NetworkPolicyIngressRuleArgs(
+                        from_=[
+                            k8s.networking.v1.NetworkPolicyPeerArgs(
+                                ip_block=k8s.networking.v1.IPBlockArgs(cidr=cidr)
+                            )
+                            for cidr in namespace_specs.PRIVATE_RANGES
+                        ]
+                    )
+                ],
+            ),
+            opts=self._in_cluster(parent, ()),
+        )
+        return namespace
 
     def _in_cluster(
         self, parent: pulumi.Resource, depends_on: Sequence[pulumi.Resource]

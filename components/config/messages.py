@@ -9,7 +9,7 @@ Pure: no `pulumi` import.
 
 from __future__ import annotations
 
-import difflib
+import re
 import types
 import typing
 from collections.abc import Iterable, Mapping, Sequence
@@ -18,6 +18,17 @@ from typing import Annotated, Any, Union
 from pydantic import BaseModel
 
 from components.config.schema import NAMESPACE, StackConfig
+from components.config.wording import SHOWN_CHARACTERS, did_you_mean, shown
+
+__all__ = [
+    "SHOWN_CHARACTERS",
+    "config_key",
+    "describe_error",
+    "did_you_mean",
+    "loc_path",
+    "shown",
+    "stand_in",
+]
 
 
 def config_key(path: str) -> str:
@@ -48,16 +59,36 @@ def describe_error(error: Mapping[str, Any], prefix: str = "") -> str:
         allowed = _field_aliases(_model_at(StackConfig, _strip_prefix(prefix) + loc[:-1]))
         suggestion = did_you_mean(str(loc[-1]), allowed)
         return f"{path}: unknown key{suggestion}; allowed here: {', '.join(sorted(allowed))}"
+    if kind in _WRONG_SHAPE:
+        return f"{path}: {shown(error['input'])} is {_kind_of(error['input'])}; {_WRONG_SHAPE[kind]}"
     message = str(error["msg"]).removeprefix("Value error, ").replace("Input should be", "must be")
     if kind == "literal_error":
         message = "is not allowed; " + message
-    return f"{path}: {error['input']!r} {message}"
+    return f"{path}: {shown(error['input'])} {message}"
 
 
-def did_you_mean(word: str, candidates: Iterable[str]) -> str:
-    """`; did you mean 'x'?` for the closest candidate, or nothing when none is close."""
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
+# Errors about a value of the wrong kind, worded without pydantic's model names.
+_WRONG_SHAPE = {
+    "model_type": "it must be a map of keys",
+    "model_attributes_type": "it must be a map of keys",
+    "dict_type": "it must be a map of keys",
+    "list_type": "it must be a list",
+    "string_type": "it must be text",
+}
+
+
+def _kind_of(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a map"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    return "empty" if value is None else type(value).__name__
 
 
 def _strip_prefix(prefix: str) -> tuple[str | int, ...]:
@@ -99,3 +130,18 @@ def innermost_model(annotation: Any) -> Any:
             if found is not None:
                 return found
     return None
+
+
+def stand_in(path: str) -> Any:
+    """A value that validates for the key at `path` (`gcp.project`): the field's first example, else
+    its default, else None. The offline engine plans encrypted values it cannot read with it."""
+    *parents, leaf = re.sub(r"\[\d+\]", "", path).split(".")
+    model = _model_at(StackConfig, parents)
+    fields = model.model_fields.items() if model is not None else ()
+    info = next((info for name, info in fields if leaf in (name, info.alias)), None)
+    if info is None or (info.is_required() and not info.examples):
+        return None
+    if info.examples:
+        return info.examples[0]
+    default = info.get_default(call_default_factory=True)
+    return default.model_dump(by_alias=True) if isinstance(default, BaseModel) else default

@@ -29,6 +29,7 @@ from components.config.schema import (
     TrafficPolicySpec,
 )
 from components.link.specs import LINK_LOCAL, groups_for_target, link_capacity
+from components.mesh.certificate_specs import MAX_COMMON_NAME_LENGTH, MESH_CLUSTERS, longest_ca_name
 from components.network.specs import CLOUD_DNS_FORWARDING_RANGE
 
 # Routed from AWS to Google Cloud over the link, for the answers to Cloud DNS forwarded queries.
@@ -47,8 +48,11 @@ def cross_field_problems(config: StackConfig) -> list[str]:
         *link_problems(config.link, aws_region=config.aws.region),
         *cluster_problems(config.clusters),
         *ca_problems(config.mesh.ca),
+        *mesh_id_problems(config.mesh),
         *service_problems(config.services),
         *bridge_problems(config.mesh, config.services),
+        *appmesh_image_problems(config.mesh),
+        *notification_problems(config),
         *traffic_policy_problems(config),
     ]
 
@@ -313,8 +317,8 @@ def ca_problems(ca: CaConfig) -> list[str]:
     if ca.root_early_renewal_days >= ca.root_validity_days:
         problems.append(
             f"{config_key('mesh.ca.rootEarlyRenewalDays')}: {ca.root_early_renewal_days} must be shorter "
-            f"than {config_key('mesh.ca.rootValidityDays')} ({ca.root_validity_days}), or every pulumi up "
-            "replaces the root"
+            f"than {config_key('mesh.ca.rootValidityDays')} ({ca.root_validity_days}), or the root's "
+            "rotation is due from the day it is created"
         )
     elif ca.root_early_renewal_days < ca.intermediate_validity_days:
         problems.append(
@@ -329,6 +333,19 @@ def ca_problems(ca: CaConfig) -> list[str]:
             "pulumi up reissues the intermediates"
         )
     return problems + _root_problems(ca)
+
+
+def mesh_id_problems(mesh: MeshConfig) -> list[str]:
+    """The meshId names the mesh's CAs; X.509 limits each subject attribute to 64 characters."""
+    longest = longest_ca_name(mesh.mesh_id, MESH_CLUSTERS)
+    excess = len(longest) - MAX_COMMON_NAME_LENGTH
+    if excess <= 0:
+        return []
+    return [
+        f"{config_key('mesh.meshId')}: {mesh.mesh_id!r} is {len(mesh.mesh_id)} characters; at most "
+        f"{len(mesh.mesh_id) - excess} are allowed, because the CA name {longest!r} built from it would be "
+        f"{len(longest)} characters, past X.509's limit of {MAX_COMMON_NAME_LENGTH}"
+    ]
 
 
 def _root_problems(ca: CaConfig) -> list[str]:
@@ -378,6 +395,37 @@ def service_problems(services: Sequence[ServiceConfig]) -> list[str]:
             elif caller not in names:
                 suggestion = did_you_mean(caller, names)
                 problems.append(f"{caller_path}: '{caller}' is not a declared service{suggestion}")
+    return problems
+
+
+def appmesh_image_problems(mesh: MeshConfig) -> list[str]:
+    """App Mesh's Envoy runs by digest: a tag can be moved under a running mesh."""
+    if mesh.engines.aws == "appmesh" and mesh.appmesh_envoy_digest is None:
+        return [
+            f"{config_key('mesh.appmeshEnvoyDigest')}: required with engines.aws 'appmesh': the sha256 "
+            "digest of the pinned aws-appmesh-envoy release (aws ecr describe-images), so every Envoy "
+            "runs the image that was reviewed"
+        ]
+    return []
+
+
+def notification_problems(config: StackConfig) -> list[str]:
+    """A protected stack is one whose failure matters: its alarms must notify someone."""
+    observability = config.observability
+    if not (config.protect and observability.alarms):
+        return []
+    problems = []
+    if not observability.sns_topic_arn:
+        problems.append(
+            f"{config_key('observability.snsTopicArn')}: required when protect is true and alarms are on: "
+            "the SNS topic that receives the AWS alarms (else they notify nobody)"
+        )
+    if not observability.gcp_notification_channels:
+        problems.append(
+            f"{config_key('observability.gcpNotificationChannels')}: required when protect is true and "
+            "alarms are on: the Cloud Monitoring channels of the GCP alert policies (else they notify "
+            "nobody)"
+        )
     return problems
 
 

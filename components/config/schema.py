@@ -18,7 +18,10 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic.alias_generators import to_camel
 
 from components.clusters.eks_specs import architecture_of
+from components.config.platform import aws_regions, gcp_regions, regions_read, reserved_namespaces
+from components.config.wording import did_you_mean
 from components.link.specs import AWS_TUNNEL_GBPS, groups_for_target
+from components.observability.specs import COLLECTOR_NAMESPACE, CONTAINER_INSIGHTS_ACCOUNT
 
 # Every key lives in this namespace of the stack file: `crossmesh:aws.vpcCidr`.
 NAMESPACE = "crossmesh"
@@ -33,6 +36,16 @@ MAX_TUNNEL_GROUPS = 25
 _DURATION = re.compile(r"^(\d+)(ms|s|m|h)$")
 _DURATION_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+# Namespaces the meshes and observability install into (istio_specs, appmesh_specs and
+# observability/specs name them; tests hold this list to the namespaces the plans create).
+MESH_NAMESPACES = (
+    "istio-system",
+    "appmesh-system",
+    "crossmesh-bridge",
+    COLLECTOR_NAMESPACE,
+    CONTAINER_INSIGHTS_ACCOUNT[0],
+)
 
 
 # --- value types -------------------------------------------------------------------------------
@@ -76,6 +89,39 @@ def check_dns_label(value: str) -> str:
     return value
 
 
+def check_service_namespace(value: str) -> str:
+    """A namespace crossmesh may create for a service: not one Kubernetes or the mesh already runs."""
+    initial, prefix = reserved_namespaces()
+    if value in initial or value.startswith(prefix):
+        raise ValueError(
+            f"is a namespace Kubernetes reserves ({', '.join(initial)} and every {prefix}* name); "
+            "a service gets a namespace of its own, which crossmesh creates"
+        )
+    if value in MESH_NAMESPACES:
+        raise ValueError(
+            f"is a namespace of the mesh itself ({', '.join(MESH_NAMESPACES)}); give the service its own"
+        )
+    return value
+
+
+def check_aws_region(value: str) -> str:
+    return _check_region(value, list(aws_regions()), "an AWS region (the AWS SDK's list")
+
+
+def check_gcp_region(value: str) -> str:
+    return _check_region(value, list(gcp_regions()), "a Google Cloud region (Google's list")
+
+
+def _check_region(value: str, regions: list[str], what: str) -> str:
+    if value in regions:
+        return value
+    suggestion = did_you_mean(value.lower(), regions)
+    raise ValueError(
+        f"is not {what} read on {regions_read()}){suggestion}; a region opened since needs "
+        "components/data/regions.json refreshed (scripts/refresh_platform_data.py)"
+    )
+
+
 def check_instance_type(value: str) -> str:
     try:
         architecture_of(value)
@@ -105,6 +151,9 @@ def check_private_asn(value: int) -> int:
 Cidr = Annotated[str, BeforeValidator(parse_cidr)]
 DurationMs = Annotated[int, BeforeValidator(parse_duration_ms), AfterValidator(_positive_duration)]
 DnsLabel = Annotated[str, AfterValidator(check_dns_label)]
+ServiceNamespace = Annotated[str, AfterValidator(check_dns_label), AfterValidator(check_service_namespace)]
+AwsRegion = Annotated[str, AfterValidator(check_aws_region)]
+GcpRegion = Annotated[str, AfterValidator(check_gcp_region)]
 PrivateAsn = Annotated[int, AfterValidator(check_private_asn)]
 InstanceType = Annotated[str, AfterValidator(check_instance_type)]
 IamRoleArn = Annotated[str, AfterValidator(check_iam_role_arn)]
@@ -122,15 +171,19 @@ class _Model(BaseModel):
 
 
 class AwsConfig(_Model):
-    region: str = Field(description="AWS region, e.g. us-east-1.", pattern=r"^[a-z]{2}(-[a-z]+)+-\d$")
+    region: AwsRegion = Field(description="AWS region, e.g. us-east-1.")
     vpc_cidr: Cidr = Field(description="VPC CIDR, /16 to /22; private and public subnets are carved from it.")
     az_count: int = Field(3, ge=2, le=6, description="Availability zones to spread subnets and nodes over.")
     service_cidr: Cidr = Field(description="EKS Kubernetes service CIDR (/12 to /24, RFC 1918).")
 
 
 class GcpConfig(_Model):
-    project: str = Field(description="Google Cloud project ID.", pattern=r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$")
-    region: str = Field(description="Google Cloud region, e.g. us-east4.", pattern=r"^[a-z]+-[a-z]+\d+$")
+    project: str = Field(
+        description="Google Cloud project ID.",
+        pattern=r"^[a-z][-a-z0-9]{4,28}[a-z0-9]$",
+        examples=["crossmesh-dev-000000"],
+    )
+    region: GcpRegion = Field(description="Google Cloud region, e.g. us-east4.")
     subnet_cidr: Cidr = Field(description="Primary range of the cluster subnet (nodes and internal LBs).")
     pods_cidr: Cidr = Field(description="Secondary range for GKE pods.")
     services_cidr: Cidr = Field(description="Secondary range for GKE services.")
@@ -213,7 +266,13 @@ class NodeScaling(_Model):
 
 
 class EksConfig(_Model):
-    version: str = Field("1.33", pattern=r"^1\.\d{2}$", description="Kubernetes minor version of EKS.")
+    version: str = Field(
+        "1.34",
+        pattern=r"^1\.\d{2}$",
+        description="Kubernetes minor version of EKS, one the EKS calendar "
+        "(components/data/eks_versions.json) offers; upgrades go one minor at a time "
+        "(docs/runbooks/upgrade-kubernetes.md).",
+    )
     instance_types: list[InstanceType] = Field(
         default_factory=lambda: ["m6i.large"],
         min_length=1,
@@ -239,7 +298,11 @@ class GkeConfig(_Model):
         "REGULAR", description="GKE release channel; versions follow it."
     )
     min_master_version: str | None = Field(
-        None, pattern=r"^1\.\d{2}", description="Lowest control-plane version to accept.", examples=["1.33"]
+        None,
+        pattern=r"^1\.\d{2}",
+        description="Lowest control-plane version to accept; its minor must be in GKE standard support "
+        "(components/data/gke_versions.json).",
+        examples=["1.35"],
     )
     machine_type: str = Field("e2-standard-4", description="Node machine type.")
     disk_size_gb: int = Field(50, ge=20, le=1000, description="Node boot disk size.")
@@ -268,13 +331,17 @@ class CaConfig(_Model):
         730, ge=30, description="Validity of each cluster's intermediate."
     )
     early_renewal_days: int = Field(
-        60, ge=1, description="Renew an intermediate this long before it expires (at the next pulumi up)."
+        60,
+        ge=14,
+        description="Renew an intermediate, with a new key, this long before it expires (at the next "
+        "pulumi up; the deploy workflow runs weekly, so at least two runs fall inside the window).",
     )
     root_early_renewal_days: int = Field(
         730,
         ge=1,
-        description="Replace the root (and with it both intermediates) this long before it expires; at "
-        "least intermediateValidityDays, so no intermediate issued under a current root outlives it.",
+        description="Start the staged root rotation this long before the root expires (its alarm and the "
+        "pack rule xc-pki-root-rotation-due say so); pulumi up never replaces a working root. At least "
+        "intermediateValidityDays, so that intermediates are not cut short by their root's end.",
     )
     roots: list[int] = Field(
         default_factory=lambda: [1],
@@ -304,6 +371,14 @@ class MeshConfig(_Model):
         description="SPIFFE trust domain of every workload identity.",
     )
     ca: CaConfig = Field(default_factory=CaConfig)
+    appmesh_envoy_digest: str | None = Field(
+        None,
+        pattern=r"^sha256:[0-9a-f]{64}$",
+        description="Digest of the App Mesh Envoy image release crossmesh pins (the regional ECR "
+        "repository's aws-appmesh-envoy at that tag; `aws ecr describe-images`); required with "
+        "engines.aws appmesh, so the gateway and every injected Envoy run exactly that image.",
+        examples=["sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"],
+    )
 
 
 # --- the traffic policy ------------------------------------------------------------------------------
@@ -352,7 +427,9 @@ class TrafficPolicySpec(_Model):
 class ServiceConfig(_Model):
     name: DnsLabel = Field(description="Service name; unique across both clouds.")
     cloud: Literal["aws", "gcp"] = Field(description="Where the service runs.")
-    namespace: DnsLabel = Field(description="Kubernetes namespace of the service.")
+    namespace: ServiceNamespace = Field(
+        description="Kubernetes namespace of the service; not a namespace Kubernetes or the mesh uses."
+    )
     port: int = Field(8080, ge=1, le=65535, description="Service port.")
     protocol: Literal["http", "http2", "grpc"] = Field("http", description="Application protocol.")
     callers: list[str] = Field(default_factory=list, description="Services allowed to call this one.")
@@ -373,7 +450,7 @@ class ObservabilityConfig(_Model):
     managed_prometheus: bool = Field(
         True, description="Google Managed Prometheus collection of mesh metrics."
     )
-    alarms: bool = Field(True, description="Tunnel, BGP, error-rate and latency alarms.")
+    alarms: bool = Field(True, description="Tunnel, BGP, error-rate, latency and certificate-renewal alarms.")
     cross_cloud_error_percent: float = Field(
         5.0,
         gt=0,
@@ -397,6 +474,56 @@ class ObservabilityConfig(_Model):
     )
 
 
+# --- the cost estimate -----------------------------------------------------------------------------
+
+# What the offline cost estimate (`crossmesh plan`, docs/cost.md) assumes when a stack does not say.
+DEFAULT_CROSS_CLOUD_GB_PER_MONTH = 1000.0
+DEFAULT_TRACES_MILLIONS_PER_MONTH = 1.0
+DEFAULT_SPANS_PER_TRACE = 4
+# A bound that keeps a typo (a figure in bytes, say) from passing as a traffic volume: 1 EB a month.
+MAX_GB_PER_MONTH = 1e9
+
+
+def reject_bool(value: object) -> object:
+    """pydantic reads true as 1: a switch where a figure belongs is a mistake, not a quantity."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not true or false")
+    return value
+
+
+UsageFigure = Annotated[float, BeforeValidator(reject_bool)]
+
+
+class CostConfig(_Model):
+    """Usage figures for the monthly estimate of `crossmesh plan`; `pulumi up` does not read them."""
+
+    cross_cloud_gb_per_month: UsageFigure = Field(
+        DEFAULT_CROSS_CLOUD_GB_PER_MONTH,
+        ge=0,
+        le=MAX_GB_PER_MONTH,
+        allow_inf_nan=False,
+        description="Data expected across the link each month, both directions together, in GB (10^9 "
+        "bytes); taken as half each way. Prices data transfer out, Transit Gateway processing and the "
+        "gateways' load balancers in the estimate.",
+        examples=[5000],
+    )
+    traces_millions_per_month: UsageFigure = Field(
+        DEFAULT_TRACES_MILLIONS_PER_MONTH,
+        ge=0,
+        le=MAX_GB_PER_MONTH,
+        allow_inf_nan=False,
+        description="Traces recorded each month after sampling, in millions; each is priced once in X-Ray "
+        "and as spansPerTrace spans in Cloud Trace.",
+    )
+    spans_per_trace: Annotated[int, BeforeValidator(reject_bool)] = Field(
+        DEFAULT_SPANS_PER_TRACE,
+        ge=1,
+        le=1000,
+        description="Spans one traced request leaves in Cloud Trace (a client and a server span per sidecar "
+        "hop on GKE).",
+    )
+
+
 # --- the whole stack ---------------------------------------------------------------------------------
 
 
@@ -411,6 +538,9 @@ class StackConfig(_Model):
     )
     services: list[ServiceConfig] = Field(default_factory=list)
     observability: ObservabilityConfig = Field(default_factory=ObservabilityConfig)
+    cost: CostConfig = Field(
+        default_factory=CostConfig, description="Usage figures for the offline cost estimate only."
+    )
     protect: bool = Field(False, description="Protect clusters, keys and the root CA from deletion.")
 
     def effective_policy(self, service: ServiceConfig) -> TrafficPolicySpec:

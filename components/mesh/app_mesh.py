@@ -66,6 +66,8 @@ class AppMeshArgs:
     """The internal address of the Istio ingress gateway on GKE that App Mesh callers reach."""
     gke_source_ranges: Sequence[str]
     """GKE address ranges allowed on the VirtualGateway's load balancer."""
+    envoy_digest: str
+    """sha256 digest of the pinned Envoy release (mesh.appmeshEnvoyDigest)."""
     tracing: bool = True
     sampling_percent: float = 1.0
 
@@ -147,10 +149,8 @@ class AppMesh(pulumi.ComponentResource):
                 lambda v: specs.controller_policy(v[0], args.mesh_id, v[1], v[2])
             ),
         )
-        system = k8s.core.v1.Namespace(
-            f"{self._name}-system",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=specs.CONTROLLER_NAMESPACE),
-            opts=self._in_cluster,
+        system = self._cluster.namespace(
+            resource_name=f"{self._name}-system", name=specs.CONTROLLER_NAMESPACE, parent=self
         )
         # The chart brings the App Mesh CRDs with it.
         self.controller = self._cluster.helm_release(
@@ -162,7 +162,7 @@ class AppMesh(pulumi.ComponentResource):
             namespace=system.metadata.name,
             values=pulumi.Output.all(args.eks.cluster_name, self.controller_role_arn).apply(
                 lambda v: specs.controller_values(
-                    args.aws_region, v[0], v[1], args.tracing, args.sampling_percent
+                    args.aws_region, v[0], v[1], args.tracing, args.sampling_percent, args.envoy_digest
                 )
             ),
             skip_crds=False,
@@ -296,10 +296,10 @@ class AppMesh(pulumi.ComponentResource):
         (https://docs.aws.amazon.com/app-mesh/latest/userguide/virtual_services.html)."""
         namespace = self._namespaces.get(service.namespace)
         if namespace is None:
-            namespace = k8s.core.v1.Namespace(
-                f"{self._name}-remote-ns-{service.namespace}",
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=service.namespace),
-                opts=self._in_cluster,
+            namespace = self._cluster.namespace(
+                resource_name=f"{self._name}-remote-ns-{service.namespace}",
+                name=service.namespace,
+                parent=self,
             ).metadata.name
             self._namespaces[service.namespace] = namespace
         k8s.core.v1.Service(
@@ -371,6 +371,7 @@ class AppMesh(pulumi.ComponentResource):
     ) -> None:
         """The gateway's Envoy pods, which the controller's webhook completes, and their disruption budget."""
         ns, name = self._namespaces[specs.BRIDGE_NAMESPACE], specs.VIRTUAL_GATEWAY
+        admin = k8s.core.v1.ProbeArgs  # Envoy's admin listener answers both probes
         k8s.apps.v1.Deployment(
             f"{self._name}-gateway",
             metadata=k8s.meta.v1.ObjectMetaArgs(name=name, namespace=ns),
@@ -381,25 +382,50 @@ class AppMesh(pulumi.ComponentResource):
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels),
                     spec=k8s.core.v1.PodSpecArgs(
                         service_account_name=name,
+                        # Envoy talks to App Mesh with IRSA credentials (the EKS webhook mounts their
+                        # token itself), never to the Kubernetes API.
+                        automount_service_account_token=False,
+                        security_context=k8s.core.v1.PodSecurityContextArgs(
+                            run_as_non_root=True,
+                            run_as_user=specs.ENVOY_UID,
+                            run_as_group=specs.ENVOY_UID,
+                            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+                        ),
                         containers=[
                             k8s.core.v1.ContainerArgs(
                                 name="envoy",
-                                # The controller's webhook replaces the image and adds the Envoy env.
-                                image=specs.ENVOY_IMAGE,
+                                # The controller's webhook adds the Envoy environment; image by digest.
+                                image=specs.envoy_image(self._args.envoy_digest),
                                 ports=[
                                     k8s.core.v1.ContainerPortArgs(container_port=specs.VIRTUAL_GATEWAY_PORT)
                                 ],
                                 volume_mounts=[
                                     k8s.core.v1.VolumeMountArgs(
                                         name="mesh-tls", mount_path=specs.CERT_DIR, read_only=True
-                                    )
+                                    ),
+                                    # Envoy's only writes: its admin access log and hot-restart files.
+                                    k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp"),
                                 ],
-                                # App Mesh's Envoy runs as uid 1337, the uid its iptables rules exempt.
                                 security_context=k8s.core.v1.SecurityContextArgs(
-                                    allow_privilege_escalation=False, run_as_non_root=True, run_as_user=1337
+                                    allow_privilege_escalation=False,
+                                    privileged=False,
+                                    read_only_root_filesystem=True,
+                                    capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
                                 ),
                                 resources=k8s.core.v1.ResourceRequirementsArgs(
-                                    requests={"cpu": "100m", "memory": "64Mi"}
+                                    requests=specs.GATEWAY_RESOURCES["requests"],
+                                    limits=specs.GATEWAY_RESOURCES["limits"],
+                                ),
+                                readiness_probe=admin(
+                                    http_get=k8s.core.v1.HTTPGetActionArgs(
+                                        path="/ready", port=specs.ENVOY_ADMIN_PORT
+                                    ),
+                                    period_seconds=5,
+                                ),
+                                liveness_probe=admin(
+                                    tcp_socket=k8s.core.v1.TCPSocketActionArgs(port=specs.ENVOY_ADMIN_PORT),
+                                    initial_delay_seconds=10,
+                                    period_seconds=10,
                                 ),
                             )
                         ],
@@ -407,7 +433,10 @@ class AppMesh(pulumi.ComponentResource):
                             k8s.core.v1.VolumeArgs(
                                 name="mesh-tls",
                                 secret=k8s.core.v1.SecretVolumeSourceArgs(secret_name=secret.metadata.name),
-                            )
+                            ),
+                            k8s.core.v1.VolumeArgs(
+                                name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(medium="Memory")
+                            ),
                         ],
                     ),
                 ),
@@ -452,13 +481,12 @@ class AppMesh(pulumi.ComponentResource):
     def _mesh_namespace(self, ns: str) -> pulumi.Output[str]:
         # Application namespaces hold the teams' workloads: leaving App Mesh (or deleting this
         # component) must never delete them; Istio takes the same namespaces over.
-        keep = ns != specs.BRIDGE_NAMESPACE
-        namespace = k8s.core.v1.Namespace(
-            f"{self._name}-ns-{ns}",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels=specs.namespace_labels(self._args.mesh_id)),
-            opts=pulumi.ResourceOptions.merge(
-                self._in_cluster, pulumi.ResourceOptions(retain_on_delete=keep)
-            ),
+        namespace = self._cluster.namespace(
+            resource_name=f"{self._name}-ns-{ns}",
+            name=ns,
+            labels=specs.namespace_labels(self._args.mesh_id),
+            parent=self,
+            retain_on_delete=ns != specs.BRIDGE_NAMESPACE,
         )
         return namespace.metadata.name
 

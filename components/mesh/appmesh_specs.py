@@ -33,8 +33,17 @@ CONTROLLER_CHART_VERSION = "1.13.3"
 EKS_CHARTS_REPO = "https://aws.github.io/eks-charts"
 CONTROLLER_NAMESPACE = "appmesh-system"
 CONTROLLER_SERVICE_ACCOUNT = "appmesh-controller"
-# The Envoy image the gateway runs; the controller overrides it with the release it pins.
-ENVOY_IMAGE = "840364872350.dkr.ecr.us-west-2.amazonaws.com/aws-appmesh-envoy:v1.29.12.3-prod"
+# The Envoy release the controller chart pins (its values' sidecar.image); crossmesh runs it by the
+# digest the stack config gives (mesh.appmeshEnvoyDigest), in the gateway and in every injected sidecar.
+ENVOY_REPOSITORY = "840364872350.dkr.ecr.us-west-2.amazonaws.com/aws-appmesh-envoy"
+ENVOY_TAG = "v1.29.12.3-prod"
+# Envoy's admin listener in App Mesh (the chart's sidecar.envoyAdminAccessPort): /ready answers 200
+# once Envoy is LIVE.
+ENVOY_ADMIN_PORT = 9901
+# App Mesh's Envoy runs as uid 1337, the uid its iptables rules exempt.
+ENVOY_UID = 1337
+# The gateway's Envoy: what one replica needs, and where it stops.
+GATEWAY_RESOURCES = {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "1", "memory": "512Mi"}}
 
 # Namespaces join the mesh through the Mesh's namespaceSelector and get sidecars through the injector.
 MESH_LABEL = "mesh"
@@ -121,8 +130,18 @@ def root_file() -> str:
 # --- the controller ------------------------------------------------------------------------------------
 
 
+def envoy_image(digest: str) -> str:
+    """The pinned Envoy release, tag and digest: the runtime pulls by digest, the tag tells readers which."""
+    return f"{ENVOY_REPOSITORY}:{ENVOY_TAG}@{digest}"
+
+
 def controller_values(
-    region: str, cluster_name: str, role_arn: str, tracing: bool, sampling_percent: float
+    region: str,
+    cluster_name: str,
+    role_arn: str,
+    tracing: bool,
+    sampling_percent: float,
+    envoy_digest: str,
 ) -> dict[str, Any]:
     """Helm values of the controller (stable/appmesh-controller/values.yaml of aws/eks-charts)."""
     return {
@@ -139,7 +158,11 @@ def controller_values(
         # the controller needs no Route 53 health-check permissions.
         "cloudMapCustomHealthCheck": {"enabled": False},
         # Workloads start only once their Envoy is ready, so no first call leaves the mesh unproxied.
-        "sidecar": {"waitUntilProxyReady": True},
+        # The chart writes the image as repository:tag, so the tag carries the digest too.
+        "sidecar": {
+            "waitUntilProxyReady": True,
+            "image": {"repository": ENVOY_REPOSITORY, "tag": f"{ENVOY_TAG}@{envoy_digest}"},
+        },
         # X-Ray through the injected daemon (observability_specs). Not a fixed 5 %: 0.05 is only the
         # default; the controller hands this rate to every Envoy as XRAY_SAMPLING_RATE
         # (pkg/inject/config.go, envoy.go).

@@ -77,12 +77,11 @@ class IstioMesh(pulumi.ComponentResource):
         """istio-system on the cluster's network, the plug-in CA, then the base, istiod and east-west
         gateway charts in that order."""
         cluster = self.cluster
-        namespace = k8s.core.v1.Namespace(
-            f"{self._name}-istio-system",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=specs.ISTIO_NAMESPACE, labels={specs.NETWORK_LABEL: cluster.mesh_network}
-            ),
-            opts=self._in_cluster,
+        namespace = cluster.namespace(
+            resource_name=f"{self._name}-istio-system",
+            name=specs.ISTIO_NAMESPACE,
+            labels={specs.NETWORK_LABEL: cluster.mesh_network},
+            parent=self,
         )
         self.system_namespace = namespace.metadata.name
         cacerts = self._cacerts(args.intermediate)
@@ -225,10 +224,11 @@ class IstioMesh(pulumi.ComponentResource):
         )
 
     def _app_namespace(self, ns: str) -> pulumi.Output[str]:
-        namespace = k8s.core.v1.Namespace(
-            f"{self._name}-ns-{ns}",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=ns, labels={specs.INJECTION_LABEL: "enabled"}),
-            opts=self._in_cluster,
+        namespace = self.cluster.namespace(
+            resource_name=f"{self._name}-ns-{ns}",
+            name=ns,
+            labels={specs.INJECTION_LABEL: "enabled"},
+            parent=self,
         )
         self.cluster.custom_object(
             resource_name=f"{self._name}-{ns}-allow-nothing",

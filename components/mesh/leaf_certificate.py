@@ -1,8 +1,9 @@
 """Leaf certificates from a cluster's intermediate, for workloads that read their TLS files from a
 Secret (App Mesh's Envoy, Istio's gateway credentials) rather than from istiod.
 
-A function, not a component: the key, request and certificate are children of the caller, so their
-names and URNs stay those of the component that owns the workload.
+A function, not a component: the certificate is a child of the caller, so its name and URN stay
+those of the component that owns the workload. Key and certificate are one `IssuedCertificate`: a
+renewal, and a renewed intermediate, bring a new key with the new certificate.
 """
 
 from __future__ import annotations
@@ -11,13 +12,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
-import pulumi_tls as tls
 
+from components.mesh import certificate_specs as specs
+from components.mesh.issued_certificate import IssuedCertificate, IssuedCertificateArgs
 from components.mesh.mesh_ca import HOURS_PER_DAY, Intermediate
 
 LEAF_CERT_DAYS = 90
 LEAF_RENEWAL_DAYS = 30
-LEAF_CERT_USES = ("digital_signature", "key_encipherment", "server_auth", "client_auth")
+# ECDSA keys sign; key_encipherment is an RSA key-transport usage and means nothing here.
+LEAF_CERT_USES = ("digital_signature", "server_auth", "client_auth")
+LEAF_KEY = specs.KeySpec(algorithm="ECDSA", ecdsa_curve="P256")
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,18 @@ class LeafCertificate:
         return data
 
 
+def leaf_spec(organization: str, uris: Sequence[str], dns_names: Sequence[str]) -> specs.CertificateSpec:
+    """No common name: the SANs carry the identity, and a DNS name may be longer than the 64
+    characters X.509 allows a common name."""
+    return specs.CertificateSpec(
+        organization=organization,
+        uris=tuple(uris),
+        dns_names=tuple(dns_names),
+        allowed_uses=LEAF_CERT_USES,
+        validity_hours=LEAF_CERT_DAYS * HOURS_PER_DAY,
+    )
+
+
 def issue_leaf_certificate(
     name: str,
     intermediate: Intermediate,
@@ -52,34 +68,22 @@ def issue_leaf_certificate(
     dns_names: Sequence[str],
     parent: pulumi.Resource,
 ) -> LeafCertificate:
-    """An ECDSA P-256 key and a 90-day certificate renewed 30 days early, for dns_names[0]."""
-    opts = pulumi.ResourceOptions(parent=parent)
-    key = tls.PrivateKey(f"{name}-key", tls.PrivateKeyArgs(algorithm="ECDSA", ecdsa_curve="P256"), opts=opts)
-    request = tls.CertRequest(
-        f"{name}-csr",
-        tls.CertRequestArgs(
-            private_key_pem=key.private_key_pem,
-            subject=tls.CertRequestSubjectArgs(common_name=dns_names[0], organization=organization),
-            uris=list(uris),
-            dns_names=list(dns_names),
-        ),
-        opts=opts,
-    )
-    cert = tls.LocallySignedCert(
+    """An ECDSA P-256 key and a 90-day certificate renewed 30 days early, ending no later than its
+    intermediate, and reissued whenever the intermediate is."""
+    cert = IssuedCertificate(
         name,
-        tls.LocallySignedCertArgs(
-            cert_request_pem=request.cert_request_pem,
-            ca_cert_pem=intermediate.cert_pem,
-            ca_private_key_pem=intermediate.key_pem,
-            validity_period_hours=LEAF_CERT_DAYS * HOURS_PER_DAY,
+        IssuedCertificateArgs(
+            issuer_cert_pem=intermediate.cert_pem,
+            issuer_private_key_pem=intermediate.key_pem,
+            key=LEAF_KEY,
+            spec=leaf_spec(organization, uris, dns_names),
             early_renewal_hours=LEAF_RENEWAL_DAYS * HOURS_PER_DAY,
-            allowed_uses=list(LEAF_CERT_USES),
         ),
-        opts=opts,
+        opts=pulumi.ResourceOptions(parent=parent),
     )
     return LeafCertificate(
         chain_pem=pulumi.Output.concat(cert.cert_pem, intermediate.cert_pem),
-        key_pem=pulumi.Output.secret(key.private_key_pem),
+        key_pem=pulumi.Output.secret(cert.private_key_pem),
         trust_bundle_pem=intermediate.trust_bundle_pem,
         validity_end_time=cert.validity_end_time,
     )

@@ -1,15 +1,22 @@
-"""MeshCA: the mesh's root of trust and an intermediate CA per cluster, with pulumi-tls.
+"""MeshCA: the mesh's root of trust and an intermediate CA per cluster.
 
 The profiles follow Istio's own certificate tooling (istio/istio tools/certs/common.mk): the root is a
 CA that signs certificates and CRLs, each cluster's istiod signs workload certificates with its own
-intermediate (CA, path length 0), and every intermediate chains to the same root, so a workload in one
-cloud verifies a workload in the other. Private keys are secret Outputs from end to end.
+intermediate, and every intermediate chains to the same root, so a workload in one cloud verifies a
+workload in the other. Private keys are secret Outputs from end to end.
 
-Rotation: pulumi-tls reissues a certificate inside its early-renewal window only when `pulumi up`
-runs (pulumi-tls #39), and Istio does not reload a plugged-in CA (istio #28575): run `pulumi up` on a
-schedule, alarm on `expiries`, and restart istiod and then the workloads after a rotation. A protected
-root is not replaced by its early renewal: `pulumi up` fails on it instead, which is the point, since a
-new root re-roots the whole mesh and needs a planned trust window.
+The root is pulumi-tls (a self-signed certificate and its key). The intermediates are
+`IssuedCertificate`s (docs/adr/0008-intermediates-and-leaves-issued-in-process.md): each certificate
+says `pathlen:0` and permits URI names in the mesh's trust domain only, so a leaked intermediate key
+can neither mint a CA that BoringSSL (Envoy) would follow nor an identity of another trust domain;
+and each renewal or new signing root brings a new intermediate key.
+
+Renewal: an intermediate is reissued (with a new key) by the first `pulumi up` inside its early-renewal
+window, and Istio does not reload a plugged-in CA (istio #28575): the deploy workflow runs `pulumi up`
+weekly, `expiries` feed the renewal alarms, and istiod restarts with the chain's fingerprint. The root
+never renews itself: its early renewal is 0, so pulumi-tls would replace it only once it has expired.
+A new root re-roots the whole mesh and goes through the trust window below; the pack rule
+`xc-pki-root-rotation-due` and the root's alarm say when to start, `rootEarlyRenewalDays` ahead.
 
 The trust window: `mesh.ca.roots` lists the root generations that exist and are trusted (at most two),
 `mesh.ca.signingRoot` the one that signs the intermediates. Each generation is its own key and
@@ -28,8 +35,10 @@ import pulumi
 import pulumi_tls as tls
 
 from components.config import CaConfig
+from components.mesh import certificate_specs as specs
+from components.mesh.issued_certificate import IssuedCertificate, IssuedCertificateArgs
 
-HOURS_PER_DAY = 24
+HOURS_PER_DAY = specs.HOURS_PER_DAY
 # pulumi-tls `allowed_uses` values (key usages and extended key usages).
 ROOT_USES = ("cert_signing", "crl_signing")
 INTERMEDIATE_USES = ("cert_signing", "crl_signing", "digital_signature")
@@ -38,12 +47,17 @@ ECDSA_CURVE = "P384"
 # The root may be followed by one CA (a cluster's intermediate); the intermediates by none.
 ROOT_PATH_LENGTH = 1
 INTERMEDIATE_PATH_LENGTH = 0
+# pulumi-tls replaces a certificate this long before its end; 0 means only once it has expired, so
+# `pulumi up` never re-roots a mesh that still works (a new root goes through the trust window).
+ROOT_EARLY_RENEWAL_HOURS = 0
 
 
 @dataclass(frozen=True)
 class MeshCAArgs:
     ca: CaConfig
     mesh_id: str
+    trust_domain: str
+    """The SPIFFE trust domain: the only URI host the intermediates may certify."""
     clusters: Sequence[str]
     """One name per cluster that gets an intermediate (the key of `intermediates`)."""
     protect: bool = False
@@ -70,6 +84,26 @@ def key_args(ca: CaConfig) -> tls.PrivateKeyArgs:
     if ca.key_algorithm == "RSA":
         return tls.PrivateKeyArgs(algorithm="RSA", rsa_bits=RSA_BITS)
     return tls.PrivateKeyArgs(algorithm="ECDSA", ecdsa_curve=ECDSA_CURVE)
+
+
+def key_spec(ca: CaConfig) -> specs.KeySpec:
+    if ca.key_algorithm == "RSA":
+        return specs.KeySpec(algorithm="RSA", rsa_bits=RSA_BITS)
+    return specs.KeySpec(algorithm="ECDSA", ecdsa_curve=ECDSA_CURVE)
+
+
+def intermediate_spec(ca: CaConfig, mesh_id: str, trust_domain: str, cluster: str) -> specs.CertificateSpec:
+    return specs.CertificateSpec(
+        common_name=specs.intermediate_common_name(mesh_id, cluster),
+        organization=specs.organization(mesh_id),
+        # As Istio's cert tooling does: the subject names the cluster it serves.
+        locality=cluster,
+        is_ca=True,
+        max_path_length=INTERMEDIATE_PATH_LENGTH,
+        permitted_uri_domains=(trust_domain,),
+        allowed_uses=INTERMEDIATE_USES,
+        validity_hours=ca.intermediate_validity_days * HOURS_PER_DAY,
+    )
 
 
 @dataclass(frozen=True)
@@ -100,11 +134,8 @@ class MeshCA(pulumi.ComponentResource):
     def __init__(self, name: str, args: MeshCAArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("crossmesh:pki:MeshCA", name, None, opts)
         ca = args.ca
-        organization = f"crossmesh {args.mesh_id}"
 
-        roots = {
-            generation: self._root(name, generation, args, organization) for generation in ca.trust_order()
-        }
+        roots = {generation: self._root(name, generation, args) for generation in ca.trust_order()}
         signing = roots[ca.signing_root]
         self.root_cert_pem = signing.cert.cert_pem
         self.trust_bundle_pem = pulumi.Output.concat(*(root.cert.cert_pem for root in roots.values()))
@@ -114,37 +145,15 @@ class MeshCA(pulumi.ComponentResource):
 
         self.intermediates = {}
         for cluster in args.clusters:
-            key = tls.PrivateKey(
-                f"{name}-{cluster}-key", key_args(ca), opts=pulumi.ResourceOptions(parent=self)
-            )
-            request = tls.CertRequest(
-                f"{name}-{cluster}-csr",
-                tls.CertRequestArgs(
-                    private_key_pem=key.private_key_pem,
-                    subject=tls.CertRequestSubjectArgs(
-                        common_name=f"{args.mesh_id} intermediate CA {cluster}",
-                        organization=organization,
-                        # As Istio's cert tooling does: the subject names the cluster it serves.
-                        locality=cluster,
-                    ),
-                ),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
-            # A new CA certificate or key forces a new certificate (RequiresReplace on ca_cert_pem and
-            # ca_private_key_pem, hashicorp/terraform-provider-tls resource_locally_signed_cert.go), so
-            # a new signingRoot reissues both intermediates under the same names.
-            cert = tls.LocallySignedCert(
+            # A new signing root changes issuerCertPem, which replaces the intermediate: new key included.
+            cert = IssuedCertificate(
                 f"{name}-{cluster}",
-                tls.LocallySignedCertArgs(
-                    cert_request_pem=request.cert_request_pem,
-                    ca_cert_pem=signing.cert.cert_pem,
-                    ca_private_key_pem=signing.key.private_key_pem,
-                    validity_period_hours=ca.intermediate_validity_days * HOURS_PER_DAY,
+                IssuedCertificateArgs(
+                    issuer_cert_pem=signing.cert.cert_pem,
+                    issuer_private_key_pem=signing.key.private_key_pem,
+                    key=key_spec(ca),
+                    spec=intermediate_spec(ca, args.mesh_id, args.trust_domain, cluster),
                     early_renewal_hours=ca.early_renewal_days * HOURS_PER_DAY,
-                    is_ca_certificate=True,
-                    max_path_length=INTERMEDIATE_PATH_LENGTH,
-                    allowed_uses=list(INTERMEDIATE_USES),
-                    set_subject_key_id=True,
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
             )
@@ -152,7 +161,7 @@ class MeshCA(pulumi.ComponentResource):
             self.intermediates[cluster] = Intermediate(
                 cluster=cluster,
                 cert_pem=cert.cert_pem,
-                key_pem=pulumi.Output.secret(key.private_key_pem),
+                key_pem=pulumi.Output.secret(cert.private_key_pem),
                 root_cert_pem=signing.cert.cert_pem,
                 chain_pem=pulumi.Output.concat(cert.cert_pem, signing.cert.cert_pem),
                 trust_bundle_pem=self.trust_bundle_pem,
@@ -167,21 +176,23 @@ class MeshCA(pulumi.ComponentResource):
             }
         )
 
-    def _root(self, name: str, generation: int, args: MeshCAArgs, organization: str) -> _Root:
+    def _root(self, name: str, generation: int, args: MeshCAArgs) -> _Root:
         ca = args.ca
         suffix = root_suffix(generation)
         opts = pulumi.ResourceOptions(parent=self, protect=args.protect)
         key = tls.PrivateKey(f"{name}-root-key{suffix}", key_args(ca), opts=opts)
-        # Generation 1 keeps its original subject. Later roots get their own, so that a verifier
-        # that looks an issuer up by name never meets two roots under one name.
-        common_name = f"{args.mesh_id} root CA" + ("" if generation == 1 else f" {generation}")
         cert = tls.SelfSignedCert(
             f"{name}-root{suffix}",
             tls.SelfSignedCertArgs(
                 private_key_pem=key.private_key_pem,
-                subject=tls.SelfSignedCertSubjectArgs(common_name=common_name, organization=organization),
+                subject=tls.SelfSignedCertSubjectArgs(
+                    common_name=specs.root_common_name(args.mesh_id, generation),
+                    organization=specs.organization(args.mesh_id),
+                ),
                 validity_period_hours=ca.root_validity_days * HOURS_PER_DAY,
-                early_renewal_hours=ca.root_early_renewal_days * HOURS_PER_DAY,
+                # An in-place update (early_renewal_hours does not force replacement in
+                # terraform-provider-tls), so stacks created with a root early renewal keep their root.
+                early_renewal_hours=ROOT_EARLY_RENEWAL_HOURS,
                 is_ca_certificate=True,
                 max_path_length=ROOT_PATH_LENGTH,
                 allowed_uses=list(ROOT_USES),

@@ -22,6 +22,8 @@ class AwsNetworkArgs:
     config: AwsConfig
     name_prefix: str
     flow_log_retention_days: int = 365
+    protect: bool = False
+    """Protect the logs key from deletion: every log group it encrypts becomes unreadable without it."""
 
 
 class AwsNetwork(pulumi.ComponentResource):
@@ -37,6 +39,7 @@ class AwsNetwork(pulumi.ComponentResource):
     def __init__(self, name: str, args: AwsNetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("crossmesh:aws:AwsNetwork", name, None, opts)
         self._name, self._prefix = name, args.name_prefix
+        self._protect = args.protect
         self._child = pulumi.ResourceOptions(parent=self)
         config = args.config
 
@@ -80,7 +83,7 @@ class AwsNetwork(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=30,
             policy=identity.account_id.apply(lambda account: logs_key_policy(account, region)),
-            opts=self._child,
+            opts=pulumi.ResourceOptions(parent=self, protect=self._protect),
         )
         self.logs_key_arn = self.logs_key.arn
 

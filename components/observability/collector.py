@@ -26,12 +26,11 @@ def install_collector(
 ) -> k8s.helm.v3.Release:
     """The collector's namespace and chart. `depends_on` holds the grants that let it export: the pods
     must start able to write, or the first spans are lost."""
-    namespace = k8s.core.v1.Namespace(
-        f"{name}-observability",
-        metadata=k8s.meta.v1.ObjectMetaArgs(
-            name=specs.COLLECTOR_NAMESPACE, labels=specs.collector_namespace_labels()
-        ),
-        opts=pulumi.ResourceOptions(parent=parent, provider=cluster.provider),
+    namespace = cluster.namespace(
+        resource_name=f"{name}-observability",
+        name=specs.COLLECTOR_NAMESPACE,
+        labels=specs.collector_namespace_labels(),
+        parent=parent,
     )
     return cluster.helm_release(
         resource_name=f"{name}-collector",

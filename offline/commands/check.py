@@ -13,7 +13,6 @@ them, while a plan run now hands rules the values, as `pulumi preview` does.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -31,15 +30,14 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import unknown_checking_proxy
 
+from offline.plan_file import PlanFileError, load_plan_file
 from offline.record import Plan, mask
+
+__all__ = ["PlanFileError", "PlannedStack", "from_contract", "from_plan", "load_contract", "run_policies"]
 
 SEVERITY_ORDER = ("critical", "high", "medium", "low", "none")
 STACK_TYPE = "pulumi:pulumi:Stack"
 LEVELS = {level.value: level for level in EnforcementLevel}
-
-
-class PlanFileError(ValueError):
-    """A saved plan that is not a crossmesh plan contract."""
 
 
 class PolicyConfigError(ValueError):
@@ -135,12 +133,8 @@ def from_contract(contract: Any) -> PlannedStack:
 
 
 def load_contract(path: Path) -> PlannedStack:
-    try:
-        return from_contract(json.loads(path.read_text()))
-    except OSError as err:
-        raise PlanFileError(f"cannot read {path}: {err.strerror}") from err
-    except json.JSONDecodeError as err:
-        raise PlanFileError(f"{path} is not JSON: {err}") from err
+    """A saved plan, checked by offline.plan_file; raises PlanFileError naming the file and problem."""
+    return from_contract(load_plan_file(path))
 
 
 def levels(

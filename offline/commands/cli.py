@@ -12,6 +12,7 @@ what each means are in exit_codes.py.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import importlib.metadata
 import json
 import os
@@ -28,7 +29,10 @@ from components.config import ConfigError
 from offline.commands import diff as diff_command
 from offline.commands import exit_codes
 from offline.commands.exit_codes import (
+    AGREEMENT,
+    CANNOT_AUDIT,
     CURRENT,
+    DISAGREEMENT,
     INVALID_INPUT,
     MANDATORY_VIOLATION,
     NO_MANDATORY_VIOLATION,
@@ -54,7 +58,9 @@ SUMMARIES = {
     "policies": "List the policy pack's rules with their level, severity, resource types and anchors.",
     "graph": "Draw the stack's architecture, as Mermaid or Graphviz, from its offline plan.",
     "verify": "After `pulumi up`, check tunnels, BGP sessions, istiod sync and one cross-cloud call.",
+    "audit": "Run Checkov offline on the plan and report its findings beside the policy pack's verdicts.",
     "config-docs": "Regenerate docs/configuration.md from the stack config schema.",
+    "cost-docs": "Regenerate the shipped stacks' cost table in docs/cost.md and the README's dev estimate.",
     "policy-docs": "Regenerate policies/README.md from the policy pack.",
 }
 EXAMPLES = {
@@ -64,7 +70,9 @@ EXAMPLES = {
     "policies": "crossmesh policies --json",
     "graph": "crossmesh graph -s dev --format dot | dot -Tsvg > dev.svg",
     "verify": "crossmesh verify -s dev",
+    "audit": "crossmesh audit -s prod --format sarif > audit.sarif",
     "config-docs": "crossmesh config-docs --check",
+    "cost-docs": "crossmesh cost-docs --check",
     "policy-docs": "crossmesh policy-docs --check",
 }
 
@@ -77,7 +85,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = command_line().parse_args(argv)
     project_dir = Path(args.cwd).resolve()
     try:
-        return HANDLERS[args.command](args, project_dir)
+        code = HANDLERS[args.command](args, project_dir)
+        sys.stdout.flush()
+        return code
+    except BrokenPipeError:
+        return _output_closed(args.command)
     except Exception as err:  # a defect is reported in one line and its own exit code, not raised
         if args.debug:
             traceback.print_exc()
@@ -92,6 +104,15 @@ def version() -> str:
     except importlib.metadata.PackageNotFoundError:
         pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
         return str(tomllib.loads(pyproject.read_text())["project"]["version"])
+
+
+def _output_closed(command: str) -> int:
+    """The reader of standard output went away (`crossmesh plan | head`): say so once, exit 2."""
+    # Later writes and the final flush go nowhere instead of failing again.
+    with contextlib.suppress(OSError, ValueError):
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    print(f"error: crossmesh {command}: the output was closed before it was written in full", file=sys.stderr)
+    return next(code for code in exit_codes.EXIT_CODES[command] if code == 2)
 
 
 def command_line() -> argparse.ArgumentParser:
@@ -144,6 +165,14 @@ def command_line() -> argparse.ArgumentParser:
         "--policy-config", metavar="FILE", help="pack config JSON, as for pulumi --policy-pack-config"
     )
 
+    audit = command("audit")
+    audit_source = audit.add_mutually_exclusive_group()
+    _stack_option(audit_source)
+    audit_source.add_argument(
+        "--plan", metavar="FILE", help="audit a saved plan (crossmesh plan --json FILE)"
+    )
+    audit.add_argument("--format", choices=["text", "json", "sarif"], default="text")
+
     policies = command("policies")
     _json_option(policies, "write the list as JSON to FILE (`-` or no FILE: standard output)")
 
@@ -164,6 +193,9 @@ def command_line() -> argparse.ArgumentParser:
 
     docs = command("config-docs")
     docs.add_argument("--check", action="store_true", help="only compare with the file, write nothing")
+
+    cost_docs = command("cost-docs")
+    cost_docs.add_argument("--check", action="store_true", help="only compare with the files, write nothing")
     return parser
 
 
@@ -273,14 +305,16 @@ def _plan(args: argparse.Namespace, project_dir: Path) -> int:
         return plan
     for message in plan.warnings:
         print(f"warning: {message}", file=sys.stderr)
-    contract = json.dumps(plan.to_contract(), indent=2) + "\n"
+    from offline.commands.cost_summary import plan_contract
+
+    contract = json.dumps(plan_contract(plan), indent=2) + "\n"
     if json_to_stdout:
         sys.stdout.write(contract)
     else:
         planned = from_plan(plan)
         sys.stdout.write(render_summary(plan) + "\n" + render(run_policies(planned), planned, len(POLICIES)))
     if args.json and args.json != STDOUT:
-        written = _written(args.json, contract, "plan")
+        written = _written("--json", args.json, contract, "plan")
         if written != OK:
             return written
     if against is not None:
@@ -289,11 +323,12 @@ def _plan(args: argparse.Namespace, project_dir: Path) -> int:
     return OK
 
 
-def _written(target: str, text: str, what: str) -> ExitCode:
+def _written(option: str, target: str, text: str, what: str) -> ExitCode:
+    """text to the file an option names (or standard output for `-`), or INVALID_INPUT after one line."""
     try:
         write_output(target, text)
     except OSError as err:
-        print(f"error: cannot write the {what} to {target}: {err.strerror}", file=sys.stderr)
+        print(f"error: {option} {target}: cannot write it: {err.strerror or err}", file=sys.stderr)
         return INVALID_INPUT
     if target != STDOUT:
         print(f"{what} written to {target}", file=sys.stderr)
@@ -324,7 +359,8 @@ def _check(args: argparse.Namespace, project_dir: Path) -> int:
         print(f"error: {err}", file=sys.stderr)
         return INVALID_INPUT
     context = check_reports.ReportContext(planned, POLICIES, levels, violations, project_dir)
-    written = _written(output, check_reports.render(report_format, context), "results")
+    option = "--json" if args.json is not None else "--output"
+    written = _written(option, output, check_reports.render(report_format, context), "results")
     if written != OK:
         return written
     if output != STDOUT and report_format != "text":
@@ -336,12 +372,45 @@ def _check(args: argparse.Namespace, project_dir: Path) -> int:
     return MANDATORY_VIOLATION if check.has_mandatory(violations) else NO_MANDATORY_VIOLATION
 
 
+def _audit(args: argparse.Namespace, project_dir: Path) -> int:
+    from offline.commands import audit, check
+    from offline.record import mask
+
+    try:
+        if args.plan:
+            planned = masked = check.load_contract(Path(args.plan))
+        else:
+            plan = _planned(args, project_dir)
+            if isinstance(plan, ExitCode):
+                return CANNOT_AUDIT if plan == INVALID_INPUT else plan
+            planned = check.from_plan(plan)
+            masked = check.PlannedStack(
+                planned.project,
+                planned.stack,
+                tuple(
+                    check.PlannedResource(**{**vars(r), "inputs": mask(r.inputs)}) for r in planned.resources
+                ),
+                planned.outputs,
+            )
+        findings, converted, verdicts = audit.audit(planned, masked, project_dir)
+    except (check.PlanFileError, audit.CheckovUnavailable, audit.CheckovFailed) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return CANNOT_AUDIT
+    if args.format == "json":
+        sys.stdout.write(audit.render_json(findings, converted, len(verdicts)))
+    elif args.format == "sarif":
+        sys.stdout.write(audit.render_sarif(findings))
+    else:
+        sys.stdout.write(audit.render_text(findings, converted, len(verdicts)))
+    return DISAGREEMENT if audit.new_disagreements(findings) else AGREEMENT
+
+
 def _policies(args: argparse.Namespace, project_dir: Path) -> int:
     from offline.commands.check import describe_pack
 
     pack = describe_pack(POLICIES)
     if args.json:
-        return _written(args.json, json.dumps(pack, indent=2) + "\n", "policy list")
+        return _written("--json", args.json, json.dumps(pack, indent=2) + "\n", "policy list")
     for policy in pack:
         print(
             f"{policy['name']:40} {policy['level']:9} {policy['severity']:8} {policy['kind']:8} "
@@ -382,7 +451,9 @@ def _verify(args: argparse.Namespace, project_dir: Path) -> int:
     if args.json != STDOUT:
         sys.stdout.write(verify.render_findings(findings))
     if args.json:
-        written = _written(args.json, json.dumps(verify.findings_json(findings), indent=2) + "\n", "findings")
+        written = _written(
+            "--json", args.json, json.dumps(verify.findings_json(findings), indent=2) + "\n", "findings"
+        )
         if written != OK:
             return UNVERIFIED
     return verify.exit_code(findings)
@@ -394,11 +465,10 @@ def _deployed_outputs(outputs_file: str | None, stack: str) -> dict[str, Any] | 
 
     if outputs_file:
         try:
-            outputs: dict[str, Any] = json.loads(Path(outputs_file).read_text())
-        except (OSError, json.JSONDecodeError) as err:
-            print(f"error: cannot read the stack outputs from {outputs_file}: {err}", file=sys.stderr)
+            return verify.outputs_from_file(Path(outputs_file))
+        except verify.OutputsFileError as err:
+            print(f"error: --outputs {err}", file=sys.stderr)
             return UNVERIFIED
-        return outputs
     try:
         return verify.stack_outputs(stack)
     except (verify.CommandUnavailable, verify.CommandFailed) as err:
@@ -428,6 +498,30 @@ def _config_docs(args: argparse.Namespace, project_dir: Path) -> int:
     return CURRENT
 
 
+def _cost_docs(args: argparse.Namespace, project_dir: Path) -> int:
+    from offline.commands.cost_docs import rendered
+
+    stacks = sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in project_dir.glob("Pulumi.*.yaml"))
+    plans = {}
+    for stack in stacks:
+        plan = _planned(argparse.Namespace(stack=stack, debug=False), project_dir)
+        if isinstance(plan, ExitCode):
+            return plan
+        plans[stack] = plan
+    stale = []
+    for path, text in rendered(project_dir, plans).items():
+        if (project_dir / path).read_text() == text:
+            continue
+        stale.append(path)
+        if not args.check:
+            (project_dir / path).write_text(text)
+    if args.check and stale:
+        print(f"error: {', '.join(map(str, stale))} stale; run `crossmesh cost-docs`", file=sys.stderr)
+        return STALE
+    print(f"wrote {', '.join(map(str, stale))}" if stale else "docs/cost.md and README.md already current")
+    return CURRENT
+
+
 def _policy_docs(args: argparse.Namespace, project_dir: Path) -> int:
     from offline.commands.policy_reference import (
         REFERENCE_PATH,
@@ -448,10 +542,12 @@ def _policy_docs(args: argparse.Namespace, project_dir: Path) -> int:
 HANDLERS: dict[str, Handler] = {
     "plan": _plan,
     "check": _check,
+    "audit": _audit,
     "policies": _policies,
     "graph": _graph,
     "diff": diff_command.run,
     "verify": _verify,
     "config-docs": _config_docs,
+    "cost-docs": _cost_docs,
     "policy-docs": _policy_docs,
 }

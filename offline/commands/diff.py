@@ -15,7 +15,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from offline.commands.cost_summary import contract_delta, plan_contract, render_delta
 from offline.commands.exit_codes import FAILED_ON, INVALID_INPUT, OK, ExitCode
+from offline.cost import CostDelta
 from offline.diff import (
     CREATE,
     DELETE,
@@ -123,20 +125,28 @@ def run(args: argparse.Namespace, project_dir: Path) -> int:
     except (DiffInputError, PlanFormatError) as err:
         print(f"error: {err}", file=sys.stderr)
         return INVALID_INPUT
-    return report(diff_plans(old, new), args, f"{args.old} -> {args.new}")
+    cost = contract_delta(old.contract, new.contract)
+    return report(diff_plans(old, new), args, f"{args.old} -> {args.new}", cost=cost)
 
 
-def report(result: DiffResult, args: argparse.Namespace, heading: str, out: TextIO | None = None) -> ExitCode:
-    """Print the diff in the chosen format, write --json, and return the exit code --fail-on asks for."""
+def report(
+    result: DiffResult,
+    args: argparse.Namespace,
+    heading: str,
+    out: TextIO | None = None,
+    cost: CostDelta | None = None,
+) -> ExitCode:
+    """Print the diff in the chosen format, write --json, and return the exit code --fail-on asks for;
+    with `cost`, the monthly cost of the change too."""
     out = out or sys.stdout
     fmt = getattr(args, "format", "text")
     if args.json and args.json != "-":
-        Path(args.json).write_text(json.dumps(to_json(result), indent=2) + "\n")
+        Path(args.json).write_text(json.dumps(to_json(result, cost), indent=2) + "\n")
     if fmt == "json" or args.json == "-":
-        out.write(json.dumps(to_json(result), indent=2) + "\n")
+        out.write(json.dumps(to_json(result, cost), indent=2) + "\n")
     elif fmt == "github":
         out.write(workflow_commands(result))
-        summary = markdown(result, heading)
+        summary = markdown(result, heading, cost)
         summary_file = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary_file:
             with open(summary_file, "a") as stream:
@@ -144,7 +154,7 @@ def report(result: DiffResult, args: argparse.Namespace, heading: str, out: Text
         else:
             out.write("\n" + summary)
     else:
-        out.write(render_text(result, heading, colour=_is_terminal(out)))
+        out.write(render_text(result, heading, colour=_is_terminal(out), cost=cost))
     failing = [kind for kind in args.fail_on if result.has(kind)]
     return FAILED_ON if failing else OK
 
@@ -216,7 +226,7 @@ def headline(verdict: Verdict) -> str:
     return f"{SYMBOLS[verdict.kind]:2} {verdict.kind:8} {verdict.type}  {verdict.name}{mark}"
 
 
-def render_text(result: DiffResult, heading: str, colour: bool = False) -> str:
+def render_text(result: DiffResult, heading: str, colour: bool = False, cost: CostDelta | None = None) -> str:
     def paint(text: str, style: str) -> str:
         return f"{style}{text}{RESET}" if colour else text
 
@@ -241,6 +251,8 @@ def render_text(result: DiffResult, heading: str, colour: bool = False) -> str:
         lines.append(f"Found under an alias of their old URN (unchanged): {len(result.renamed)}")
         lines += [f"  {verdict.name}: {verdict.renamed_from}" for verdict in result.renamed]
     lines += [f"warning: {warning}" for warning in result.warnings]
+    if cost is not None:
+        lines += ["", *render_delta(cost)]
     lines.append("")
     summary = summary_line(result)
     lines.append(paint(summary, BOLD + RED) if alarming else summary)
@@ -275,8 +287,8 @@ def _verdict_json(verdict: Verdict) -> dict[str, Any]:
     }
 
 
-def to_json(result: DiffResult) -> dict[str, Any]:
-    return {
+def to_json(result: DiffResult, cost: CostDelta | None = None) -> dict[str, Any]:
+    document = {
         "project": result.project,
         "stack": result.stack,
         "summary": {**result.counts, "cascade": sum(1 for v in result.verdicts if v.cascade)},
@@ -285,6 +297,9 @@ def to_json(result: DiffResult) -> dict[str, Any]:
         "renamed": [{"urn": v.urn, "from": v.renamed_from} for v in result.renamed],
         "warnings": result.warnings,
     }
+    if cost is not None:
+        document["cost"] = cost.to_json()
+    return document
 
 
 def _escape_data(text: str) -> str:
@@ -334,9 +349,11 @@ def _table(verdicts: Sequence[Verdict], why: Callable[[Verdict], str]) -> list[s
     return lines
 
 
-def markdown(result: DiffResult, heading: str) -> str:
+def markdown(result: DiffResult, heading: str, cost: CostDelta | None = None) -> str:
     """The diff for $GITHUB_STEP_SUMMARY or a pull-request comment: replacements first."""
     lines = [f"### crossmesh diff: `{result.stack}`", "", f"**{summary_line(result)}**", ""]
+    if cost is not None:
+        lines += [_markdown_cell(render_delta(cost)[0]), ""]
     alarming = [v for v in result.verdicts if v.alarming]
     if alarming:
         lines += [f"#### :rotating_light: {critical_counts(alarming)}", ""]
@@ -371,10 +388,12 @@ def saved_plan_of(path: str, stack: str) -> PlanSnapshot | ExitCode:
 
 def report_against(saved: PlanSnapshot, plan: Plan, args: argparse.Namespace) -> ExitCode:
     """`plan --against`: the diff from the saved plan to the one just made."""
+    contract = plan_contract(plan)
     try:
-        result = diff_plans(saved, plan_snapshot(plan.to_contract()))
+        result = diff_plans(saved, plan_snapshot(contract))
     except PlanFormatError as err:
         print(f"error: {args.against}: {err}", file=sys.stderr)
         return INVALID_INPUT
     report_args = argparse.Namespace(json=None, format="text", fail_on=args.fail_on)
-    return report(result, report_args, f"{args.against} -> this plan")
+    cost = contract_delta(saved.contract, contract)
+    return report(result, report_args, f"{args.against} -> this plan", cost=cost)

@@ -27,17 +27,27 @@ NO_MANDATORY_VIOLATION = ExitCode(
 )
 VERIFIED = ExitCode(0, "every check passed")
 CURRENT = ExitCode(0, "the file was written, or with --check is current")
+AGREEMENT = ExitCode(0, "Checkov and the pack agree, or disagree only where a listed reason says why")
 
 MANDATORY_VIOLATION = ExitCode(1, "at least one mandatory rule or upstream artefact check is broken")
 CHECK_FAILED = ExitCode(1, "at least one check failed")
+DISAGREEMENT = ExitCode(1, "Checkov and the pack disagree where no listed reason explains it")
 STALE = ExitCode(1, "with --check: the file differs from what the code generates; nothing written")
 FAILED_ON = ExitCode(1, "with --fail-on: the diff holds a change of that kind (a replace, a delete)")
 
 INVALID_INPUT = ExitCode(
-    2, "invalid input: the stack config or file, a plan or pack config file, or the options"
+    2,
+    "invalid input: the stack config or file, a plan or pack config file, or the options; or an output "
+    "that cannot be written (an unwritable --json FILE, a closed pipe)",
 )
 UNVERIFIED = ExitCode(
-    2, "some checks could not run: no stack outputs, a tool or credentials missing, or bad options"
+    2,
+    "some checks could not run: no usable stack outputs, a tool or credentials missing, or bad options; "
+    "or a closed pipe",
+)
+
+CANNOT_AUDIT = ExitCode(
+    2, "cannot audit: invalid stack config, plan file or options, or Checkov is not installed"
 )
 
 PROGRAM_ERROR = ExitCode(3, "the program, the command or a rule failed: a defect, not the input")
@@ -46,10 +56,12 @@ EXIT_CODES: Mapping[str, Sequence[ExitCode]] = {
     "plan": (OK, FAILED_ON, INVALID_INPUT, PROGRAM_ERROR),
     "diff": (OK, FAILED_ON, INVALID_INPUT, PROGRAM_ERROR),
     "check": (NO_MANDATORY_VIOLATION, MANDATORY_VIOLATION, INVALID_INPUT, PROGRAM_ERROR),
+    "audit": (AGREEMENT, DISAGREEMENT, CANNOT_AUDIT, PROGRAM_ERROR),
     "policies": (OK, INVALID_INPUT, PROGRAM_ERROR),
     "graph": (OK, INVALID_INPUT, PROGRAM_ERROR),
     "verify": (VERIFIED, CHECK_FAILED, UNVERIFIED, PROGRAM_ERROR),
     "config-docs": (CURRENT, STALE, INVALID_INPUT, PROGRAM_ERROR),
+    "cost-docs": (CURRENT, STALE, INVALID_INPUT, PROGRAM_ERROR),
     "policy-docs": (CURRENT, STALE, INVALID_INPUT, PROGRAM_ERROR),
 }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from crossmesh_policy import PACK_NAME, POLICIES, CrossmeshPolicy, CrossmeshResourcePolicy
@@ -14,6 +15,7 @@ from offline.commands.exit_codes import (
 )
 
 REFERENCE_PATH = Path("policies") / "README.md"
+DISAGREEMENTS = Path(__file__).resolve().parents[2] / "offline" / "data" / "checkov_disagreements.json"
 
 CHECK_EXIT_CODES = (
     f"Exit {NO_MANDATORY_VIOLATION} when no mandatory rule is broken, {MANDATORY_VIOLATION} when one is, "
@@ -53,6 +55,18 @@ scanner covers, to the AWS and GCP API constraints.
 - Messages name the property and the resource, never a value that may be secret. CrossGuard hands
   rules secret values unwrapped; a saved offline plan shows them as `[secret]`, which rules that judge
   a secret's value (key format, key pairing) cannot read and therefore pass.
+- A rule that asks for more than its anchors says so in its description ("stricter than ...").
+
+## Checkov as a second opinion
+
+`crossmesh audit --stack S` (or `--plan FILE`, `--format text|json|sarif`) converts the plan to a
+Terraform plan in JSON (Terraform names from the providers' bridge metadata,
+offline/data/terraform_names.json) and the Kubernetes objects to manifests, runs Checkov offline and
+reports, check by check and resource by resource, where both fail, where only Checkov fails and where
+only the pack does, joined by the anchors below. `make audit` installs Checkov (dependency group
+`audit`), audits every stack and runs the anchor probes (tests/fixtures/checkov_probes.json: a shipped
+resource with one setting changed, and the verdict each tool must reach). A disagreement not listed
+below fails the audit.
 """
 
 
@@ -68,6 +82,23 @@ def _row(policy: CrossmeshPolicy) -> str:
     )
 
 
+def _disagreements() -> list[str]:
+    document = json.loads(DISAGREEMENTS.read_text())
+    sides = {"checkov-only": "Checkov fails, the pack passes", "pack-only": "the pack fails, Checkov passes"}
+    lines = [
+        "",
+        f"## Where the pack and Checkov {document['checkov']} disagree, and why",
+        "",
+        "| Check | Verdicts | Resources | Why |",
+        "|---|---|---|---|",
+    ]
+    for entry in document["disagreements"]:
+        lines.append(
+            f"| {entry['check']} | {sides[entry['verdict']]} | `{entry['resource']}` | {entry['reason']} |"
+        )
+    return lines
+
+
 def render_policy_reference() -> str:
     mandatory = sum(1 for p in POLICIES if p.enforcement_level and p.enforcement_level.value == "mandatory")
     lines = [
@@ -77,6 +108,7 @@ def render_policy_reference() -> str:
         "| Rule | Level | Severity | Kind | What it requires | Anchors | Pulumi types |",
         "|---|---|---|---|---|---|---|",
         *(_row(policy) for policy in POLICIES),
+        *_disagreements(),
     ]
     return "\n".join(lines) + "\n"
 

@@ -7,6 +7,7 @@ from collections import Counter
 from typing import Any
 
 from offline.commands.appmesh_summary import appmesh_lines
+from offline.commands.cost_summary import plan_estimate, render_estimate
 from offline.commands.estimate import estimate_deploy, format_minutes
 from offline.record import Plan, Registration, mask
 
@@ -45,6 +46,8 @@ def render_summary(plan: Plan) -> str:
     lines.extend(_service_lines(plan.outputs.get(SERVICES_OUTPUT)))
     lines += ["", "First `pulumi up`, estimated (typical creation times; see offline/commands/estimate.py)"]
     lines.extend(_estimate_lines(plan))
+    cost, stated = plan_estimate(plan)
+    lines += ["", *render_estimate(cost, stated)]
     lines.extend(appmesh_lines(plan))
     lines += ["", "Outputs"]
     for name, value in sorted(mask(plan.outputs).items()):

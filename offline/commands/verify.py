@@ -20,6 +20,7 @@ import tempfile
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from offline.commands.exit_codes import CHECK_FAILED, UNVERIFIED, VERIFIED, ExitCode
@@ -33,6 +34,8 @@ Runner = Callable[[Sequence[str]], str]
 UNREACHED_CODES = {"000", "403", "502", "503", "504"}
 # Words in a CLI's error that mean "no usable credentials" rather than "the check failed".
 CREDENTIAL_WORDS = ("credential", "authenticat", "token", "login", "unauthorized", "expired", "sso")
+# How `pulumi stack output --json` shows a secret without --show-secrets.
+SECRET_MASK = "[secret]"
 # The STATUS values `istioctl remote-clusters` prints.
 SYNC_STATES = {"synced", "syncing", "timeout", "failed", "unknown"}
 
@@ -43,6 +46,10 @@ class CommandUnavailable(Exception):
 
 class CommandFailed(Exception):
     """The tool ran and failed."""
+
+
+class OutputsFileError(Exception):
+    """A --outputs file that is not the stack's outputs with their secrets shown."""
 
 
 @dataclass(frozen=True)
@@ -416,3 +423,27 @@ def stack_outputs(stack: str, run: Runner = run_command) -> dict[str, Any]:
         run(["pulumi", "stack", "output", "--json", "--show-secrets", "--stack", stack])
     )
     return result
+
+
+def outputs_from_file(path: Path) -> dict[str, Any]:
+    """Stack outputs saved by `pulumi stack output --json --show-secrets`; raises OutputsFileError
+    naming the file and the problem (missing, not JSON, not an object, secrets saved masked)."""
+    try:
+        outputs = json.loads(path.read_text(encoding="utf-8-sig"))
+    except OSError as err:
+        raise OutputsFileError(f"{path}: cannot read it: {err.strerror}") from None
+    except UnicodeDecodeError:
+        raise OutputsFileError(f"{path}: not UTF-8 text; not saved by pulumi stack output --json") from None
+    except json.JSONDecodeError as err:
+        raise OutputsFileError(f"{path}: not JSON: line {err.lineno} column {err.colno}: {err.msg}") from None
+    except RecursionError:
+        raise OutputsFileError(f"{path}: nested deeper than the JSON parser's limit") from None
+    if not isinstance(outputs, dict):
+        raise OutputsFileError(f"{path}: a JSON {type(outputs).__name__}; stack outputs are an object")
+    masked = sorted(name for name, value in outputs.items() if value == SECRET_MASK)
+    if masked:
+        raise OutputsFileError(
+            f"{path}: saved without --show-secrets ({', '.join(masked)} read {SECRET_MASK}); save it with "
+            f"`pulumi stack output --json --show-secrets --stack <stack> > {path.name}`"
+        )
+    return outputs

@@ -52,3 +52,41 @@ def certificate(resource: FakeResource) -> tuple[str, dict[str, Any]]:
         "validityEndTime": end.isoformat().replace("+00:00", "Z"),
         "readyForRenewal": False,
     }
+
+
+# components/mesh/issued_certificate.py TYPE_TOKEN: a dynamic resource holding a key and its certificate.
+ISSUED_CERTIFICATE = "pulumi-python:dynamic/pki:IssuedCertificate"
+
+
+@outputs_for(ISSUED_CERTIFICATE)
+def issued_certificate(resource: FakeResource) -> tuple[str, dict[str, Any]]:
+    """What the provider's create returns: a new key, its certificate (ending no later than its
+    issuer's), and the inputs but the issuer's key."""
+    end = ISSUED_AT + timedelta(hours=int(resource.inputs.get("validityPeriodHours") or 0))
+    issuer_end = _end_of_certificate(resource, resource.inputs.get("issuerCertPem"))
+    if issuer_end is not None:
+        end = min(end, issuer_end)
+    serial = str(int(resource.hex(30), 16))
+    return serial, {
+        "certPem": fake_pem_certificate(resource.urn),
+        "privateKeyPem": fake_pem(_private_key_label(resource.inputs), resource.urn + "private"),
+        "publicKeyPem": fake_pem("PUBLIC KEY", resource.urn + "public"),
+        "validityStartTime": _rfc3339(ISSUED_AT),
+        "validityEndTime": _rfc3339(end),
+        "readyForRenewal": False,
+    }
+
+
+def _private_key_label(inputs: dict[str, Any]) -> str:
+    return "RSA PRIVATE KEY" if inputs.get("keyAlgorithm") == "RSA" else "EC PRIVATE KEY"
+
+
+def _end_of_certificate(resource: FakeResource, cert_pem: Any) -> datetime | None:
+    for _, state in resource.cloud.by_id.values():
+        if cert_pem and state.get("certPem") == cert_pem and state.get("validityEndTime"):
+            return datetime.fromisoformat(str(state["validityEndTime"]).replace("Z", "+00:00"))
+    return None
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")

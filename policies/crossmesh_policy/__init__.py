@@ -12,6 +12,7 @@ from crossmesh_policy import (
     gcp,
     gke,
     istio,
+    k8s,
     pki,
     secrets,
     vpn,
@@ -20,7 +21,7 @@ from crossmesh_policy.kit import CrossmeshPolicy, CrossmeshResourcePolicy, Cross
 
 PACK_NAME = "crossmesh"
 
-RULE_MODULES = (eks, aws, gke, gcp, vpn, cross_cloud, pki, istio, appmesh, secrets)
+RULE_MODULES = (eks, aws, gke, gcp, vpn, cross_cloud, pki, istio, appmesh, k8s, secrets)
 """In the order the pack lists its rules."""
 
 POLICIES: list[CrossmeshPolicy] = rules_of(*RULE_MODULES)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 from typing import Any
 
 from pulumi_policy import Severity
@@ -40,8 +41,17 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ROLE_POLICY_ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+MANAGED_POLICY = "aws:iam/policy:Policy"
+IAM_TYPES = (ROLE, ROLE_POLICY, ROLE_POLICY_ATTACHMENT, MANAGED_POLICY)
 
-ADMIN_POLICY_SUFFIX = ":policy/AdministratorAccess"
+# AWS managed policies that grant IAM write or full administration (AWS managed policy reference:
+# AdministratorAccess and its service variants allow "*"; IAMFullAccess allows "iam:*").
+ADMIN_MANAGED_POLICIES = (
+    "AdministratorAccess",
+    "AdministratorAccess-Amplify",
+    "AdministratorAccess-AWSElasticBeanstalk",
+    "IAMFullAccess",
+)
 ALL_PROTOCOLS = ("-1", "all")
 
 
@@ -368,11 +378,38 @@ def _resources(statement: Any) -> list[str]:
     return [str(resource) for resource in as_list(statement.get("Resource"))]
 
 
-def _full_admin(document: dict[str, Any]) -> bool:
-    return any(
-        statement.get("Effect") == "Allow" and "*" in _actions(statement) and "*" in _resources(statement)
+def _allows_on_everything(document: dict[str, Any]) -> set[str]:
+    """The actions (lower-cased, wildcards kept) an Allow grants on Resource '*'."""
+    return {
+        action.lower()
         for statement in statements(document)
-    )
+        if statement.get("Effect") == "Allow" and "*" in _resources(statement)
+        for action in _actions(statement)
+    }
+
+
+def _admin_grants(document: dict[str, Any]) -> list[str]:
+    """What in a policy document makes it administrator: '*' or 'iam:*' on '*'."""
+    granted = _allows_on_everything(document)
+    return [f"'{action}' on '*'" for action in ("*", "iam:*") if action in granted]
+
+
+def _managed_admin(arn: Any, denied: Sequence[str]) -> str | None:
+    name = str(arn).rsplit("/", 1)[-1]
+    return name if ":iam::aws:policy/" in str(arn) and name in denied else None
+
+
+def _documents(resource_type: str, props: Props) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(label, document) of each policy document a role, inline or managed policy carries."""
+    if resource_type == ROLE:
+        for inline in as_list(props.get("inlinePolicies")):
+            if isinstance(inline, Mapping):
+                yield (
+                    f"inline policy {inline.get('name', '(unnamed)')}",
+                    policy_document(inline.get("policy")),
+                )
+    elif resource_type in (ROLE_POLICY, MANAGED_POLICY):
+        yield "the policy", policy_document(props.get("policy"))
 
 
 @resource_rule(
@@ -380,23 +417,31 @@ def _full_admin(document: dict[str, Any]) -> bool:
     anchors=["CKV_AWS_274", "CKV2_AWS_56", "CKV_AWS_62", "CKV2_AWS_40"],
     severity=Severity.CRITICAL,
     level=MANDATORY,
-    types=[ROLE, ROLE_POLICY, ROLE_POLICY_ATTACHMENT],
+    types=IAM_TYPES,
     by_type=True,
+    config={
+        "deniedManagedPolicies": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": list(ADMIN_MANAGED_POLICIES),
+        }
+    },
 )
-def iam_no_admin(resource_type: str, props: Props, _: Config) -> Iterator[str]:
-    """IAM roles get neither AdministratorAccess nor an Allow of '*' on '*'."""
-    if resource_type == ROLE_POLICY_ATTACHMENT and str(props.get("policyArn", "")).endswith(
-        ADMIN_POLICY_SUFFIX
-    ):
-        yield "the role gets AdministratorAccess."
+def iam_no_admin(resource_type: str, props: Props, config: Config) -> Iterator[str]:
+    """IAM roles get no AWS managed policy that grants IAM write or administration (AdministratorAccess,
+    IAMFullAccess; list configurable as deniedManagedPolicies), and no policy allows '*' or 'iam:*' on
+    '*'."""
+    denied = config["deniedManagedPolicies"]
+    arns = [props.get("policyArn")] if resource_type == ROLE_POLICY_ATTACHMENT else []
     if resource_type == ROLE:
-        if any(str(arn).endswith(ADMIN_POLICY_SUFFIX) for arn in as_list(props.get("managedPolicyArns"))):
-            yield "the role gets AdministratorAccess."
-        for inline in as_list(props.get("inlinePolicies")):
-            if isinstance(inline, Mapping) and _full_admin(policy_document(inline.get("policy"))):
-                yield f"inline policy {inline.get('name', '(unnamed)')} allows '*' on '*'."
-    if resource_type == ROLE_POLICY and _full_admin(policy_document(props.get("policy"))):
-        yield "the policy allows '*' on '*' (full administrator)."
+        arns = as_list(props.get("managedPolicyArns"))
+    for arn in arns:
+        name = _managed_admin(arn, denied)
+        if name:
+            yield f"the role gets the AWS managed policy {name}, which grants IAM write or administration."
+    for label, document in _documents(resource_type, props):
+        for grant in _admin_grants(document):
+            yield f"{label} allows {grant} (administrator)."
 
 
 @resource_rule(
@@ -407,14 +452,94 @@ def iam_no_admin(resource_type: str, props: Props, _: Config) -> Iterator[str]:
     types=[ROLE],
 )
 def iam_trust_not_public(props: Props, _: Config) -> Iterator[str]:
-    """IAM role trust policies never let '*' assume the role without a condition."""
+    """IAM role trust policies never trust '*' (with or without a condition) and never trust a whole
+    account (its root) without a condition."""
     for statement in statements(policy_document(props.get("assumeRolePolicy"))):
-        if (
-            statement.get("Effect") == "Allow"
-            and _public_principal(statement)
-            and not statement.get("Condition")
-        ):
-            yield "the trust policy lets any AWS principal assume the role."
+        if statement.get("Effect") != "Allow":
+            continue
+        if _public_principal(statement):
+            yield "the trust policy lets any AWS principal ('*') assume the role, whatever its condition."
+        elif _account_root_principal(statement) and not statement.get("Condition"):
+            yield (
+                "the trust policy lets every principal of an account (its root) assume the role without a "
+                "condition: name the roles, or add a condition."
+            )
+
+
+def _account_root_principal(statement: Any) -> bool:
+    principal = statement.get("Principal")
+    values = as_list(principal.get("AWS")) if isinstance(principal, Mapping) else []
+    return any(
+        str(value).endswith(":root") or (str(value).isdigit() and len(str(value)) == 12) for value in values
+    )
+
+
+# Privilege-escalation paths (Rhino Security Labs' AWS IAM privilege escalation methods, the list
+# Checkov's CKV_AWS_286 evaluates through cloudsplaining): each set of actions, all allowed on '*',
+# lets a principal give itself more than it was granted.
+PRIVILEGE_ESCALATIONS: Mapping[str, tuple[str, ...]] = {
+    "create access keys for other users": ("iam:createaccesskey",),
+    "create a console password for other users": ("iam:createloginprofile",),
+    "change other users' console passwords": ("iam:updateloginprofile",),
+    "add users to groups": ("iam:addusertogroup",),
+    "publish a new default policy version": ("iam:createpolicyversion",),
+    "switch a policy's default version": ("iam:setdefaultpolicyversion",),
+    "attach policies to users": ("iam:attachuserpolicy",),
+    "attach policies to groups": ("iam:attachgrouppolicy",),
+    "attach policies to a role it assumes": ("iam:attachrolepolicy", "sts:assumerole"),
+    "put inline policies on users": ("iam:putuserpolicy",),
+    "put inline policies on groups": ("iam:putgrouppolicy",),
+    "put inline policies on a role it assumes": ("iam:putrolepolicy", "sts:assumerole"),
+    "rewrite a role's trust policy and assume it": ("iam:updateassumerolepolicy", "sts:assumerole"),
+    "pass any role to a new EC2 instance": ("iam:passrole", "ec2:runinstances"),
+    "pass any role to a new Lambda function": ("iam:passrole", "lambda:createfunction"),
+    "pass any role to a Glue dev endpoint": ("iam:passrole", "glue:createdevendpoint"),
+    "pass any role to CloudFormation": ("iam:passrole", "cloudformation:createstack"),
+    "pass any role to Data Pipeline": ("iam:passrole", "datapipeline:createpipeline"),
+    "take over a Glue dev endpoint": ("glue:updatedevendpoint",),
+    "rewrite a Lambda function that runs with a role": ("lambda:updatefunctioncode",),
+}
+# IAM actions that manage permissions (grant, attach, trust): on '*' they reach every principal.
+PERMISSIONS_MANAGEMENT_PREFIXES = (
+    "iam:attach",
+    "iam:put",
+    "iam:create",
+    "iam:update",
+    "iam:delete",
+    "iam:detach",
+    "iam:set",
+    "iam:add",
+    "iam:remove",
+    "iam:passrole",
+)
+
+
+def _grants(granted: set[str], action: str) -> bool:
+    """Whether the granted actions (wildcards allowed) include action."""
+    return any(fnmatchcase(action, pattern) for pattern in granted)
+
+
+@resource_rule(
+    id="xc-aws-iam-no-privesc",
+    anchors=["CKV_AWS_286", "CKV_AWS_289"],
+    severity=Severity.CRITICAL,
+    level=MANDATORY,
+    types=IAM_TYPES,
+    by_type=True,
+)
+def iam_no_privesc(resource_type: str, props: Props, _: Config) -> Iterator[str]:
+    """No policy opens a privilege-escalation path (iam:PassRole, iam:CreatePolicyVersion,
+    iam:AttachRolePolicy ... on '*') or manages IAM permissions on '*'."""
+    for label, document in _documents(resource_type, props):
+        granted = _allows_on_everything(document)
+        if not granted:
+            continue
+        for method, actions in PRIVILEGE_ESCALATIONS.items():
+            if all(_grants(granted, action) for action in actions):
+                yield f"{label} lets its holder {method} ({', '.join(actions)} on '*')."
+        managing = sorted(action for action in granted if action.startswith(PERMISSIONS_MANAGEMENT_PREFIXES))
+        if managing:
+            yield f"{label} manages IAM permissions on '*' ({', '.join(managing)}): scope them to ARNs."
 
 
 READ_PREFIXES = ("Describe", "Get", "List")

@@ -252,3 +252,53 @@ def icmp_pmtu(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
             "no AWS security group rule admits ICMP from GCP: path-MTU discovery over the tunnels breaks.",
             None,
         )
+
+
+KMS_KEYS = ("aws:kms/key:Key", "gcp:kms/cryptoKey:CryptoKey", "gcp:kms/keyRing:KeyRing")
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+ALERT_POLICY = "gcp:monitoring/alertPolicy:AlertPolicy"
+
+
+def _protected_stack(stack: StackView) -> bool:
+    """A stack that protects anything (crossmesh:protect) is one whose loss would hurt: production."""
+    return any(resource.opts.protect for resource in stack.resources)
+
+
+@stack_rule(
+    id="xc-x-kms-protected",
+    anchors=["CKV_GCP_82", "Pulumi protect (Terraform prevent_destroy)"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=KMS_KEYS,
+)
+def kms_protected(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+    """In a stack that protects resources, every KMS key and key ring is protected too: deleting a key
+    makes everything it encrypted unreadable (Pulumi's protect is Terraform's prevent_destroy)."""
+    if not _protected_stack(stack):
+        return
+    for key in stack.of_type(*KMS_KEYS):
+        if not key.opts.protect:
+            yield (
+                f"{key.resource_type.split(':')[-1]} {key.name} is not protected in a protected stack.",
+                key.urn,
+            )
+
+
+@stack_rule(
+    id="xc-x-alarms-notify",
+    anchors=["CloudWatch alarm actions", "Cloud Monitoring notification channels"],
+    severity=Severity.HIGH,
+    level=MANDATORY,
+    types=[METRIC_ALARM, ALERT_POLICY],
+)
+def alarms_notify(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
+    """In a stack that protects resources, every CloudWatch alarm has alarm actions and every Cloud
+    Monitoring alert policy has notification channels: an alarm that notifies nobody is not an alarm."""
+    if not _protected_stack(stack):
+        return
+    for alarm in stack.of_type(METRIC_ALARM):
+        if not as_list(alarm.props.get("alarmActions")):
+            yield f"CloudWatch alarm {alarm.name} has no alarmActions: it notifies nobody.", alarm.urn
+    for policy in stack.of_type(ALERT_POLICY):
+        if not as_list(policy.props.get("notificationChannels")):
+            yield f"alert policy {policy.name} has no notificationChannels: it notifies nobody.", policy.urn

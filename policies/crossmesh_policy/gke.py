@@ -88,10 +88,13 @@ def no_legacy_auth(props: Props, _: Config) -> Iterator[str]:
     types=[CLUSTER],
 )
 def network_policy(props: Props, _: Config) -> Iterator[str]:
-    """GKE enforces NetworkPolicy (Dataplane V2 counts, a deviation from CKV_GCP_12 which predates it)."""
-    if props.get("datapathProvider") == "ADVANCED_DATAPATH":
-        return  # Dataplane V2 enforces NetworkPolicy without the Calico add-on.
-    if get(props, "networkPolicy.enabled") is not True:
+    """GKE enforces NetworkPolicy: Dataplane V2 with the networkPolicy block written out disabled (as
+    GKE requires with it, and as CKV_GCP_12 expects), or the Calico add-on enabled."""
+    dataplane_v2 = props.get("datapathProvider") == "ADVANCED_DATAPATH"
+    enabled = get(props, "networkPolicy.enabled")
+    if dataplane_v2 and enabled is not False:
+        yield "with Dataplane V2, write networkPolicy.enabled false: GKE refuses the Calico add-on with it."
+    if not dataplane_v2 and enabled is not True:
         yield "NetworkPolicy is not enforced: use Dataplane V2 (datapathProvider) or enable networkPolicy."
 
 
@@ -123,14 +126,15 @@ def master_authorized_networks(props: Props, _: Config) -> Iterator[str]:
     types=[CLUSTER],
 )
 def private_nodes(props: Props, _: Config) -> Iterator[str]:
-    """GKE nodes have no public IPs."""
+    """GKE nodes have no public IPs (stricter than CKV_GCP_25, which asks only for a
+    privateClusterConfig block)."""
     if get(props, "privateClusterConfig.enablePrivateNodes") is not True:
         yield "nodes get public IPs: set privateClusterConfig.enablePrivateNodes."
 
 
 @resource_rule(
     id="xc-gke-private-endpoint",
-    anchors=["CKV_GCP_25", "CIS GKE 5.6.4"],
+    anchors=["CIS GKE 5.6.4"],
     severity=Severity.MEDIUM,
     level=ADVISORY,
     types=[CLUSTER],

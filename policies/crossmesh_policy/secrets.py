@@ -9,6 +9,8 @@ private key or a tunnel key at all is what Checkov's secret rules forbid.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
@@ -35,10 +37,28 @@ PATTERNS = (
     ("an AWS access key ID", re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")),
     ("a Google service-account key", re.compile(r'"private_key_id"\s*:')),
     ("a kubeconfig credential", re.compile(r"\b(client-key-data|token)\s*:\s*\S{16,}")),
+    ("an AWS secret access key", re.compile(r"aws_secret_access_key\s*[=:]\s*\S{40}", re.IGNORECASE)),
 )
 
-# Inputs whose job is to carry a secret to the provider (and which Pulumi keeps secret in state).
-CARRIER_TYPES = ("pulumi:providers:", "tls:index/", "kubernetes:core/v1:Secret", "random:index/")
+# Inputs whose job is to carry a secret to the resource (and which Pulumi keeps secret in state).
+CARRIER_TYPES = (
+    "tls:index/",
+    "kubernetes:core/v1:Secret",
+    "random:index/",
+    # components/mesh/issued_certificate.py: takes its issuer's key, as tls:index/locallySignedCert does.
+    "pulumi-python:dynamic/pki:IssuedCertificate",
+)
+# Provider inputs that hold static cloud credentials (Checkov CKV_AWS_41 for aws): a stack should get
+# its identity from the environment (OIDC, an assumed role, workload identity), never from inputs.
+STATIC_CREDENTIALS = {
+    "pulumi:providers:aws": ("accessKey", "secretKey", "token"),
+    "pulumi:providers:gcp": ("credentials", "accessToken"),
+}
+# Inputs the cloud decodes from base64 before use: EC2 user data (CKV_AWS_46).
+BASE64_INPUTS = {
+    "aws:ec2/launchTemplate:LaunchTemplate": ("userData",),
+    "aws:ec2/instance:Instance": ("userDataBase64",),
+}
 
 
 def leaks(value: Any, path: str = "") -> Iterator[tuple[str, str]]:
@@ -68,22 +88,46 @@ def _known_item(items: Sequence[Any], index: int) -> Any:
 
 @resource_rule(
     id="xc-secrets-no-plaintext-config",
-    anchors=["CKV_SECRET_2", "CKV_SECRET_6", "CKV_SECRET_13", "CKV_SECRET_19", "Pulumi secrets"],
+    anchors=[
+        "CKV_SECRET_2",
+        "CKV_SECRET_6",
+        "CKV_SECRET_13",
+        "CKV_SECRET_19",
+        "CKV_AWS_41",
+        "CKV_AWS_46",
+        "Pulumi secrets",
+    ],
     severity=Severity.CRITICAL,
     level=MANDATORY,
     types=["*"],
     by_type=True,
 )
 def no_plaintext_config(resource_type: str, props: Props, _: Config) -> Iterator[str]:
-    """No resource input holds private keys, cloud access keys or kubeconfig credentials, except the inputs
-    made to carry them (providers, tls, Kubernetes Secrets)."""
+    """No resource input holds private keys, cloud access keys or kubeconfig credentials (base64 user
+    data decoded), except the inputs made to carry them (tls, Kubernetes Secrets); providers take no
+    static cloud credentials at all."""
     if resource_type.startswith(CARRIER_TYPES):
         return
+    for key in STATIC_CREDENTIALS.get(resource_type, ()):
+        if known(props, key):
+            yield (
+                f"the provider is given static credentials ({key}): let it take its identity from the "
+                "environment (OIDC, an assumed role, workload identity) instead."
+            )
     for path, kind in leaks(props):
-        yield (
-            f"input {path} holds {kind} in plain config: pass it as a secret Output to a "
-            "resource made for it."
-        )
+        yield f"input {path} holds {kind} in plain config: pass it as a secret Output to a resource for it."
+    for key in BASE64_INPUTS.get(resource_type, ()):
+        for _path, kind in leaks(_base64_text(known(props, key))):
+            yield f"input {key} (base64) holds {kind}: any process on the instance reads user data."
+
+
+def _base64_text(value: Any) -> str | None:
+    if not isinstance(value, str) or is_masked(value):
+        return None
+    try:
+        return base64.b64decode(value, validate=True).decode("utf-8", errors="replace")
+    except (binascii.Error, ValueError):
+        return None
 
 
 @stack_rule(

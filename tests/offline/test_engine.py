@@ -53,7 +53,10 @@ def test_every_stack_file_plans_and_follows_the_contract(stack: str) -> None:
             or resource["parent"].endswith("pulumi:pulumi:Stack::crossmesh-" + stack)
         )
         assert all(dependency in urns for dependency in resource["dependencies"])
-        if resource["custom"] and not resource["type"].startswith("pulumi:providers:"):
+        # Dynamic resources run in the program's own provider, which Pulumi supplies and no one declares.
+        if resource["custom"] and not resource["type"].startswith(
+            ("pulumi:providers:", "pulumi-python:dynamic")
+        ):
             assert resource["provider"] in urns, f"{resource['urn']} uses an explicit provider"
     json.dumps(contract)
 
@@ -111,6 +114,27 @@ def test_encrypted_stack_values_stay_secret(tmp_path: Path) -> None:
     assert project == "crossmesh"
     assert config == {"crossmesh:token": ENCRYPTED_PLACEHOLDER, "crossmesh:region": "x"}
     assert secret_keys == ["crossmesh:token"]
+
+
+def test_secure_values_at_any_depth_plan_with_a_stand_in_and_keep_their_outputs_secret(
+    tmp_path: Path,
+) -> None:
+    # `pulumi config set --secret --path gcp.project ...` writes the secure value inside crossmesh:gcp.
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (tmp_path / name).write_text((PROJECT_DIR / name).read_text())
+    (tmp_path / "components").symlink_to(PROJECT_DIR / "components")
+    text = (PROJECT_DIR / "Pulumi.dev.yaml").read_text()
+    text = text.replace("    project: crossmesh-dev-000000", "    project:\n      secure: AAABAJjRUO4=")
+    (tmp_path / "Pulumi.dev.yaml").write_text(text)
+    _, config, secret_keys = read_stack_file(tmp_path, "dev")
+    assert secret_keys == ["crossmesh:gcp"]
+    assert json.loads(config["crossmesh:gcp"])["project"] == "crossmesh-dev-000000"  # the schema's example
+    plan = plan_stack(tmp_path, "dev")
+    assert isinstance(plan.outputs["gcpProject"], Secret) and isinstance(plan.outputs["gcpRegion"], Secret)
+    assert not isinstance(plan.outputs["awsRegion"], Secret)
+    assert plan.to_contract()["outputs"]["gcpProject"] == SECRET_MASK
+    assert any(w.startswith("crossmesh:gcp.project is encrypted (secure:)") for w in plan.warnings)
+    assert any(w.startswith("crossmesh:gcp is held as a secret") for w in plan.warnings)
 
 
 def test_unknown_stack_names_the_stacks_that_exist() -> None:

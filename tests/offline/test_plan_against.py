@@ -100,6 +100,11 @@ def test_plan_against_prints_the_diff_and_fails_on_replace(
     assert diff_text.splitlines()[1] == "Critical: 3 critical replaced"
     assert "replaced: tunnelBandwidth forces replacement" in diff_text
     assert "replaced: peerExternalGateway forces replacement, as it reads the new link-0-aws" in diff_text
+    # Then what the change costs: large tunnels have no published price, only the standard one as a floor.
+    cost = next(line for line in diff_text.splitlines() if line.startswith("Monthly cost of this change"))
+    assert cost.startswith("Monthly cost of this change, estimated: $0.00 at desired nodes")
+    assert cost.endswith("a floor: a price on one side or the other is unknown or a lower bound")
+    assert diff_text.splitlines()[-1].startswith("dev: 24 changes")
     assert main(argv) == 0
     capsys.readouterr()
 

@@ -18,6 +18,7 @@ from tests.support.types import (
     AWS_SUBNET,
     AWS_VPC,
     CLOUDWATCH_LOG_GROUP,
+    IAM_MANAGED_POLICY,
     IAM_ROLE,
     IAM_ROLE_POLICY,
     IAM_ROLE_POLICY_ATTACHMENT,
@@ -258,6 +259,101 @@ CASES: list[PolicyCase] = [
         ),
         "inline-star-star",
     ),
+    bad(
+        "xc-aws-iam-no-admin",
+        IAM_ROLE_POLICY_ATTACHMENT,
+        changed(ATTACHMENT, policyArn="arn:aws:iam::aws:policy/IAMFullAccess"),
+        "iam-full-access",
+    ),
+    ok(
+        "xc-aws-iam-no-admin",
+        IAM_ROLE_POLICY_ATTACHMENT,
+        changed(ATTACHMENT, policyArn="arn:aws:iam::111122223333:policy/IAMFullAccess"),
+        "customer-policy-of-the-same-name-is-judged-by-its-document",
+    ),
+    bad(
+        "xc-aws-iam-no-admin",
+        IAM_ROLE_POLICY_ATTACHMENT,
+        changed(ATTACHMENT, policyArn="arn:aws:iam::aws:policy/PowerUserAccess"),
+        "configured-list",
+        config={"deniedManagedPolicies": ["PowerUserAccess"]},
+    ),
+    bad(
+        "xc-aws-iam-no-admin",
+        IAM_ROLE_POLICY,
+        changed(ROLE_POLICY_BAG, policy=doc({"Effect": "Allow", "Action": "iam:*", "Resource": "*"})),
+        "inline-iam-star",
+    ),
+    bad(
+        "xc-aws-iam-no-admin",
+        IAM_MANAGED_POLICY,
+        {"policy": doc({"Effect": "Allow", "Action": ["IAM:*"], "Resource": ["*"]})},
+        "customer-managed-iam-star",
+    ),
+    ok(
+        "xc-aws-iam-no-admin",
+        IAM_ROLE_POLICY,
+        changed(
+            ROLE_POLICY_BAG,
+            policy=doc({"Effect": "Allow", "Action": "iam:*", "Resource": "arn:aws:iam::1:role/app-*"}),
+        ),
+        "iam-star-on-scoped-resources",
+    ),
+    ok("xc-aws-iam-no-privesc", IAM_ROLE_POLICY, ROLE_POLICY_BAG),
+    ok("xc-aws-iam-no-privesc", IAM_ROLE, ROLE_BAG, "role"),
+    bad(
+        "xc-aws-iam-no-privesc",
+        IAM_ROLE_POLICY,
+        changed(
+            ROLE_POLICY_BAG,
+            policy=doc({"Effect": "Allow", "Action": ["iam:PassRole", "ec2:RunInstances"], "Resource": "*"}),
+        ),
+        "pass-role-to-ec2",
+    ),
+    bad(
+        "xc-aws-iam-no-privesc",
+        IAM_MANAGED_POLICY,
+        {"policy": doc({"Effect": "Allow", "Action": "iam:CreatePolicyVersion", "Resource": "*"})},
+        "create-policy-version",
+    ),
+    bad(
+        "xc-aws-iam-no-privesc",
+        IAM_ROLE,
+        changed(
+            ROLE_BAG,
+            inlinePolicies=[
+                {
+                    "name": "ops",
+                    "policy": doc({"Effect": "Allow", "Action": ["iam:Attach*", "sts:*"], "Resource": "*"}),
+                }
+            ],
+        ),
+        "attach-role-policy-by-wildcards",
+    ),
+    bad(
+        "xc-aws-iam-no-privesc",
+        IAM_ROLE_POLICY,
+        changed(ROLE_POLICY_BAG, policy=doc({"Effect": "Allow", "Action": "iam:PassRole", "Resource": "*"})),
+        "pass-any-role",
+    ),
+    ok(
+        "xc-aws-iam-no-privesc",
+        IAM_ROLE_POLICY,
+        changed(
+            ROLE_POLICY_BAG,
+            policy=doc({"Effect": "Allow", "Action": "iam:PassRole", "Resource": "arn:aws:iam::1:role/node"}),
+        ),
+        "pass-one-role",
+    ),
+    ok(
+        "xc-aws-iam-no-privesc",
+        IAM_ROLE_POLICY,
+        changed(
+            ROLE_POLICY_BAG,
+            policy=doc({"Effect": "Deny", "Action": "iam:*", "Resource": "*"}),
+        ),
+        "deny",
+    ),
     ok("xc-aws-iam-trust-not-public", IAM_ROLE, ROLE_BAG),
     bad(
         "xc-aws-iam-trust-not-public",
@@ -271,7 +367,8 @@ CASES: list[PolicyCase] = [
         changed(ROLE_BAG, assumeRolePolicy=doc({**TRUST, "Principal": "*"})),
         "star",
     ),
-    ok(
+    # CKV_AWS_60 fails '*' whatever the condition; CKV_AWS_61 fails an account root without one.
+    bad(
         "xc-aws-iam-trust-not-public",
         IAM_ROLE,
         changed(
@@ -285,6 +382,41 @@ CASES: list[PolicyCase] = [
             ),
         ),
         "star-with-condition",
+    ),
+    bad(
+        "xc-aws-iam-trust-not-public",
+        IAM_ROLE,
+        changed(
+            ROLE_BAG, assumeRolePolicy=doc({**TRUST, "Principal": {"AWS": "arn:aws:iam::111122223333:root"}})
+        ),
+        "account-root",
+    ),
+    bad(
+        "xc-aws-iam-trust-not-public",
+        IAM_ROLE,
+        changed(ROLE_BAG, assumeRolePolicy=doc({**TRUST, "Principal": {"AWS": ["111122223333"]}})),
+        "account-id",
+    ),
+    ok(
+        "xc-aws-iam-trust-not-public",
+        IAM_ROLE,
+        changed(
+            ROLE_BAG,
+            assumeRolePolicy=doc(
+                {
+                    **TRUST,
+                    "Principal": {"AWS": "arn:aws:iam::111122223333:root"},
+                    "Condition": {"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::111122223333:role/ops-*"}},
+                }
+            ),
+        ),
+        "account-root-with-condition",
+    ),
+    ok(
+        "xc-aws-iam-trust-not-public",
+        IAM_ROLE,
+        changed(ROLE_BAG, assumeRolePolicy=doc({**TRUST, "Principal": {"AWS": "arn:aws:iam::1:role/ci"}})),
+        "one-role",
     ),
     ok("xc-aws-iam-no-star", IAM_ROLE_POLICY, ROLE_POLICY_BAG),
     ok(
@@ -334,4 +466,5 @@ BASELINES = [
     Baseline(IAM_ROLE, ROLE_BAG),
     Baseline(IAM_ROLE_POLICY, ROLE_POLICY_BAG),
     Baseline(IAM_ROLE_POLICY_ATTACHMENT, ATTACHMENT),
+    Baseline(IAM_MANAGED_POLICY, {"policy": ROLE_POLICY_BAG["policy"]}),
 ]

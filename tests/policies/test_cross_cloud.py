@@ -22,14 +22,18 @@ from tests.support.types import (
     AWS_ROUTE_TABLE,
     AWS_SG_INGRESS_RULE,
     AWS_VPC,
+    CLOUDWATCH_METRIC_ALARM,
     EKS_CLUSTER,
+    GCP_ALERT_POLICY,
     GCP_FIREWALL,
+    GCP_KMS_CRYPTO_KEY,
     GCP_ROUTER,
     GCP_ROUTER_PEER,
     GCP_SUBNETWORK,
     GCP_VPN_TUNNEL,
     GKE_CLUSTER,
     HELM_RELEASE,
+    KMS_KEY,
     TGW,
 )
 
@@ -218,6 +222,34 @@ CASES: list[PolicyCase] = [
     ),
 ]
 
+
+PROTECTED_CLUSTER = res(EKS_CLUSTER, "eks", {"name": "cm-prod"}, protect=True)
+AWS_KEY = res(KMS_KEY, "logs-key", {"enableKeyRotation": True})
+GCP_KEY = res(GCP_KMS_CRYPTO_KEY, "gke-secrets", {"rotationPeriod": "7776000s"}, protect=True)
+ALARM = res(CLOUDWATCH_METRIC_ALARM, "tunnel-down", {"alarmActions": ["arn:aws:sns:us-east-1:1:alerts"]})
+SILENT_ALARM = res(CLOUDWATCH_METRIC_ALARM, "tunnel-down", {"alarmActions": []})
+ALERT = res(GCP_ALERT_POLICY, "bgp-down", {"notificationChannels": ["projects/p/notificationChannels/1"]})
+SILENT_ALERT = res(GCP_ALERT_POLICY, "bgp-down", {"displayName": "bgp down"})
+
+CASES += [
+    StackCase(
+        "xc-x-kms-protected",
+        [AWS_KEY, res(GCP_KMS_CRYPTO_KEY, "gke-secrets", {"rotationPeriod": "7776000s"})],
+        False,
+        "unprotected-stack",
+    ),
+    StackCase(
+        "xc-x-kms-protected",
+        [PROTECTED_CLUSTER, res(KMS_KEY, "logs-key", {}, protect=True), GCP_KEY],
+        False,
+        "every-key-protected",
+    ),
+    StackCase("xc-x-kms-protected", [PROTECTED_CLUSTER, AWS_KEY, GCP_KEY], True, "aws-key-unprotected"),
+    StackCase("xc-x-alarms-notify", [SILENT_ALARM, SILENT_ALERT], False, "unprotected-stack"),
+    StackCase("xc-x-alarms-notify", [PROTECTED_CLUSTER, ALARM, ALERT], False, "both-notify"),
+    StackCase("xc-x-alarms-notify", [PROTECTED_CLUSTER, SILENT_ALARM, ALERT], True, "alarm-without-actions"),
+    StackCase("xc-x-alarms-notify", [PROTECTED_CLUSTER, ALARM, SILENT_ALERT], True, "alert-without-channels"),
+]
 
 BASELINES: list[Baseline] = []
 

@@ -12,6 +12,8 @@ from tests.support.types import (
     GCP_KMS_CRYPTO_KEY_IAM_MEMBER,
     GCP_KMS_CRYPTO_KEY_IAM_POLICY,
     GCP_KMS_KEY_RING_IAM_BINDING,
+    GCP_PROJECT_IAM_BINDING,
+    GCP_PROJECT_IAM_MEMBER,
     GCP_SUBNETWORK,
 )
 
@@ -38,7 +40,8 @@ CASES: list[PolicyCase] = [
         changed(FIREWALL_BAG, sourceRanges=WORLD, allows=[{"protocol": "tcp", "ports": ["443"]}]),
         "world-https",
     ),
-    ok(
+    # A disabled rule is one click from live: judged as if enabled, as Checkov judges it.
+    bad(
         "xc-gcp-fw-no-world-admin-ports",
         GCP_FIREWALL,
         changed(
@@ -141,8 +144,94 @@ CASES: list[PolicyCase] = [
     ),
 ]
 
+NODES = "serviceAccount:cm-dev-gke-nodes@crossmesh-dev-000000.iam.gserviceaccount.com"
+MEMBER = {"project": "crossmesh-dev-000000", "role": "roles/logging.logWriter", "member": NODES}
+DEFAULT_COMPUTE = "serviceAccount:123456789012-compute@developer.gserviceaccount.com"
+
+CASES += [
+    ok("xc-gcp-fw-no-world-app-ports", GCP_FIREWALL, FIREWALL_BAG),
+    ok(
+        "xc-gcp-fw-no-world-app-ports",
+        GCP_FIREWALL,
+        changed(FIREWALL_BAG, sourceRanges=WORLD, allows=[{"protocol": "tcp", "ports": ["443"]}]),
+        "world-https",
+    ),
+    bad(
+        "xc-gcp-fw-no-world-app-ports",
+        GCP_FIREWALL,
+        changed(FIREWALL_BAG, sourceRanges=WORLD, allows=[{"protocol": "tcp", "ports": ["80"]}]),
+        "world-http",
+    ),
+    bad(
+        "xc-gcp-fw-no-world-app-ports",
+        GCP_FIREWALL,
+        changed(FIREWALL_BAG, sourceRanges=WORLD, allows=[{"protocol": "tcp", "ports": ["3000-3400"]}]),
+        "range-covers-mysql",
+    ),
+    bad(
+        "xc-gcp-fw-no-world-app-ports",
+        GCP_FIREWALL,
+        changed(
+            FIREWALL_BAG, sourceRanges=WORLD, allows=[{"protocol": "tcp", "ports": ["21"]}], disabled=True
+        ),
+        "disabled-ftp",
+    ),
+    ok(
+        "xc-gcp-fw-no-world-app-ports",
+        GCP_FIREWALL,
+        changed(
+            FIREWALL_BAG,
+            sourceRanges=WORLD,
+            allows=[{"protocol": "tcp", "ports": ["5432"]}],
+            direction="EGRESS",
+        ),
+        "egress",
+    ),
+    ok("xc-gcp-iam-no-basic-roles", GCP_PROJECT_IAM_MEMBER, MEMBER),
+    bad("xc-gcp-iam-no-basic-roles", GCP_PROJECT_IAM_MEMBER, changed(MEMBER, role="roles/editor"), "editor"),
+    bad(
+        "xc-gcp-iam-no-basic-roles",
+        GCP_PROJECT_IAM_BINDING,
+        {"project": "p", "role": "roles/viewer", "members": ["group:all@example.com"]},
+        "binding-viewer",
+    ),
+    ok("xc-gcp-iam-no-project-impersonation", GCP_PROJECT_IAM_MEMBER, MEMBER),
+    bad(
+        "xc-gcp-iam-no-project-impersonation",
+        GCP_PROJECT_IAM_MEMBER,
+        changed(MEMBER, role="roles/iam.serviceAccountUser", member="user:dev@example.com"),
+        "service-account-user",
+    ),
+    bad(
+        "xc-gcp-iam-no-project-impersonation",
+        GCP_PROJECT_IAM_BINDING,
+        {"project": "p", "role": "roles/iam.serviceAccountTokenCreator", "members": [NODES]},
+        "token-creator",
+    ),
+    ok("xc-gcp-iam-no-default-sa", GCP_PROJECT_IAM_MEMBER, MEMBER),
+    bad(
+        "xc-gcp-iam-no-default-sa",
+        GCP_PROJECT_IAM_MEMBER,
+        changed(MEMBER, member=DEFAULT_COMPUTE),
+        "default-compute-account",
+    ),
+    bad(
+        "xc-gcp-iam-no-default-sa",
+        GCP_PROJECT_IAM_MEMBER,
+        changed(MEMBER, role="roles/container.admin"),
+        "service-account-admin",
+    ),
+    ok(
+        "xc-gcp-iam-no-default-sa",
+        GCP_PROJECT_IAM_MEMBER,
+        changed(MEMBER, role="roles/container.admin", member="group:platform@example.com"),
+        "admin-to-a-group",
+    ),
+]
+
 BASELINES = [
     Baseline(GCP_FIREWALL, FIREWALL_BAG),
+    Baseline(GCP_PROJECT_IAM_MEMBER, MEMBER),
     Baseline(GCP_SUBNETWORK, SUBNET),
     Baseline(GCP_KMS_CRYPTO_KEY, KEY),
 ]

@@ -29,6 +29,7 @@ GKE = {
     "masterAuthorizedNetworksConfig": {"cidrBlocks": [{"cidrBlock": "10.10.0.0/16", "displayName": "aws"}]},
     "workloadIdentityConfig": {"workloadPool": "crossmesh-dev.svc.id.goog"},
     "datapathProvider": "ADVANCED_DATAPATH",
+    "networkPolicy": {"enabled": False},
     "databaseEncryption": {
         "state": "ENCRYPTED",
         "keyName": "projects/p/locations/us-east4/keyRings/r/cryptoKeys/gke",
@@ -65,6 +66,12 @@ CASES: list[PolicyCase] = [
         GKE_CLUSTER,
         changed(GKE, datapathProvider=ABSENT, networkPolicy={"enabled": True}),
         "calico",
+    ),
+    bad(
+        "xc-gke-network-policy",
+        GKE_CLUSTER,
+        changed(GKE, networkPolicy=ABSENT),
+        "dataplane-v2-block-unwritten",
     ),
     bad("xc-gke-network-policy", GKE_CLUSTER, changed(GKE, datapathProvider=ABSENT), "absent"),
     ok("xc-gke-master-authorized-networks", GKE_CLUSTER, GKE),

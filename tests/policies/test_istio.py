@@ -66,7 +66,12 @@ VSERVICE = cr("VirtualService", "payments", "shop", {"hosts": ["payments.shop.sv
 GATEWAY = cr(
     "Gateway", "east-west", "istio-system", {"servers": [{"port": {"number": 15443}, "hosts": ["*.local"]}]}
 )
-WORKLOAD = {"metadata": {"name": "api"}, "spec": {"template": {"metadata": {"labels": {"app": "api"}}}}}
+WORKLOAD = {
+    "metadata": {"name": "api"},
+    "spec": {
+        "template": {"metadata": {"labels": {"app": "api"}}, "spec": {"automountServiceAccountToken": False}}
+    },
+}
 CACERTS = {
     "metadata": {"name": "cacerts", "namespace": "istio-system"},
     "stringData": {

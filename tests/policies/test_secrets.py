@@ -4,6 +4,8 @@ rule too."""
 
 from __future__ import annotations
 
+import base64
+
 from tests.support.policy_cases import (
     BY_NAME,
     Baseline,
@@ -16,16 +18,84 @@ from tests.support.policy_cases import (
 )
 from tests.support.types import (
     AWS_INSTANCE,
+    AWS_LAUNCH_TEMPLATE,
+    AWS_PROVIDER,
     AWS_VPN_CONNECTION,
+    GCP_PROVIDER,
     K8S_CONFIG_MAP,
     K8S_SECRET,
+    KUBERNETES_PROVIDER,
     STACK,
     TLS_SELF_SIGNED_CERT,
 )
 
 PEM = "-----BEGIN RSA PRIVATE KEY-----\nMIIEow==\n-----END RSA PRIVATE KEY-----\n"
+AWS_KEY_ID = "AKIAIOSFODNN7EXAMPLE"
+AWS_SECRET = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+CREDENTIALS_FILE = f"[default]\naws_access_key_id = {AWS_KEY_ID}\naws_secret_access_key = {AWS_SECRET}\n"
+BOOT = "#!/bin/bash\n/etc/eks/bootstrap.sh cm-dev\n"
+KUBECONFIG = (
+    "users:\n- name: eks\n  user:\n    exec:\n      command: aws\n"
+    "      args: [eks, get-token, --cluster-name, cm-dev]\n"
+)
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
 
 CASES: list[PolicyCase] = [
+    # Providers take their identity from the environment (CKV_AWS_41, CKV_SECRET_2).
+    ok("xc-secrets-no-plaintext-config", AWS_PROVIDER, {"region": "us-east-1"}, "aws-provider"),
+    bad(
+        "xc-secrets-no-plaintext-config",
+        AWS_PROVIDER,
+        {"region": "us-east-1", "accessKey": AWS_KEY_ID, "secretKey": AWS_SECRET},
+        "aws-provider-static-keys",
+    ),
+    bad(
+        "xc-secrets-no-plaintext-config",
+        AWS_PROVIDER,
+        {"region": "us-east-1", "secretKey": "[secret]"},
+        "aws-provider-static-key-even-if-secret",
+    ),
+    bad(
+        "xc-secrets-no-plaintext-config",
+        GCP_PROVIDER,
+        {"project": "p", "credentials": '{"type": "service_account", "private_key_id": "1"}'},
+        "gcp-provider-key-file",
+    ),
+    ok("xc-secrets-no-plaintext-config", KUBERNETES_PROVIDER, {"kubeconfig": KUBECONFIG}, "exec-kubeconfig"),
+    bad(
+        "xc-secrets-no-plaintext-config",
+        KUBERNETES_PROVIDER,
+        {"kubeconfig": "users:\n- user:\n    token: eyJhbGciOiJSUzI1NiIsImtpZCI6"},
+        "token-kubeconfig",
+    ),
+    # Base64 user data is decoded before it is judged (CKV_AWS_46 sees only plain text).
+    ok("xc-secrets-no-plaintext-config", AWS_LAUNCH_TEMPLATE, {"userData": b64(BOOT)}, "base64-boot-script"),
+    bad(
+        "xc-secrets-no-plaintext-config",
+        AWS_LAUNCH_TEMPLATE,
+        {"userData": b64(BOOT + CREDENTIALS_FILE)},
+        "base64-cloud-keys",
+    ),
+    bad(
+        "xc-secrets-no-plaintext-config",
+        AWS_INSTANCE,
+        {
+            "userDataBase64": b64(
+                f"export AWS_SECRET_ACCESS_KEY={AWS_SECRET}\naws_secret_access_key={AWS_SECRET}"
+            )
+        },
+        "instance-base64-secret-key",
+    ),
+    ok(
+        "xc-secrets-no-plaintext-config",
+        AWS_LAUNCH_TEMPLATE,
+        {"userData": "not base64 at all!"},
+        "undecodable-user-data",
+    ),
     ok("xc-secrets-no-plaintext-config", AWS_INSTANCE, {"userData": "#!/bin/sh\necho hi"}),
     ok(
         "xc-secrets-no-plaintext-config",

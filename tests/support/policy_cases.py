@@ -38,8 +38,8 @@ ABSENT = object()
 """Marks a field the case removes, so the provider default applies."""
 
 
-def options(parent: str | None = None) -> PolicyResourceOptions:
-    return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], parent)
+def options(parent: str | None = None, protect: bool = False) -> PolicyResourceOptions:
+    return PolicyResourceOptions(protect, [], None, [], PolicyCustomTimeouts(0, 0, 0), [], parent)
 
 
 def plain(value: Any) -> Any:
@@ -118,6 +118,7 @@ def res(
     depends_on: Sequence[PolicyResource] = (),
     provider: PolicyProviderResource | None = None,
     property_dependencies: Mapping[str, Sequence[PolicyResource]] | None = None,
+    protect: bool = False,
 ) -> PolicyResource:
     """A stack resource; its props are what the provider reports (inputs plus id)."""
     return PolicyResource(
@@ -125,7 +126,7 @@ def res(
         as_analyzer_sees(props),
         f"urn:pulumi:test::crossmesh::{resource_type}::{name}",
         name,
-        options(),
+        options(protect=protect),
         provider,
         None,
         list(depends_on),

@@ -43,7 +43,7 @@ def cluster_of(plan: Plan) -> Registration:
 def test_the_dev_plan_has_one_eks_cluster_named_after_the_stack(dev_plan: Plan) -> None:
     cluster = cluster_of(dev_plan)
     assert cluster.inputs["name"] == "cm-dev-eks"
-    assert cluster.inputs["version"] == "1.33"
+    assert cluster.inputs["version"] == "1.34"
     assert owning_component(dev_plan, cluster.urn) == COMPONENT_EKS_CLUSTER
 
 
@@ -244,7 +244,7 @@ def test_the_five_addons_run_the_newest_version_for_the_cluster_version(dev_plan
         ["vpc-cni", "coredns", "kube-proxy", "aws-ebs-csi-driver", "eks-pod-identity-agent"]
     )
     for name, addon in addons.items():
-        expected = addon_version({"addonName": name, "kubernetesVersion": "1.33", "mostRecent": True}, {})
+        expected = addon_version({"addonName": name, "kubernetesVersion": "1.34", "mostRecent": True}, {})
         assert addon.inputs["addonVersion"] == expected["version"]
         assert addon.inputs["clusterName"] == "cm-dev-eks"
 

@@ -107,11 +107,12 @@ def test_workload_identity_and_the_gke_metadata_server_are_on(dev_plan: Plan) ->
     assert pool.inputs["nodeConfig"]["workloadMetadataConfig"] == {"mode": "GKE_METADATA"}
 
 
-def test_dataplane_v2_enforces_network_policy_without_the_legacy_block(dev_plan: Plan) -> None:
+def test_dataplane_v2_enforces_network_policy_with_the_calico_block_written_disabled(dev_plan: Plan) -> None:
     inputs = cluster_of(dev_plan).inputs
     assert inputs["datapathProvider"] == "ADVANCED_DATAPATH"
-    # GKE rejects the Calico networkPolicy block alongside Dataplane V2, which enforces policy itself.
-    assert "networkPolicy" not in inputs
+    # GKE refuses the Calico add-on alongside Dataplane V2, which enforces policy itself; the block says
+    # so explicitly, as Google's own GKE module writes it and as Checkov's CKV_GCP_12 reads it.
+    assert inputs["networkPolicy"] == {"enabled": False}
     assert "networkPolicyConfig" not in inputs["addonsConfig"]
 
 

@@ -178,7 +178,16 @@ def test_root_early_renewal_as_long_as_the_root_is_rejected() -> None:
     raw = with_change("mesh", {"ca": {"rootValidityDays": 3650, "rootEarlyRenewalDays": 3650}})
     assert problems_of(raw) == [
         "crossmesh:mesh.ca.rootEarlyRenewalDays: 3650 must be shorter than "
-        "crossmesh:mesh.ca.rootValidityDays (3650), or every pulumi up replaces the root"
+        "crossmesh:mesh.ca.rootValidityDays (3650), or the root's rotation is due from the day it is created"
+    ]
+
+
+def test_a_mesh_id_too_long_for_the_ca_names_is_rejected_with_the_limit() -> None:
+    assert load_config(with_change("mesh", {"meshId": "m" * 44})).mesh.mesh_id == "m" * 44
+    assert problems_of(with_change("mesh", {"meshId": "m" * 45})) == [
+        f"crossmesh:mesh.meshId: '{'m' * 45}' is 45 characters; at most 44 are allowed, because the CA "
+        f"name '{'m' * 45} intermediate CA aws' built from it would be 65 characters, past X.509's limit "
+        "of 64"
     ]
 
 
@@ -237,7 +246,7 @@ def test_an_accepted_ca_never_issues_an_intermediate_that_outlives_its_root(
         ({"roots": [1, 1], "signingRoot": 1}, "crossmesh:mesh.ca.roots: [1, 1] lists a generation twice"),
         ({"roots": [0, 1], "signingRoot": 1}, "crossmesh:mesh.ca.roots[0]: 0 is not a root generation"),
         ({"roots": [-1], "signingRoot": -1}, "crossmesh:mesh.ca.roots[0]: -1 is not a root generation"),
-        ({"roots": "2"}, "crossmesh:mesh.ca.roots: '2' must be a valid list"),
+        ({"roots": "2"}, "crossmesh:mesh.ca.roots: '2' is text; it must be a list"),
         ({"signingRoot": "two"}, "crossmesh:mesh.ca.signingRoot: 'two' must be a valid integer"),
     ],
 )
@@ -279,9 +288,34 @@ def test_duplicate_service_names_are_rejected() -> None:
     assert "crossmesh:services[2].name: 'checkout' is declared twice" in problems_of(raw)[0]
 
 
-def test_app_mesh_refuses_a_non_http_service_called_across_the_bridge() -> None:
+def test_app_mesh_requires_the_envoy_image_digest() -> None:
     raw = copy.deepcopy(VALID)
     raw["mesh"] = {"engines": {"aws": "appmesh"}}
+    assert any(p.startswith("crossmesh:mesh.appmeshEnvoyDigest: required") for p in problems_of(raw))
+    raw["mesh"]["appmeshEnvoyDigest"] = "sha256:abc"
+    assert any("appmeshEnvoyDigest" in p for p in problems_of(raw))
+    raw["mesh"]["appmeshEnvoyDigest"] = "sha256:" + "0" * 64
+    assert load_config(raw).mesh.appmesh_envoy_digest == "sha256:" + "0" * 64
+
+
+def test_a_protected_stack_must_name_who_its_alarms_notify() -> None:
+    raw = copy.deepcopy(VALID)
+    raw["protect"] = True
+    problems = problems_of(raw)
+    assert any(p.startswith("crossmesh:observability.snsTopicArn: required when protect") for p in problems)
+    assert any(p.startswith("crossmesh:observability.gcpNotificationChannels: required") for p in problems)
+    raw["observability"] = {
+        "snsTopicArn": "arn:aws:sns:us-east-1:111122223333:alerts",
+        "gcpNotificationChannels": ["projects/p/notificationChannels/1"],
+    }
+    assert load_config(raw).protect
+    raw["observability"] = {"alarms": False}
+    assert not load_config(raw).observability.alarms
+
+
+def test_app_mesh_refuses_a_non_http_service_called_across_the_bridge() -> None:
+    raw = copy.deepcopy(VALID)
+    raw["mesh"] = {"engines": {"aws": "appmesh"}, "appmeshEnvoyDigest": "sha256:" + "0" * 64}
     raw["services"][1]["protocol"] = "grpc"
     assert problems_of(raw) == [
         "crossmesh:services[1].protocol: 'grpc' cannot cross between App Mesh and Istio (called from the "
@@ -297,7 +331,7 @@ def test_istio_on_both_clusters_carries_any_protocol_across_clouds() -> None:
 
 def test_app_mesh_accepts_grpc_between_services_of_one_cloud() -> None:
     raw = copy.deepcopy(VALID)
-    raw["mesh"] = {"engines": {"aws": "appmesh"}}
+    raw["mesh"] = {"engines": {"aws": "appmesh"}, "appmeshEnvoyDigest": "sha256:" + "0" * 64}
     raw["services"].append(
         {
             "name": "ledger",

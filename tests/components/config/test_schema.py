@@ -20,6 +20,13 @@ def test_valid_config_loads_with_production_safe_defaults() -> None:
     assert config.protect is False
 
 
+def test_the_cost_figures_default_to_the_stated_usage_and_take_a_stack_files_numbers() -> None:
+    assert load_config(VALID).cost.cross_cloud_gb_per_month == 1000
+    config = load_config(with_change("cost", {"crossCloudGbPerMonth": 250, "spansPerTrace": 6}))
+    assert (config.cost.cross_cloud_gb_per_month, config.cost.spans_per_trace) == (250, 6)
+    assert config.cost.traces_millions_per_month == 1
+
+
 @pytest.mark.parametrize(
     ("path", "value", "expected"),
     [
@@ -45,6 +52,22 @@ def test_valid_config_loads_with_production_safe_defaults() -> None:
             "15 seconds",
             "crossmesh:trafficPolicy.timeout: '15 seconds' must be a duration",
         ),
+        (
+            "cost.crossCloudGbPerMonth",
+            -5,
+            "crossmesh:cost.crossCloudGbPerMonth: -5 must be greater than or equal to 0",
+        ),
+        (
+            "cost.crossCloudGbPerMonth",
+            True,
+            "crossmesh:cost.crossCloudGbPerMonth: True must be a number, not true or false",
+        ),
+        (
+            "cost.tracesMillionsPerMonth",
+            float("nan"),
+            "crossmesh:cost.tracesMillionsPerMonth: nan must be a finite number",
+        ),
+        ("cost.spansPerTrace", 0, "crossmesh:cost.spansPerTrace: 0 must be greater than or equal to 1"),
         (
             "gcp.project",
             ...,

@@ -120,7 +120,11 @@ def test_the_link_makes_neither_cloud_wait_for_the_other_in_interconnect_mode(pl
 
 
 def test_prod_style_protection_covers_the_transport_and_dx_gateway() -> None:
-    plan = planned("dev", {"link": LINK, "protect": True})
+    notified = {
+        "snsTopicArn": "arn:aws:sns:us-east-1:111122223333:alerts",
+        "gcpNotificationChannels": ["projects/crossmesh-dev-000000/notificationChannels/1"],
+    }
+    plan = planned("dev", {"link": LINK, "protect": True, "observability": notified})
     assert plan.one(GCP_TRANSPORT).protect and plan.one(DX_GATEWAY).protect and plan.one(TGW).protect
 
 

@@ -467,9 +467,9 @@ def test_plan_summary_prints_the_tunnel_table_and_the_capacity(dev_plan: Plan) -
 @pytest.mark.parametrize(
     ("link", "expected"),
     [
-        ({"tunnelGroups": 0}, "error: crossmesh:link.tunnelGroups: 0 must be greater than or equal to 1"),
-        ({"tunnelBandwidth": "huge"}, "error: crossmesh:link.tunnelBandwidth: 'huge' is not allowed"),
-        ({"kind": "interconnect"}, "error: crossmesh:link.interconnect: missing"),
+        ({"tunnelGroups": 0}, ": crossmesh:link.tunnelGroups: 0 must be greater than or equal to 1"),
+        ({"tunnelBandwidth": "huge"}, ": crossmesh:link.tunnelBandwidth: 'huge' is not allowed"),
+        ({"kind": "interconnect"}, ": crossmesh:link.interconnect: missing"),
     ],
 )
 def test_invalid_link_config_exits_2_naming_the_key(

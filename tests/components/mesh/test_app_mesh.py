@@ -15,6 +15,7 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from components.clusters.namespace_specs import private_ingress_spec
 from components.config import ServiceConfig, load_config
 from components.mesh import appmesh_specs as specs
 from components.mesh import bridge_specs
@@ -44,6 +45,7 @@ from tests.support.types import (
     IAM_OIDC_PROVIDER,
     IAM_ROLE,
     IAM_ROLE_POLICY,
+    ISSUED_CERTIFICATE,
     ISTIO_AUTHORIZATION_POLICY,
     ISTIO_DESTINATION_RULE,
     ISTIO_GATEWAY,
@@ -51,11 +53,10 @@ from tests.support.types import (
     ISTIO_VIRTUAL_SERVICE,
     K8S_DEPLOYMENT,
     K8S_NAMESPACE,
+    K8S_NETWORK_POLICY,
     K8S_POD_DISRUPTION_BUDGET,
     K8S_SECRET,
     K8S_SERVICE,
-    TLS_CERT_REQUEST,
-    TLS_LOCALLY_SIGNED_CERT,
     TLS_PRIVATE_KEY,
     TLS_SELF_SIGNED_CERT,
 )
@@ -105,20 +106,26 @@ def policy_document(plan: Plan, name: str) -> dict[str, Any]:
 # --- honesty -------------------------------------------------------------------------------------------
 
 
+def appmesh_warnings(plan: Plan) -> list[str]:
+    """The plan's warnings about App Mesh (a stack's Kubernetes version may warn too)."""
+    return [warning for warning in plan.warnings if "App Mesh" in warning]
+
+
 def test_choosing_app_mesh_warns_with_the_end_of_support_date_and_the_migration(plan: Plan) -> None:
-    assert len(plan.warnings) == 1
+    assert len(appmesh_warnings(plan)) == 1
     assert END_OF_SUPPORT == "2026-09-30"
-    assert "2026-09-30" in plan.warnings[0]
-    assert "docs/runbooks/move-off-app-mesh.md" in plan.warnings[0]
+    assert "2026-09-30" in appmesh_warnings(plan)[0]
+    assert "docs/runbooks/move-off-app-mesh.md" in appmesh_warnings(plan)[0]
 
 
 def test_plan_summary_and_the_command_show_the_warning(
     plan: Plan, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert f"Warnings\n  warning: {plan.warnings[0]}" in render_summary(plan)
+    warning = appmesh_warnings(plan)[0]
+    assert f"  warning: {warning}" in render_summary(plan)
     monkeypatch.setattr(engine, "plan_stack", lambda project_dir, stack, against=None: plan)
     assert cli.main(["plan", "--stack", "legacy"]) == 0
-    assert capsys.readouterr().err == f"warning: {plan.warnings[0]}\n"
+    assert f"warning: {warning}\n" in capsys.readouterr().err
 
 
 def test_plan_summary_shows_the_controller_mesh_tls_and_bridge(plan: Plan) -> None:
@@ -134,8 +141,8 @@ def test_plan_summary_shows_the_controller_mesh_tls_and_bridge(plan: Plan) -> No
     assert appmesh_lines(planned("dev")) == []
 
 
-def test_the_istio_topology_does_not_warn() -> None:
-    assert planned("dev").warnings == []
+def test_the_istio_topology_does_not_warn_about_app_mesh() -> None:
+    assert appmesh_warnings(planned("dev")) == []
 
 
 def test_istio_runs_only_on_gke_when_eks_runs_app_mesh(plan: Plan) -> None:
@@ -407,23 +414,19 @@ def test_backends_enforce_tls_with_the_root_and_exact_sans(plan: Plan) -> None:
 
 
 def test_workload_certificate_carries_the_spiffe_uri_and_discovery_dns_names(plan: Plan) -> None:
-    request = plan.one(TLS_CERT_REQUEST, "appmesh-orders-csr").inputs
+    request = plan.one(ISSUED_CERTIFICATE, "appmesh-orders").inputs
     assert request["uris"] == [ORDERS_ID]
     assert request["dnsNames"] == [f"orders.{MESH}.appmesh.internal", "orders.orders.svc.cluster.local"]
 
 
 def test_workload_certificate_is_issued_by_the_eks_intermediate(plan: Plan) -> None:
-    cert = plan.one(TLS_LOCALLY_SIGNED_CERT, "appmesh-orders").plain_inputs
-    intermediate = plan.one(TLS_LOCALLY_SIGNED_CERT, "mesh-ca-aws").outputs["certPem"]
-    intermediate_key = plan.one(TLS_PRIVATE_KEY, "mesh-ca-aws-key").outputs["privateKeyPem"]
-    assert cert["caCertPem"] == intermediate
-    assert cert["caPrivateKeyPem"] == intermediate_key.value
-    assert sorted(cert["allowedUses"]) == [
-        "client_auth",
-        "digital_signature",
-        "key_encipherment",
-        "server_auth",
-    ]
+    cert = plan.one(ISSUED_CERTIFICATE, "appmesh-orders").plain_inputs
+    intermediate = plan.one(ISSUED_CERTIFICATE, "mesh-ca-aws").outputs
+    assert cert["issuerCertPem"] == intermediate["certPem"]
+    assert cert["issuerPrivateKeyPem"] == intermediate["privateKeyPem"].value
+    assert (cert["keyAlgorithm"], cert["ecdsaCurve"]) == ("ECDSA", "P256")
+    # No key_encipherment: an ECDSA key does not transport keys.
+    assert sorted(cert["allowedUses"]) == ["client_auth", "digital_signature", "server_auth"]
     assert cert.get("isCaCertificate", False) is False
     assert cert["earlyRenewalHours"] < cert["validityPeriodHours"]
 
@@ -433,19 +436,22 @@ def test_workload_secret_holds_chain_key_and_root_and_is_secret(plan: Plan) -> N
     assert list(secret_paths(secret.inputs)) == ["stringData"]
     assert secret.inputs["metadata"] == {"name": "orders-mesh-tls", "namespace": "orders"}
     data = secret.plain_inputs["stringData"]
-    leaf = plan.one(TLS_LOCALLY_SIGNED_CERT, "appmesh-orders").outputs["certPem"]
-    intermediate = plan.one(TLS_LOCALLY_SIGNED_CERT, "mesh-ca-aws").outputs["certPem"]
+    leaf = plan.one(ISSUED_CERTIFICATE, "appmesh-orders").outputs
+    intermediate = plan.one(ISSUED_CERTIFICATE, "mesh-ca-aws").outputs["certPem"]
     root = plan.one(TLS_SELF_SIGNED_CERT).outputs["certPem"]
     assert data == {
-        "cert_chain.pem": leaf + intermediate,
-        "key.pem": plan.one(TLS_PRIVATE_KEY, "appmesh-orders-key").outputs["privateKeyPem"].value,
+        "cert_chain.pem": leaf["certPem"] + intermediate,
+        "key.pem": leaf["privateKeyPem"].value,
         "root.pem": root,
     }
     assert plan.outputs["appMeshSecretMounts"] == {"orders": "orders-mesh-tls:/certs"}
 
 
 def test_no_private_key_appears_anywhere_in_clear(plan: Plan) -> None:
-    keys = [r.outputs["privateKeyPem"] for r in plan.of_type(TLS_PRIVATE_KEY)]
+    keys = [
+        r.outputs["privateKeyPem"]
+        for r in (*plan.of_type(TLS_PRIVATE_KEY), *plan.of_type(ISSUED_CERTIFICATE))
+    ]
     assert all(isinstance(key, Secret) for key in keys)
     clear = json.dumps([[r.inputs for r in plan.resources], plan.outputs], default=lambda _: "[secret]")
     for key in keys:
@@ -500,8 +506,8 @@ def test_istio_ingress_gateway_is_mutual_tls_against_the_root_with_sni_per_servi
     assert list(secret_paths(credential.inputs)) == ["stringData"]
     data = credential.plain_inputs["stringData"]
     assert data["ca.crt"] == plan.one(TLS_SELF_SIGNED_CERT).outputs["certPem"]
-    assert data["tls.crt"].endswith(plan.one(TLS_LOCALLY_SIGNED_CERT, "mesh-ca-gcp").outputs["certPem"])
-    assert plan.one(TLS_CERT_REQUEST, "istio-bridge-ingress-csr").inputs["uris"] == [INGRESS_ID]
+    assert data["tls.crt"].endswith(plan.one(ISSUED_CERTIFICATE, "mesh-ca-gcp").outputs["certPem"])
+    assert plan.one(ISSUED_CERTIFICATE, "istio-bridge-ingress").inputs["uris"] == [INGRESS_ID]
 
 
 def test_gateway_identity_is_let_through_the_services_deny_by_default(plan: Plan) -> None:
@@ -553,15 +559,65 @@ def test_virtual_gateway_pods_mount_their_certificate_and_survive_drains(plan: P
     pod = deployment["template"]["spec"]
     assert deployment["replicas"] == 2
     assert pod["serviceAccountName"] == "crossmesh-bridge"
-    assert pod["volumes"] == [{"name": "mesh-tls", "secret": {"secretName": "crossmesh-bridge-mesh-tls"}}]
+    assert pod["volumes"] == [
+        {"name": "mesh-tls", "secret": {"secretName": "crossmesh-bridge-mesh-tls"}},
+        {"name": "tmp", "emptyDir": {"medium": "Memory"}},
+    ]
     assert pod["containers"][0]["volumeMounts"] == [
-        {"name": "mesh-tls", "mountPath": "/certs", "readOnly": True}
+        {"name": "mesh-tls", "mountPath": "/certs", "readOnly": True},
+        {"name": "tmp", "mountPath": "/tmp"},
     ]
     assert deployment["template"]["metadata"]["labels"] == {"app": "crossmesh-bridge"}
     budget = plan.one(K8S_POD_DISRUPTION_BUDGET, "appmesh-gateway").inputs["spec"]
     assert budget == {"minAvailable": 1, "selector": {"matchLabels": {"app": "crossmesh-bridge"}}}
     spec = appmesh_object(plan, "VirtualGateway", "crossmesh-bridge", "crossmesh-bridge")
     assert spec["podSelector"] == {"matchLabels": {"app": "crossmesh-bridge"}}
+
+
+def test_the_gateway_runs_envoy_by_digest_locked_down_with_resources_and_probes(plan: Plan) -> None:
+    pod = plan.one(K8S_DEPLOYMENT, "appmesh-gateway").inputs["spec"]["template"]["spec"]
+    (envoy,) = pod["containers"]
+    digest = "sha256:" + "0" * 64  # Pulumi.legacy.yaml's placeholder
+    assert envoy["image"] == f"{specs.ENVOY_REPOSITORY}:{specs.ENVOY_TAG}@{digest}"
+    assert pod["automountServiceAccountToken"] is False
+    assert pod["securityContext"] == {
+        "runAsNonRoot": True,
+        "runAsUser": 1337,
+        "runAsGroup": 1337,
+        "seccompProfile": {"type": "RuntimeDefault"},
+    }
+    assert envoy["securityContext"] == {
+        "allowPrivilegeEscalation": False,
+        "privileged": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    assert envoy["resources"] == specs.GATEWAY_RESOURCES
+    assert envoy["readinessProbe"]["httpGet"] == {"path": "/ready", "port": specs.ENVOY_ADMIN_PORT}
+    assert envoy["livenessProbe"]["tcpSocket"] == {"port": specs.ENVOY_ADMIN_PORT}
+    values = plan.one(HELM_RELEASE, "appmesh-controller").inputs["values"]
+    assert values["sidecar"]["image"] == {
+        "repository": specs.ENVOY_REPOSITORY,
+        "tag": f"{specs.ENVOY_TAG}@{digest}",
+    }
+
+
+def test_every_namespace_app_mesh_creates_admits_private_ingress_only(plan: Plan) -> None:
+    namespaces = {
+        r.inputs["metadata"]["name"] for r in plan.of_type(K8S_NAMESPACE) if r.name.startswith("appmesh-")
+    }
+    fenced = {
+        r.inputs["metadata"]["namespace"]
+        for r in plan.of_type(K8S_NETWORK_POLICY)
+        if r.inputs["spec"] == private_ingress_spec()
+    }
+    assert namespaces and namespaces <= fenced
+    assert private_ingress_spec()["podSelector"] == {}
+    assert {b["ipBlock"]["cidr"] for b in private_ingress_spec()["ingress"][0]["from"]} == {
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+    }
 
 
 def test_gke_callers_reach_app_mesh_through_a_service_entry_on_the_nlb(plan: Plan) -> None:
@@ -587,7 +643,7 @@ def test_gke_caller_originates_mutual_tls_with_its_own_identity_and_checks_the_g
         "subjectAltNames": [GATEWAY_ID],
         "sni": "orders.orders.svc.cluster.local",
     }
-    assert plan.one(TLS_CERT_REQUEST, "istio-bridge-storefront-csr").inputs["uris"] == [STOREFRONT_ID]
+    assert plan.one(ISSUED_CERTIFICATE, "istio-bridge-storefront").inputs["uris"] == [STOREFRONT_ID]
     client = plan.one(K8S_SECRET, "istio-bridge-storefront-credential")
     assert client.inputs["metadata"] == {"name": "storefront-appmesh-client", "namespace": "shop"}
     assert list(secret_paths(client.inputs)) == ["stringData"]
@@ -673,7 +729,7 @@ def test_switching_the_engine_to_istio_removes_app_mesh_and_the_bridge() -> None
     types = {r.type for r in migrated.resources}
     assert not any(t.startswith(APPMESH) or t.startswith("aws:servicediscovery") for t in types)
     assert COMPONENT_APP_MESH not in types and COMPONENT_ISTIO_BRIDGE not in types
-    assert migrated.warnings == []
+    assert appmesh_warnings(migrated) == []
     meshes = {r.name for r in migrated.resources if r.type == COMPONENT_ISTIO_MESH}
     assert meshes == {"istio-aws", "istio-gcp"}
     gke_rule = migrated.one(ISTIO_DESTINATION_RULE, "istio-gcp-orders-dr").inputs["spec"]
@@ -777,9 +833,13 @@ def test_an_envoy_without_tracing_gets_no_x_ray_permissions() -> None:
 
 
 def test_tracing_off_turns_the_controllers_x_ray_off_and_the_rate_follows_the_config() -> None:
-    off = specs.controller_values("us-east-1", "c", "arn:aws:iam::210987654321:role/r", False, 1.0)
+    off = specs.controller_values(
+        "us-east-1", "c", "arn:aws:iam::210987654321:role/r", False, 1.0, "sha256:" + "1" * 64
+    )
     assert off["tracing"]["enabled"] is False
-    on = specs.controller_values("us-east-1", "c", "arn:aws:iam::210987654321:role/r", True, 12.5)
+    on = specs.controller_values(
+        "us-east-1", "c", "arn:aws:iam::210987654321:role/r", True, 12.5, "sha256:" + "1" * 64
+    )
     assert on["tracing"] == {"enabled": True, "provider": "x-ray", "samplingRate": 0.125}
 
 

@@ -23,6 +23,7 @@ from tests.support.types import (
     EKS_CLUSTER,
     GKE_CLUSTER,
     HELM_RELEASE,
+    ISSUED_CERTIFICATE,
     ISTIO_AUTHORIZATION_POLICY,
     ISTIO_DESTINATION_RULE,
     ISTIO_GATEWAY,
@@ -32,8 +33,6 @@ from tests.support.types import (
     K8S_NAMESPACE,
     K8S_SECRET,
     K8S_SERVICE_ACCOUNT,
-    TLS_LOCALLY_SIGNED_CERT,
-    TLS_PRIVATE_KEY,
     TLS_SELF_SIGNED_CERT,
 )
 
@@ -72,8 +71,8 @@ def istiod_values(plan: Plan, cloud: str) -> dict[str, Any]:
 def test_cacerts_holds_the_clusters_intermediate_key_root_and_chain(dev_plan: Plan, cloud: str) -> None:
     cacerts = named(in_cluster(dev_plan, K8S_SECRET, cloud), "cacerts", "istio-system")
     data = cacerts.plain_inputs["stringData"]
-    intermediate = dev_plan.one(TLS_LOCALLY_SIGNED_CERT, f"mesh-ca-{cloud}").outputs
-    key = dev_plan.one(TLS_PRIVATE_KEY, f"mesh-ca-{cloud}-key").outputs["privateKeyPem"]
+    intermediate = dev_plan.one(ISSUED_CERTIFICATE, f"mesh-ca-{cloud}").outputs
+    key = intermediate["privateKeyPem"]
     root = dev_plan.one(TLS_SELF_SIGNED_CERT).outputs["certPem"]
     assert sorted(data) == sorted(specs.CACERTS_KEYS)
     assert data["ca-cert.pem"] == intermediate["certPem"]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import pytest
@@ -18,16 +19,19 @@ import yaml
 from hypothesis import given
 from hypothesis import strategies as st
 
+from components.mesh import certificate_specs as specs
 from components.mesh.istio_specs import CA_FINGERPRINT_ANNOTATION, ca_fingerprint
 from components.mesh.mesh_ca import root_suffix
 from offline.commands import check
 from offline.fake_cloud import fake_pem_certificate
 from offline.record import Plan, Registration
 from tests.support.plans import PROJECT_DIR, planned
+from tests.support.real_pki import FAST_KEYS, Issuer, Peer, RealPki, istiod_workload, signed_by
+from tests.support.tls_peers import boringssl_verifies, mesh_accepts, openssl_handshake
 from tests.support.types import (
     HELM_RELEASE,
+    ISSUED_CERTIFICATE,
     K8S_SECRET,
-    TLS_LOCALLY_SIGNED_CERT,
     TLS_PRIVATE_KEY,
     TLS_SELF_SIGNED_CERT,
 )
@@ -93,7 +97,7 @@ def trust_of(plan: Plan) -> Trust:
     (bundle_pem,) = bundles
     bundle = frozenset(pem for pem in roots if pem in bundle_pem)
     issuers = frozenset(
-        plan.one(TLS_LOCALLY_SIGNED_CERT, f"mesh-ca-{cloud}").plain_inputs["caCertPem"] for cloud in CLOUDS
+        plan.one(ISSUED_CERTIFICATE, f"mesh-ca-{cloud}").plain_inputs["issuerCertPem"] for cloud in CLOUDS
     )
     return Trust(bundle=bundle, issuers=issuers)
 
@@ -143,11 +147,12 @@ def test_the_trust_bundle_is_exactly_the_trusted_roots_signing_root_first(stage:
 def test_intermediates_are_signed_by_the_signing_root_and_chain_to_it(stage: Stage, cloud: str) -> None:
     _, signing = stage
     plan = stage_plan(stage)
-    intermediate = plan.one(TLS_LOCALLY_SIGNED_CERT, f"mesh-ca-{cloud}")
+    intermediate = plan.one(ISSUED_CERTIFICATE, f"mesh-ca-{cloud}")
     root_pem = root_cert(plan, signing).outputs["certPem"]
-    assert intermediate.plain_inputs["caCertPem"] == root_pem
+    assert intermediate.plain_inputs["issuerCertPem"] == root_pem
     assert (
-        intermediate.plain_inputs["caPrivateKeyPem"] == root_key(plan, signing).outputs["privateKeyPem"].value
+        intermediate.plain_inputs["issuerPrivateKeyPem"]
+        == root_key(plan, signing).outputs["privateKeyPem"].value
     )
     data = cacerts(plan, cloud)
     assert data["cert-chain.pem"] == intermediate.outputs["certPem"] + root_pem
@@ -164,8 +169,8 @@ def test_generation_1_keeps_todays_names_and_the_intermediates_theirs(stage: Sta
         if r.name.startswith("mesh-ca-root")
     }
     assert (root_urns >= GENERATION_1_URNS) == (1 in roots)
-    assert {r.urn for r in plan.of_type(TLS_LOCALLY_SIGNED_CERT)} == {
-        r.urn for r in dev_plan.of_type(TLS_LOCALLY_SIGNED_CERT)
+    assert {r.urn for r in plan.of_type(ISSUED_CERTIFICATE)} == {
+        r.urn for r in dev_plan.of_type(ISSUED_CERTIFICATE)
     }
 
 
@@ -221,7 +226,7 @@ def test_both_roots_are_protected_in_production_during_the_window() -> None:
     plan = stage_plan(((1, 2), 2), stack="prod")
     for generation in (1, 2):
         assert root_cert(plan, generation).protect and root_key(plan, generation).protect
-    assert not any(r.protect for r in plan.of_type(TLS_LOCALLY_SIGNED_CERT))
+    assert not any(r.protect for r in plan.of_type(ISSUED_CERTIFICATE))
 
 
 def test_a_later_root_has_its_own_subject() -> None:
@@ -248,3 +253,87 @@ POLICY_CASES = [(stage, "dev") for stage in ROTATION] + [(((1, 2), 2), "prod")]
 def test_every_stage_passes_every_mandatory_policy_of_the_pack(stage: Stage, stack: str) -> None:
     violations = check.run_policies(check.from_plan(stage_plan(stage, stack)))
     assert not check.has_mandatory(violations), [v.message for v in violations if v.level == "mandatory"]
+
+
+# --- the rotation with real certificates and handshakes (tests/support/real_pki.py, tls_peers.py) ----
+
+
+@dataclass(frozen=True)
+class RealStage:
+    pki: RealPki
+    workloads: dict[str, Peer]
+    """An EKS and a GKE workload, as their istiods sign them at this stage."""
+
+
+@cache
+def real_stages() -> tuple[RealStage, ...]:
+    """The four stages as four `pulumi up`s of one stack, ECDSA in place of RSA for speed."""
+    issuer = Issuer(key_override=FAST_KEYS)
+    stages = []
+    for stage in ROTATION:
+        plan = stage_plan(stage)
+        pki = issuer.apply(plan)
+        cacerts = {cloud: pki.files(plan, f"istio-{cloud}-cacerts") for cloud in CLOUDS}
+        stages.append(
+            RealStage(
+                pki,
+                {
+                    "eks": istiod_workload(cacerts["aws"], "spiffe://crossmesh.local/ns/payments/sa/payment"),
+                    "gke": istiod_workload(cacerts["gcp"], "spiffe://crossmesh.local/ns/shop/sa/frontend"),
+                },
+            )
+        )
+    return tuple(stages)
+
+
+CROSS_CLOUD = [("eks", "gke"), ("gke", "eks")]
+
+
+@pytest.mark.parametrize("step", range(1, len(ROTATION)), ids=STAGE_IDS[1:])
+@pytest.mark.parametrize(("older", "newer"), CROSS_CLOUD)
+def test_workloads_of_adjacent_stages_call_each_other_in_both_libraries(
+    step: int, older: str, newer: str
+) -> None:
+    before, after = real_stages()[step - 1].workloads[older], real_stages()[step].workloads[newer]
+    for caller, callee in ((before, after), (after, before)):
+        outcome = openssl_handshake(caller, callee)
+        assert mesh_accepts(outcome, caller, callee), outcome
+        verdict = boringssl_verifies(caller, callee.bundle_pem)
+        assert verdict.ok and verdict.server_saw == (caller.spiffe_id,), verdict
+
+
+def test_skipping_the_window_fails_the_handshake_in_both_libraries() -> None:
+    first, last = real_stages()[0].workloads["eks"], real_stages()[-1].workloads["gke"]
+    assert not openssl_handshake(first, last).ok
+    assert not boringssl_verifies(first, last.bundle_pem).ok
+
+
+@pytest.mark.parametrize("cloud", CLOUDS)
+def test_the_intermediate_key_changes_exactly_when_the_signing_root_does(cloud: str) -> None:
+    keys = [specs.public_key_pem(stage.pki.keys[f"mesh-ca-{cloud}"]) for stage in real_stages()]
+    assert keys[0] == keys[1] and keys[2] == keys[3]
+    assert keys[1] != keys[2]
+
+
+@pytest.mark.parametrize("chain_from", ["pre-rotation", "post-rotation"])
+def test_a_leaf_from_the_pre_rotation_intermediate_key_is_rejected_after_the_rotation(
+    chain_from: str,
+) -> None:
+    """Whoever kept the old EKS intermediate key mints a workload certificate; after step 3 the GKE side
+    rejects it whichever intermediate certificate it is presented with."""
+    old, new = real_stages()[0].pki, real_stages()[-1].pki
+    leaf, key = signed_by(
+        old.certs["mesh-ca-aws"],
+        old.keys["mesh-ca-aws"],
+        spiffe_id="spiffe://crossmesh.local/ns/payments/sa/payment",
+    )
+    intermediate = (old if chain_from == "pre-rotation" else new).certs["mesh-ca-aws"]
+    gke = real_stages()[-1].workloads["gke"]
+    forged = Peer(
+        specs.certificate_pem(leaf) + specs.certificate_pem(intermediate),
+        specs.private_key_pem(key),
+        gke.bundle_pem,
+        "spiffe://crossmesh.local/ns/payments/sa/payment",
+    )
+    assert not openssl_handshake(forged, gke).ok
+    assert not boringssl_verifies(forged, gke.bundle_pem).ok

@@ -147,6 +147,7 @@ def test_an_interconnect_link_has_no_tunnel_alarms_but_keeps_the_request_alarms(
     assert {a.inputs["name"] for a in plan.of_type(CLOUDWATCH_METRIC_ALARM)} == {
         "cm-dev-cross-cloud-5xx",
         "cm-dev-cross-cloud-p99",
+        "cm-dev-mesh-certificate-renewal-overdue",
     }
 
 

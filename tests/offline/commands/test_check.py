@@ -306,9 +306,9 @@ def test_per_policy_config_reaches_the_rule(capsys: pytest.CaptureFixture[str], 
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ("{not json", "is not JSON"),
-        ('{"resources": [{"type": "x"}]}', "resources[0] lacks urn, name"),
-        ("[]", "not a crossmesh plan"),
+        ("{not json", "not JSON: line 1 column 2"),
+        ('{"resources": [{"type": "x"}]}', "/resources/0/urn: missing"),
+        ("[]", "(root): a JSON list; a plan is an object"),
     ],
 )
 def test_a_bad_plan_file_is_invalid_input(

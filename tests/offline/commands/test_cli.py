@@ -50,6 +50,8 @@ def test_plan_prints_the_summary_and_writes_the_contract(
     providers = len(contract["resources"]) - len(managed) - len(components)
     assert f"  {len(contract['resources'])} resources: {len(managed)} custom (" in printed
     assert f"), {len(components)} components, {providers} providers\n" in printed
+    fixed = contract["cost"]["totals"]["fixed"]
+    assert f"  fixed: ${fixed['desired']:,.2f} at desired nodes, ${fixed['max']:,.2f} at max" in printed
 
 
 def test_bad_stack_file_exits_2_with_one_line_per_problem(
@@ -62,11 +64,14 @@ def test_bad_stack_file_exits_2_with_one_line_per_problem(
     captured = capsys.readouterr()
     errors = captured.err.splitlines()
     assert errors[0].startswith("error: invalid configuration in Pulumi.dev.yaml")
-    assert any(
-        line.startswith("error: crossmesh:aws.azCont: unknown key; did you mean 'azCount'?")
+    assert "error: Pulumi.dev.yaml:8:5: crossmesh:aws.azCont: unknown key; did you mean 'azCount'?" in (
+        line[: len("error: Pulumi.dev.yaml:8:5: crossmesh:aws.azCont: unknown key; did you mean 'azCount'?")]
         for line in errors
     )
-    assert any(line.startswith("error: crossmesh:link.awsAsn:") and "65535" in line for line in errors)
+    assert any(
+        line.startswith("error: Pulumi.dev.yaml:19:5: crossmesh:link.awsAsn:") and "65535" in line
+        for line in errors
+    )
     assert "Traceback" not in captured.err and captured.out == ""
 
 

@@ -70,4 +70,4 @@ def test_verify_with_an_unreadable_outputs_file_is_unverified(
 ) -> None:
     (tmp_path / "outputs.json").write_text("{not json")
     assert cli.main(["verify", "--stack", "dev", "--outputs", str(tmp_path / "outputs.json")]) == UNVERIFIED
-    assert "cannot read the stack outputs from" in capsys.readouterr().err
+    assert "outputs.json: not JSON: line 1 column 2" in capsys.readouterr().err
