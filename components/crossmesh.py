@@ -23,8 +23,8 @@ from components.link.peer_firewalls import PeerFirewalls, PeerFirewallsArgs
 from components.link.specs import gcp_prefixes
 from components.link.transit_hub import TransitHub, TransitHubArgs
 from components.link.vpn_link import VpnLink, VpnLinkArgs
+from components.mesh import bridge_specs, istio_specs
 from components.mesh.app_mesh import AppMesh, AppMeshArgs
-from components.mesh.bridge_specs import ingress_address
 from components.mesh.certificate_specs import HOURS_PER_DAY, MESH_CLUSTERS, overdue_lead_hours
 from components.mesh.istio_bridge import IstioBridge, IstioBridgeArgs
 from components.mesh.istio_mesh import IstioMesh, IstioMeshArgs
@@ -78,9 +78,16 @@ class CrossMesh(pulumi.ComponentResource):
             AwsNetworkArgs(config=config.aws, name_prefix=prefix, protect=config.protect),
             opts=in_clouds,
         )
+        # What AWS routes to the link and the link advertises: the GCP ranges reachable from outside.
+        self.gcp_prefixes = gcp_prefixes(config.gcp.subnet_cidr, config.gcp.pods_cidr, config.gcp.master_cidr)
         self.gcp_network = GcpNetwork(
             "gcp-network",
-            GcpNetworkArgs(config=config.gcp, router_asn=config.link.gcp_asn, name_prefix=prefix),
+            GcpNetworkArgs(
+                config=config.gcp,
+                router_asn=config.link.gcp_asn,
+                name_prefix=prefix,
+                advertised=self.gcp_prefixes,
+            ),
             opts=in_clouds,
         )
 
@@ -146,9 +153,7 @@ class CrossMesh(pulumi.ComponentResource):
 
     def _build_link(self, config: StackConfig, prefix: str, in_clouds: pulumi.ResourceOptions) -> None:
         # The link: the one place where each cloud's network outputs flow into the other.
-        prefixes = gcp_prefixes(
-            config.gcp.subnet_cidr, config.gcp.pods_cidr, config.gcp.services_cidr, config.gcp.master_cidr
-        )
+        prefixes = self.gcp_prefixes
         # The AWS end is the same whichever way the link reaches Google Cloud. The hub used to be the
         # link component's child: the alias keeps deployed stacks' hub and its children (aliases pass
         # to children) from being replaced for the move.
@@ -211,8 +216,12 @@ class CrossMesh(pulumi.ComponentResource):
                 aws_vpc_cidr=self.aws_network.vpc_cidr,
                 gcp_network_self_link=self.gcp_network.network_self_link,
                 gcp_source_ranges=(config.gcp.subnet_cidr, config.gcp.pods_cidr),
-                aws_service_ports=tuple(sorted({s.port for s in config.services if s.cloud == "aws"})),
-                gcp_service_ports=tuple(sorted({s.port for s in config.services if s.cloud == "gcp"})),
+                # Istio sidecars on EKS call the GKE east-west gateway; App Mesh calls the bridge's ingress.
+                gcp_load_balancer_ports=(
+                    (istio_specs.CROSS_NETWORK_PORT,)
+                    if config.mesh.engines.aws == "istio"
+                    else (bridge_specs.INGRESS_PORT,)
+                ),
             ),
             opts=in_clouds,
         )
@@ -248,6 +257,8 @@ class CrossMesh(pulumi.ComponentResource):
                 name_prefix=prefix,
                 api_peer_cidrs=[config.aws.vpc_cidr],
                 node_tag=self.peer_firewalls.gke_node_tag,
+                # GKE always runs Istio: istiod's webhooks listen on the pods' 15017.
+                control_plane_webhook_ports=(istio_specs.WEBHOOK_PORT,),
                 protect=config.protect,
                 managed_prometheus=config.observability.managed_prometheus,
                 labels=labels,
@@ -275,6 +286,8 @@ class CrossMesh(pulumi.ComponentResource):
         engines = {"aws": config.mesh.engines.aws, "gcp": config.mesh.engines.gcp}
         # Services in an App Mesh cluster are reached from Istio through the bridge, not ISTIO_MUTUAL.
         bridged = frozenset(s.name for s in config.services if engines[s.cloud] == "appmesh")
+        # Each east-west gateway's load balancer admits the other cloud's node and pod ranges only.
+        peer_ranges = {"aws": [config.gcp.subnet_cidr, config.gcp.pods_cidr], "gcp": [config.aws.vpc_cidr]}
         self.istio: dict[str, IstioMesh] = {}
         for cluster in (self.eks.kube, self.gke.kube):
             if engines[cluster.cloud] != "istio":
@@ -290,6 +303,7 @@ class CrossMesh(pulumi.ComponentResource):
                     policies=policies,
                     localities=localities,
                     bridged=bridged,
+                    peer_ranges=peer_ranges[cluster.cloud],
                     extension_providers=tuple(observability_specs.extension_providers()),
                 ),
                 opts=pulumi.ResourceOptions(parent=self),
@@ -338,6 +352,7 @@ class CrossMesh(pulumi.ComponentResource):
                 name_prefix=prefix,
                 project=config.gcp.project,
                 cluster=self.gke.kube,
+                workload_pool=self.gke.workload_pool,
                 istiod=istiod["gcp"],
                 remote_mesh_cluster=self.eks.kube.mesh_cluster_name,
                 remote_runs_istio="aws" in self.istio,
@@ -345,7 +360,7 @@ class CrossMesh(pulumi.ComponentResource):
                     GcpTunnel(
                         label=f"{e.group}-{e.tunnel}",
                         tunnel_name=e.gcp_tunnel_name,
-                        bgp_peer_ip=e.gcp_bgp_peer_ip,
+                        bgp_peer_name=e.gcp_bgp_peer_name,
                     )
                     for e in ends
                 ],
@@ -411,7 +426,7 @@ class CrossMesh(pulumi.ComponentResource):
             name=f"{prefix}-appmesh-bridge-ingress",
             description="Istio ingress gateway for App Mesh callers (internal load balancer)",
             address_type="INTERNAL",
-            address=ingress_address(config.gcp.subnet_cidr),
+            address=bridge_specs.ingress_address(config.gcp.subnet_cidr),
             subnetwork=self.gcp_network.subnet_self_link,
             region=config.gcp.region,
             opts=in_clouds,
@@ -458,6 +473,7 @@ class CrossMesh(pulumi.ComponentResource):
         return {
             "awsRegion": self.aws_region,
             "awsVpcId": self.aws_network.vpc_id,
+            "awsAvailabilityZoneIds": self.aws_network.availability_zone_ids,
             "gcpProject": self.gcp_project,
             "gcpRegion": self.gcp_network.region,
             "gcpRouter": self.gcp_network.router_name,

@@ -19,6 +19,7 @@ from components.clusters.eks_specs import architecture_of
 from components.config.messages import config_key, describe_error, did_you_mean
 from components.config.schema import (
     MAX_TUNNEL_GROUPS,
+    AwsConfig,
     CaConfig,
     ClustersConfig,
     LinkConfig,
@@ -31,6 +32,7 @@ from components.config.schema import (
 from components.link.specs import LINK_LOCAL, groups_for_target, link_capacity
 from components.mesh.certificate_specs import MAX_COMMON_NAME_LENGTH, MESH_CLUSTERS, longest_ca_name
 from components.network.specs import CLOUD_DNS_FORWARDING_RANGE
+from components.network.zone_specs import excluded_zone_ids
 
 # Routed from AWS to Google Cloud over the link, for the answers to Cloud DNS forwarded queries.
 CLOUD_DNS_SOURCE = ipaddress.IPv4Network(CLOUD_DNS_FORWARDING_RANGE)
@@ -45,6 +47,7 @@ def cross_field_problems(config: StackConfig) -> list[str]:
     """Rules no single field can check: the address plan, the link, the clusters, the CA, services."""
     return [
         *address_plan_problems(named_ranges(config)),
+        *zone_problems(config.aws),
         *link_problems(config.link, aws_region=config.aws.region),
         *cluster_problems(config.clusters),
         *ca_problems(config.mesh.ca),
@@ -131,6 +134,33 @@ def _range_size_problems(ranges: Mapping[str, ipaddress.IPv4Network]) -> list[st
     master = ranges["gcp.masterCidr"]
     if master.prefixlen != 28:
         problems.append(f"{config_key('gcp.masterCidr')}: '{master}' must be a /28 (GKE control plane)")
+    return problems
+
+
+# --- the AWS zones -------------------------------------------------------------------------------------
+
+
+def zone_problems(aws: AwsConfig) -> list[str]:
+    """Pinned zones: one per subnet, each once, none that EKS refuses."""
+    pinned = aws.availability_zone_ids
+    if pinned is None:
+        return []
+    key = config_key("aws.availabilityZoneIds")
+    problems: list[str] = []
+    if len(pinned) != aws.az_count:
+        problems.append(
+            f"{key}: {len(pinned)} zones but {config_key('aws.azCount')} is {aws.az_count}; give one zone ID "
+            "per zone, or leave azCount out"
+        )
+    repeated = sorted({zone for zone in pinned if pinned.count(zone) > 1})
+    if repeated:
+        problems.append(f"{key}: {', '.join(repeated)} listed more than once; each subnet needs its own zone")
+    for zone in pinned:
+        if zone in excluded_zone_ids():
+            problems.append(
+                f"{key}: '{zone}' is a zone EKS refuses cluster subnets in (components/data/"
+                "aws_az_exclusions.json); choose another zone ID"
+            )
     return problems
 
 

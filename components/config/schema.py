@@ -21,6 +21,7 @@ from components.clusters.eks_specs import architecture_of
 from components.config.platform import aws_regions, gcp_regions, regions_read, reserved_namespaces
 from components.config.wording import did_you_mean
 from components.link.specs import AWS_TUNNEL_GBPS, groups_for_target
+from components.network.zone_specs import ZONE_ID
 from components.observability.specs import COLLECTOR_NAMESPACE, CONTAINER_INSIGHTS_ACCOUNT
 
 # Every key lives in this namespace of the stack file: `crossmesh:aws.vpcCidr`.
@@ -170,11 +171,44 @@ class _Model(BaseModel):
 # --- the AWS and GCP networks ------------------------------------------------------------------
 
 
+def check_zone_id(value: str) -> str:
+    if not ZONE_ID.match(value):
+        raise ValueError("must be an Availability Zone ID such as use1-az1 (not a zone name like us-east-1a)")
+    return value
+
+
+ZoneId = Annotated[str, AfterValidator(check_zone_id)]
+
+
 class AwsConfig(_Model):
     region: AwsRegion = Field(description="AWS region, e.g. us-east-1.")
     vpc_cidr: Cidr = Field(description="VPC CIDR, /16 to /22; private and public subnets are carved from it.")
-    az_count: int = Field(3, ge=2, le=6, description="Availability zones to spread subnets and nodes over.")
+    az_count: int = Field(
+        3,
+        ge=2,
+        le=6,
+        description="Availability zones to spread subnets and nodes over; the length of "
+        "availabilityZoneIds when that is set.",
+    )
+    availability_zone_ids: list[ZoneId] | None = Field(
+        None,
+        description="Availability Zone IDs of the subnets, in subnet order (zone names map to different "
+        "zones per account, IDs do not). Unset: the account's zones in name order, without the ones EKS "
+        "refuses (the stack output awsAvailabilityZoneIds shows them; pin them in that order).",
+        examples=[["use1-az1", "use1-az2", "use1-az4"]],
+    )
     service_cidr: Cidr = Field(description="EKS Kubernetes service CIDR (/12 to /24, RFC 1918).")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_az_count(cls, data: Any) -> Any:
+        """Pinned zones set the zone count unless it is given too (a mismatch is a cross-field problem)."""
+        if not isinstance(data, dict) or "azCount" in data or "az_count" in data:
+            return data
+        pinned = data.get("availabilityZoneIds", data.get("availability_zone_ids"))
+        if isinstance(pinned, list) and 2 <= len(pinned) <= 6:
+            return {**data, "azCount": len(pinned)}
+        return data
 
 
 class GcpConfig(_Model):

@@ -46,6 +46,9 @@ class IstioMeshArgs:
     policies: Mapping[str, TrafficPolicySpec]
     """The effective traffic policy of each service, by name."""
     localities: Localities
+    peer_ranges: Sequence[str]
+    """The other cloud's node and pod ranges: the only sources the east-west gateway's load balancer
+    admits. Without them the cloud opens the gateway's ports (15012 and 15017 among them) to 0.0.0.0/0."""
     istio_version: str = specs.ISTIO_VERSION
     extension_providers: tuple[Mapping[str, Any], ...] = ()
     """meshConfig.extensionProviders, e.g. the observability tracer and access log."""
@@ -124,7 +127,7 @@ class IstioMesh(pulumi.ComponentResource):
             version=args.istio_version,
             repository=specs.ISTIO_CHART_REPO,
             namespace=specs.ISTIO_NAMESPACE,
-            values=specs.east_west_gateway_values(cluster.cloud, cluster.mesh_network),
+            values=specs.east_west_gateway_values(cluster.cloud, cluster.mesh_network, args.peer_ranges),
             parent=self,
             depends_on=[self.istiod],
         )

@@ -31,7 +31,7 @@ from pulumi_policy import EnforcementLevel
 
 from offline.artefacts import CHECKS as ARTEFACT_CHECKS
 from offline.artefacts.plan_view import HELM_RELEASE, NOT_OBJECTS
-from offline.commands import check
+from offline.commands import check, flows
 from offline.commands.check import STACK_TYPE, PlannedResource, PlannedStack, Violation, results_json
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
@@ -144,6 +144,18 @@ def artefact_rules() -> list[Rule]:
     ]
 
 
+# The reachability check over the plan (offline/flows/): one rule of the whole stack, mandatory and high.
+FLOWS_RULE = Rule(
+    id=flows.RULE,
+    description=flows.DESCRIPTION,
+    summary=flows.DESCRIPTION,
+    anchors=("docs/flows.md",),
+    severity="high",
+    level=EnforcementLevel.MANDATORY,
+    checked=None,
+)
+
+
 @dataclass(frozen=True)
 class Location:
     path: str
@@ -160,6 +172,9 @@ class ReportContext:
     levels: Mapping[str, EnforcementLevel]
     violations: Sequence[Violation]
     project_dir: Path
+    # The reachability check's table for the text report and its flows for the JSON one (docs/flows.md).
+    flows_text: str = ""
+    flows_json: Any = None
 
     @property
     def stack_file(self) -> str:
@@ -190,7 +205,7 @@ class ReportContext:
     @cached_property
     def rules(self) -> list[Rule]:
         """The pack's policies at their levels after pack config, then the upstream artefact checks."""
-        return [pack_rule(p, self.levels[p.name]) for p in self.policies] + artefact_rules()
+        return [pack_rule(p, self.levels[p.name]) for p in self.policies] + artefact_rules() + [FLOWS_RULE]
 
     @property
     def enabled(self) -> list[Rule]:
@@ -233,8 +248,10 @@ def render(report_format: str, context: ReportContext) -> str:
         return github_commands(context)
     if report_format == "json":
         results = results_json(context.violations, context.planned, len(context.policies))
+        if context.flows_json is not None:
+            results["flows"] = context.flows_json
         return json.dumps(results, indent=2) + "\n"
-    return check.render(context.violations, context.planned, len(context.policies))
+    return check.render(context.violations, context.planned, len(context.policies)) + context.flows_text
 
 
 def sarif(context: ReportContext) -> dict[str, Any]:

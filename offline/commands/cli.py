@@ -60,6 +60,7 @@ SUMMARIES = {
     "verify": "After `pulumi up`, check tunnels, BGP sessions, istiod sync and one cross-cloud call.",
     "audit": "Run Checkov offline on the plan and report its findings beside the policy pack's verdicts.",
     "config-docs": "Regenerate docs/configuration.md from the stack config schema.",
+    "flow-docs": "Regenerate docs/flows.md, the table of the flows the mesh needs, from the dev plan.",
     "cost-docs": "Regenerate the shipped stacks' cost table in docs/cost.md and the README's dev estimate.",
     "policy-docs": "Regenerate policies/README.md from the policy pack.",
 }
@@ -72,6 +73,7 @@ EXAMPLES = {
     "verify": "crossmesh verify -s dev",
     "audit": "crossmesh audit -s prod --format sarif > audit.sarif",
     "config-docs": "crossmesh config-docs --check",
+    "flow-docs": "crossmesh flow-docs --check   # 1 when docs/flows.md is stale",
     "cost-docs": "crossmesh cost-docs --check",
     "policy-docs": "crossmesh policy-docs --check",
 }
@@ -190,6 +192,9 @@ def command_line() -> argparse.ArgumentParser:
 
     policy_docs = command("policy-docs")
     policy_docs.add_argument("--check", action="store_true", help="only compare with the file, write nothing")
+
+    flow_docs = command("flow-docs")
+    flow_docs.add_argument("--check", action="store_true", help="only compare with the file, write nothing")
 
     docs = command("config-docs")
     docs.add_argument("--check", action="store_true", help="only compare with the file, write nothing")
@@ -336,7 +341,9 @@ def _written(option: str, target: str, text: str, what: str) -> ExitCode:
 
 
 def _check(args: argparse.Namespace, project_dir: Path) -> int:
-    from offline.commands import check, check_reports
+    from offline.commands import check, check_reports, flows
+    from offline.flows.report import as_json as flows_json
+    from offline.flows.report import render as render_flows
 
     report_format, output = args.format or "text", args.output or STDOUT
     if args.json is not None:
@@ -358,13 +365,18 @@ def _check(args: argparse.Namespace, project_dir: Path) -> int:
     except (check.PlanFileError, check.PolicyConfigError, OSError, json.JSONDecodeError) as err:
         print(f"error: {err}", file=sys.stderr)
         return INVALID_INPUT
-    context = check_reports.ReportContext(planned, POLICIES, levels, violations, project_dir)
+    # The reachability check (docs/flows.md): a closed flow or a wider exposure is a mandatory finding.
+    found_flows = flows.flows_of(planned)
+    violations += flows.violations(found_flows)
+    context = check_reports.ReportContext(
+        planned, POLICIES, levels, violations, project_dir, render_flows(found_flows), flows_json(found_flows)
+    )
     option = "--json" if args.json is not None else "--output"
     written = _written(option, output, check_reports.render(report_format, context), "results")
     if written != OK:
         return written
     if output != STDOUT and report_format != "text":
-        sys.stdout.write(check.render(violations, planned, len(POLICIES)))
+        sys.stdout.write(check_reports.render("text", context))
     summary_file = os.environ.get(STEP_SUMMARY_VARIABLE)
     if report_format == "github" and summary_file:
         with open(summary_file, "a") as summary:
@@ -539,6 +551,24 @@ def _policy_docs(args: argparse.Namespace, project_dir: Path) -> int:
     return CURRENT
 
 
+def _flow_docs(args: argparse.Namespace, project_dir: Path) -> int:
+    from offline.commands import check, flows
+
+    args.stack = flows.DOCS_STACK
+    plan = _planned(args, project_dir)
+    if isinstance(plan, ExitCode):
+        return plan
+    planned = check.from_plan(plan)
+    path = project_dir / flows.DOCS_PATH
+    if args.check:
+        if not path.exists() or path.read_text() != flows.render_docs(planned):
+            print(f"error: {flows.DOCS_PATH} is stale; run `crossmesh flow-docs`", file=sys.stderr)
+            return STALE
+        return CURRENT
+    print(f"wrote {flows.write_docs(project_dir, planned)}")
+    return CURRENT
+
+
 HANDLERS: dict[str, Handler] = {
     "plan": _plan,
     "check": _check,
@@ -547,6 +577,7 @@ HANDLERS: dict[str, Handler] = {
     "graph": _graph,
     "diff": diff_command.run,
     "verify": _verify,
+    "flow-docs": _flow_docs,
     "config-docs": _config_docs,
     "cost-docs": _cost_docs,
     "policy-docs": _policy_docs,

@@ -36,6 +36,7 @@ from offline.diff import (
     diff_plans,
     plan_snapshot,
 )
+from offline.plan_file import PlanFileError, load_plan_file, load_plan_stream
 from offline.record import Plan
 
 FORMATS = ("text", "json", "github")
@@ -106,13 +107,13 @@ class DiffInputError(Exception):
 
 
 def load_plan(path: str) -> PlanSnapshot:
+    """A saved plan, read and checked as `check --plan` reads one (offline/plan_file.py), then made
+    comparable; `-` is standard input."""
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text()
-        return plan_snapshot(json.loads(text))
-    except OSError as err:
-        raise DiffInputError(f"cannot read {path}: {err.strerror or err}") from err
-    except json.JSONDecodeError as err:
-        raise DiffInputError(f"{path} is not JSON: {err.msg} at line {err.lineno}") from err
+        contract = load_plan_stream(path, sys.stdin.buffer) if path == "-" else load_plan_file(Path(path))
+        return plan_snapshot(contract)
+    except PlanFileError as err:
+        raise DiffInputError(str(err)) from err
     except PlanFormatError as err:
         raise DiffInputError(f"{path}: {err}") from err
 

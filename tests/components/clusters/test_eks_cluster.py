@@ -27,6 +27,7 @@ from tests.support.types import (
     EKS_ADDON,
     EKS_CLUSTER,
     EKS_NODE_GROUP,
+    HELM_RELEASE,
     IAM_OIDC_PROVIDER,
     IAM_ROLE,
     IAM_ROLE_POLICY,
@@ -38,6 +39,46 @@ from tests.support.types import (
 
 def cluster_of(plan: Plan) -> Registration:
     return plan.one(EKS_CLUSTER)
+
+
+NETWORK_FACTS = json.loads((PROJECT_DIR / "offline" / "data" / "network_facts.json").read_text())["facts"]
+IRSA = "eks.amazonaws.com/role-arn"
+
+
+@pytest.mark.parametrize("stack", ["dev", "legacy"])
+def test_a_hop_limit_of_one_leaves_every_aws_caller_in_the_cluster_a_way_to_its_credentials(
+    plan_of: Callable[..., Plan], stack: str
+) -> None:
+    # With IMDSv2 and a hop limit of 1 only host-network pods reach the instance metadata service: every
+    # workload crossmesh installs that calls AWS runs on the host network or has an IRSA role and its
+    # region given, so the nodes keep CIS EKS's hop limit (docs/clusters.md).
+    plan = plan_of(stack)
+    template = plan.one(AWS_LAUNCH_TEMPLATE).inputs
+    assert template["metadataOptions"]["httpPutResponseHopLimit"] == 1
+    assert template["metadataOptions"]["httpTokens"] == "required"
+    (insights,) = [
+        a.inputs for a in plan.of_type(EKS_ADDON) if a.inputs["addonName"].startswith("amazon-cloudwatch")
+    ]
+    assert insights["addonName"] == "amazon-cloudwatch-observability"
+    assert insights["serviceAccountRoleArn"]
+    assert NETWORK_FACTS["container_insights_host_network"]["host_network"] == [
+        "cloudwatch-agent",
+        "fluent-bit",
+    ]
+    region = plan.one("pulumi:providers:aws").inputs["region"]
+    eks_provider = plan.one(KUBERNETES_PROVIDER, "eks-k8s").urn
+    # Istio's charts call no AWS API; the collector (X-Ray) and the App Mesh controller do.
+    aws_charts = [
+        r.plain_inputs["values"]
+        for r in plan.of_type(HELM_RELEASE)
+        if r.provider == eks_provider
+        and r.inputs["chart"] in ("opentelemetry-collector", "appmesh-controller")
+    ]
+    assert len(aws_charts) == 1
+    for values in aws_charts:
+        assert IRSA in values["serviceAccount"]["annotations"]
+        found_region = values.get("region") or values["config"]["exporters"]["awsxray"]["region"]
+        assert found_region == region
 
 
 def test_the_dev_plan_has_one_eks_cluster_named_after_the_stack(dev_plan: Plan) -> None:

@@ -349,3 +349,34 @@ def test_retries_that_cannot_fit_in_the_timeout_are_rejected() -> None:
     assert problems_of(raw)[0].startswith(
         "crossmesh:trafficPolicy.retries.perTryTimeout: 2000ms x 4 tries exceeds timeout 5000ms"
     )
+
+
+def test_pinned_zone_ids_set_the_zone_count() -> None:
+    aws = {key: value for key, value in VALID["aws"].items() if key != "azCount"}
+    config = load_config({**VALID, "aws": {**aws, "availabilityZoneIds": ["use1-az1", "use1-az2"]}})
+    assert config.aws.az_count == 2
+    assert config.aws.availability_zone_ids == ["use1-az1", "use1-az2"]
+
+
+def test_pinned_zones_must_be_distinct_accepted_by_eks_and_one_per_zone() -> None:
+    pinned = ["use1-az3", "use1-az1", "use1-az1"]
+    problems = problems_of(with_change("aws.availabilityZoneIds", pinned))
+    assert problems == [
+        "crossmesh:aws.availabilityZoneIds: use1-az1 listed more than once; each subnet needs its own zone",
+        "crossmesh:aws.availabilityZoneIds: 'use1-az3' is a zone EKS refuses cluster subnets in "
+        "(components/data/aws_az_exclusions.json); choose another zone ID",
+    ]
+    mismatch = with_change("aws.availabilityZoneIds", ["use1-az1", "use1-az2"])
+    mismatch["aws"]["azCount"] = 3
+    assert problems_of(mismatch) == [
+        "crossmesh:aws.availabilityZoneIds: 2 zones but crossmesh:aws.azCount is 3; give one zone ID per "
+        "zone, or leave azCount out"
+    ]
+
+
+def test_a_zone_name_is_not_a_zone_id() -> None:
+    problems = problems_of(with_change("aws.availabilityZoneIds", ["us-east-1a", "us-east-1b", "us-east-1c"]))
+    assert problems[0] == (
+        "crossmesh:aws.availabilityZoneIds[0]: 'us-east-1a' must be an Availability Zone ID such as use1-az1 "
+        "(not a zone name like us-east-1a)"
+    )

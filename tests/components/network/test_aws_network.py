@@ -12,9 +12,12 @@ from hypothesis import strategies as st
 
 from components.network.aws_specs import partition_of
 from components.network.specs import subnet_plan
+from components.network.zone_specs import excluded_zone_ids
+from offline.fake_cloud import FAKE_AWS_ACCOUNT
+from offline.fakes.aws_base import zone_names_and_ids
 from offline.record import Plan
 from tests.support.plans import planned
-from tests.support.types import CLOUDWATCH_LOG_GROUP, IAM_ROLE, IAM_ROLE_POLICY, KMS_KEY
+from tests.support.types import AWS_SUBNET, CLOUDWATCH_LOG_GROUP, IAM_ROLE, IAM_ROLE_POLICY, KMS_KEY
 
 AWS = "aws:ec2"
 
@@ -142,3 +145,24 @@ def test_subnet_plan_rejects_zero_zones() -> None:
 )
 def test_partition_follows_the_region(region: str, partition: str) -> None:
     assert partition_of(region) == partition
+
+
+def test_subnets_sit_in_the_zones_the_stack_output_names_by_id(dev_plan: Plan) -> None:
+    ids = dev_plan.outputs["awsAvailabilityZoneIds"]
+    by_id = {zone_id: name for name, zone_id in zone_names_and_ids("us-east-1", FAKE_AWS_ACCOUNT)}
+    for kind in ("private", "public"):
+        zones = [
+            dev_plan.one(AWS_SUBNET, f"aws-network-{kind}-{i}").inputs["availabilityZone"] for i in range(3)
+        ]
+        assert zones == [by_id[zone_id] for zone_id in ids]
+    assert not set(ids) & set(excluded_zone_ids())
+
+
+def test_pinned_zone_ids_place_the_subnets_in_that_order() -> None:
+    aws = {"region": "us-east-1", "vpcCidr": "10.10.0.0/16", "serviceCidr": "172.20.0.0/16"}
+    pinned = ["use1-az6", "use1-az1", "use1-az5"]
+    plan = planned("dev", {"aws": {**aws, "availabilityZoneIds": pinned}})
+    by_id = {zone_id: name for name, zone_id in zone_names_and_ids("us-east-1", FAKE_AWS_ACCOUNT)}
+    zones = [plan.one(AWS_SUBNET, f"aws-network-private-{i}").inputs["availabilityZone"] for i in range(3)]
+    assert zones == [by_id[zone_id] for zone_id in pinned]
+    assert plan.outputs["awsAvailabilityZoneIds"] == pinned

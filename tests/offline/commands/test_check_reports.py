@@ -18,7 +18,7 @@ from crossmesh_policy import POLICIES, CrossmeshResourcePolicy
 from pulumi_policy import EnforcementLevel
 
 from offline.artefacts import CHECKS as ARTEFACT_CHECKS
-from offline.commands import check
+from offline.commands import check, flows
 from offline.commands.check_reports import (
     CONFIG_KEYS,
     SECURITY_SEVERITY,
@@ -74,7 +74,7 @@ def _context(planned_stack: check.PlannedStack) -> ReportContext:
     return ReportContext(planned_stack, POLICIES, check.levels(POLICIES, {}), violations, PROJECT_DIR)
 
 
-RULE_IDS = [policy.name for policy in POLICIES] + list(ARTEFACT_CHECKS)
+RULE_IDS = [policy.name for policy in POLICIES] + list(ARTEFACT_CHECKS) + [flows.RULE]
 
 
 @cache
@@ -105,7 +105,7 @@ def test_one_rule_per_policy_and_artefact_check_with_its_anchors_and_severity() 
     assert [rule["id"] for rule in rules] == RULE_IDS
     for rule in rules[len(POLICIES) :]:
         assert rule["properties"]["security-severity"] == SECURITY_SEVERITY["high"]
-        assert "docs/upstream-data.md" in rule["help"]["text"]
+        assert "docs/upstream-data.md" in rule["help"]["text"] or rule["id"] == flows.RULE
     for rule, policy in zip(rules, POLICIES, strict=False):
         for anchor in policy.anchors:
             assert anchor in rule["help"]["text"] and anchor in rule["help"]["markdown"]
@@ -273,13 +273,15 @@ def test_output_file_gets_the_report_and_stdout_the_text(
     ]
     assert main(argv) == MANDATORY_VIOLATION
     assert ElementTree.parse(report).getroot().tag == "testsuites"
-    assert "1 mandatory" in capsys.readouterr().out
+    assert "[mandatory]  xc-eks-no-open-public-cidr" in capsys.readouterr().out
 
 
 def test_json_file_is_an_alias_and_dash_is_stdout(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     saved = _saved_open_api_plan(tmp_path)
     assert main(["-C", str(PROJECT_DIR), "check", "--plan", str(saved), "--json", "-"]) == MANDATORY_VIOLATION
-    assert json.loads(capsys.readouterr().out)["mandatory"] == 1
+    results = json.loads(capsys.readouterr().out)
+    assert "xc-eks-no-open-public-cidr" in {v["policy"] for v in results["violations"]}
+    assert results["mandatory"] >= 1 and results["flows"]
     argv = ["-C", str(PROJECT_DIR), "check", "--plan", str(saved), "--json", "r.json", "--format", "sarif"]
     assert main(argv) == INVALID_INPUT
     assert "--json FILE is --format json --output FILE" in capsys.readouterr().err
@@ -300,3 +302,15 @@ def test_github_format_appends_the_job_summary(
     written = summary.read_text()
     assert written.startswith("earlier step\n### crossmesh check: stack `dev` passes every mandatory rule")
     assert os.environ["GITHUB_STEP_SUMMARY"] == str(summary)
+
+
+def test_a_closed_flow_is_a_sarif_result_of_the_flows_rule_on_the_stack() -> None:
+    planned_stack = check.from_plan(planned("dev"))
+    closed = check.Violation(
+        flows.RULE, "mandatory", "high", flows.DESCRIPTION, "15012 closed", None, None, None
+    )
+    context = ReportContext(planned_stack, POLICIES, check.levels(POLICIES, {}), [closed], PROJECT_DIR)
+    (result,) = sarif(context)["runs"][0]["results"]
+    assert RULE_IDS[result["ruleIndex"]] == flows.RULE and result["level"] == "error"
+    assert result["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] == planned_stack.stack_urn
+    jsonschema.Draft4Validator(_schema()).validate(sarif(context))
