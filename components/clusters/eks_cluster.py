@@ -12,7 +12,7 @@ and where it is:
   becomes admin at creation (bootstrapClusterCreatorAdminPermissions), config adminRoleArns get
   explicit entries;
 - one managed node group in the private subnets, named by what it cannot change so that new instance
-  types roll onto a new group (docs/adr/0011-node-bounds-in-the-autoscaler.md), launched from a
+  types roll onto a new group (docs/adr/0012-node-bounds-in-the-autoscaler.md), launched from a
   template that requires IMDSv2 with a hop limit of 1: a pod that is not on the host network cannot
   reach the instance metadata service, so it cannot take the node role's credentials. The price:
   every add-on that calls AWS from a pod network needs its own role (IRSA or EKS Pod Identity) and

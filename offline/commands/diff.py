@@ -55,13 +55,10 @@ CHANGES_SHOWN = 12
 VALUE_WIDTH = 60
 RED, BOLD, RESET = "\033[31m", "\033[1m", "\033[0m"
 
-EXAMPLE = """example:
-  crossmesh plan --stack dev --json before.json
-  (edit Pulumi.dev.yaml)
-  crossmesh plan --stack dev --json after.json
-  crossmesh diff before.json after.json --fail-on replace
-  crossmesh plan --stack dev --against before.json     # the same in one step
-"""
+# The example `crossmesh diff --help` shows (offline/commands/cli.py puts it above the exit codes).
+EXAMPLE = """crossmesh diff before.json after.json --fail-on replace
+  (before.json, after.json: `crossmesh plan -s dev --json FILE` before and after an edit of Pulumi.dev.yaml)
+  crossmesh plan -s dev --against before.json     # plan and diff in one step"""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -69,7 +66,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("old", metavar="OLD.json", help="the plan before (crossmesh plan --json)")
     parser.add_argument("new", metavar="NEW.json", help="the plan after")
     add_report_options(parser)
-    parser.epilog = f"{parser.epilog}\n\n{EXAMPLE}"
 
 
 def add_against_options(parser: argparse.ArgumentParser) -> None:
@@ -89,7 +85,13 @@ def add_against_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_report_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", metavar="OUT", help="also write the diff as JSON to OUT (- for stdout)")
+    parser.add_argument(
+        "--json",
+        metavar="FILE",
+        nargs="?",
+        const="-",
+        help="also write the diff as JSON to FILE (`-` or no FILE: standard output)",
+    )
     parser.add_argument("--format", choices=FORMATS, default="text", help="how to print the diff")
     parser.add_argument(
         "--fail-on",

@@ -493,5 +493,5 @@ def test_invalid_link_config_exits_2_naming_the_key(
     stack = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())
     stack["config"]["crossmesh:link"] = {"kind": "vpn", "awsAsn": 64512, "gcpAsn": 65515, **link}
     (tmp_path / "Pulumi.bad.yaml").write_text(yaml.safe_dump(stack))
-    assert main(["--project-dir", str(tmp_path), "plan", "--stack", "bad"]) == INVALID_INPUT
+    assert main(["-C", str(tmp_path), "plan", "--stack", "bad"]) == INVALID_INPUT
     assert expected in capsys.readouterr().err

@@ -51,7 +51,7 @@ def cached_plans(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(["--project-dir", str(PROJECT_DIR), *argv])
+    code = main(["-C", str(PROJECT_DIR), *argv])
     out, err = capsys.readouterr()
     return code, out, err
 
