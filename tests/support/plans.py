@@ -18,6 +18,7 @@ import pickle
 import shutil
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
@@ -65,9 +66,9 @@ def _cache_dir() -> Path | None:
     directory = CACHE_ROOT / fingerprint()
     if not directory.is_dir():
         directory.mkdir(parents=True, exist_ok=True)
-        # Plans of earlier fingerprints can never be read again.
+        # Plans of earlier fingerprints are not read again; an hour's grace leaves a concurrent run alone.
         for stale in CACHE_ROOT.iterdir():
-            if stale != directory:
+            if stale != directory and time.time() - stale.stat().st_mtime > 3600:
                 shutil.rmtree(stale, ignore_errors=True)
     return directory
 
