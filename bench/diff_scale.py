@@ -4,7 +4,8 @@ Two cases, each `crossmesh diff` in a fresh process as a user runs it (median of
 - the prod stack's plan against itself (target: under 3 s, reporting 0 changes);
 - two plans of a generated 500-service stack, the second with larger tunnels planned `--against` the
   first, so it holds the replacements and their cascades (target: under 5 s).
-Run it with `make bench-diff`; it writes bench/diff_results.md, which docs/diff.md quotes.
+Run it with `make bench-diff`; it writes bench/results/diff_scale.md (ignored by git: docs/diff.md
+quotes the figures of one run by hand).
 """
 
 from __future__ import annotations
@@ -91,12 +92,13 @@ def run() -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true", help="write bench/diff_results.md")
+    parser.add_argument("--write", action="store_true", help="write bench/results/diff_scale.md")
     args = parser.parse_args()
     report = "\n".join(run()) + "\n"
     print(report)
     if args.write:
-        (PROJECT_DIR / "bench" / "diff_results.md").write_text(
+        (PROJECT_DIR / "bench" / "results").mkdir(exist_ok=True)
+        (PROJECT_DIR / "bench" / "results" / "diff_scale.md").write_text(
             f"Measured by `make bench-diff` on {os.cpu_count()} cores, Python {sys.version.split()[0]}.\n\n"
             + report
         )

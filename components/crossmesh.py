@@ -15,6 +15,7 @@ import pulumi_gcp as gcp
 import pulumi_random as random
 import pulumi_tls as tls
 
+from components.clusters.eks_autoscaler import EksAutoscaler, EksAutoscalerArgs
 from components.clusters.eks_cluster import EksCluster, EksClusterArgs
 from components.clusters.gke_cluster import GkeCluster, GkeClusterArgs
 from components.config import StackConfig, TrafficPolicySpec
@@ -23,8 +24,8 @@ from components.link.peer_firewalls import PeerFirewalls, PeerFirewallsArgs
 from components.link.specs import gcp_prefixes
 from components.link.transit_hub import TransitHub, TransitHubArgs
 from components.link.vpn_link import VpnLink, VpnLinkArgs
+from components.mesh import bridge_specs, istio_specs
 from components.mesh.app_mesh import AppMesh, AppMeshArgs
-from components.mesh.bridge_specs import ingress_address
 from components.mesh.certificate_specs import HOURS_PER_DAY, MESH_CLUSTERS, overdue_lead_hours
 from components.mesh.istio_bridge import IstioBridge, IstioBridgeArgs
 from components.mesh.istio_mesh import IstioMesh, IstioMeshArgs
@@ -87,9 +88,16 @@ class CrossMesh(pulumi.ComponentResource):
             AwsNetworkArgs(config=config.aws, name_prefix=prefix, protect=config.protect),
             opts=in_clouds,
         )
+        # What AWS routes to the link and the link advertises: the GCP ranges reachable from outside.
+        self.gcp_prefixes = gcp_prefixes(config.gcp.subnet_cidr, config.gcp.pods_cidr, config.gcp.master_cidr)
         self.gcp_network = GcpNetwork(
             "gcp-network",
-            GcpNetworkArgs(config=config.gcp, router_asn=config.link.gcp_asn, name_prefix=prefix),
+            GcpNetworkArgs(
+                config=config.gcp,
+                router_asn=config.link.gcp_asn,
+                name_prefix=prefix,
+                advertised=self.gcp_prefixes,
+            ),
             opts=in_clouds,
         )
 
@@ -155,9 +163,7 @@ class CrossMesh(pulumi.ComponentResource):
 
     def _build_link(self, config: StackConfig, prefix: str, in_clouds: pulumi.ResourceOptions) -> None:
         # The link: the one place where each cloud's network outputs flow into the other.
-        prefixes = gcp_prefixes(
-            config.gcp.subnet_cidr, config.gcp.pods_cidr, config.gcp.services_cidr, config.gcp.master_cidr
-        )
+        prefixes = self.gcp_prefixes
         # The AWS end is the same whichever way the link reaches Google Cloud. The hub used to be the
         # link component's child: the alias keeps deployed stacks' hub and its children (aliases pass
         # to children) from being replaced for the move.
@@ -220,8 +226,12 @@ class CrossMesh(pulumi.ComponentResource):
                 aws_vpc_cidr=self.aws_network.vpc_cidr,
                 gcp_network_self_link=self.gcp_network.network_self_link,
                 gcp_source_ranges=(config.gcp.subnet_cidr, config.gcp.pods_cidr),
-                aws_service_ports=tuple(sorted({s.port for s in config.services if s.cloud == "aws"})),
-                gcp_service_ports=tuple(sorted({s.port for s in config.services if s.cloud == "gcp"})),
+                # Istio sidecars on EKS call the GKE east-west gateway; App Mesh calls the bridge's ingress.
+                gcp_load_balancer_ports=(
+                    (istio_specs.CROSS_NETWORK_PORT,)
+                    if config.mesh.engines.aws == "istio"
+                    else (bridge_specs.INGRESS_PORT,)
+                ),
             ),
             opts=in_clouds,
         )
@@ -247,6 +257,19 @@ class CrossMesh(pulumi.ComponentResource):
             ),
             opts=in_clouds,
         )
+        # Keeps the EKS nodes between nodes.min and nodes.max, as GKE's own autoscaler does its pool's.
+        self.eks_autoscaler = EksAutoscaler(
+            "eks-autoscaler",
+            EksAutoscalerArgs(
+                cluster=self.eks.kube,
+                identity=self.eks.identity,
+                region=config.aws.region,
+                kubernetes_version=config.clusters.eks.version,
+                nodes=config.clusters.eks.nodes,
+                name_prefix=prefix,
+            ),
+            opts=in_clouds,
+        )
         self.gke = GkeCluster(
             "gke",
             GkeClusterArgs(
@@ -257,6 +280,8 @@ class CrossMesh(pulumi.ComponentResource):
                 name_prefix=prefix,
                 api_peer_cidrs=[config.aws.vpc_cidr],
                 node_tag=self.peer_firewalls.gke_node_tag,
+                # GKE always runs Istio: istiod's webhooks listen on the pods' 15017.
+                control_plane_webhook_ports=(istio_specs.WEBHOOK_PORT,),
                 protect=config.protect,
                 managed_prometheus=config.observability.managed_prometheus,
                 labels=labels,
@@ -284,6 +309,8 @@ class CrossMesh(pulumi.ComponentResource):
         engines = {"aws": config.mesh.engines.aws, "gcp": config.mesh.engines.gcp}
         # Services in an App Mesh cluster are reached from Istio through the bridge, not ISTIO_MUTUAL.
         bridged = frozenset(s.name for s in config.services if engines[s.cloud] == "appmesh")
+        # Each east-west gateway's load balancer admits the other cloud's node and pod ranges only.
+        peer_ranges = {"aws": [config.gcp.subnet_cidr, config.gcp.pods_cidr], "gcp": [config.aws.vpc_cidr]}
         self.istio: dict[str, IstioMesh] = {}
         for cluster in (self.eks.kube, self.gke.kube):
             if engines[cluster.cloud] != "istio":
@@ -301,6 +328,7 @@ class CrossMesh(pulumi.ComponentResource):
                     istio=config.mesh.istio,
                     trust_domain_aliases=tuple(config.mesh.trust_domain_aliases),
                     bridged=bridged,
+                    peer_ranges=peer_ranges[cluster.cloud],
                     extension_providers=tuple(observability_specs.extension_providers()),
                     namespace_owners=self._other_engines(cluster.cloud, "istio"),
                 ),
@@ -366,6 +394,7 @@ class CrossMesh(pulumi.ComponentResource):
                 name_prefix=prefix,
                 project=config.gcp.project,
                 cluster=self.gke.kube,
+                workload_pool=self.gke.workload_pool,
                 istiod=istiod["gcp"],
                 remote_mesh_cluster=self.eks.kube.mesh_cluster_name,
                 remote_runs_istio="aws" in self.istio,
@@ -373,7 +402,7 @@ class CrossMesh(pulumi.ComponentResource):
                     GcpTunnel(
                         label=f"{e.group}-{e.tunnel}",
                         tunnel_name=e.gcp_tunnel_name,
-                        bgp_peer_ip=e.gcp_bgp_peer_ip,
+                        bgp_peer_name=e.gcp_bgp_peer_name,
                     )
                     for e in ends
                 ],
@@ -439,7 +468,7 @@ class CrossMesh(pulumi.ComponentResource):
             name=f"{prefix}-appmesh-bridge-ingress",
             description="Istio ingress gateway for App Mesh callers (internal load balancer)",
             address_type="INTERNAL",
-            address=ingress_address(config.gcp.subnet_cidr),
+            address=bridge_specs.ingress_address(config.gcp.subnet_cidr),
             subnetwork=self.gcp_network.subnet_self_link,
             region=config.gcp.region,
             opts=in_clouds,
@@ -488,6 +517,7 @@ class CrossMesh(pulumi.ComponentResource):
         return {
             "awsRegion": self.aws_region,
             "awsVpcId": self.aws_network.vpc_id,
+            "awsAvailabilityZoneIds": self.aws_network.availability_zone_ids,
             "gcpProject": self.gcp_project,
             "gcpRegion": self.gcp_network.region,
             "gcpRouter": self.gcp_network.router_name,

@@ -30,7 +30,7 @@ from offline.prices import PriceBook
 
 Resource = Mapping[str, Any]
 """One resource of the plan JSON contract: urn, type, name, custom, parent, provider, dependencies,
-inputs."""
+inputs, reads."""
 
 GIB_PER_GB = 1e9 / 2**30
 GCP_FORWARDING_RULES_AT_FLAT_RATE = 5
@@ -220,6 +220,20 @@ class PlanIndex:
                 return cloud
         return None
 
+    def autoscaler_max(self, node_group: Resource) -> float | None:
+        """The most nodes a cluster autoscaler release lets an EKS node group grow to: the maxSize of
+        the entry of its `autoscalingGroups` whose name reads the group; None when none scales it."""
+        for release in self.of_type(HELM_RELEASE):
+            inputs = release.get("inputs", {})
+            if inputs.get("chart") != "cluster-autoscaler":
+                continue
+            reads = release.get("reads", {})
+            groups = mapping(inputs.get("values")).get("autoscalingGroups")
+            for position, group in enumerate(groups if isinstance(groups, list) else []):
+                if node_group["urn"] in reads.get(f"values.autoscalingGroups[{position}].name", []):
+                    return float(mapping(group).get("maxSize", 0))
+        return None
+
     def gke_nodes(self) -> tuple[float, float]:
         """Every GKE node at desired and at max: the VMs behind Cloud NAT."""
         desired = at_max = 0.0
@@ -302,7 +316,10 @@ def eks_node_group(resource: Resource, index: PlanIndex) -> Iterator[Charge]:
     inputs = resource["inputs"]
     scaling = mapping(inputs.get("scalingConfig"))
     desired = float(scaling.get("desiredSize", 0))
-    nodes = (desired, float(scaling.get("maxSize", desired)))
+    # A cluster autoscaler's bound when one scales the group; the group's own maxSize is then only the
+    # wide limit it is given (components/clusters/autoscaler_specs.py).
+    at_max = index.autoscaler_max(resource)
+    nodes = (desired, at_max if at_max is not None else float(scaling.get("maxSize", desired)))
     # A managed node group launches on-demand capacity in the order of its instance types.
     instance_type = (inputs.get("instanceTypes") or ["t3.medium"])[0]
     capacity = inputs.get("capacityType", "ON_DEMAND")

@@ -18,7 +18,8 @@ or data down in a way a stack file edit should never do in one step, however the
 - istio-minor-in-place: an istiod moved to another minor version where it stands, rather than a new
   revision installed beside it;
 - critical-replaced / critical-deleted: any other critical resource (components/protection_specs.py)
-  replaced or deleted, unless a routine change replaces it (a node group, an intermediate).
+  replaced or deleted, unless a routine change replaces it (a node group rolled onto a new one, an
+  intermediate renewed) or a procedure removes it (a zone's subnets while others stay).
 
 A delete that protect blocks or retainOnDelete keeps is not refused: `pulumi up` stops on it, or it
 stays in the cloud. `crossmesh check --against OLD.json` reports refusals as mandatory violations;
@@ -41,6 +42,7 @@ CHANGE_LINK = "docs/runbooks/change-tunnel-bandwidth.md"
 DAY2 = "docs/day2.md"
 
 VPN_CONNECTION = "aws:ec2/vpnConnection:VpnConnection"
+SUBNET_TYPE = "aws:ec2/subnet:Subnet"
 LINK_GROUP_TYPES = frozenset(
     {
         VPN_CONNECTION,
@@ -188,6 +190,16 @@ def _link_groups(judgement: _Judgement) -> None:
         )
 
 
+def _zones(judgement: _Judgement) -> None:
+    """A zone's subnets go with the zone (docs/runbooks/change-zone-count.md) while the VPC keeps
+    others: the node group has rolled onto the remaining ones first. Every subnet at once is not a
+    zone leaving."""
+    deleted = judgement.of([DELETE], [SUBNET_TYPE])
+    remaining = [r for r in judgement.new.resources if r.type == SUBNET_TYPE]
+    if remaining:
+        judgement.claim(deleted)
+
+
 def _signer(plan: PlanSnapshot) -> set[str]:
     """The URNs of the roots the plan's intermediate CAs are signed by."""
     return {
@@ -329,12 +341,13 @@ def _critical(judgement: _Judgement) -> None:
     for verdict in judgement.result.verdicts:
         if verdict.urn in judgement.claimed or not verdict.critical:
             continue
-        definition = (
-            critical_of(verdict.type, judgement.new.by_urn[verdict.urn].inputs)
-            if (verdict.urn in judgement.new.by_urn)
-            else None
-        )
-        if verdict.kind == REPLACE and not (definition and definition.replaced_routinely):
+        plan = judgement.old if verdict.kind == DELETE else judgement.new
+        resource = plan.by_urn.get(verdict.urn)
+        definition = critical_of(verdict.type, resource.inputs) if resource is not None else None
+        if definition is not None and definition.replaced_routinely:
+            # A node group rolls onto a new one under a new name, an intermediate renews: routine.
+            continue
+        if verdict.kind == REPLACE:
             cause = verdict.causes[0].path if verdict.causes else "a change"
             judgement.refuse(
                 "critical-replaced",
@@ -351,6 +364,7 @@ def _critical(judgement: _Judgement) -> None:
 
 CHECKS: Sequence[Callable[[_Judgement], None]] = (
     _link_groups,
+    _zones,
     _pki,
     _trust_domain,
     _appmesh_identity,

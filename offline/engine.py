@@ -74,7 +74,8 @@ class FakeCloudMocks(pulumi.runtime.Mocks):
         )
         resource_id, outputs = resource_outputs(resource)
         state = {**inputs, **outputs}
-        self.cloud.by_id[resource_id] = (args.typ, state)
+        with self.cloud.lock:  # the SDK registers from several threads; fakes read by_id meanwhile
+            self.cloud.by_id[resource_id] = (args.typ, state)
         # The engine, not the SDK, marks additionalSecretOutputs secret: do what it would.
         secret_outputs: frozenset[str] = getattr(self.registering, "secret_outputs", frozenset())
         return resource_id, {

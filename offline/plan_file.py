@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -55,13 +55,29 @@ class PlanContract(_Contract):
 
 def load_plan_file(path: Path) -> dict[str, Any]:
     """The plan contract in `path`, checked; raises PlanFileError naming the file and the first problem."""
-    contract = _parsed(path, _bytes_of(path))
+    return load_plan_bytes(str(path), _bytes_of(path))
+
+
+def load_plan_stream(name: str, stream: BinaryIO) -> dict[str, Any]:
+    """The plan contract read from a stream (standard input), no more than MAX_PLAN_BYTES of it."""
+    data = stream.read(MAX_PLAN_BYTES + 1)
+    if len(data) > MAX_PLAN_BYTES:
+        raise PlanFileError(
+            f"{name}: more than the {MAX_PLAN_BYTES // 1024 // 1024} MiB a plan file may be; "
+            "not a crossmesh plan"
+        )
+    return load_plan_bytes(name, _without_compression(name, data))
+
+
+def load_plan_bytes(name: str, data: bytes) -> dict[str, Any]:
+    """The plan contract in `data` (read from `name`), checked as load_plan_file checks a file."""
+    contract = _parsed(name, data)
     try:
         PlanContract.model_validate(contract)
     except ValidationError as err:
         first = err.errors()[0]
         raise PlanFileError(
-            f"{path}: {json_pointer(first['loc'])}: {_worded(first)}; not a crossmesh plan "
+            f"{name}: {json_pointer(first['loc'])}: {_worded(first)}; not a crossmesh plan "
             "(crossmesh plan --json FILE writes one)"
         ) from None
     result: dict[str, Any] = contract
@@ -81,13 +97,17 @@ def _bytes_of(path: Path) -> bytes:
         data = path.read_bytes()
     except OSError as err:
         raise PlanFileError(f"{path}: cannot read it: {err.strerror}") from None
+    return _without_compression(str(path), data)
+
+
+def _without_compression(name: str, data: bytes) -> bytes:
     for magic, kind in _COMPRESSED:
         if data.startswith(magic):
-            raise PlanFileError(f"{path}: {kind}-compressed data; decompress it first")
+            raise PlanFileError(f"{name}: {kind}-compressed data; decompress it first")
     return data.removeprefix(b"\xef\xbb\xbf")
 
 
-def _parsed(path: Path, data: bytes) -> Any:
+def _parsed(path: str, data: bytes) -> Any:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as err:

@@ -133,11 +133,11 @@ def forcing_changes(
     program_replace_on: Iterable[str] = (),
 ) -> list[Forcing]:
     """Every rule the change from `old` to `new` meets; empty when the provider updates in place."""
-    if rules.pinned_by:
-        pin_before, pin_after = _values(old, rules.pinned_by), _values(new, rules.pinned_by)
-        if pin_before and pin_before == pin_after:
-            return []
     renewed_generic = [paths.generic(path) for path in renewed]
+    # Set and unchanged, unless it reads a replaced resource: then it is unknown until that exists.
+    pinned = rules.pinned_by
+    if pinned and _values(old, pinned) and not _changed(old, new, pinned, renewed_generic):
+        return []
     forcings = [
         Forcing(path, "forces replacement", rules.source)
         for path in rules.replace_on

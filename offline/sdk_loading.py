@@ -263,8 +263,11 @@ def _stamps(sources: Sequence[str]) -> list[Stamp] | None:
 class ModuleCache:
     """Compiled SDK modules on disk, one file per source path, valid while their sources are unchanged."""
 
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, announce: Callable[[str], None] | None = None) -> None:
         self.directory = directory
+        # Told once, when this process starts a cache that does not exist yet: the first plan in a new
+        # environment spends 15 to 20 s compiling, and says so instead of staying silent.
+        self._announce = announce if not directory.exists() else None
 
     def _entry(self, path: str) -> Path:
         return self.directory / f"{hashlib.sha256(path.encode()).hexdigest()[:40]}.bin"
@@ -290,6 +293,12 @@ class ModuleCache:
         stamps = _stamps(compiled.sources)
         if stamps is None:
             return
+        if self._announce is not None:
+            self._announce(
+                f"crossmesh: building the SDK cache in {self.directory} (once per environment; "
+                "later plans start from it)"
+            )
+            self._announce = None
         entry = self._entry(path)
         scratch = entry.with_name(f"{entry.name}.{os.getpid()}.tmp")
         try:
@@ -398,13 +407,15 @@ def installed_finder() -> SdkModuleFinder | None:
     return next((finder for finder in sys.meta_path if isinstance(finder, SdkModuleFinder)), None)
 
 
-def install(cache_dir: Path | None = None) -> bool:
+def install(cache_dir: Path | None = None, announce: Callable[[str], None] | None = None) -> bool:
     """Load the SDKs this way from now on, unless CROSSMESH_SDK_IMPORTS=standard; True if it is on.
+    announce, if given, is told once when this process starts building a cache that did not exist.
 
     Call it before the first SDK import: modules already imported stay as they were loaded.
     """
     if os.environ.get(SWITCH_VARIABLE, "").strip().lower() == "standard":
         return False
     if installed_finder() is None:
-        sys.meta_path.insert(0, SdkModuleFinder(ModuleCache(cache_dir or default_cache_dir())))
+        cache = ModuleCache(cache_dir or default_cache_dir(), announce)
+        sys.meta_path.insert(0, SdkModuleFinder(cache))
     return True

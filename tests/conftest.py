@@ -12,7 +12,7 @@ from components.config.platform import TODAY_VARIABLE, eks_calendar
 from offline.commands.launch import prepare_process
 from offline.record import Plan
 from tests.day2.doc import write_doc
-from tests.support.plans import planned
+from tests.support.plans import fingerprint, planned
 
 # Hypothesis's per-example deadline measures wall time, which a loaded CI machine stretches; the suite's
 # time budget is held by the whole run instead.
@@ -37,6 +37,8 @@ def pytest_configure(config: pytest.Config) -> None:
     # Load the SDKs as the crossmesh command does; test_sdk_loading compares the plans made that way
     # with the standard loading's.
     prepare_process()
+    # Taken before any test changes the environment, so every test process shares one plan cache.
+    fingerprint()
     # Support windows are judged on the day the calendars were read, so that plans and their warnings
     # do not change with the date the tests run on.
     os.environ.setdefault(TODAY_VARIABLE, eks_calendar().read.isoformat())

@@ -11,12 +11,14 @@ and where it is:
 - authentication mode API: access entries, no aws-auth ConfigMap. The identity that runs `pulumi up`
   becomes admin at creation (bootstrapClusterCreatorAdminPermissions), config adminRoleArns get
   explicit entries;
-- one managed node group in the private subnets, launched from a template that requires IMDSv2 with a
-  hop limit of 1: a pod that is not on the host network cannot reach the instance metadata service,
-  so it cannot take the node role's credentials. The price: every add-on that calls AWS from a pod
-  network needs its own role (IRSA or EKS Pod Identity) and cannot discover its region or VPC from
-  IMDS. Here the VPC CNI and the EBS CSI controller get IRSA roles; the CNI, kube-proxy and the Pod
-  Identity agent run on the host network and are unaffected;
+- one managed node group in the private subnets, named by what it cannot change so that new instance
+  types roll onto a new group (docs/adr/0012-node-bounds-in-the-autoscaler.md), launched from a
+  template that requires IMDSv2 with a hop limit of 1: a pod that is not on the host network cannot
+  reach the instance metadata service, so it cannot take the node role's credentials. The price:
+  every add-on that calls AWS from a pod network needs its own role (IRSA or EKS Pod Identity) and
+  cannot discover its region or VPC from IMDS. Here the VPC CNI, the EBS CSI controller and the
+  cluster autoscaler get IRSA roles; the CNI, kube-proxy and the Pod Identity agent run on the host
+  network and are unaffected;
 - the GCP ranges reach the API on 443 through a security group of its own attached to the
   control-plane ENIs only (vpcConfig.securityGroupIds), so the nodes, which share the EKS cluster
   security group, gain no exposure to the other cloud from it;
@@ -35,9 +37,9 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from components.clusters import eks_specs
+from components.clusters import autoscaler_specs, eks_specs
 from components.clusters.kube_cluster import KubeCluster
-from components.clusters.kubeconfig_specs import eks_kubeconfig, render
+from components.clusters.kubeconfig_specs import eks_cluster_identifier, eks_kubeconfig, render
 from components.config import EksConfig
 from components.network.aws_network import AwsNetwork
 from components.network.aws_specs import partition_of
@@ -54,11 +56,14 @@ class EksIdentity:
     """What components in AWS need of the cluster: its name and version, and IRSA's OIDC provider."""
 
     cluster_name: pulumi.Output[str]
+    cluster_arn: pulumi.Output[str]
     oidc_provider_arn: pulumi.Output[str]
     oidc_issuer: pulumi.Output[str]
     kubernetes_version: pulumi.Output[str]
     node_group: pulumi.Resource
     """Add-ons that schedule pods wait for it."""
+    autoscaling_group_names: pulumi.Output[list[str]]
+    """The Auto Scaling groups of the managed node group, which the cluster autoscaler scales."""
 
     def irsa_trust_policy(self, namespace: str, service_account: str) -> pulumi.Output[str]:
         """Trust for one service account of this cluster (eks_specs.irsa_trust_policy)."""
@@ -261,23 +266,30 @@ class EksCluster(pulumi.ComponentResource):
         return cluster
 
     def _build_admin_access(self) -> None:
-        """An access entry with cluster admin for every configured admin role."""
+        """An access entry with cluster admin for every configured admin role, named after the role:
+        adding, removing or moving one role leaves the others' entries alone."""
         admin = eks_specs.access_policy_arn(self._partition, eks_specs.CLUSTER_ADMIN_ACCESS_POLICY)
         for index, role_arn in enumerate(self._args.config.admin_role_arns):
+            resource_name = f"{self._name}-admin-{eks_specs.admin_entry_key(role_arn)}"
+            # Entries were once named by list position; a stack deployed then keeps its entries when
+            # it takes this version with its list as it was (docs/clusters.md, "Who is admin").
+            keyed = pulumi.ResourceOptions(
+                parent=self, aliases=[pulumi.Alias(name=f"{self._name}-admin-{index}")]
+            )
             entry = aws.eks.AccessEntry(
-                f"{self._name}-admin-{index}",
+                resource_name,
                 cluster_name=self.cluster.name,
                 principal_arn=role_arn,
                 type="STANDARD",
-                opts=self._child,
+                opts=keyed,
             )
             aws.eks.AccessPolicyAssociation(
-                f"{self._name}-admin-{index}",
+                resource_name,
                 cluster_name=self.cluster.name,
                 principal_arn=entry.principal_arn,
                 policy_arn=admin,
                 access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
-                opts=self._child,
+                opts=keyed,
             )
 
     def _build_addon_roles(self) -> dict[str, pulumi.Output[str]]:
@@ -318,29 +330,37 @@ class EksCluster(pulumi.ComponentResource):
         ]
 
         launch_template = self._build_launch_template()
-        scaling = config.nodes
+        shape = eks_specs.node_group_shape(config.instance_types, len(self._args.network.private_subnet_ids))
         node_group = aws.eks.NodeGroup(
-            f"{name}-nodes",
+            # A new shape is a new group: created, and Ready, before Pulumi deletes the old one at the end
+            # of the update (EKS drains its nodes). Auto-named, so two groups never share a name.
+            f"{name}-nodes-{shape.key}",
             cluster_name=cluster.name,
             version=cluster.version,
             node_role_arn=node_role.arn,
             subnet_ids=self._args.network.private_subnet_ids,
-            ami_type=eks_specs.ami_type_for(config.instance_types),
-            capacity_type="ON_DEMAND",
-            instance_types=list(config.instance_types),
+            ami_type=shape.ami_type,
+            capacity_type=shape.capacity_type,
+            instance_types=list(shape.instance_types),
             launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
                 id=launch_template.id, version=launch_template.latest_version.apply(str)
             ),
+            # Fixed, wide limits: nodes.min and nodes.max are the cluster autoscaler's (EksAutoscaler).
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                min_size=scaling.min, desired_size=scaling.desired, max_size=scaling.max
+                min_size=autoscaler_specs.NODE_GROUP_MIN_SIZE,
+                desired_size=config.nodes.desired,
+                max_size=autoscaler_specs.NODE_GROUP_MAX_SIZE,
             ),
             update_config=aws.eks.NodeGroupUpdateConfigArgs(max_unavailable_percentage=33),
             node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True),
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[*node_grants, *before_nodes],
-                # A cluster autoscaler owns the desired size once the group exists.
+                # nodes.desired is the size a group starts with; from then on the autoscaler sets it.
                 ignore_changes=["scalingConfig.desiredSize"],
+                # The group was named "<name>-nodes" before groups were named by their shape: a stack
+                # deployed then keeps its group (docs/clusters.md, "Node scaling").
+                aliases=[pulumi.Alias(name=f"{name}-nodes")],
             ),
         )
         after_nodes = [
@@ -394,10 +414,14 @@ class EksCluster(pulumi.ComponentResource):
                 lambda values: render(eks_kubeconfig(values[0], values[1], values[2], args.region))
             )
         )
-        # Anything deployed through this provider waits for nodes and DNS to be up.
+        # Anything deployed through this provider waits for nodes and DNS to be up. It is replaced,
+        # and every object on it with it, only when the cluster is (kubeconfig_specs).
         self.provider = k8s.Provider(
             f"{self._name}-k8s",
             kubeconfig=self.kubeconfig,
+            cluster_identifier=pulumi.Output.all(cluster.arn, self.oidc_issuer).apply(
+                lambda values: eks_cluster_identifier(values[0], values[1])
+            ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_group, *after_nodes]),
         )
         self.kube = KubeCluster(
@@ -410,10 +434,12 @@ class EksCluster(pulumi.ComponentResource):
         )
         self.identity = EksIdentity(
             cluster_name=self.cluster_name,
+            cluster_arn=cluster.arn,
             oidc_provider_arn=self.oidc_provider_arn,
             oidc_issuer=self.oidc_issuer,
             kubernetes_version=cluster.version,
             node_group=self.node_group,
+            autoscaling_group_names=self.node_group.resources.apply(_autoscaling_group_names),
         )
 
     def _irsa_role(
@@ -467,6 +493,10 @@ class EksCluster(pulumi.ComponentResource):
             resolve_conflicts_on_update="OVERWRITE",
             opts=pulumi.ResourceOptions(parent=self, depends_on=depends_on),
         )
+
+
+def _autoscaling_group_names(resources: Sequence[aws.eks.outputs.NodeGroupResource]) -> list[str]:
+    return [group.name for resource in resources for group in resource.autoscaling_groups or [] if group.name]
 
 
 def _oidc_issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:

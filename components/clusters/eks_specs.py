@@ -5,9 +5,11 @@ Nothing here touches Pulumi, so each document can be tested as plain JSON.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Literal
 
 from components.network.aws_specs import key_administration_statement
@@ -34,6 +36,44 @@ Architecture = Literal["x86_64", "arm64"]
 AMI_TYPES: dict[Architecture, str] = {"x86_64": "AL2023_x86_64_STANDARD", "arm64": "AL2023_ARM_64_STANDARD"}
 
 _INSTANCE_TYPE = re.compile(r"^(?P<family>[a-z]+)(?P<generation>\d+)(?P<attributes>[a-z-]*)\.[a-z0-9]+$")
+
+
+def admin_entry_key(role_arn: str) -> str:
+    """What names a role's access entry: its account and role name, so that the entry of a role stays
+    the same resource wherever the role sits in the list (an ARN's path is not part of the role's
+    identity: role names are unique in an account)."""
+    account = role_arn.split(":")[4]
+    role_name = role_arn.rsplit("/", 1)[-1]
+    return f"{account}-{role_name}"
+
+
+@dataclass(frozen=True)
+class NodeGroupShape:
+    """What a managed node group cannot change once created, as the config sets it: its instance types,
+    AMI type and capacity type, and its subnets, one per zone (aws_eks_node_group: instance_types,
+    ami_type, capacity_type, subnet_ids ForceNew)."""
+
+    instance_types: tuple[str, ...]
+    """Sorted: the order a list was written in carries no meaning here."""
+    ami_type: str
+    zone_count: int
+    """The group spans the private subnet of each zone; another count is another subnet list. Which zone
+    a subnet is in is the subnet's own (a zone moved replaces the subnet, and so the group too)."""
+    capacity_type: str = "ON_DEMAND"
+
+    @property
+    def key(self) -> str:
+        """Names the group: a new shape is a new group, created beside the old one before it goes."""
+        canonical = json.dumps(
+            [self.ami_type, self.capacity_type, list(self.instance_types), self.zone_count],
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()[:8]
+
+
+def node_group_shape(instance_types: Sequence[str], zone_count: int) -> NodeGroupShape:
+    types = tuple(sorted(set(instance_types)))
+    return NodeGroupShape(instance_types=types, ami_type=ami_type_for(types), zone_count=zone_count)
 
 
 def managed_policy_arn(partition: str, name: str) -> str:

@@ -32,7 +32,7 @@ import pulumi_gcp as gcp
 import pulumi_kubernetes as k8s
 
 from components.clusters.kube_cluster import KubeCluster
-from components.clusters.kubeconfig_specs import gke_kubeconfig, render
+from components.clusters.kubeconfig_specs import gke_cluster_identifier, gke_kubeconfig, render
 from components.config import GkeConfig
 from components.network.gcp_network import GcpNetwork
 
@@ -63,6 +63,9 @@ class GkeClusterArgs:
     """Ranges across the link allowed to the control plane (the EKS side's istiod reads this API)."""
     node_tag: str
     """Network tag of every node: the target of the firewall rules that let the other cloud in."""
+    control_plane_webhook_ports: Sequence[int] = ()
+    """Pod ports of admission webhooks the control plane must reach (istiod: 15017). A private cluster's
+    control plane reaches the nodes on 443 and 10250 only."""
     protect: bool = False
     managed_prometheus: bool = True
     mesh_network: str = "gcp"
@@ -78,7 +81,10 @@ class GkeCluster(pulumi.ComponentResource):
     ca_data: pulumi.Output[str]
     node_service_account_email: pulumi.Output[str]
     node_tag: str
-    workload_pool: str
+    workload_pool: pulumi.Output[str]
+    """The project's Workload Identity pool, read from the cluster: the pool exists only once a cluster
+    with Workload Identity does, so an IAM binding that names it must wait for the cluster
+    (terraform-google-modules/terraform-google-kubernetes-engine #916)."""
     kubeconfig: pulumi.Output[str]
     """Secret."""
     provider: k8s.Provider
@@ -91,12 +97,12 @@ class GkeCluster(pulumi.ComponentResource):
         self._region = args.network.region
         self._child = pulumi.ResourceOptions(parent=self)
         self.node_tag = args.node_tag
-        self.workload_pool = f"{args.project}.svc.id.goog"
 
         node_account, node_grants = self._build_node_account()
         secrets_key, key_grant = self._build_secrets_key()
         self.cluster = self._build_control_plane(node_account, secrets_key, [key_grant, *node_grants])
         self._build_control_plane_routes()
+        self._build_webhook_firewall()
         self.node_pool = self._build_node_pool(node_account)
         self._build_access()
 
@@ -226,7 +232,7 @@ class GkeCluster(pulumi.ComponentResource):
             enable_legacy_abac=False,
             enable_kubernetes_alpha=False,
             workload_identity_config=gcp.container.ClusterWorkloadIdentityConfigArgs(
-                workload_pool=self.workload_pool
+                workload_pool=f"{args.project}.svc.id.goog"
             ),
             datapath_provider="ADVANCED_DATAPATH",
             # Dataplane V2 enforces NetworkPolicy itself; GKE requires the Calico add-on's block to say
@@ -307,6 +313,31 @@ class GkeCluster(pulumi.ComponentResource):
             opts=self._child,
         )
 
+    def _build_webhook_firewall(self) -> None:
+        """GKE opens only 443 and 10250 from a private cluster's control plane to its nodes; an
+        admission webhook served on another pod port needs a rule of its own, or the API server cannot
+        call it and, with `failurePolicy: Fail`, refuses every pod it should inject. Cloud Service Mesh's
+        "Open ports on a private cluster" asks for exactly this: TCP 15017 from the control-plane range
+        to the nodes (https://cloud.google.com/service-mesh/docs/private-cluster-open-port)."""
+        args = self._args
+        ports = sorted(set(args.control_plane_webhook_ports))
+        if not ports:
+            return
+        gcp.compute.Firewall(
+            f"{self._name}-control-plane-webhooks",
+            name=f"{self._cluster_name}-webhooks",
+            project=args.project,
+            network=args.network.network_self_link,
+            direction="INGRESS",
+            priority=1000,
+            source_ranges=[args.master_cidr],
+            target_tags=[self.node_tag],
+            allows=[gcp.compute.FirewallAllowArgs(protocol="tcp", ports=[str(port) for port in ports])],
+            log_config=gcp.compute.FirewallLogConfigArgs(metadata="INCLUDE_ALL_METADATA"),
+            description=f"{self._cluster_name}: the control plane calls admission webhooks on the pods",
+            opts=self._child,
+        )
+
     def _build_node_pool(self, node_account: gcp.serviceaccount.Account) -> gcp.container.NodePool:
         """The one autoscaled pool: COS, shielded, the GKE metadata server, auto-repair and upgrade."""
         name, args, cluster_name, config = self._name, self._args, self._cluster_name, self._args.config
@@ -317,7 +348,7 @@ class GkeCluster(pulumi.ComponentResource):
             project=args.project,
             location=self._region,
             cluster=self.cluster.name,
-            initial_node_count=scaling.min,
+            initial_node_count=scaling.desired,
             autoscaling=gcp.container.NodePoolAutoscalingArgs(
                 min_node_count=scaling.min, max_node_count=scaling.max, location_policy="BALANCED"
             ),
@@ -344,7 +375,8 @@ class GkeCluster(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(
                 parent=self,
-                # The autoscaler owns the node count once the pool exists.
+                # nodes.desired is the size the pool starts with (per zone); from then on the autoscaler
+                # sets the count, between the bounds above, which change in place.
                 ignore_changes=["initialNodeCount"],
             ),
         )
@@ -353,6 +385,7 @@ class GkeCluster(pulumi.ComponentResource):
         """The endpoints, the kubeconfig, the Kubernetes provider and the mesh's handle of the cluster."""
         args = self._args
         self.cluster_name = self.cluster.name
+        self.workload_pool = self.cluster.workload_identity_config.apply(_workload_pool)
         self.ca_data = self.cluster.master_auth.cluster_ca_certificate
         self.endpoint = self.cluster.endpoint.apply(lambda address: f"https://{address}")
         self.private_endpoint = self.cluster.private_cluster_config.apply(
@@ -365,9 +398,14 @@ class GkeCluster(pulumi.ComponentResource):
                 lambda values: render(gke_kubeconfig(context, values[0], values[1]))
             )
         )
+        # Replaced, and every object on it with it, only when the cluster is: not when the kubeconfig
+        # moves to the private endpoint (kubeconfig_specs).
         self.provider = k8s.Provider(
             f"{self._name}-k8s",
             kubeconfig=self.kubeconfig,
+            cluster_identifier=pulumi.Output.all(
+                self.cluster.id, self.cluster.control_plane_endpoints_config.apply(_dns_endpoint)
+            ).apply(lambda values: gke_cluster_identifier(values[0], values[1])),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.node_pool]),
         )
         self.kube = KubeCluster(
@@ -379,6 +417,17 @@ class GkeCluster(pulumi.ComponentResource):
             ca_data=self.ca_data,
             provider=self.provider,
         )
+
+
+def _workload_pool(config: gcp.container.outputs.ClusterWorkloadIdentityConfig | None) -> str:
+    if config is None or not config.workload_pool:
+        raise pulumi.RunError("the GKE cluster reported no Workload Identity pool")
+    return config.workload_pool
+
+
+def _dns_endpoint(config: gcp.container.outputs.ClusterControlPlaneEndpointsConfig | None) -> str:
+    dns = config.dns_endpoint_config if config is not None else None
+    return (dns.endpoint if dns is not None else None) or ""
 
 
 def node_account_id(prefix: str) -> str:

@@ -6,6 +6,14 @@ short-lived token with whatever identity the operator's environment carries:
 - GKE: `gke-gcloud-auth-plugin`, https://cloud.google.com/kubernetes-engine/docs/how-to/cluster-access-for-kubectl
   (pulumi-gcp has no kubeconfig output, pulumi-gcp #1064).
 The returned documents are JSON, which every YAML kubeconfig reader accepts.
+
+A kubeconfig changes with the endpoint (GKE's private one replaces the public one when the public
+endpoint is turned off) and with the way it authenticates; pulumi-kubernetes replaces its provider, and
+with it every object the provider manages, whenever the active cluster entry of the kubeconfig
+changes, unless the provider carries a `clusterIdentifier`: then only a change of that value replaces
+it. The identifiers below name one incarnation of a cluster, by values its cloud assigns once at
+creation and never changes after: a cluster deleted and created again under the same name gets a new
+one, so the objects on it are created again too, and nothing else moves it.
 """
 
 from __future__ import annotations
@@ -52,6 +60,18 @@ def gke_kubeconfig(context_name: str, endpoint: str, ca_data: str) -> dict[str, 
     }
     server = endpoint if endpoint.startswith("https://") else f"https://{endpoint}"
     return _single_context(context_name, server, ca_data, user)
+
+
+def eks_cluster_identifier(cluster_arn: str, oidc_issuer: str) -> str:
+    """The cluster's ARN and its OIDC issuer URL, whose path EKS draws anew for each cluster
+    (https://docs.aws.amazon.com/eks/latest/userguide/enable-iam-roles-for-service-accounts.html)."""
+    return f"{cluster_arn} {oidc_issuer}"
+
+
+def gke_cluster_identifier(cluster_id: str, dns_endpoint: str) -> str:
+    """The cluster's resource ID and its DNS endpoint, a name GKE gives each cluster it creates, whether
+    or not the endpoint admits traffic (https://cloud.google.com/kubernetes-engine/docs/concepts/network-isolation)."""
+    return f"{cluster_id} {dns_endpoint}" if dns_endpoint else cluster_id
 
 
 def render(kubeconfig: dict[str, Any]) -> str:

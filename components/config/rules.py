@@ -15,10 +15,12 @@ from collections.abc import Mapping, Sequence
 
 from pydantic import ValidationError
 
-from components.clusters.eks_specs import architecture_of
+from components.clusters.autoscaler_specs import NODE_GROUP_MAX_SIZE, autoscaler_version, recorded_minors
+from components.clusters.eks_specs import admin_entry_key, architecture_of
 from components.config.messages import config_key, describe_error, did_you_mean
 from components.config.schema import (
     MAX_TUNNEL_GROUPS,
+    AwsConfig,
     CaConfig,
     ClustersConfig,
     IstioConfig,
@@ -31,10 +33,14 @@ from components.config.schema import (
 )
 from components.link.specs import LINK_LOCAL, groups_for_target, link_capacity
 from components.mesh.certificate_specs import MAX_COMMON_NAME_LENGTH, MESH_CLUSTERS, longest_ca_name
-from components.network.specs import CLOUD_DNS_FORWARDING_RANGE
+from components.network.specs import CLOUD_DNS_FORWARDING_RANGE, legacy_zone_slots
+from components.network.zone_specs import excluded_zone_ids
 
 # Routed from AWS to Google Cloud over the link, for the answers to Cloud DNS forwarded queries.
 CLOUD_DNS_SOURCE = ipaddress.IPv4Network(CLOUD_DNS_FORWARDING_RANGE)
+
+# The zone slots of a stack that does not set aws.zoneSlots: what earlier releases cut for 3 or 4 zones.
+DEFAULT_ZONE_SLOTS = 4
 
 # The current root, and its successor during a rotation (docs/runbooks/rotate-ca.md).
 MAX_TRUSTED_ROOTS = 2
@@ -46,6 +52,7 @@ def cross_field_problems(config: StackConfig) -> list[str]:
     """Rules no single field can check: the address plan, the link, the clusters, the CA, services."""
     return [
         *address_plan_problems(named_ranges(config)),
+        *zone_problems(config.aws),
         *link_problems(config.link, aws_region=config.aws.region),
         *cluster_problems(config.clusters),
         *ca_problems(config.mesh.ca),
@@ -134,6 +141,56 @@ def _range_size_problems(ranges: Mapping[str, ipaddress.IPv4Network]) -> list[st
     master = ranges["gcp.masterCidr"]
     if master.prefixlen != 28:
         problems.append(f"{config_key('gcp.masterCidr')}: '{master}' must be a /28 (GKE control plane)")
+    return problems
+
+
+# --- the AWS zones -------------------------------------------------------------------------------------
+
+
+def zone_problems(aws: AwsConfig) -> list[str]:
+    """The address plan's zone slots; pinned zones: one per subnet, each once, none that EKS refuses."""
+    return [*_zone_slot_problems(aws), *_pinned_zone_problems(aws)]
+
+
+def _zone_slot_problems(aws: AwsConfig) -> list[str]:
+    key, count = config_key("aws.zoneSlots"), config_key("aws.azCount")
+    if aws.zone_slots is None and legacy_zone_slots(aws.az_count) != DEFAULT_ZONE_SLOTS:
+        kept = legacy_zone_slots(aws.az_count)
+        return [
+            f"{key}: must be set with {count} {aws.az_count}: set it to the slots the stack's subnets "
+            f"were cut for, {DEFAULT_ZONE_SLOTS} if it ran with 3 or 4 zones and no zoneSlots, {kept} if a "
+            f"release before aws.zoneSlots deployed it with {aws.az_count} zones; a new stack picks 4 or 8 "
+            "(docs/runbooks/change-zone-count.md)"
+        ]
+    slots = aws.resolved_zone_slots()
+    if slots < aws.az_count:
+        return [
+            f"{key}: {slots} cannot hold {count} {aws.az_count}: the address plan is fixed for the stack's "
+            "life; more zones than it holds need a new VPC (docs/runbooks/change-zone-count.md)"
+        ]
+    return []
+
+
+def _pinned_zone_problems(aws: AwsConfig) -> list[str]:
+    pinned = aws.availability_zone_ids
+    if pinned is None:
+        return []
+    key = config_key("aws.availabilityZoneIds")
+    problems: list[str] = []
+    if len(pinned) != aws.az_count:
+        problems.append(
+            f"{key}: {len(pinned)} zones but {config_key('aws.azCount')} is {aws.az_count}; give one zone ID "
+            "per zone, or leave azCount out"
+        )
+    repeated = sorted({zone for zone in pinned if pinned.count(zone) > 1})
+    if repeated:
+        problems.append(f"{key}: {', '.join(repeated)} listed more than once; each subnet needs its own zone")
+    for zone in pinned:
+        if zone in excluded_zone_ids():
+            problems.append(
+                f"{key}: '{zone}' is a zone EKS refuses cluster subnets in (components/data/"
+                "aws_az_exclusions.json); choose another zone ID"
+            )
     return problems
 
 
@@ -287,6 +344,7 @@ def cluster_problems(clusters: ClustersConfig) -> list[str]:
             "the API to the internet (CIS EKS 5.4.1); list your admin networks, or none for a private "
             "endpoint",
         ),
+        *_eks_scaling_problems(eks.version, eks.nodes),
         *_instance_type_problems(eks.instance_types),
         *_admin_role_problems(eks.admin_role_arns),
         *_world_open_problems(
@@ -304,6 +362,24 @@ def _node_problems(path: str, nodes: NodeScaling) -> list[str]:
         f"{config_key(path)}: min {nodes.min}, desired {nodes.desired}, max {nodes.max}; need min <= "
         "desired <= max"
     ]
+
+
+def _eks_scaling_problems(version: str, nodes: NodeScaling) -> list[str]:
+    """The cluster autoscaler keeps the EKS nodes in bounds: its release must match the cluster's minor,
+    and the bounds must fit the managed node group's own limits."""
+    problems = []
+    if autoscaler_version(version) is None:
+        problems.append(
+            f"{config_key('clusters.eks.version')}: {version} has no cluster autoscaler release recorded "
+            f"(components/data/cluster_autoscaler.json has {', '.join(recorded_minors())}); refresh it "
+            "with scripts/refresh_cluster_autoscaler.py"
+        )
+    if nodes.max > NODE_GROUP_MAX_SIZE:
+        problems.append(
+            f"{config_key('clusters.eks.nodes.max')}: {nodes.max} is above {NODE_GROUP_MAX_SIZE}, EKS's "
+            "default quota of nodes per managed node group"
+        )
+    return problems
 
 
 def _world_open_problems(path: str, cidrs: Sequence[str], opens: str) -> list[str]:
@@ -327,10 +403,17 @@ def _instance_type_problems(instance_types: Sequence[str]) -> list[str]:
 
 
 def _admin_role_problems(admin_role_arns: Sequence[str]) -> list[str]:
-    if len(set(admin_role_arns)) == len(admin_role_arns):
+    # A role is its account and name (its path does not make it another role), and names its entry.
+    by_key: dict[str, list[str]] = {}
+    for role_arn in admin_role_arns:
+        by_key.setdefault(admin_entry_key(role_arn), []).append(role_arn)
+    twice = [arns for arns in by_key.values() if len(arns) > 1]
+    if not twice:
         return []
     return [
-        f"{config_key('clusters.eks.adminRoleArns')}: lists a role twice; each role gets one access entry"
+        f"{config_key('clusters.eks.adminRoleArns')}: lists a role twice ({', '.join(arns)}); each role "
+        "gets one access entry"
+        for arns in twice
     ]
 
 

@@ -21,6 +21,8 @@ from components.clusters.eks_specs import architecture_of
 from components.config.platform import aws_regions, gcp_regions, regions_read, reserved_namespaces
 from components.config.wording import did_you_mean
 from components.link.specs import AWS_TUNNEL_GBPS, groups_for_target
+from components.network.specs import legacy_zone_slots
+from components.network.zone_specs import ZONE_ID
 from components.observability.specs import (
     COLLECTOR_CHART_VERSION,
     COLLECTOR_NAMESPACE,
@@ -174,11 +176,59 @@ class _Model(BaseModel):
 # --- the AWS and GCP networks ------------------------------------------------------------------
 
 
+def check_zone_id(value: str) -> str:
+    if not ZONE_ID.match(value):
+        raise ValueError("must be an Availability Zone ID such as use1-az1 (not a zone name like us-east-1a)")
+    return value
+
+
+ZoneId = Annotated[str, AfterValidator(check_zone_id)]
+
+
 class AwsConfig(_Model):
     region: AwsRegion = Field(description="AWS region, e.g. us-east-1.")
     vpc_cidr: Cidr = Field(description="VPC CIDR, /16 to /22; private and public subnets are carved from it.")
-    az_count: int = Field(3, ge=2, le=6, description="Availability zones to spread subnets and nodes over.")
+    az_count: int = Field(
+        3,
+        ge=2,
+        le=6,
+        description="Availability zones to spread subnets and nodes over; the length of "
+        "availabilityZoneIds when that is set. Adding a zone, or removing the last, leaves the other zones' "
+        "subnets where they are (zoneSlots); the EKS nodes roll onto a node group over the new subnets.",
+    )
+    availability_zone_ids: list[ZoneId] | None = Field(
+        None,
+        description="Availability Zone IDs of the subnets, in subnet order (zone names map to different "
+        "zones per account, IDs do not). Unset: the account's zones in name order, without the ones EKS "
+        "refuses (the stack output awsAvailabilityZoneIds shows them; pin them in that order).",
+        examples=[["use1-az1", "use1-az2", "use1-az4"]],
+    )
     service_cidr: Cidr = Field(description="EKS Kubernetes service CIDR (/12 to /24, RFC 1918).")
+    zone_slots: Literal[2, 4, 8] | None = Field(
+        None,
+        description="Zones the address plan makes room for: each half of the VPC is cut into this many "
+        "equal blocks, zone i in block i, so adding a zone (or removing the last) leaves the others' subnets "
+        "where they are. Fixed for the stack's life. Unset: 4 with azCount 3 or 4 (the plan of earlier "
+        "releases). With azCount 2, 5 or 6 it must be set: 2 (azCount 2) or 8 (5 or 6) keeps a stack "
+        "deployed before this key where it is; a new stack picks 4 or 8 to leave room to add zones.",
+        examples=[4],
+    )
+
+    def resolved_zone_slots(self) -> int:
+        """The zone slots of the address plan: as set, else the one earlier releases cut for 3 or 4 zones
+        (the config rules refuse an unset value for other counts)."""
+        return self.zone_slots or legacy_zone_slots(self.az_count)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _derive_az_count(cls, data: Any) -> Any:
+        """Pinned zones set the zone count unless it is given too (a mismatch is a cross-field problem)."""
+        if not isinstance(data, dict) or "azCount" in data or "az_count" in data:
+            return data
+        pinned = data.get("availabilityZoneIds", data.get("availability_zone_ids"))
+        if isinstance(pinned, list) and 2 <= len(pinned) <= 6:
+            return {**data, "azCount": len(pinned)}
+        return data
 
 
 class GcpConfig(_Model):
@@ -297,9 +347,17 @@ class LinkConfig(_Model):
 
 
 class NodeScaling(_Model):
-    min: int = Field(2, ge=1, description="Minimum nodes (per zone on GKE).")
-    desired: int = Field(3, ge=1, description="Desired nodes at creation (EKS only).")
-    max: int = Field(6, ge=1, description="Maximum nodes (per zone on GKE).")
+    min: int = Field(
+        2, ge=1, description="Fewest nodes the autoscaler keeps (per zone on GKE, per node group on EKS)."
+    )
+    desired: int = Field(
+        3,
+        ge=1,
+        description="Nodes a node group starts with (per zone on GKE); after that the autoscaler decides.",
+    )
+    max: int = Field(
+        6, ge=1, description="Most nodes the autoscaler adds (per zone on GKE, per node group on EKS)."
+    )
 
 
 class EksConfig(_Model):
@@ -313,7 +371,8 @@ class EksConfig(_Model):
     instance_types: list[InstanceType] = Field(
         default_factory=lambda: ["m6i.large"],
         min_length=1,
-        description="Node group instance types; all of one CPU architecture (x86_64 or Graviton).",
+        description="Node group instance types; all of one CPU architecture (x86_64 or Graviton). The order "
+        "does not matter; another set rolls the nodes onto a new node group.",
     )
     disk_size_gb: int = Field(50, ge=20, le=1000, description="Node root volume size.")
     nodes: NodeScaling = Field(default_factory=NodeScaling, description="Node group scaling.")
@@ -323,8 +382,8 @@ class EksConfig(_Model):
     )
     admin_role_arns: list[IamRoleArn] = Field(
         default_factory=list,
-        description="IAM roles granted cluster admin through access entries (not the role that runs "
-        "pulumi up: it is admin from creation).",
+        description="IAM roles granted cluster admin through access entries, one per role, named after "
+        "the role: the order does not matter (not the role that runs pulumi up: it is admin from creation).",
         examples=[["arn:aws:iam::111122223333:role/platform-admin"]],
     )
     log_retention_days: int = Field(365, ge=1, description="Retention of the control-plane logs.")
@@ -341,7 +400,11 @@ class GkeConfig(_Model):
         "(components/data/gke_versions.json).",
         examples=["1.35"],
     )
-    machine_type: str = Field("e2-standard-4", description="Node machine type.")
+    machine_type: str = Field(
+        "e2-standard-4",
+        description="Node machine type. A change recreates the nodes in place by surge upgrade: a new node "
+        "is Ready before an old one is drained.",
+    )
     disk_size_gb: int = Field(50, ge=20, le=1000, description="Node boot disk size.")
     nodes: NodeScaling = Field(
         default_factory=lambda: NodeScaling(min=1, desired=1, max=3),

@@ -20,6 +20,7 @@ import pulumi_aws as aws
 import pulumi_gcp as gcp
 
 from components.config import InterconnectConfig, LinkConfig
+from components.link.specs import GcpPrefix
 from components.link.transit_hub import TransitHub
 
 TRANSPORT_API = "https://networkconnectivity.googleapis.com/v1"
@@ -46,7 +47,7 @@ class InterconnectLinkArgs:
     gcp_project: str
     gcp_region: str
     gcp_network_self_link: pulumi.Input[str]
-    gcp_prefixes: Sequence[str]
+    gcp_prefixes: Sequence[GcpPrefix]
 
 
 class InterconnectLink(pulumi.ComponentResource):
@@ -94,7 +95,7 @@ class InterconnectLink(pulumi.ComponentResource):
             remote_profile=remote_profile_url(args.gcp_project, args.gcp_region, settings.remote_profile),
             network=args.gcp_network_self_link,
             bandwidth=settings.bandwidth,
-            advertised_routes=list(args.gcp_prefixes),
+            advertised_routes=[prefix.cidr for prefix in args.gcp_prefixes],
             remote_account_id=settings.aws_account_id,
             stack_type="IPV4_ONLY",
             opts=pulumi.ResourceOptions(

@@ -301,8 +301,29 @@ def groups_for_target(target_gbps: float, tunnel_bandwidth: str) -> int:
 # --- what each cloud routes to the other ----------------------------------------------------------------
 
 
-def gcp_prefixes(subnet: str, pods: str, services: str, master: str) -> list[str]:
-    """The GCP ranges AWS must reach: nodes, pods, services, the GKE control plane, in that order, and
-    last the Cloud DNS forwarding source, so the AWS resolver's answers find their way back."""
-    ranges = (subnet, pods, services, master, CLOUD_DNS_FORWARDING_RANGE)
-    return [str(ipaddress.IPv4Network(cidr)) for cidr in ranges]
+@dataclass(frozen=True)
+class GcpPrefix:
+    """One GCP range that AWS routes to the link and the link's BGP speakers advertise."""
+
+    key: str
+    """What the range is, for the names of the resources that route it: subnet, pods, master, dns."""
+    cidr: str
+    description: str
+
+
+def gcp_prefixes(subnet: str, pods: str, master: str) -> list[GcpPrefix]:
+    """The GCP ranges AWS must reach: nodes and internal load balancers, pods, the GKE control plane,
+    and last the Cloud DNS forwarding source, so the AWS resolver's answers find their way back.
+
+    Not the GKE services range: ClusterIPs are virtual addresses that only the cluster's own nodes
+    translate, so nothing outside the cluster can reach them; advertising or routing them would only
+    send traffic into the link to be dropped."""
+    ranges = (
+        ("subnet", subnet, "GKE nodes and internal load balancers"),
+        ("pods", pods, "GKE pods"),
+        ("master", master, "GKE control plane"),
+        ("dns", CLOUD_DNS_FORWARDING_RANGE, "Cloud DNS forwarding source"),
+    )
+    return [
+        GcpPrefix(key, str(ipaddress.IPv4Network(cidr)), description) for key, cidr, description in ranges
+    ]

@@ -14,6 +14,12 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.link.specs import GcpPrefix
+
+# The routes to GCP were once named by their position in a list that also held the GKE services range
+# (position 2, no longer routed); the aliases keep the deployed routes, so none is replaced.
+ROUTE_POSITIONS_BEFORE_KEYS = {"subnet": 0, "pods": 1, "master": 3, "dns": 4}
+
 
 @dataclass(frozen=True)
 class TransitHubArgs:
@@ -22,8 +28,8 @@ class TransitHubArgs:
     vpc_id: pulumi.Input[str]
     private_subnet_ids: Sequence[pulumi.Input[str]]
     private_route_table_ids: Sequence[pulumi.Input[str]]
-    gcp_prefixes: Sequence[str]
-    """The GCP ranges the VPC routes to the TGW: subnet, pods, services, GKE control plane, Cloud DNS."""
+    gcp_prefixes: Sequence[GcpPrefix]
+    """The GCP ranges the VPC routes to the TGW: subnet, pods, GKE control plane, Cloud DNS."""
     protect: bool = False
     """Protect the TGW and the VPC attachment: replacing either cuts the link."""
 
@@ -79,13 +85,16 @@ class TransitHub(pulumi.ComponentResource):
         # A VPC route to a TGW is refused until the VPC is attached to it.
         after_attachment = pulumi.ResourceOptions(parent=self, depends_on=[self.vpc_attachment])
         for table_index, table_id in enumerate(args.private_route_table_ids):
-            for prefix_index, cidr in enumerate(args.gcp_prefixes):
+            for gcp_range in args.gcp_prefixes:
                 aws.ec2.Route(
-                    f"{name}-to-gcp-{table_index}-{prefix_index}",
+                    route_name(name, table_index, gcp_range.key),
                     route_table_id=table_id,
-                    destination_cidr_block=cidr,
+                    destination_cidr_block=gcp_range.cidr,
                     transit_gateway_id=self.transit_gateway.id,
-                    opts=after_attachment,
+                    opts=pulumi.ResourceOptions.merge(
+                        after_attachment,
+                        pulumi.ResourceOptions(aliases=route_aliases(name, table_index, gcp_range.key)),
+                    ),
                 )
 
         self.register_outputs(
@@ -111,3 +120,13 @@ class TransitHub(pulumi.ComponentResource):
             transit_gateway_route_table_id=self.route_table.id,
             opts=child,
         )
+
+
+def route_name(hub: str, table_index: int, key: str) -> str:
+    """The route from private route table `table_index` to the GCP range `key` (GcpPrefix.key)."""
+    return f"{hub}-to-gcp-{table_index}-{key}"
+
+
+def route_aliases(hub: str, table_index: int, key: str) -> list[pulumi.Alias]:
+    position = ROUTE_POSITIONS_BEFORE_KEYS.get(key)
+    return [] if position is None else [pulumi.Alias(name=f"{hub}-to-gcp-{table_index}-{position}")]

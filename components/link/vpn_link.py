@@ -23,6 +23,7 @@ import pulumi_random as random
 from components.config import LinkConfig
 from components.link.specs import (
     PSK_SPEC,
+    GcpPrefix,
     TunnelAddresses,
     customer_gateway_asn,
     group_tunnels,
@@ -63,9 +64,9 @@ class VpnLinkArgs:
     gcp_region: str
     gcp_network_self_link: pulumi.Input[str]
     gcp_router_name: pulumi.Input[str]
-    gcp_prefixes: Sequence[str]
-    """Subnet, pods, services, GKE control plane and the Cloud DNS forwarding source: routed by the
-    VPC, advertised by the peers."""
+    gcp_prefixes: Sequence[GcpPrefix]
+    """Subnet, pods, GKE control plane and the Cloud DNS forwarding source: routed by the VPC,
+    advertised by the peers."""
 
 
 @dataclass(frozen=True)
@@ -77,8 +78,8 @@ class TunnelEnds:
     aws_vpn_id: pulumi.Output[str]
     aws_outside_ip: pulumi.Output[str]
     gcp_tunnel_name: pulumi.Output[str]
-    gcp_bgp_peer_ip: pulumi.Output[str]
-    """The AWS inside address as the Cloud Router peer holds it (its BGP metrics' target IP)."""
+    gcp_bgp_peer_name: pulumi.Output[str]
+    """The Cloud Router peer of the tunnel's BGP session: the label of its BGP metrics."""
 
 
 @dataclass(frozen=True)
@@ -333,7 +334,7 @@ class VpnLink(pulumi.ComponentResource):
             # The peer advertises exactly what the VPC routes to the TGW, nothing learned later.
             advertise_mode="CUSTOM",
             advertised_ip_ranges=[
-                gcp.compute.RouterPeerAdvertisedIpRangeArgs(range=cidr) for cidr in args.gcp_prefixes
+                gcp.compute.RouterPeerAdvertisedIpRangeArgs(range=prefix.cidr) for prefix in args.gcp_prefixes
             ],
             advertised_route_priority=100,
             opts=self._delete_first,
@@ -345,7 +346,7 @@ class VpnLink(pulumi.ComponentResource):
                 aws_vpn_id=aws_ends.vpn_id(tunnel),
                 aws_outside_ip=aws_ends.outside_ip(tunnel),
                 gcp_tunnel_name=vpn_tunnel.name,
-                gcp_bgp_peer_ip=peer.peer_ip_address,
+                gcp_bgp_peer_name=peer.name,
             )
         )
         self.tunnels.append(

@@ -47,10 +47,13 @@ class IstioMeshArgs:
     policies: Mapping[str, TrafficPolicySpec]
     """The effective traffic policy of each service, by name."""
     localities: Localities
+    peer_ranges: Sequence[str]
+    """The other cloud's node and pod ranges: the only sources the east-west gateway's load balancer
+    admits. Without them the cloud opens the gateway's ports (15012 and 15017 among them) to 0.0.0.0/0."""
     istio: IstioConfig = field(default_factory=IstioConfig)
+    """The istiod revisions, the one the namespaces follow, the one the gateways run."""
     trust_domain_aliases: tuple[str, ...] = ()
     """Earlier trust domains whose identities still count as this one's (mesh.trustDomainAliases)."""
-    """The istiod revisions, the one the namespaces follow, the one the gateways run."""
     extension_providers: tuple[Mapping[str, Any], ...] = ()
     """meshConfig.extensionProviders, e.g. the observability tracer and access log."""
     bridged: frozenset[str] = frozenset()
@@ -125,7 +128,7 @@ class IstioMesh(pulumi.ComponentResource):
             repository=specs.ISTIO_CHART_REPO,
             namespace=specs.ISTIO_NAMESPACE,
             values={
-                **specs.east_west_gateway_values(cluster.cloud, cluster.mesh_network),
+                **specs.east_west_gateway_values(cluster.cloud, cluster.mesh_network, args.peer_ranges),
                 **specs.revision_values(istio.gateways),
             },
             parent=self,

@@ -24,6 +24,9 @@ ISTIO_NAMESPACE = "istio-system"
 EAST_WEST_GATEWAY = "istio-eastwestgateway"
 EAST_WEST_SELECTOR = {"istio": "eastwestgateway"}
 CROSS_NETWORK_PORT = 15443
+# istiod serves its sidecar-injection and validation webhooks on this pod port, behind Service port 443
+# (https://istio.io/latest/docs/ops/deployment/application-requirements/#ports-used-by-istio).
+WEBHOOK_PORT = 15017
 NETWORK_LABEL = "topology.istio.io/network"
 INJECTION_LABEL = "istio-injection"
 MULTICLUSTER_LABEL = "istio/multiCluster"
@@ -149,13 +152,23 @@ def istiod_values(
     return values
 
 
-def east_west_gateway_values(cloud: Cloud, network: str) -> dict[str, Any]:
-    """The gateway chart as a network gateway: it then exposes 15021, 15443, 15012 and 15017."""
+def east_west_gateway_values(cloud: Cloud, network: str, peer_ranges: Sequence[str]) -> dict[str, Any]:
+    """The gateway chart as a network gateway: its Service then exposes 15021, 15443, 15012 and 15017
+    (the chart requires all four). Only the peer cloud's node and pod ranges may reach them: with no
+    `loadBalancerSourceRanges`, the AWS cloud provider opens the NLB's node ports to 0.0.0.0/0 on the
+    cluster security group, and GKE's internal load balancer firewall rule admits 0.0.0.0/0
+    (kubernetes/cloud-provider-aws EnsureLoadBalancer; docs/flows.md)."""
+    if not peer_ranges:
+        raise ValueError("the east-west gateway needs the peer's ranges: without them it is open to all")
     return {
         "name": EAST_WEST_GATEWAY,
         "networkGateway": network,
         "labels": {**EAST_WEST_SELECTOR, "app": EAST_WEST_GATEWAY, NETWORK_LABEL: network},
-        "service": {"type": "LoadBalancer", "annotations": dict(LOAD_BALANCER_ANNOTATIONS[cloud])},
+        "service": {
+            "type": "LoadBalancer",
+            "annotations": dict(LOAD_BALANCER_ANNOTATIONS[cloud]),
+            "loadBalancerSourceRanges": sorted(peer_ranges),
+        },
         # Every cross-cluster call passes through this gateway: two replicas, one kept through drains.
         "autoscaling": {"minReplicas": 2},
         "podDisruptionBudget": {"minAvailable": 1},

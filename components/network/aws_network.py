@@ -15,6 +15,7 @@ import pulumi_aws as aws
 from components.config import AwsConfig
 from components.network.aws_specs import flow_log_write_policy, flow_logs_trust_policy, logs_key_policy
 from components.network.specs import subnet_plan
+from components.network.zone_specs import Zone, ZoneChoiceError, choose_zones
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,9 @@ class AwsNetwork(pulumi.ComponentResource):
     vpc_id: pulumi.Output[str]
     vpc_cidr: str
     availability_zones: pulumi.Output[list[str]]
+    """The subnets' zone names in this account, subnet index by subnet index."""
+    availability_zone_ids: pulumi.Output[list[str]]
+    """The same zones by ID, which name them in every account (components/network/zone_specs.py)."""
     private_subnet_ids: list[pulumi.Output[str]]
     public_subnet_ids: list[pulumi.Output[str]]
     private_route_table_ids: list[pulumi.Output[str]]
@@ -44,14 +48,18 @@ class AwsNetwork(pulumi.ComponentResource):
         self._child = pulumi.ResourceOptions(parent=self)
         config = args.config
 
-        zones = aws.get_availability_zones_output(
+        offered = aws.get_availability_zones_output(
             state="available",
             filters=[
                 aws.GetAvailabilityZonesFilterArgs(name="opt-in-status", values=["opt-in-not-required"])
             ],
             opts=pulumi.InvokeOutputOptions(parent=self),
         )
-        self.availability_zones = zones.names.apply(lambda names: _first_zones(names, config.az_count))
+        zones = pulumi.Output.all(offered.names, offered.zone_ids).apply(
+            lambda found: _chosen_zones(config, found[0], found[1])
+        )
+        self.availability_zones = zones.apply(lambda chosen: [zone.name for zone in chosen])
+        self.availability_zone_ids = zones.apply(lambda chosen: [zone.id for zone in chosen])
 
         self._build_logs_key(config.region)
         self._build_vpc(config.vpc_cidr)
@@ -61,7 +69,7 @@ class AwsNetwork(pulumi.ComponentResource):
         self.private_subnet_ids = []
         self.public_subnet_ids = []
         self.private_route_table_ids = []
-        plan = subnet_plan(config.vpc_cidr, config.az_count)
+        plan = subnet_plan(config.vpc_cidr, config.az_count, config.resolved_zone_slots())
         for index, (private_cidr, public_cidr) in enumerate(zip(plan.private, plan.public, strict=True)):
             self._build_zone(index, private_cidr, public_cidr, internet_gateway, public_routes)
 
@@ -72,6 +80,7 @@ class AwsNetwork(pulumi.ComponentResource):
                 "publicSubnetIds": self.public_subnet_ids,
                 "privateRouteTableIds": self.private_route_table_ids,
                 "logsKeyArn": self.logs_key_arn,
+                "availabilityZoneIds": self.availability_zone_ids,
             }
         )
 
@@ -221,9 +230,8 @@ class AwsNetwork(pulumi.ComponentResource):
         return subnet
 
 
-def _first_zones(names: list[str], count: int) -> list[str]:
-    if len(names) < count:
-        raise pulumi.RunError(
-            f"crossmesh:aws.azCount is {count} but the region offers {len(names)} available zones: {names}"
-        )
-    return sorted(names)[:count]
+def _chosen_zones(config: AwsConfig, names: list[str], zone_ids: list[str]) -> list[Zone]:
+    try:
+        return choose_zones(config.region, names, zone_ids, config.az_count, config.availability_zone_ids)
+    except ZoneChoiceError as err:
+        raise pulumi.RunError(str(err)) from None

@@ -7,13 +7,14 @@ images. Dynamic routing is global so routes learned over the link reach every re
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_gcp as gcp
 
 from components.config import GcpConfig
-from components.network.specs import CLOUD_DNS_FORWARDING_RANGE
+from components.link.specs import GcpPrefix
 
 PODS_RANGE_NAME = "gke-pods"
 SERVICES_RANGE_NAME = "gke-services"
@@ -24,6 +25,9 @@ class GcpNetworkArgs:
     config: GcpConfig
     router_asn: int
     name_prefix: str
+    advertised: Sequence[GcpPrefix]
+    """What the Cloud Router advertises to BGP peers that take its defaults: the ranges AWS routes to
+    the link (components/link/specs.py, gcp_prefixes)."""
 
 
 class GcpNetwork(pulumi.ComponentResource):
@@ -51,7 +55,7 @@ class GcpNetwork(pulumi.ComponentResource):
             opts=self._child,
         )
         subnet = self._build_subnet(network, config)
-        router = self._build_router(network, config, args.router_asn)
+        router = self._build_router(network, config, args.router_asn, args.advertised)
         self._build_nat(router, subnet)
 
         self.network_self_link = network.self_link
@@ -92,11 +96,14 @@ class GcpNetwork(pulumi.ComponentResource):
             opts=self._child,
         )
 
-    def _build_router(self, network: gcp.compute.Network, config: GcpConfig, asn: int) -> gcp.compute.Router:
-        """The Cloud Router that also carries the link's BGP sessions. Custom advertisement: every subnet
-        range (primary and GKE secondaries) plus the GKE control plane, which lives in a Google-owned
-        peered VPC and is not advertised by default, and the Cloud DNS forwarding source, so the AWS
-        resolver's answers come back over the link."""
+    def _build_router(
+        self, network: gcp.compute.Network, config: GcpConfig, asn: int, advertised: Sequence[GcpPrefix]
+    ) -> gcp.compute.Router:
+        """The Cloud Router that also carries the link's BGP sessions. Custom advertisement of exactly
+        the ranges AWS can reach: the subnet and the pods range, the GKE control plane (it lives in a
+        Google-owned peered VPC and is not advertised by default) and the Cloud DNS forwarding source,
+        so the AWS resolver's answers come back over the link. Not `ALL_SUBNETS`, which would add the
+        GKE services range: ClusterIPs are not reachable from outside the cluster."""
         return gcp.compute.Router(
             f"{self._name}-router",
             name=f"{self._prefix}-router",
@@ -105,14 +112,11 @@ class GcpNetwork(pulumi.ComponentResource):
             bgp=gcp.compute.RouterBgpArgs(
                 asn=asn,
                 advertise_mode="CUSTOM",
-                advertised_groups=["ALL_SUBNETS"],
                 advertised_ip_ranges=[
                     gcp.compute.RouterBgpAdvertisedIpRangeArgs(
-                        range=config.master_cidr, description="GKE control plane"
-                    ),
-                    gcp.compute.RouterBgpAdvertisedIpRangeArgs(
-                        range=CLOUD_DNS_FORWARDING_RANGE, description="Cloud DNS forwarding source"
-                    ),
+                        range=prefix.cidr, description=prefix.description
+                    )
+                    for prefix in advertised
                 ],
             ),
             opts=self._child,

@@ -27,11 +27,11 @@ from components.observability.collector import install_collector
 
 @dataclass(frozen=True)
 class GcpTunnel:
-    """One GCP end of the link: the Cloud VPN tunnel and the BGP session's AWS-side address."""
+    """One GCP end of the link: the Cloud VPN tunnel and the Cloud Router peer of its BGP session."""
 
     label: str
     tunnel_name: pulumi.Output[str]
-    bgp_peer_ip: pulumi.Output[str]
+    bgp_peer_name: pulumi.Output[str]
 
 
 @dataclass(frozen=True)
@@ -40,6 +40,8 @@ class GcpObservabilityArgs:
     name_prefix: str
     project: str
     cluster: KubeCluster
+    workload_pool: pulumi.Output[str]
+    """The cluster's Workload Identity pool (GkeCluster.workload_pool)."""
     istiod: pulumi.Resource
     remote_mesh_cluster: str
     remote_runs_istio: bool
@@ -113,8 +115,11 @@ class GcpObservability(pulumi.ComponentResource):
                 f"{self._name}-collector-workload-identity",
                 service_account_id=account.name,
                 role="roles/iam.workloadIdentityUser",
-                member=specs.workload_identity_member(
-                    args.project, specs.COLLECTOR_NAMESPACE, specs.COLLECTOR_NAME
+                # Read from the cluster: the pool exists only once the cluster does.
+                member=args.workload_pool.apply(
+                    lambda pool: specs.workload_identity_member(
+                        pool, specs.COLLECTOR_NAMESPACE, specs.COLLECTOR_NAME
+                    )
                 ),
                 opts=self._child,
             ),
@@ -186,7 +191,7 @@ class GcpObservability(pulumi.ComponentResource):
         names = pulumi.Output.all(*[t.tunnel_name for t in tunnels]).apply(
             lambda values: specs.tunnel_established_filter([str(v) for v in values])
         )
-        peers = pulumi.Output.all(*[t.bgp_peer_ip for t in tunnels]).apply(
+        peers = pulumi.Output.all(*[t.bgp_peer_name for t in tunnels]).apply(
             lambda values: specs.bgp_session_filter([str(v) for v in values])
         )
 
@@ -248,7 +253,7 @@ class GcpObservability(pulumi.ComponentResource):
                         comparison="COMPARISON_LT",
                         threshold_value=1,
                         duration=window,
-                        aggregations=per_series("ALIGN_FRACTION_TRUE", "metric.label.bgp_target_ip"),
+                        aggregations=per_series(specs.BGP_SESSION_ALIGNER, specs.BGP_SESSION_LABEL),
                     ),
                 )
             ],
@@ -306,7 +311,7 @@ class GcpObservability(pulumi.ComponentResource):
         tunnels = args.tunnels
         body = pulumi.Output.all(
             pulumi.Output.all(*[t.tunnel_name for t in tunnels]),
-            pulumi.Output.all(*[t.bgp_peer_ip for t in tunnels]),
+            pulumi.Output.all(*[t.bgp_peer_name for t in tunnels]),
         ).apply(
             lambda resolved: specs.gcp_dashboard(
                 f"{args.name_prefix}: crossmesh link and cross-cloud calls",

@@ -227,10 +227,10 @@ def workload_identity_annotation(service_account_email: str) -> dict[str, str]:
     return {"iam.gke.io/gcp-service-account": service_account_email}
 
 
-def workload_identity_member(project: str, namespace: str, service_account: str) -> str:
+def workload_identity_member(pool: str, namespace: str, service_account: str) -> str:
     """The Kubernetes service account as an IAM principal of the project's workload pool
-    (https://cloud.google.com/kubernetes-engine/docs/how-to/workload-identity)."""
-    return f"serviceAccount:{project}.svc.id.goog[{namespace}/{service_account}]"
+    `<project>.svc.id.goog` (https://cloud.google.com/kubernetes-engine/docs/how-to/workload-identity)."""
+    return f"serviceAccount:{pool}[{namespace}/{service_account}]"
 
 
 def xray_write_policy() -> str:
@@ -311,12 +311,18 @@ def tunnel_established_filter(tunnel_names: Sequence[str]) -> str:
     )
 
 
-def bgp_session_filter(peer_ips: Sequence[str]) -> str:
-    """Cloud Router BGP sessions to the AWS tunnel ends
-    (https://cloud.google.com/monitoring/api/metrics_gcp_p_z#gcp-router)."""
+# router.googleapis.com/bgp/session_up is a GAUGE of INT64 (1 up, 0 down) whose one metric label is the
+# BGP peer's name (https://cloud.google.com/monitoring/api/metrics_gcp_p_z#gcp-router). Being no BOOL,
+# it takes numeric aligners only: ALIGN_MIN is 0 when the session was down at any sample of the period.
+BGP_SESSION_LABEL = "metric.label.bgp_peer_name"
+BGP_SESSION_ALIGNER = "ALIGN_MIN"
+
+
+def bgp_session_filter(peer_names: Sequence[str]) -> str:
+    """Cloud Router BGP sessions to the AWS tunnel ends, by the Cloud Router peers' names."""
     return (
         'resource.type = "gce_router" AND metric.type = "router.googleapis.com/bgp/session_up" '
-        f"AND metric.label.bgp_target_ip = {one_of(peer_ips)}"
+        f"AND {BGP_SESSION_LABEL} = {one_of(peer_names)}"
     )
 
 
@@ -352,7 +358,11 @@ def _promql_data_set(query: str) -> dict[str, Any]:
 
 
 def gcp_dashboard(
-    title: str, tunnel_names: Sequence[str], peer_ips: Sequence[str], local_cluster: str, remote_cluster: str
+    title: str,
+    tunnel_names: Sequence[str],
+    peer_names: Sequence[str],
+    local_cluster: str,
+    remote_cluster: str,
 ) -> str:
     """The Cloud Monitoring dashboard: the link on the first row, the cross-cloud calls below."""
     tunnel_names = list(tunnel_names)
@@ -385,11 +395,7 @@ def gcp_dashboard(
             ),
             _chart(
                 "BGP sessions up",
-                [
-                    _filter_data_set(
-                        bgp_session_filter(peer_ips), "ALIGN_FRACTION_TRUE", "metric.label.bgp_target_ip"
-                    )
-                ],
+                [_filter_data_set(bgp_session_filter(peer_names), BGP_SESSION_ALIGNER, BGP_SESSION_LABEL)],
                 0,
                 4,
             ),

@@ -32,6 +32,10 @@ OPEN_VALUES: dict[str, dict[str, str]] = {
         "meshConfig": "Istio's MeshConfig, free-form in the chart (its default sets one key); istiod "
         "reads it against the MeshConfig API when it starts",
     },
+    "cluster-autoscaler": {
+        "extraArgs": "command-line flags, each key rendered as --key=value; the autoscaler refuses an "
+        "unknown flag when it starts, and the atomic release rolls back",
+    },
 }
 
 Path = tuple[str, ...]

@@ -1,17 +1,23 @@
-"""`crossmesh`: plan a stack offline, check it against the policy pack, draw it, and regenerate
-the configuration reference.
+"""`crossmesh`: plan a stack of this Pulumi project offline, with no cloud account and no Pulumi CLI,
+check the plan against the CrossGuard policy pack, draw it, verify a deployed stack, and regenerate the
+configuration and policy references.
 
-Problems are reported as `error:` lines, never as a traceback (unless `plan --debug`); the exit codes
-and what each means are in exit_codes.py.
+The options are spelt as Pulumi spells them: `-s/--stack` (when omitted, the one stack file of the
+project, as `pulumi` uses the one stack there is), `-C/--cwd`, `--json FILE`, `--format`, `--debug`,
+each accepted after the subcommand as well as before it; `-` as a file name means standard output.
+Problems are reported as `error:` lines, never as a traceback (unless `--debug`); the exit codes and
+what each means are in exit_codes.py.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.metadata
 import json
 import os
 import sys
+import tomllib
 import traceback
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -40,11 +46,46 @@ from offline.diff import PlanFormatError, PlanSnapshot, plan_snapshot
 from offline.record import Plan
 
 Handler = Callable[[argparse.Namespace, Path], int]
+STDOUT = "-"
+CHECK_FORMATS = ("text", "json", "sarif", "junit", "github")
+STEP_SUMMARY_VARIABLE = "GITHUB_STEP_SUMMARY"
+
+# One sentence on what each subcommand does, and one example of its use, for --help and the README.
+SUMMARIES = {
+    "plan": "Run the program of a stack offline and summarise what `pulumi up` would create.",
+    "diff": "Say what `pulumi up` would create, update, replace or delete to go from one plan to another.",
+    "check": "Run the policy pack and the upstream artefact checks over an offline plan; report violations.",
+    "policies": "List the policy pack's rules with their level, severity, resource types and anchors.",
+    "graph": "Draw the stack's architecture, as Mermaid or Graphviz, from its offline plan.",
+    "verify": "After `pulumi up`, check tunnels, BGP sessions, istiod sync and one cross-cloud call.",
+    "audit": "Run Checkov offline on the plan and report its findings beside the policy pack's verdicts.",
+    "config-docs": "Regenerate docs/configuration.md from the stack config schema.",
+    "flow-docs": "Regenerate docs/flows.md, the table of the flows the mesh needs, from the dev plan.",
+    "cost-docs": "Regenerate the shipped stacks' cost table in docs/cost.md and the README's dev estimate.",
+    "policy-docs": "Regenerate policies/README.md from the policy pack.",
+}
+EXAMPLES = {
+    "plan": "crossmesh plan -s prod --json prod-plan.json",
+    "diff": diff_command.EXAMPLE,
+    "check": "crossmesh check -s dev --format sarif --output dev.sarif",
+    "policies": "crossmesh policies --json",
+    "graph": "crossmesh graph -s dev --format dot | dot -Tsvg > dev.svg",
+    "verify": "crossmesh verify -s dev",
+    "audit": "crossmesh audit -s prod --format sarif > audit.sarif",
+    "config-docs": "crossmesh config-docs --check",
+    "flow-docs": "crossmesh flow-docs --check   # 1 when docs/flows.md is stale",
+    "cost-docs": "crossmesh cost-docs --check",
+    "policy-docs": "crossmesh policy-docs --check",
+}
+
+
+class StackChoiceError(Exception):
+    """No stack was named and the project does not hold exactly one stack file."""
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = command_line().parse_args(argv)
-    project_dir = Path(args.project_dir).resolve()
+    project_dir = Path(args.cwd).resolve()
     try:
         code = HANDLERS[args.command](args, project_dir)
         sys.stdout.flush()
@@ -52,10 +93,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:
         return _output_closed(args.command)
     except Exception as err:  # a defect is reported in one line and its own exit code, not raised
-        if getattr(args, "debug", False):
+        if args.debug:
             traceback.print_exc()
         print(f"error: crossmesh {args.command} failed: {type(err).__name__}: {err}", file=sys.stderr)
         return PROGRAM_ERROR
+
+
+def version() -> str:
+    """The installed distribution's version, or the project's when run from a checkout without it."""
+    try:
+        return importlib.metadata.version("crossmesh")
+    except importlib.metadata.PackageNotFoundError:
+        pyproject = Path(__file__).resolve().parents[2] / "pyproject.toml"
+        return str(tomllib.loads(pyproject.read_text())["project"]["version"])
 
 
 def _output_closed(command: str) -> int:
@@ -67,50 +117,52 @@ def _output_closed(command: str) -> int:
     return next(code for code in exit_codes.EXIT_CODES[command] if code == 2)
 
 
-def _write_file(option: str, path: str, text: str) -> ExitCode | None:
-    """Write an output file; INVALID_INPUT after one error line when it cannot be written."""
-    try:
-        Path(path).write_text(text)
-    except OSError as err:
-        print(f"error: {option} {path}: cannot write it: {err.strerror or err}", file=sys.stderr)
-        return INVALID_INPUT
-    return None
-
-
 def command_line() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="crossmesh",
-        description=__doc__.splitlines()[0],
-        epilog="`crossmesh COMMAND --help` lists the command's exit codes.",
+        description=" ".join(__doc__.split("\n\n")[0].split()),
+        epilog="`crossmesh COMMAND --help` says what the command does, its exit codes and an example.",
     )
-    parser.add_argument("--project-dir", default=".", help="the directory holding Pulumi.yaml (default: .)")
-    subparsers = parser.add_subparsers(dest="command", required=True)
+    parser.add_argument("--version", action="version", version=f"crossmesh {version()}")
+    _global_options(parser, defaults=True)
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    def command(name: str, summary: str) -> argparse.ArgumentParser:
-        return subparsers.add_parser(
+    def command(name: str) -> argparse.ArgumentParser:
+        sub = subparsers.add_parser(
             name,
-            help=summary,
-            description=summary,
-            epilog=exit_codes.help_epilog(name),
+            help=SUMMARIES[name],
+            description=SUMMARIES[name],
+            epilog=f"example:\n  {EXAMPLES[name]}\n\n{exit_codes.help_epilog(name)}",
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
+        _global_options(sub, defaults=False)
+        return sub
 
-    plan = command("plan", "run the program offline and summarise what it would create")
-    plan.add_argument("--stack", default="dev", help="stack name: plans Pulumi.<stack>.yaml (default: dev)")
-    plan.add_argument("--json", metavar="FILE", help="also write the plan contract as JSON to FILE")
-    plan.add_argument("--debug", action="store_true", help="print the traceback of a program error")
+    plan = command("plan")
+    _stack_option(plan)
+    plan.add_argument(
+        "--format", choices=["text", "json"], default="text", help="print the summary or the plan's JSON"
+    )
+    _json_option(plan, "also write the plan contract as JSON to FILE (`-` or no FILE: standard output)")
     diff_command.add_against_options(plan)
 
-    diff = command("diff", "say what `pulumi up` would create, update, replace or delete between two plans")
+    diff = command("diff")
     diff_command.configure(diff)
 
-    check = command(
-        "check", "run every policy of the pack and the upstream artefact checks over an offline plan"
-    )
+    check = command("check")
     source = check.add_mutually_exclusive_group()
-    source.add_argument("--stack", default="dev", help="plan Pulumi.<stack>.yaml now (default: dev)")
+    _stack_option(source)
     source.add_argument("--plan", metavar="FILE", help="check a saved plan (crossmesh plan --json FILE)")
-    check.add_argument("--json", metavar="OUT", help="also write the results as JSON to OUT")
+    check.add_argument(
+        "--format",
+        choices=CHECK_FORMATS,
+        help="text (default), json, sarif (GitHub code scanning), junit, or github (workflow commands and"
+        f" a job summary appended to ${STEP_SUMMARY_VARIABLE})",
+    )
+    check.add_argument(
+        "--output", metavar="FILE", help="write the report to FILE and the text report to standard output"
+    )
+    _json_option(check, "the same as --format json --output FILE")
     check.add_argument(
         "--policy-config", metavar="FILE", help="pack config JSON, as for pulumi --policy-pack-config"
     )
@@ -120,60 +172,110 @@ def command_line() -> argparse.ArgumentParser:
         help="also judge the change from this saved plan of the stack by the day-2 rules (docs/day2.md)",
     )
 
-    audit = command("audit", "run Checkov offline on the plan and report its findings beside the pack's")
-    audit.epilog = (
-        audit.epilog or ""
-    ) + "\n\nexample:\n  crossmesh audit -s prod --format sarif > audit.sarif"
+    audit = command("audit")
     audit_source = audit.add_mutually_exclusive_group()
-    audit_source.add_argument(
-        "-s", "--stack", default="dev", help="plan Pulumi.<stack>.yaml now (default: dev)"
-    )
+    _stack_option(audit_source)
     audit_source.add_argument(
         "--plan", metavar="FILE", help="audit a saved plan (crossmesh plan --json FILE)"
     )
     audit.add_argument("--format", choices=["text", "json", "sarif"], default="text")
 
-    policies = command("policies", "list the policy pack: name, level, types, anchors")
-    policies.add_argument("--json", action="store_true", help="print the list as JSON")
+    policies = command("policies")
+    _json_option(policies, "write the list as JSON to FILE (`-` or no FILE: standard output)")
 
-    graph = command("graph", "draw the stack's architecture from its plan")
-    graph.add_argument("--stack", default="dev", help="stack name (default: dev)")
+    graph = command("graph")
+    _stack_option(graph)
     graph.add_argument("--format", choices=["mermaid", "dot"], default="mermaid")
     graph.add_argument("--readme", action="store_true", help="rewrite the generated diagram in README.md")
 
-    verify = command("verify", "after pulumi up: check tunnels, BGP, istiod sync and a cross-cloud call")
-    verify.add_argument("--stack", required=True, help="the deployed stack")
+    verify = command("verify")
+    _stack_option(verify)
     verify.add_argument(
         "--outputs", metavar="FILE", help="stack outputs as JSON (pulumi stack output --json --show-secrets)"
     )
+    _json_option(verify, "also write the findings as JSON to FILE (`-` or no FILE: standard output)")
 
-    policy_docs = command("policy-docs", "regenerate policies/README.md from the pack")
+    policy_docs = command("policy-docs")
     policy_docs.add_argument("--check", action="store_true", help="only compare with the file, write nothing")
 
-    docs = command("config-docs", "regenerate docs/configuration.md from StackConfig")
+    flow_docs = command("flow-docs")
+    flow_docs.add_argument("--check", action="store_true", help="only compare with the file, write nothing")
+
+    docs = command("config-docs")
     docs.add_argument("--check", action="store_true", help="only compare with the file, write nothing")
 
-    cost_docs = command(
-        "cost-docs", "regenerate the shipped stacks' cost table in docs/cost.md and the README's dev estimate"
-    )
+    cost_docs = command("cost-docs")
     cost_docs.add_argument("--check", action="store_true", help="only compare with the files, write nothing")
-    cost_docs.epilog = f"{cost_docs.epilog}\n\nexample:\n  crossmesh cost-docs --check"
     return parser
+
+
+def _global_options(parser: argparse.ArgumentParser, *, defaults: bool) -> None:
+    """-C/--cwd and --debug, before the subcommand or after it: a subcommand's parser sets them only when
+    given, so that one given before the subcommand stays."""
+    parser.add_argument(
+        "-C",
+        "--cwd",
+        "--project-dir",
+        dest="cwd",
+        metavar="DIR",
+        default="." if defaults else argparse.SUPPRESS,
+        help="run as if started in DIR, the directory holding Pulumi.yaml (default: .)",
+    )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=False if defaults else argparse.SUPPRESS,
+        help="print the traceback of a failure",
+    )
+
+
+def _stack_option(parser: argparse.ArgumentParser | argparse._MutuallyExclusiveGroup) -> None:
+    parser.add_argument(
+        "-s",
+        "--stack",
+        help="the stack: plans Pulumi.<stack>.yaml (default: the project's only stack file)",
+    )
+
+
+def _json_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    parser.add_argument("--json", metavar="FILE", nargs="?", const=STDOUT, help=help_text)
+
+
+def stack_name(args: argparse.Namespace, project_dir: Path) -> str:
+    """--stack, or the project's one stack file when there is exactly one."""
+    if args.stack:
+        return str(args.stack)
+    stacks = sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in project_dir.glob("Pulumi.*.yaml"))
+    if len(stacks) == 1:
+        return stacks[0]
+    if not stacks:
+        raise StackChoiceError(f"no stack file (Pulumi.<stack>.yaml) in {project_dir}")
+    raise StackChoiceError(f"choose a stack with -s/--stack: {', '.join(stacks)}")
+
+
+def write_output(target: str, text: str) -> None:
+    """text to the file target, or to standard output for `-`."""
+    if target == STDOUT:
+        sys.stdout.write(text)
+    else:
+        Path(target).write_text(text)
 
 
 def _planned(
     args: argparse.Namespace, project_dir: Path, against: PlanSnapshot | None = None
 ) -> Plan | ExitCode:
-    """The plan of args.stack, or the exit code after reporting why there is none."""
+    """The plan of the chosen stack, or the exit code after reporting why there is none."""
     from offline.engine import StackFileError, plan_stack
 
     try:
-        return plan_stack(project_dir, args.stack, against=against)
+        stack = stack_name(args, project_dir)
+    except StackChoiceError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return INVALID_INPUT
+    try:
+        return plan_stack(project_dir, stack, against=against)
     except ConfigError as err:
-        print(
-            f"error: invalid configuration in Pulumi.{args.stack}.yaml; nothing was registered",
-            file=sys.stderr,
-        )
+        print(f"error: invalid configuration in Pulumi.{stack}.yaml; nothing was registered", file=sys.stderr)
         for problem in err.problems:
             print(f"error: {problem}", file=sys.stderr)
         return INVALID_INPUT
@@ -181,19 +283,31 @@ def _planned(
         print(f"error: {err}", file=sys.stderr)
         return INVALID_INPUT
     except Exception as err:  # any failure of the program is reported, not raised
-        if getattr(args, "debug", False):
+        if args.debug:
             traceback.print_exc()
         print(f"error: the program failed: {type(err).__name__}: {err}", file=sys.stderr)
         return PROGRAM_ERROR
 
 
 def _plan(args: argparse.Namespace, project_dir: Path) -> int:
+    from offline.commands.check import from_plan, render, run_policies
     from offline.commands.summary import render_summary
 
+    json_to_stdout = args.format == "json" or args.json == STDOUT
     if args.fail_on and not args.against:
         print("error: --fail-on needs --against OLD.json: it fails on what the diff holds", file=sys.stderr)
         return INVALID_INPUT
-    against = diff_command.saved_plan_of(args.against, args.stack) if args.against else None
+    if args.against and json_to_stdout:
+        print(
+            "error: --against prints a diff; write the plan's JSON to a file (--json FILE)", file=sys.stderr
+        )
+        return INVALID_INPUT
+    try:
+        stack = stack_name(args, project_dir)
+    except StackChoiceError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return INVALID_INPUT
+    against = diff_command.saved_plan_of(args.against, stack) if args.against else None
     if isinstance(against, ExitCode):
         return against
     plan = _planned(args, project_dir, against)
@@ -201,27 +315,47 @@ def _plan(args: argparse.Namespace, project_dir: Path) -> int:
         return plan
     for message in plan.warnings:
         print(f"warning: {message}", file=sys.stderr)
-    sys.stdout.write(render_summary(plan))
-    from offline.commands.check import from_plan, render, run_policies
+    from offline.commands.cost_summary import plan_contract
 
-    planned = from_plan(plan)
-    sys.stdout.write("\n" + render(run_policies(planned), planned, len(POLICIES)))
-    if args.json:
-        from offline.commands.cost_summary import plan_contract
-
-        failed = _write_file("--json", args.json, json.dumps(plan_contract(plan), indent=2) + "\n")
-        if failed is not None:
-            return failed
-        print(f"\nplan written to {args.json}")
+    contract = json.dumps(plan_contract(plan), indent=2) + "\n"
+    if json_to_stdout:
+        sys.stdout.write(contract)
+    else:
+        planned = from_plan(plan)
+        sys.stdout.write(render_summary(plan) + "\n" + render(run_policies(planned), planned, len(POLICIES)))
+    if args.json and args.json != STDOUT:
+        written = _written("--json", args.json, contract, "plan")
+        if written != OK:
+            return written
     if against is not None:
         sys.stdout.write("\n")
         return diff_command.report_against(against, plan, args)
     return OK
 
 
-def _check(args: argparse.Namespace, project_dir: Path) -> int:
-    from offline.commands import check
+def _written(option: str, target: str, text: str, what: str) -> ExitCode:
+    """text to the file an option names (or standard output for `-`), or INVALID_INPUT after one line."""
+    try:
+        write_output(target, text)
+    except OSError as err:
+        print(f"error: {option} {target}: cannot write it: {err.strerror or err}", file=sys.stderr)
+        return INVALID_INPUT
+    if target != STDOUT:
+        print(f"{what} written to {target}", file=sys.stderr)
+    return OK
 
+
+def _check(args: argparse.Namespace, project_dir: Path) -> int:
+    from offline.commands import check, check_reports, flows
+    from offline.flows.report import as_json as flows_json
+    from offline.flows.report import render as render_flows
+
+    report_format, output = args.format or "text", args.output or STDOUT
+    if args.json is not None:
+        if args.format not in (None, "json") or args.output is not None:
+            print("error: --json FILE is --format json --output FILE; give one or the other", file=sys.stderr)
+            return INVALID_INPUT
+        report_format, output = "json", args.json
     try:
         pack_config = json.loads(Path(args.policy_config).read_text()) if args.policy_config else {}
         now: Plan | None = None
@@ -239,6 +373,7 @@ def _check(args: argparse.Namespace, project_dir: Path) -> int:
                 return saved
             after = plan_snapshot(now.to_contract()) if now else diff_command.load_plan(args.plan)
             violations += check.day2_violations(saved, after)
+        levels = check.levels(POLICIES, pack_config)
     except (
         check.PlanFileError,
         check.PolicyConfigError,
@@ -249,13 +384,22 @@ def _check(args: argparse.Namespace, project_dir: Path) -> int:
     ) as err:
         print(f"error: {err}", file=sys.stderr)
         return INVALID_INPUT
-    sys.stdout.write(check.render(violations, planned, len(POLICIES)))
-    if args.json:
-        results = check.results_json(violations, planned, len(POLICIES))
-        failed = _write_file("--json", args.json, json.dumps(results, indent=2) + "\n")
-        if failed is not None:
-            return failed
-        print(f"results written to {args.json}")
+    # The reachability check (docs/flows.md): a closed flow or a wider exposure is a mandatory finding.
+    found_flows = flows.flows_of(planned)
+    violations += flows.violations(found_flows)
+    context = check_reports.ReportContext(
+        planned, POLICIES, levels, violations, project_dir, render_flows(found_flows), flows_json(found_flows)
+    )
+    option = "--json" if args.json is not None else "--output"
+    written = _written(option, output, check_reports.render(report_format, context), "results")
+    if written != OK:
+        return written
+    if output != STDOUT and report_format != "text":
+        sys.stdout.write(check_reports.render("text", context))
+    summary_file = os.environ.get(STEP_SUMMARY_VARIABLE)
+    if report_format == "github" and summary_file:
+        with open(summary_file, "a") as summary:
+            summary.write(check_reports.github_summary(context))
     return MANDATORY_VIOLATION if check.has_mandatory(violations) else NO_MANDATORY_VIOLATION
 
 
@@ -297,8 +441,7 @@ def _policies(args: argparse.Namespace, project_dir: Path) -> int:
 
     pack = describe_pack(POLICIES)
     if args.json:
-        print(json.dumps(pack, indent=2))
-        return OK
+        return _written("--json", args.json, json.dumps(pack, indent=2) + "\n", "policy list")
     for policy in pack:
         print(
             f"{policy['name']:40} {policy['level']:9} {policy['severity']:8} {policy['kind']:8} "
@@ -327,29 +470,41 @@ def _graph(args: argparse.Namespace, project_dir: Path) -> int:
 def _verify(args: argparse.Namespace, project_dir: Path) -> int:
     from offline.commands import verify
 
-    outputs = _deployed_outputs(args)
+    try:
+        stack = stack_name(args, project_dir)
+    except StackChoiceError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return UNVERIFIED
+    outputs = _deployed_outputs(args.outputs, stack)
     if isinstance(outputs, ExitCode):
         return outputs
     findings = verify.verify(outputs)
-    sys.stdout.write(verify.render_findings(findings))
+    if args.json != STDOUT:
+        sys.stdout.write(verify.render_findings(findings))
+    if args.json:
+        written = _written(
+            "--json", args.json, json.dumps(verify.findings_json(findings), indent=2) + "\n", "findings"
+        )
+        if written != OK:
+            return UNVERIFIED
     return verify.exit_code(findings)
 
 
-def _deployed_outputs(args: argparse.Namespace) -> dict[str, Any] | ExitCode:
+def _deployed_outputs(outputs_file: str | None, stack: str) -> dict[str, Any] | ExitCode:
     """The stack's outputs from --outputs or the Pulumi CLI, or the exit code after saying why not."""
     from offline.commands import verify
 
-    if args.outputs:
+    if outputs_file:
         try:
-            return verify.outputs_from_file(Path(args.outputs))
+            return verify.outputs_from_file(Path(outputs_file))
         except verify.OutputsFileError as err:
             print(f"error: --outputs {err}", file=sys.stderr)
             return UNVERIFIED
     try:
-        return verify.stack_outputs(args.stack)
+        return verify.stack_outputs(stack)
     except (verify.CommandUnavailable, verify.CommandFailed) as err:
         print(
-            f"error: cannot read the outputs of stack {args.stack}: {err}\n"
+            f"error: cannot read the outputs of stack {stack}: {err}\n"
             "error: crossmesh verify needs the Pulumi CLI logged in to the stack's backend, or --outputs FILE"
             " written by `pulumi stack output --json --show-secrets`. It would then check: every AWS tunnel"
             " UP, every GCP tunnel ESTABLISHED, every BGP session Established, each istiod synced with the"
@@ -415,6 +570,24 @@ def _policy_docs(args: argparse.Namespace, project_dir: Path) -> int:
     return CURRENT
 
 
+def _flow_docs(args: argparse.Namespace, project_dir: Path) -> int:
+    from offline.commands import check, flows
+
+    args.stack = flows.DOCS_STACK
+    plan = _planned(args, project_dir)
+    if isinstance(plan, ExitCode):
+        return plan
+    planned = check.from_plan(plan)
+    path = project_dir / flows.DOCS_PATH
+    if args.check:
+        if not path.exists() or path.read_text() != flows.render_docs(planned):
+            print(f"error: {flows.DOCS_PATH} is stale; run `crossmesh flow-docs`", file=sys.stderr)
+            return STALE
+        return CURRENT
+    print(f"wrote {flows.write_docs(project_dir, planned)}")
+    return CURRENT
+
+
 HANDLERS: dict[str, Handler] = {
     "plan": _plan,
     "check": _check,
@@ -423,6 +596,7 @@ HANDLERS: dict[str, Handler] = {
     "graph": _graph,
     "diff": diff_command.run,
     "verify": _verify,
+    "flow-docs": _flow_docs,
     "config-docs": _config_docs,
     "cost-docs": _cost_docs,
     "policy-docs": _policy_docs,

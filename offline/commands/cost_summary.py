@@ -75,6 +75,7 @@ def _contract_view(resource: Registration) -> dict[str, Any]:
         "provider": resource.provider,
         "dependencies": resource.dependencies,
         "inputs": _MaskedInputs(resource.inputs),
+        "reads": resource.reads,
     }
 
 

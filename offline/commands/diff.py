@@ -36,6 +36,7 @@ from offline.diff import (
     diff_plans,
     plan_snapshot,
 )
+from offline.plan_file import PlanFileError, load_plan_file, load_plan_stream
 from offline.record import Plan
 
 FORMATS = ("text", "json", "github")
@@ -55,13 +56,10 @@ CHANGES_SHOWN = 12
 VALUE_WIDTH = 60
 RED, BOLD, RESET = "\033[31m", "\033[1m", "\033[0m"
 
-EXAMPLE = """example:
-  crossmesh plan --stack dev --json before.json
-  (edit Pulumi.dev.yaml)
-  crossmesh plan --stack dev --json after.json
-  crossmesh diff before.json after.json --fail-on replace
-  crossmesh plan --stack dev --against before.json     # the same in one step
-"""
+# The example `crossmesh diff --help` shows (offline/commands/cli.py puts it above the exit codes).
+EXAMPLE = """crossmesh diff before.json after.json --fail-on replace
+  (before.json, after.json: `crossmesh plan -s dev --json FILE` before and after an edit of Pulumi.dev.yaml)
+  crossmesh plan -s dev --against before.json     # plan and diff in one step"""
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -69,7 +67,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("old", metavar="OLD.json", help="the plan before (crossmesh plan --json)")
     parser.add_argument("new", metavar="NEW.json", help="the plan after")
     add_report_options(parser)
-    parser.epilog = f"{parser.epilog}\n\n{EXAMPLE}"
 
 
 def add_against_options(parser: argparse.ArgumentParser) -> None:
@@ -90,7 +87,13 @@ def add_against_options(parser: argparse.ArgumentParser) -> None:
 
 
 def add_report_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", metavar="OUT", help="also write the diff as JSON to OUT (- for stdout)")
+    parser.add_argument(
+        "--json",
+        metavar="FILE",
+        nargs="?",
+        const="-",
+        help="also write the diff as JSON to FILE (`-` or no FILE: standard output)",
+    )
     parser.add_argument("--format", choices=FORMATS, default="text", help="how to print the diff")
     parser.add_argument(
         "--fail-on",
@@ -107,13 +110,13 @@ class DiffInputError(Exception):
 
 
 def load_plan(path: str) -> PlanSnapshot:
+    """A saved plan, read and checked as `check --plan` reads one (offline/plan_file.py), then made
+    comparable; `-` is standard input."""
     try:
-        text = sys.stdin.read() if path == "-" else Path(path).read_text()
-        return plan_snapshot(json.loads(text))
-    except OSError as err:
-        raise DiffInputError(f"cannot read {path}: {err.strerror or err}") from err
-    except json.JSONDecodeError as err:
-        raise DiffInputError(f"{path} is not JSON: {err.msg} at line {err.lineno}") from err
+        contract = load_plan_stream(path, sys.stdin.buffer) if path == "-" else load_plan_file(Path(path))
+        return plan_snapshot(contract)
+    except PlanFileError as err:
+        raise DiffInputError(str(err)) from err
     except PlanFormatError as err:
         raise DiffInputError(f"{path}: {err}") from err
 

@@ -26,11 +26,15 @@ def prepare_process() -> None:
     sdk_loading.install()
 
 
+def _tell(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
 def run() -> NoReturn:
     # A command lives for seconds. Without the cycle collector the plan of 500 services peaks at about
     # 330 MiB instead of 290 MiB, and takes a fifth less time.
     gc.disable()
-    sdk_loading.install()
+    sdk_loading.install(announce=_tell)
     sys.path.insert(0, str(PACK_DIR))
     from offline.commands.cli import main
 

@@ -25,10 +25,13 @@ def render_summary(plan: Plan) -> str:
     custom = [resource for resource in plan.resources if resource.custom and not _is_provider(resource)]
     per_cloud = Counter(cloud_of(resource.type) for resource in custom)
     components = [resource for resource in plan.resources if not resource.custom]
+    providers = len(plan.resources) - len(custom) - len(components)
+    # One count of resources everywhere (plan, check, bench): every resource the program registers.
     lines = [
         f"crossmesh plan: stack {plan.stack} (project {plan.project})",
-        f"  {len(custom)} resources in {len(components)} components: "
-        + ", ".join(f"{cloud} {count}" for cloud, count in sorted(per_cloud.items())),
+        f"  {len(plan.resources)} resources: {len(custom)} custom ("
+        + ", ".join(f"{cloud} {count}" for cloud, count in sorted(per_cloud.items()))
+        + f"), {len(components)} components, {providers} providers",
     ]
     if plan.warnings:
         lines += ["", "Warnings"]
@@ -85,7 +88,7 @@ def _estimate_lines(plan: Plan) -> list[str]:
     chain = " -> ".join(by_urn[urn].name for urn in estimate.critical_path)
     wall, serial = format_minutes(estimate.critical_seconds), format_minutes(estimate.total_seconds)
     return [
-        f"  about {wall} wall time for {estimate.resource_count} resources"
+        f"  about {wall} wall time for {estimate.resource_count} custom resources"
         f" ({serial} if run one by one; {estimate.parallelism:.1f}x parallel)",
         f"  longest chain: {chain}",
     ]

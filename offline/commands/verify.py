@@ -399,6 +399,16 @@ def exit_code(findings: Sequence[Finding]) -> ExitCode:
     return VERIFIED
 
 
+def findings_json(findings: Sequence[Finding]) -> dict[str, Any]:
+    """The findings and their counts, for `crossmesh verify --json`."""
+    counts = {status: sum(f.status == status for f in findings) for status in ("pass", "fail", "skipped")}
+    return {
+        "verified": counts["fail"] == 0 and counts["skipped"] == 0,
+        "counts": counts,
+        "findings": [{"check": f.check, "status": f.status, "detail": f.detail} for f in findings],
+    }
+
+
 def render_findings(findings: Sequence[Finding]) -> str:
     marks = {"pass": "ok  ", "fail": "FAIL", "skipped": "skip"}
     lines = [f"{marks[f.status]}  {f.check}: {f.detail}" for f in findings]

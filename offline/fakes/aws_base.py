@@ -10,6 +10,7 @@ from offline.fake_cloud import (
     FAKE_AWS_ACCOUNT,
     FAKE_AWS_CALLER,
     FakeResource,
+    digest,
     invoke_result,
     outputs_for,
 )
@@ -110,14 +111,62 @@ def caller_identity(args: dict[str, Any], provider: dict[str, Any]) -> dict[str,
     }
 
 
+# The zone IDs of the regions the stacks use, as AWS lists them; other regions get az1-az3 under a code
+# derived from the region name. us-east-1 still lists use1-az3 to the accounts that have it, although
+# EKS refuses cluster subnets there.
+_ZONE_IDS = {
+    "us-east-1": [f"use1-az{n}" for n in range(1, 7)],
+    "us-east-2": [f"use2-az{n}" for n in range(1, 4)],
+    "us-west-1": ["usw1-az1", "usw1-az2", "usw1-az3"],
+    "us-west-2": [f"usw2-az{n}" for n in range(1, 5)],
+    "ca-central-1": ["cac1-az1", "cac1-az2", "cac1-az3", "cac1-az4"],
+    "eu-west-1": [f"euw1-az{n}" for n in range(1, 4)],
+}
+# In these oldest regions each account has its own mapping of zone names to zones; elsewhere a name
+# means the same zone in every account
+# (https://docs.aws.amazon.com/global-infrastructure/latest/regions/aws-availability-zones.html).
+_NAMES_PER_ACCOUNT = frozenset({"us-east-1", "us-west-1", "us-west-2", "eu-west-1"})
+_DIRECTIONS = {
+    "north": "n",
+    "south": "s",
+    "east": "e",
+    "west": "w",
+    "central": "c",
+    "northeast": "ne",
+    "southeast": "se",
+    "northwest": "nw",
+    "southwest": "sw",
+}
+
+
+def zone_ids_of(region: str) -> list[str]:
+    if region in _ZONE_IDS:
+        return _ZONE_IDS[region]
+    *words, number = region.split("-")
+    code = words[0] + "".join("g" if word == "gov" else _DIRECTIONS.get(word, word[:1]) for word in words[1:])
+    return [f"{code}{number}-az{n}" for n in range(1, 4)]
+
+
+def zone_names_and_ids(region: str, account: str) -> list[tuple[str, str]]:
+    """(name, ID) of every zone of the region as `account` sees it: names a, b, c... in order, each on
+    the zone the account's own mapping gives it."""
+    ids = zone_ids_of(region)
+    if region in _NAMES_PER_ACCOUNT:
+        ids = sorted(ids, key=lambda zone_id: digest(f"{account}:{zone_id}"))
+    return [(f"{region}{chr(ord('a') + index)}", zone_id) for index, zone_id in enumerate(ids)]
+
+
 @invoke_result("aws:index/getAvailabilityZones:getAvailabilityZones")
 def availability_zones(args: dict[str, Any], provider: dict[str, Any]) -> dict[str, Any]:
+    """As DescribeAvailabilityZones answers the provider's account: a provider held to an account
+    (allowedAccountIds) answers as that account, any other as the fake one."""
     region = str(provider.get("region", "us-east-1"))
-    letters = "abcdef"
+    account = str((provider.get("allowedAccountIds") or [FAKE_AWS_ACCOUNT])[0])
+    zones = zone_names_and_ids(region, account)
     return {
         "id": region,
-        "names": [f"{region}{letter}" for letter in letters],
-        "zoneIds": [f"{region}-az{index + 1}" for index in range(len(letters))],
-        "groupNames": [region] * len(letters),
+        "names": [name for name, _ in zones],
+        "zoneIds": [zone_id for _, zone_id in zones],
+        "groupNames": [region] * len(zones),
         "state": args.get("state"),
     }

@@ -8,6 +8,7 @@ from typing import Any
 
 from offline.fake_cloud import (
     FAKE_AWS_ACCOUNT,
+    FAKE_GCP_PROJECT_NUMBER,
     GCP_PUBLIC_POOL,
     FakeResource,
     fake_pem_certificate,
@@ -142,7 +143,13 @@ def gke_cluster(resource: FakeResource) -> tuple[str, dict[str, Any]]:
     master_auth = dict(resource.inputs.get("masterAuth") or {})
     master_auth["clusterCaCertificate"] = _ca_data(resource.seed)
     resource_id = f"projects/{project}/locations/{location}/clusters/{name}"
+    endpoints = dict(resource.inputs.get("controlPlaneEndpointsConfig") or {})
+    dns = dict(endpoints.get("dnsEndpointConfig") or {})
+    # A name of its own for each cluster GKE creates.
+    dns["endpoint"] = f"gke-{resource.hex(32, 'dns')}-{FAKE_GCP_PROJECT_NUMBER}.{location}.gke.goog"
+    endpoints["dnsEndpointConfig"] = dns
     return resource_id, {
+        "controlPlaneEndpointsConfig": endpoints,
         "name": name,
         "location": location,
         "endpoint": private_ip if private.get("enablePrivateEndpoint") else public_ip,

@@ -82,7 +82,9 @@ def _private_key_label(inputs: dict[str, Any]) -> str:
 
 
 def _end_of_certificate(resource: FakeResource, cert_pem: Any) -> datetime | None:
-    for _, state in resource.cloud.by_id.values():
+    with resource.cloud.lock:
+        states = [state for _, state in resource.cloud.by_id.values()]
+    for state in states:
         if cert_pem and state.get("certPem") == cert_pem and state.get("validityEndTime"):
             return datetime.fromisoformat(str(state["validityEndTime"]).replace("Z", "+00:00"))
     return None

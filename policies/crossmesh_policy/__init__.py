@@ -13,6 +13,7 @@ from crossmesh_policy import (
     gke,
     istio,
     k8s,
+    order,
     pki,
     secrets,
     vpn,
@@ -21,7 +22,7 @@ from crossmesh_policy.kit import CrossmeshPolicy, CrossmeshResourcePolicy, Cross
 
 PACK_NAME = "crossmesh"
 
-RULE_MODULES = (eks, aws, gke, gcp, vpn, cross_cloud, pki, istio, appmesh, k8s, secrets)
+RULE_MODULES = (eks, aws, gke, gcp, vpn, cross_cloud, order, pki, istio, appmesh, k8s, secrets)
 """In the order the pack lists its rules."""
 
 POLICIES: list[CrossmeshPolicy] = rules_of(*RULE_MODULES)

@@ -35,6 +35,8 @@ ROUTER = "gcp:compute/router:Router"
 ROUTER_PEER = "gcp:compute/routerPeer:RouterPeer"
 VPN_TUNNEL = "gcp:compute/vPNTunnel:VPNTunnel"
 TRANSPORT = "gcp:networkconnectivity/transport:Transport"
+HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
+K8S_SERVICE = "kubernetes:core/v1:Service"
 
 # Istio multi-network: east-west gateway mTLS passthrough (istio.io multi-primary multi-network docs).
 EAST_WEST_PORT = 15443
@@ -103,6 +105,27 @@ def _link_exists(stack: StackView) -> bool:
     return bool(stack.of_type(ROUTER_PEER, VPN_TUNNEL, TRANSPORT))
 
 
+def cluster_ip_ranges(stack: StackView) -> list[tuple[str, PolicyResource]]:
+    """Each GKE cluster's services range: its ClusterIPs are virtual, translated on the cluster's own
+    nodes, so nothing outside the cluster reaches them."""
+    ranges = []
+    subnets = stack.of_type(SUBNETWORK)
+    for cluster in stack.of_type(GKE):
+        cidr = get(cluster.props, "ipAllocationPolicy.servicesIpv4CidrBlock")
+        if cidr and network(cidr) is not None:
+            ranges.append((str(cidr), cluster))
+        range_name = get(cluster.props, "ipAllocationPolicy.servicesSecondaryRangeName")
+        for subnet in subnets:
+            for secondary in as_list(subnet.props.get("secondaryIpRanges")):
+                if range_name and get(secondary, "rangeName") == range_name and get(secondary, "ipCidrRange"):
+                    ranges.append((str(get(secondary, "ipCidrRange")), cluster))
+    return ranges
+
+
+def _within_cluster_ips(cidr: str, cluster_ips: list[tuple[str, PolicyResource]]) -> PolicyResource | None:
+    return next((owner for services, owner in cluster_ips if covers(services, cidr)), None)
+
+
 @stack_rule(
     id="xc-x-routes-advertised",
     anchors=["Google HA VPN to AWS guide", "AWS Transit Gateway route propagation"],
@@ -112,11 +135,15 @@ def _link_exists(stack: StackView) -> bool:
 )
 def routes_advertised(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
     """Cloud Router advertises every GCP subnet range and the GKE control plane, and every private AWS
-    route table routes them to the Transit Gateway."""
+    route table routes them to the Transit Gateway; neither advertises nor routes a GKE services
+    (ClusterIP) range, which nothing outside the cluster reaches."""
     if not _link_exists(stack):
         return
+    cluster_ips = cluster_ip_ranges(stack)
     subnet_ranges = [
-        (cidr, res) for cidr, res in gcp_ranges(stack, advertised=False) if res.resource_type == SUBNETWORK
+        (cidr, res)
+        for cidr, res in gcp_ranges(stack, advertised=False)
+        if res.resource_type == SUBNETWORK and _within_cluster_ips(cidr, cluster_ips) is None
     ]
     masters = [
         (str(get(c.props, "privateClusterConfig.masterIpv4CidrBlock")), c)
@@ -144,10 +171,20 @@ def routes_advertised(stack: StackView, _: Config) -> Iterator[tuple[str, str | 
             for cidr, owner in [*needed, *masters]:
                 if not any(covers(adv, cidr) for adv in custom):
                     yield f"{source.name} does not advertise {cidr} ({owner.name}) to AWS.", source.urn
-    yield from _aws_routes(stack, [cidr for cidr, _ in subnet_ranges + masters])
+            for cidr in custom:
+                cluster = _within_cluster_ips(cidr, cluster_ips)
+                if cluster is not None:
+                    yield (
+                        f"{source.name} advertises {cidr}, the services (ClusterIP) range of {cluster.name}: "
+                        "nothing outside the cluster reaches it.",
+                        source.urn,
+                    )
+    yield from _aws_routes(stack, [cidr for cidr, _ in subnet_ranges + masters], cluster_ips)
 
 
-def _aws_routes(stack: StackView, gcp_cidrs: list[str]) -> Iterator[tuple[str, str | None]]:
+def _aws_routes(
+    stack: StackView, gcp_cidrs: list[str], cluster_ips: list[tuple[str, PolicyResource]]
+) -> Iterator[tuple[str, str | None]]:
     if not stack.of_type(TGW):
         return
     routes = stack.of_type(ROUTE)
@@ -160,6 +197,14 @@ def _aws_routes(stack: StackView, gcp_cidrs: list[str]) -> Iterator[tuple[str, s
             if not any(covers(dest, cidr) for dest in to_tgw):
                 yield (
                     f"private route table {table.name} has no route to {cidr} via the Transit Gateway.",
+                    table.urn,
+                )
+        for dest in to_tgw:
+            cluster = _within_cluster_ips(dest, cluster_ips)
+            if cluster is not None:
+                yield (
+                    f"private route table {table.name} routes {dest}, the services (ClusterIP) range of "
+                    f"{cluster.name}, to the Transit Gateway: nothing outside the cluster reaches it.",
                     table.urn,
                 )
 
@@ -210,24 +255,61 @@ def _mesh_present(stack: StackView) -> bool:
     )
 
 
+# How a LoadBalancer Service asks each cloud for its load balancer (the AWS cloud provider and GKE).
+LB_ANNOTATION_PREFIXES = {"aws": "service.beta.kubernetes.io/aws-load-balancer-", "gcp": "networking.gke.io/"}
+
+
+def load_balancer_services(stack: StackView) -> Iterator[tuple[str, list[str], PolicyResource]]:
+    """(cloud, loadBalancerSourceRanges, resource) of every LoadBalancer Service of the stack, written as
+    a Service or as a Helm chart's `service` values (the Istio gateway chart's)."""
+    for resource in stack.of_type(HELM_RELEASE, K8S_SERVICE):
+        if resource.resource_type == HELM_RELEASE:
+            service = get(resource.props, "values.service", {})
+            annotations = get(service, "annotations", {})
+        else:
+            service = get(resource.props, "spec", {})
+            annotations = get(resource.props, "metadata.annotations", {})
+        if get(service, "type") != "LoadBalancer":
+            continue
+        for cloud, annotation in LB_ANNOTATION_PREFIXES.items():
+            if any(str(key).startswith(annotation) for key in annotations or {}):
+                ranges = [str(cidr) for cidr in as_list(get(service, "loadBalancerSourceRanges"))]
+                yield cloud, ranges, resource
+
+
+def _load_balancer_admits(stack: StackView, cloud: str, sources: list[str]) -> bool:
+    return any(
+        lb_cloud == cloud and any(overlaps(cidr, source) for cidr in ranges for source in sources)
+        for lb_cloud, ranges, _ in load_balancer_services(stack)
+    )
+
+
 @stack_rule(
     id="xc-x-firewall-peer-mesh-ports",
     anchors=["Istio multi-primary multi-network ports"],
     severity=Severity.HIGH,
     level=MANDATORY,
-    types=[FIREWALL, SECURITY_GROUP, SG_RULE, SG_INGRESS],
+    types=[FIREWALL, SECURITY_GROUP, SG_RULE, SG_INGRESS, HELM_RELEASE, K8S_SERVICE],
 )
 def firewall_peer_mesh_ports(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
-    """With a mesh over the link, both clouds admit the east-west gateway port from the other cloud."""
+    """With a mesh over the link, each cloud admits the other: on the east-west gateway port through a
+    firewall or security group rule, or through an internal load balancer whose source ranges name the
+    other cloud's ranges."""
     if not (_link_exists(stack) and _mesh_present(stack)):
         return
     aws = [cidr for cidr, _ in aws_ranges(stack)]
     gcp = [cidr for cidr, _ in gcp_ranges(stack, advertised=False)]
-    if not any(_fw_allows(rule, "tcp", EAST_WEST_PORT, aws) for rule in stack.of_type(FIREWALL)):
-        yield f"no GCP firewall rule admits tcp/{EAST_WEST_PORT} (Istio east-west) from the AWS VPC.", None
-    if not _sg_allows(stack, "tcp", EAST_WEST_PORT, gcp):
+    gcp_open = any(_fw_allows(rule, "tcp", EAST_WEST_PORT, aws) for rule in stack.of_type(FIREWALL))
+    if not (gcp_open or _load_balancer_admits(stack, "gcp", aws)):
         yield (
-            f"no AWS security group rule admits tcp/{EAST_WEST_PORT} (Istio east-west) from GCP ranges.",
+            f"neither a GCP firewall rule (tcp/{EAST_WEST_PORT}, Istio east-west) nor a GKE internal load "
+            "balancer admits the AWS VPC.",
+            None,
+        )
+    if not (_sg_allows(stack, "tcp", EAST_WEST_PORT, gcp) or _load_balancer_admits(stack, "aws", gcp)):
+        yield (
+            f"neither an AWS security group rule (tcp/{EAST_WEST_PORT}, Istio east-west) nor an AWS load "
+            "balancer admits the GCP ranges.",
             None,
         )
 

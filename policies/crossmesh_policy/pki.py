@@ -11,8 +11,10 @@ internal/provider/common_cert.go sets Go's MaxPathLen but never MaxPathLenZero),
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from pulumi_policy import PolicyResource, Severity
 
@@ -44,14 +46,19 @@ HOURS_PER_DAY = 24
 MIN_EARLY_RENEWAL_HOURS = 14 * HOURS_PER_DAY
 STRONG_CURVES = ("P256", "P384", "P521")
 
-# Watchers that make renewal happen: a scheduled `pulumi up` or an expiry alarm.
-RENEWAL_WATCHERS = (
+# What makes renewal happen: a scheduled `pulumi up`, or an alarm that watches certificate expiry.
+DEPLOYMENT_SCHEDULES = (
     "pulumiservice:index:DeploymentSchedule",
     "pulumiservice:index:DeploymentSettings",
+)
+ALARMS = (
     "aws:cloudwatch/metricAlarm:MetricAlarm",
-    "aws:scheduler/schedule:Schedule",
     "gcp:monitoring/alertPolicy:AlertPolicy",
 )
+# An alarm watches certificates when its metric, filter or query names their expiry or renewal: ACM's
+# DaysToExpiry, istiod's citadel_server_root_cert_expiry_timestamp, the program's own
+# CertificateRenewalOverdue (components/observability/certificate_alarm.py). Any other alarm does not.
+EXPIRY_METRIC = re.compile(r"DaysToExpiry|cert\w*(expir|renew)|(expir|renew)\w*cert", re.IGNORECASE)
 
 
 def _is_ca(props: Props) -> bool:
@@ -205,12 +212,16 @@ def early_renewal(resource_type: str, props: Props, _: Config) -> Iterator[str]:
     anchors=["pulumi-tls #39"],
     severity=Severity.MEDIUM,
     level=ADVISORY,
-    types=[*CERTS, *RENEWAL_WATCHERS],
+    types=[*CERTS, *DEPLOYMENT_SCHEDULES, *ALARMS],
 )
 def renewal_process(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
-    """A stack with CA certificates schedules deployments or alarms on expiry."""
+    """A stack with CA certificates schedules deployments or alarms on their expiry (any other alarm
+    does not count)."""
     certs = [c for c in stack.of_type(*CERTS) if _is_ca(c.props)]
-    if certs and not stack.of_type(*RENEWAL_WATCHERS):
+    watched = stack.of_type(*DEPLOYMENT_SCHEDULES) or [
+        alarm for alarm in stack.of_type(*ALARMS) if _watches_expiry(alarm.props)
+    ]
+    if certs and not watched:
         yield (
             "CA certificates renew only when `pulumi up` runs (pulumi-tls #39): schedule deployments "
             "or alarm on expiry.",
@@ -250,3 +261,14 @@ def _end_of(resource: PolicyResource) -> datetime | None:
         return datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+
+
+def _watches_expiry(value: Any) -> bool:
+    """Whether any string in an alarm's definition, at any depth, names a certificate expiry metric."""
+    if isinstance(value, str):
+        return EXPIRY_METRIC.search(value) is not None
+    if isinstance(value, Mapping):
+        return any(_watches_expiry(known(value, key)) for key in list(value))
+    if isinstance(value, Sequence) and not isinstance(value, bytes):
+        return any(_watches_expiry(item) for item in value)
+    return False

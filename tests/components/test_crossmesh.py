@@ -28,6 +28,7 @@ def test_the_gcp_firewall_targets_the_tag_the_gke_nodes_carry(
 ) -> None:
     """PeerFirewalls names the tag and GkeCluster takes it, so the two cannot drift apart."""
     plan = plan_of(stack)
-    (firewall,) = plan.of_type(GCP_FIREWALL)
+    firewalls = plan.of_type(GCP_FIREWALL)
     (pool,) = plan.of_type(GKE_NODE_POOL)
-    assert firewall.inputs["targetTags"] == pool.inputs["nodeConfig"]["tags"]
+    assert len(firewalls) == 3
+    assert all(firewall.inputs["targetTags"] == pool.inputs["nodeConfig"]["tags"] for firewall in firewalls)

@@ -83,7 +83,7 @@ def test_the_wheel_installs_one_distinctly_named_package(wheel: Path) -> None:
 
 
 def test_the_installed_command_runs_the_project_it_is_pointed_at(installed: Path, tmp_path: Path) -> None:
-    done = _run_installed(installed, tmp_path, "--project-dir", str(PROJECT_DIR), "policies")
+    done = _run_installed(installed, tmp_path, "-C", str(PROJECT_DIR), "policies")
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1].startswith(f"{len(POLICIES)} policies, ")
 
@@ -93,7 +93,7 @@ def test_outside_a_project_the_command_says_where_to_run_it(installed: Path, tmp
     assert done.returncode == INVALID_INPUT
     assert done.stderr == (
         f"error: {tmp_path.resolve()} holds no crossmesh project (no offline/commands/); run crossmesh in"
-        " the directory with Pulumi.yaml, or pass --project-dir\n"
+        " the directory with Pulumi.yaml, or pass -C/--cwd DIR\n"
     )
 
 
@@ -105,12 +105,18 @@ def test_not_a_project_is_invalid_input() -> None:
     "argv",
     [
         ["plan"],
-        ["--project-dir", "docs", "plan", "--stack", "prod"],
-        ["--project-dir=docs", "check", "--plan", "p.json"],
+        ["-C", "docs", "plan", "--stack", "prod"],
+        ["--cwd=docs", "check", "--plan", "p.json"],
         ["--project-d", "docs", "policies"],
-        ["--project-dir", "docs", "graph", "--format", "dot"],
+        ["-C", "docs", "graph", "--format", "dot"],
+        ["check", "-C", "docs", "-s", "dev"],
     ],
 )
 def test_the_project_dir_is_read_as_the_command_reads_it(argv: Sequence[str]) -> None:
-    expected = Path(command_line().parse_args(argv).project_dir).resolve()
+    expected = Path(command_line().parse_args(argv).cwd).resolve()
     assert crossmesh_command.project_dir(argv) == expected
+
+
+def test_the_version_is_answered_outside_a_project(installed: Path, tmp_path: Path) -> None:
+    done = _run_installed(installed, tmp_path, "--version")
+    assert (done.returncode, done.stdout) == (0, "crossmesh 0.1.0\n"), done.stderr

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.day2 import identity, istio, link, namespaces, routine
+from tests.day2 import clusters, identity, istio, link, namespaces, routine
 from tests.support.day2 import Case
 
 CASES: tuple[Case, ...] = (
@@ -11,6 +11,7 @@ CASES: tuple[Case, ...] = (
     *link.CASES,
     *istio.CASES,
     *identity.CASES,
+    *clusters.CASES,
 )
 
 

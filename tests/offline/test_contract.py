@@ -23,7 +23,8 @@ from tests.support.types import (
 
 def test_the_options_the_program_sets_are_in_the_plan_and_no_others(dev_plan: Plan) -> None:
     contract = {item["name"]: item for item in dev_plan.to_contract()["resources"]}
-    assert contract["eks-nodes"]["options"]["ignoreChanges"] == ["scalingConfig.desiredSize"]
+    (node_group,) = dev_plan.of_type(EKS_NODE_GROUP)
+    assert contract[node_group.name]["options"]["ignoreChanges"] == ["scalingConfig.desiredSize"]
     assert contract["link-0-tunnel-0"]["options"]["deleteBeforeReplace"] is True
     nat = dev_plan.one(AWS_NAT_GATEWAY, "aws-network-nat-0")
     assert [urn.rsplit("::", 1)[1] for urn in nat.options["dependsOn"]] == ["aws-network-igw"]
@@ -90,7 +91,8 @@ def test_an_input_that_holds_another_resources_id_or_assigned_output_reads_it(de
     assert len(connections) == 2 and set(gateway.reads) == {f"interfaces[{i}].ipAddress" for i in range(4)}
     # The kubeconfig is secret, yet the engine sees that it holds the cluster's endpoint and CA.
     provider = dev_plan.one(KUBERNETES_PROVIDER, "eks-k8s")
-    assert provider.reads == {"kubeconfig": [dev_plan.one(EKS_CLUSTER).urn]}
+    cluster = dev_plan.one(EKS_CLUSTER).urn
+    assert provider.reads == {"kubeconfig": [cluster], "clusterIdentifier": [cluster]}
 
 
 def test_an_input_that_echoes_a_name_reads_nothing(dev_plan: Plan) -> None:

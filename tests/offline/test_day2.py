@@ -9,6 +9,7 @@ from offline.day2 import RULES, Refusal, refusals
 from offline.diff import diff_plans, plan_snapshot
 from tests.support.contracts import contract, resource, urn
 from tests.support.types import (
+    AWS_SUBNET,
     AWS_VPN_CONNECTION,
     EKS_CLUSTER,
     EKS_NODE_GROUP,
@@ -136,3 +137,17 @@ def test_istiod_moved_to_another_minor_in_place_is_refused_but_a_patch_or_a_gate
     assert rules([release("istiod", "1.29.6")], [release("istiod", "1.30.3")]) == ["istio-minor-in-place"]
     assert rules([release("istiod", "1.30.2")], [release("istiod", "1.30.3")]) == []
     assert rules([release("gateway", "1.29.6")], [release("gateway", "1.30.3")]) == []
+
+
+def test_a_zones_subnets_go_with_it_but_not_every_subnet_at_once() -> None:
+    def subnet(index: int) -> dict[str, Any]:
+        return resource(
+            AWS_SUBNET, f"aws-network-private-{index}", {"vpcId": "vpc-1", "cidrBlock": f"10.0.{index}.0/24"}
+        )
+
+    assert rules([subnet(0), subnet(1)], [subnet(0)]) == []
+    assert rules([subnet(0)], []) == ["critical-deleted"]
+    # A node group replaced by a new one under another name is a roll, not a loss.
+    group = resource(EKS_NODE_GROUP, "eks-nodes-a", {"clusterName": "cm-dev-eks"})
+    rolled = resource(EKS_NODE_GROUP, "eks-nodes-b", {"clusterName": "cm-dev-eks"})
+    assert rules([group], [rolled]) == []

@@ -26,6 +26,7 @@ from tests.support.types import (
     AWS_SUBNET,
     AWS_VPC,
     AWS_VPN_CONNECTION,
+    EKS_CLUSTER,
     GCP_EXTERNAL_VPN_GATEWAY,
     GCP_SUBNETWORK,
     GCP_VPN_TUNNEL,
@@ -201,6 +202,27 @@ def test_a_cluster_identifier_keeps_the_provider_and_its_objects() -> None:
     result = diff(kubernetes("endpoint-a", "eks"), kubernetes("endpoint-b", "eks"))
     assert verdict_of(result, "eks-k8s").kind == UPDATE
     assert result.counts[REPLACE] == 0
+
+
+def test_a_cluster_identifier_read_from_a_replaced_cluster_replaces_the_provider() -> None:
+    # Two plans made apart: the new one still shows the old identifier, but it reads a cluster that is
+    # replaced, so it is unknown until the new cluster exists, and the provider goes with it.
+    def cluster(role: str) -> dict[str, Any]:
+        return resource(EKS_CLUSTER, "eks-cluster", {"name": "cm-dev-eks", "roleArn": role})
+
+    def on_cluster() -> list[dict[str, Any]]:
+        provider, namespace = kubernetes("endpoint-a", "arn:aws:eks:us-east-1:1:cluster/cm-dev-eks")
+        provider["reads"] = {"clusterIdentifier": [cluster("any")["urn"]]}
+        return [provider, namespace]
+
+    unchanged = diff([cluster("role/a"), *on_cluster()], [cluster("role/a"), *on_cluster()])
+    assert unchanged.total_changes == 0
+    result = diff([cluster("role/a"), *on_cluster()], [cluster("role/b"), *on_cluster()])
+    assert verdict_of(result, "eks-cluster").kind == REPLACE
+    provider = verdict_of(result, "eks-k8s")
+    assert provider.kind == REPLACE and provider.cascade
+    assert [(c.path, c.reads) for c in provider.causes] == [("clusterIdentifier", ("eks-cluster",))]
+    assert verdict_of(result, "shop").kind == REPLACE
 
 
 def test_ignored_changes_are_not_changes() -> None:

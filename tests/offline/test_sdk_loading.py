@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from itertools import count
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 from crossmesh_policy import POLICIES
@@ -20,7 +21,7 @@ from pulumi_policy import EnforcementLevel
 
 from offline import sdk_loading
 from offline.sdk_loading import ModuleCache, SdkModuleFinder, SdkModuleLoader, compile_module, exported_names
-from tests.support.plans import PROJECT_DIR, STACKS, planned
+from tests.support.plans import PROJECT_DIR, STACKS, on_disk, planned
 
 _package_numbers = count()
 
@@ -235,37 +236,54 @@ def test_install_adds_one_finder_and_the_switch_keeps_the_standard_loading(
     assert sum(isinstance(f, SdkModuleFinder) for f in sys.meta_path) == 1
 
 
-# The standard loading, with the command's collector threshold and exit, which change no result.
-STANDARD_PLANS = """\
+# The plans of the other loading than this process's, with the command's collector threshold and exit,
+# which change no result: argv[1] the output file, argv[2] "lazy" or "standard", then the stacks.
+OTHER_LOADING_PLANS = """\
 import gc, json, os, sys
 from offline.commands.launch import GC_ALLOCATIONS_PER_COLLECTION
 gc.set_threshold(GC_ALLOCATIONS_PER_COLLECTION)
 from pathlib import Path
+from offline import sdk_loading
+if sys.argv[2] == "lazy":
+    assert sdk_loading.install()
 from offline.engine import plan_stack
 import pulumi_gcp.compute
-assert type(pulumi_gcp.compute.__spec__.loader).__name__ == "SourceFileLoader"
-plans = {stack: plan_stack(Path.cwd(), stack).to_contract() for stack in sys.argv[2:]}
+loader = type(pulumi_gcp.compute.__spec__.loader).__name__
+assert loader == ("SdkModuleLoader" if sys.argv[2] == "lazy" else "SourceFileLoader"), loader
+plans = {stack: plan_stack(Path.cwd(), stack).to_contract() for stack in sys.argv[3:]}
 Path(sys.argv[1]).write_text(json.dumps(plans))
 os._exit(0)
 """
 
 
 def test_every_stack_plans_the_same_with_the_standard_sdk_loading(tmp_path: Path) -> None:
-    """The tests plan with the offline loading; `pulumi up` loads the SDKs the standard way."""
+    """The tests plan with the offline loading and `pulumi up` loads the SDKs the standard way: a process
+    of the other loading (the lazy one when CROSSMESH_SDK_IMPORTS=standard) plans every stack the same."""
     compute_spec = importlib.import_module("pulumi_gcp.compute").__spec__
-    assert compute_spec is not None and isinstance(compute_spec.loader, SdkModuleLoader)
-    out_file = tmp_path / "plans.json"
-    finished = subprocess.run(
-        [sys.executable, "-c", STANDARD_PLANS, str(out_file), *STACKS],
-        cwd=PROJECT_DIR,
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert finished.returncode == 0, finished.stderr
-    standard = json.loads(out_file.read_text())
+    assert compute_spec is not None
+    here_lazy = isinstance(compute_spec.loader, SdkModuleLoader)
+    assert here_lazy == (os.environ.get(sdk_loading.SWITCH_VARIABLE, "").strip().lower() != "standard")
+    environment = {key: value for key, value in os.environ.items() if key != sdk_loading.SWITCH_VARIABLE}
+    other_loading = "standard" if here_lazy else "lazy"
+
+    def plans_of_the_other_loading() -> dict[str, Any]:
+        out_file = tmp_path / "plans.json"
+        finished = subprocess.run(
+            [sys.executable, "-c", OTHER_LOADING_PLANS, str(out_file), other_loading, *STACKS],
+            cwd=PROJECT_DIR,
+            env=environment,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert finished.returncode == 0, finished.stderr
+        plans: dict[str, Any] = json.loads(out_file.read_text())
+        return plans
+
+    # Made from the plan inputs alone (the fingerprint includes the locked SDK versions and the loader).
+    other = on_disk(f"plans with the {other_loading} SDK loading\0{STACKS}", plans_of_the_other_loading)
     for stack in STACKS:
-        assert standard[stack] == planned(stack).to_contract(), stack
+        assert other[stack] == planned(stack).to_contract(), stack
 
 
 def test_the_command_output_is_complete_though_the_process_skips_teardown() -> None:
@@ -281,3 +299,31 @@ def test_the_command_output_is_complete_though_the_process_skips_teardown() -> N
     mandatory = sum(policy.enforcement_level is EnforcementLevel.MANDATORY for policy in POLICIES)
     assert lines[-1] == f"{len(POLICIES)} policies, {mandatory} mandatory"
     assert len(lines) == 2 * len(POLICIES) + 2
+
+
+def test_the_first_process_to_build_the_cache_says_so_once(tmp_path: Path) -> None:
+    """A new environment's first plan tells what it spends its first seconds on; later ones say nothing."""
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from offline import sdk_loading\n"
+        f"sdk_loading.install(Path({str(tmp_path / 'cache')!r}), announce=print)\n"
+        "import pulumi_random, pulumi_tls\n"
+        "pulumi_random.RandomPassword, pulumi_tls.PrivateKey\n"
+    )
+    environment = {key: value for key, value in os.environ.items() if key != sdk_loading.SWITCH_VARIABLE}
+
+    def run() -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", script], cwd=PROJECT_DIR, env=environment, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        return done.stdout.splitlines()
+
+    first = run()
+    assert first == [
+        f"crossmesh: building the SDK cache in {tmp_path / 'cache'} (once per environment; later plans start"
+        " from it)"
+    ]
+    assert any((tmp_path / "cache").iterdir())
+    assert run() == []

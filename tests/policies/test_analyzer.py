@@ -133,8 +133,9 @@ def test_the_pack_serves_the_analyzer_protocol_as_pulumi_starts_it() -> None:
     try:
         assert process.stdout is not None
         port = int(process.stdout.readline().decode().strip())
-        stub = analyzer_pb2_grpc.AnalyzerStub(grpc.insecure_channel(f"127.0.0.1:{port}"))
-        info = stub.GetAnalyzerInfo(empty_pb2.Empty(), timeout=60)
+        # Closed before the pack stops, so the channel does not log the server's goodbye.
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            info = analyzer_pb2_grpc.AnalyzerStub(channel).GetAnalyzerInfo(empty_pb2.Empty(), timeout=60)
         assert info.name == PACK_NAME
         assert [p.name for p in info.policies] == [p.name for p in POLICIES]
         assert sum(p.enforcementLevel == MANDATORY for p in info.policies) >= 40

@@ -65,7 +65,13 @@ ROUTER_R = res(
 CLUSTER = res(
     GKE_CLUSTER,
     "gke",
-    {"privateClusterConfig": {"enablePrivateNodes": True, "masterIpv4CidrBlock": "172.16.0.0/28"}},
+    {
+        "privateClusterConfig": {"enablePrivateNodes": True, "masterIpv4CidrBlock": "172.16.0.0/28"},
+        "ipAllocationPolicy": {
+            "clusterSecondaryRangeName": "gke-pods",
+            "servicesSecondaryRangeName": "gke-services",
+        },
+    },
 )
 NETWORKS = [VPC_R, SUBNET, ROUTER_R, CLUSTER]
 
@@ -111,6 +117,14 @@ AWS_ICMP_SG = res(
     {"ipProtocol": "icmp", "fromPort": 3, "toPort": 4, "cidrIpv4": "10.16.0.0/12"},
 )
 MESHED = [*LINKED, ISTIOD, GCP_MESH_FW, AWS_MESH_SG, AWS_ICMP_SG]
+
+
+def east_west_gateway(annotation: str, ranges: list[str]) -> PolicyResource:
+    service = {"type": "LoadBalancer", "annotations": {annotation: "nlb"}, "loadBalancerSourceRanges": ranges}
+    return res(HELM_RELEASE, "aws-gateway", {"chart": "gateway", "values": {"service": service}})
+
+
+AWS_GATEWAY = east_west_gateway("service.beta.kubernetes.io/aws-load-balancer-type", ["10.20.0.0/20"])
 
 
 def swap(resources: list[PolicyResource], name: str, **changes: object) -> list[PolicyResource]:
@@ -198,10 +212,74 @@ CASES: list[PolicyCase] = [
     StackCase(
         "xc-x-routes-advertised", drop(LINKED, "to-gcp-10.16.0.0/12"), True, "private-table-without-tgw-route"
     ),
+    StackCase(
+        "xc-x-routes-advertised",
+        swap(
+            LINKED,
+            "router",
+            bgp={
+                "asn": 65515,
+                "advertiseMode": "CUSTOM",
+                "advertisedIpRanges": [
+                    {"range": "10.20.0.0/20"},
+                    {"range": "10.24.0.0/14"},
+                    {"range": "172.16.0.0/28"},
+                ],
+            },
+        ),
+        False,
+        "every-reachable-range-and-no-cluster-ips",
+    ),
+    StackCase(
+        "xc-x-routes-advertised",
+        swap(
+            LINKED,
+            "router",
+            bgp={
+                "asn": 65515,
+                "advertiseMode": "CUSTOM",
+                "advertisedIpRanges": [
+                    {"range": "10.20.0.0/20"},
+                    {"range": "10.24.0.0/14"},
+                    {"range": "10.28.0.0/20"},
+                    {"range": "172.16.0.0/28"},
+                ],
+            },
+        ),
+        True,
+        "cluster-ips-advertised",
+    ),
+    StackCase(
+        "xc-x-routes-advertised", [*LINKED, tgw_route("10.28.0.0/20")], True, "cluster-ips-routed-to-the-tgw"
+    ),
     StackCase("xc-x-firewall-peer-mesh-ports", MESHED, False, "both-sides-open"),
     StackCase("xc-x-firewall-peer-mesh-ports", LINKED, False, "no-mesh"),
     StackCase("xc-x-firewall-peer-mesh-ports", drop(MESHED, "from-aws"), True, "gcp-closed"),
     StackCase("xc-x-firewall-peer-mesh-ports", drop(MESHED, "from-gcp-mesh"), True, "aws-closed"),
+    StackCase(
+        "xc-x-firewall-peer-mesh-ports",
+        [*drop(MESHED, "from-gcp-mesh"), AWS_GATEWAY],
+        False,
+        "aws-load-balancer-admits-gcp",
+    ),
+    StackCase(
+        "xc-x-firewall-peer-mesh-ports",
+        [
+            *drop(MESHED, "from-gcp-mesh"),
+            east_west_gateway("service.beta.kubernetes.io/aws-load-balancer-type", ["192.0.2.0/24"]),
+        ],
+        True,
+        "aws-load-balancer-admits-others",
+    ),
+    StackCase(
+        "xc-x-firewall-peer-mesh-ports",
+        [
+            *drop(MESHED, "from-gcp-mesh"),
+            east_west_gateway("networking.gke.io/load-balancer-type", ["10.20.0.0/20"]),
+        ],
+        True,
+        "a-gke-load-balancer-is-no-aws-entry",
+    ),
     StackCase(
         "xc-x-firewall-peer-mesh-ports", swap(MESHED, "from-aws", disabled=True), True, "gcp-rule-disabled"
     ),

@@ -9,7 +9,9 @@ from datetime import UTC, datetime, timedelta
 from tests.support.policy_cases import ABSENT, Baseline, PolicyCase, StackCase, bad, changed, ok, res
 from tests.support.types import (
     AWS_VPC,
+    CLOUDWATCH_METRIC_ALARM,
     DEPLOYMENT_SCHEDULE,
+    GCP_ALERT_POLICY,
     ISSUED_CERTIFICATE,
     TLS_LOCALLY_SIGNED_CERT,
     TLS_PRIVATE_KEY,
@@ -17,6 +19,17 @@ from tests.support.types import (
 )
 
 DAY = 24
+# istiod exports its root certificate's expiry; a Managed Prometheus alert 30 days ahead of it.
+ISTIOD_ROOT_EXPIRY_ALERT = {
+    "conditions": [
+        {
+            "displayName": "mesh root expires within 30 days",
+            "conditionPrometheusQueryLanguage": {
+                "query": "min(citadel_server_root_cert_expiry_timestamp) - time() < 30 * 86400",
+            },
+        }
+    ]
+}
 ROOT = {
     "isCaCertificate": True,
     "validityPeriodHours": 3650 * DAY,
@@ -154,6 +167,34 @@ CASES: list[PolicyCase] = [
     StackCase("xc-pki-renewal-process", [ROOT_R, INTER_R, SCHEDULE], False, "scheduled"),
     StackCase("xc-pki-renewal-process", [res(AWS_VPC, "vpc", {})], False, "no-ca"),
     StackCase("xc-pki-renewal-process", [ROOT_R, INTER_R], True, "nothing-renews"),
+    StackCase(
+        "xc-pki-renewal-process",
+        [ROOT_R, INTER_R, res(CLOUDWATCH_METRIC_ALARM, "tunnel-down", {"metricName": "TunnelState"})],
+        True,
+        "an-alarm-on-something-else",
+    ),
+    StackCase(
+        "xc-pki-renewal-process",
+        [ROOT_R, INTER_R, res(CLOUDWATCH_METRIC_ALARM, "acm-expiry", {"metricName": "DaysToExpiry"})],
+        False,
+        "cloudwatch-days-to-expiry",
+    ),
+    StackCase(
+        "xc-pki-renewal-process",
+        [ROOT_R, INTER_R, res(GCP_ALERT_POLICY, "mesh-ca-expiry", ISTIOD_ROOT_EXPIRY_ALERT)],
+        False,
+        "istiod-root-expiry-promql",
+    ),
+    StackCase(
+        "xc-pki-renewal-process",
+        [
+            ROOT_R,
+            INTER_R,
+            res(CLOUDWATCH_METRIC_ALARM, "cert-overdue", {"metricName": "CertificateRenewalOverdue"}),
+        ],
+        False,
+        "program-renewal-overdue-alarm",
+    ),
     StackCase("xc-pki-root-rotation-due", [ROOT_R, INTER_R], False, "new-root"),
     StackCase(
         "xc-pki-root-rotation-due",

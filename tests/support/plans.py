@@ -1,17 +1,28 @@
-"""Plans of the shipped stack files, computed once per test process.
+"""Plans of the shipped stack files, computed once and shared by every test process.
 
 The Pulumi SDK keeps its runtime state in globals, so plans run one after another; caching them keeps
-the suite fast however many tests read the same plan.
+the suite fast however many tests read the same plan. Each plan is kept in memory for the process and
+on disk (`.pytest_cache/crossmesh-plans/`) for the other test processes and the next run, under a
+fingerprint of everything a plan is made from: the program, the engine, their data, the stack files,
+the locked dependencies and the `CROSSMESH_*` environment. Any change to one of them starts a new
+cache. `CROSSMESH_TEST_PLAN_CACHE=off` keeps plans in memory only.
 """
 
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
-from collections.abc import Mapping
+import os
+import pickle
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import yaml
 
@@ -23,10 +34,75 @@ PROJECT_DIR = Path(__file__).resolve().parents[2]
 STACKS = sorted(path.name[len("Pulumi.") : -len(".yaml")] for path in PROJECT_DIR.glob("Pulumi.*.yaml"))
 
 
+# What a plan is made from, relative to the project.
+PLAN_INPUTS = ("__main__.py", "Pulumi.yaml", "Pulumi.*.yaml", "uv.lock", "components/**/*", "offline/**/*")
+CACHE_ROOT = PROJECT_DIR / ".pytest_cache" / "crossmesh-plans"
+T = TypeVar("T")
+
+
+def _input_files() -> Iterator[Path]:
+    for pattern in PLAN_INPUTS:
+        for path in sorted(PROJECT_DIR.glob(pattern)):
+            if path.is_file() and "__pycache__" not in path.parts:
+                yield path
+
+
+@cache
+def fingerprint() -> str:
+    """A digest of every file a plan is made from, with the interpreter and the CROSSMESH_* settings."""
+    digest = hashlib.sha256(sys.version.encode())
+    for name, value in sorted(os.environ.items()):
+        if name.startswith("CROSSMESH_") and name != "CROSSMESH_TEST_PLAN_CACHE":
+            digest.update(f"{name}={value}\0".encode())
+    for path in _input_files():
+        digest.update(path.relative_to(PROJECT_DIR).as_posix().encode() + b"\0")
+        digest.update(hashlib.sha256(path.read_bytes()).digest())
+    return digest.hexdigest()[:24]
+
+
+def _cache_dir() -> Path | None:
+    if os.environ.get("CROSSMESH_TEST_PLAN_CACHE") == "off":
+        return None
+    directory = CACHE_ROOT / fingerprint()
+    if not directory.is_dir():
+        directory.mkdir(parents=True, exist_ok=True)
+        # Plans of earlier fingerprints are not read again; an hour's grace leaves a concurrent run alone.
+        for stale in CACHE_ROOT.iterdir():
+            if stale != directory and time.time() - stale.stat().st_mtime > 3600:
+                shutil.rmtree(stale, ignore_errors=True)
+    return directory
+
+
+def on_disk(key: str, make: Callable[[], T]) -> T:
+    """What is stored under `key` for this fingerprint, or `make()`'s result, stored for the next reader:
+    a plan, or anything else computed only from the plan inputs."""
+    directory = _cache_dir()
+    if directory is None:
+        return make()
+    path = directory / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.pickle"
+    try:
+        with path.open("rb") as file:
+            stored: T = pickle.load(file)
+        return stored
+    except (OSError, EOFError, pickle.UnpicklingError):
+        pass
+    made = make()
+    # Written aside and renamed, so a process reading at the same time sees the whole file or none; a
+    # cache that cannot be written (a full disk, a directory another process pruned) only costs time.
+    try:
+        handle, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        with os.fdopen(handle, "wb") as file:
+            pickle.dump(made, file, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, path)
+    except OSError:
+        pass
+    return made
+
+
 @cache
 def _cached_plan(stack: str, overrides_json: str) -> Plan:
     overrides: Mapping[str, Any] = json.loads(overrides_json)
-    return plan_stack(PROJECT_DIR, stack, overrides)
+    return on_disk(f"plan\0{stack}\0{overrides_json}", lambda: plan_stack(PROJECT_DIR, stack, overrides))
 
 
 def planned(stack: str, overrides: Mapping[str, Any] | None = None) -> Plan:
@@ -36,8 +112,11 @@ def planned(stack: str, overrides: Mapping[str, Any] | None = None) -> Plan:
 
 @cache
 def _cached_plan_against(stack: str, overrides_json: str, before_json: str) -> Plan:
-    before = planned(stack, json.loads(before_json)).to_contract()
-    return plan_stack(PROJECT_DIR, stack, json.loads(overrides_json), against=plan_snapshot(before))
+    def make() -> Plan:
+        before = planned(stack, json.loads(before_json)).to_contract()
+        return plan_stack(PROJECT_DIR, stack, json.loads(overrides_json), against=plan_snapshot(before))
+
+    return on_disk(f"against\0{stack}\0{overrides_json}\0{before_json}", make)
 
 
 def planned_against(

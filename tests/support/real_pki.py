@@ -30,11 +30,14 @@ from functools import cache
 from typing import Any
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from components.mesh import certificate_specs as specs
 from components.mesh.issued_certificate import issued_outputs, key_spec_from, replacement_reasons
 from offline.record import Plan, reveal
+from tests.support.plans import on_disk
 from tests.support.types import ISSUED_CERTIFICATE, TLS_PRIVATE_KEY, TLS_SELF_SIGNED_CERT
 
 PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z ]+)-----\n.*?\n-----END \1-----\n", re.DOTALL)
@@ -45,8 +48,17 @@ ISTIO_WORKLOAD_TTL = timedelta(hours=24)
 
 @cache
 def key_of(name: str, key: specs.KeySpec) -> specs.PrivateKey:
-    """One key per name and kind for the whole test process."""
-    return specs.generate_key(key)
+    """One key per name and kind, shared by the test processes of a run and the runs after it: an
+    RSA-4096 key takes seconds to make, and no test depends on a key being new."""
+
+    def pem() -> bytes:
+        return specs.generate_key(key).private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+
+    loaded = serialization.load_pem_private_key(on_disk(f"test key\0{name}\0{key}", pem), password=None)
+    assert isinstance(loaded, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey)
+    return loaded
 
 
 def tls_key_spec(inputs: dict[str, Any]) -> specs.KeySpec:

@@ -27,6 +27,7 @@ from tests.support.types import (
     EKS_ADDON,
     EKS_CLUSTER,
     EKS_NODE_GROUP,
+    HELM_RELEASE,
     IAM_OIDC_PROVIDER,
     IAM_ROLE,
     IAM_ROLE_POLICY,
@@ -38,6 +39,46 @@ from tests.support.types import (
 
 def cluster_of(plan: Plan) -> Registration:
     return plan.one(EKS_CLUSTER)
+
+
+NETWORK_FACTS = json.loads((PROJECT_DIR / "offline" / "data" / "network_facts.json").read_text())["facts"]
+IRSA = "eks.amazonaws.com/role-arn"
+
+
+@pytest.mark.parametrize("stack", ["dev", "legacy"])
+def test_a_hop_limit_of_one_leaves_every_aws_caller_in_the_cluster_a_way_to_its_credentials(
+    plan_of: Callable[..., Plan], stack: str
+) -> None:
+    # With IMDSv2 and a hop limit of 1 only host-network pods reach the instance metadata service: every
+    # workload crossmesh installs that calls AWS runs on the host network or has an IRSA role and its
+    # region given, so the nodes keep CIS EKS's hop limit (docs/clusters.md).
+    plan = plan_of(stack)
+    template = plan.one(AWS_LAUNCH_TEMPLATE).inputs
+    assert template["metadataOptions"]["httpPutResponseHopLimit"] == 1
+    assert template["metadataOptions"]["httpTokens"] == "required"
+    (insights,) = [
+        a.inputs for a in plan.of_type(EKS_ADDON) if a.inputs["addonName"].startswith("amazon-cloudwatch")
+    ]
+    assert insights["addonName"] == "amazon-cloudwatch-observability"
+    assert insights["serviceAccountRoleArn"]
+    assert NETWORK_FACTS["container_insights_host_network"]["host_network"] == [
+        "cloudwatch-agent",
+        "fluent-bit",
+    ]
+    region = plan.one("pulumi:providers:aws").inputs["region"]
+    eks_provider = plan.one(KUBERNETES_PROVIDER, "eks-k8s").urn
+    # Istio's charts call no AWS API; the collector (X-Ray) and the App Mesh controller do.
+    aws_charts = [
+        r.plain_inputs["values"]
+        for r in plan.of_type(HELM_RELEASE)
+        if r.provider == eks_provider
+        and r.inputs["chart"] in ("opentelemetry-collector", "appmesh-controller")
+    ]
+    assert len(aws_charts) == 1
+    for values in aws_charts:
+        assert IRSA in values["serviceAccount"]["annotations"]
+        found_region = values.get("region") or values["config"]["exporters"]["awsxray"]["region"]
+        assert found_region == region
 
 
 def test_the_dev_plan_has_one_eks_cluster_named_after_the_stack(dev_plan: Plan) -> None:
@@ -166,9 +207,14 @@ def test_the_node_group_runs_the_template_in_the_private_subnets_without_ssh(dev
     assert "diskSize" not in group.inputs  # the template owns the disk
 
 
-def test_node_group_size_and_types_follow_the_config(plan_of: Callable[..., Plan]) -> None:
+def test_node_group_starts_at_the_desired_size_within_fixed_limits_and_takes_the_types(
+    plan_of: Callable[..., Plan],
+) -> None:
+    # nodes.min and nodes.max are the autoscaler's bounds; the group's own limits never change, so no
+    # bounds edit ever reaches EKS's UpdateNodegroupConfig (components/clusters/autoscaler_specs.py).
     group = plan_of("prod").one(EKS_NODE_GROUP)
-    assert group.inputs["scalingConfig"] == {"minSize": 3, "desiredSize": 6, "maxSize": 12}
+    assert group.inputs["scalingConfig"] == {"minSize": 1, "desiredSize": 6, "maxSize": 450}
+    assert group.options["ignoreChanges"] == ["scalingConfig.desiredSize"]
     assert group.inputs["instanceTypes"] == ["m6i.xlarge"]
     assert group.inputs["amiType"] == "AL2023_x86_64_STANDARD"
 
@@ -316,6 +362,10 @@ def test_the_kubernetes_provider_waits_for_nodes_and_dns_and_holds_a_secret_kube
     exec_ = kubeconfig["users"][0]["user"]["exec"]
     assert exec_["args"][:4] == ["eks", "get-token", "--cluster-name", "cm-dev-eks"]
     assert exec_["args"][4:6] == ["--region", "us-east-1"]
+    # Replaced only with the cluster: its ARN and the OIDC issuer EKS draws for each new cluster.
+    issuer = cluster.outputs["identities"][0]["oidcs"][0]["issuer"]
+    assert provider.inputs["clusterIdentifier"] == f"{cluster.outputs['arn']} {issuer}"
+    assert provider.reads["clusterIdentifier"] == [cluster.urn]
 
 
 def test_the_eks_outputs_are_the_cluster_name_endpoint_and_a_secret_kubeconfig(dev_plan: Plan) -> None:

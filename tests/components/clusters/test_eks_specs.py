@@ -7,10 +7,12 @@ import json
 import pytest
 
 from components.clusters.eks_specs import (
+    admin_entry_key,
     ami_type_for,
     architecture_of,
     cluster_key_use_policy,
     irsa_trust_policy,
+    node_group_shape,
     service_trust_policy,
 )
 
@@ -82,3 +84,20 @@ def test_the_cluster_key_policy_is_scoped_to_one_key() -> None:
     (statement,) = json.loads(cluster_key_use_policy(key))["Statement"]
     assert statement["Resource"] == key
     assert "kms:*" not in statement["Action"]
+
+
+def test_an_admin_entry_is_keyed_by_the_roles_account_and_name_not_its_path() -> None:
+    assert admin_entry_key("arn:aws:iam::111122223333:role/platform-admin") == "111122223333-platform-admin"
+    assert admin_entry_key("arn:aws:iam::111122223333:role/teams/ops/admin") == "111122223333-admin"
+    assert admin_entry_key("arn:aws-us-gov:iam::111122223333:role/admin") == "111122223333-admin"
+
+
+def test_a_node_group_is_named_by_the_set_of_its_instance_types_not_their_order() -> None:
+    first = node_group_shape(["m6i.large", "m5.large"], 3)
+    assert first.instance_types == ("m5.large", "m6i.large")
+    assert node_group_shape(["m5.large", "m6i.large", "m5.large"], 3).key == first.key
+    assert node_group_shape(["m6i.xlarge"], 3).key != node_group_shape(["m6i.large"], 3).key
+    # Another zone count is another subnet list, which a group cannot change either.
+    assert node_group_shape(["m6i.large", "m5.large"], 2).key != first.key
+    graviton = node_group_shape(["m7g.large"], 3)
+    assert graviton.ami_type == "AL2023_ARM_64_STANDARD" and len(graviton.key) == 8

@@ -16,6 +16,7 @@ from tests.support.resource_tree import dependency_closure, descendants, owning_
 from tests.support.types import (
     COMPONENT_GCP_NETWORK,
     COMPONENT_GKE_CLUSTER,
+    GCP_FIREWALL,
     GCP_KMS_CRYPTO_KEY,
     GCP_KMS_CRYPTO_KEY_IAM_MEMBER,
     GCP_KMS_KEY_RING,
@@ -200,6 +201,9 @@ def test_the_default_pool_goes_and_a_separate_pool_autoscales_repairs_and_upgrad
     assert pool.inputs["location"] == "us-east4"
     assert pool.inputs["autoscaling"]["minNodeCount"] == 1
     assert pool.inputs["autoscaling"]["maxNodeCount"] == 3
+    # nodes.desired starts the pool, per zone, as it starts an EKS group; the autoscaler takes over.
+    assert pool.inputs["initialNodeCount"] == 1
+    assert pool.options["ignoreChanges"] == ["initialNodeCount"]
     assert pool.inputs["management"] == {"autoRepair": True, "autoUpgrade": True}
 
 
@@ -243,6 +247,10 @@ def test_the_kubernetes_provider_waits_for_the_pool_and_holds_a_secret_kubeconfi
     }
     assert kubeconfig["users"][0]["user"]["exec"]["command"] == "gke-gcloud-auth-plugin"
     assert kubeconfig["current-context"] == "gke_crossmesh-dev-000000_us-east4_cm-dev-gke"
+    # Replaced only with the cluster, not when the kubeconfig moves to the private endpoint.
+    dns = cluster.outputs["controlPlaneEndpointsConfig"]["dnsEndpointConfig"]["endpoint"]
+    assert provider.inputs["clusterIdentifier"] == f"{cluster.id} {dns}"
+    assert provider.reads["clusterIdentifier"] == [cluster.urn]
 
 
 def test_the_gke_outputs_are_the_name_both_endpoints_and_a_secret_kubeconfig(dev_plan: Plan) -> None:
@@ -275,3 +283,25 @@ def test_node_account_ids_are_always_valid_and_distinct_per_prefix(prefix: str) 
     assert account_id == node_account_id(prefix)
     if len(prefix) > 20:
         assert account_id != node_account_id(prefix + "x")
+
+
+def test_the_control_plane_reaches_istiods_webhook_port_on_the_nodes(dev_plan: Plan) -> None:
+    # A private cluster's control plane reaches the nodes on 443 and 10250 only; istiod's injection
+    # webhook (Service 443 -> pod 15017, failurePolicy Fail) needs its own rule, or no pod is injected.
+    cluster = cluster_of(dev_plan).inputs
+    master = cluster["privateClusterConfig"]["masterIpv4CidrBlock"]
+    (pool,) = dev_plan.of_type(GKE_NODE_POOL)
+    rules = [
+        rule.inputs
+        for rule in dev_plan.of_type(GCP_FIREWALL)
+        if rule.inputs.get("sourceRanges") == [master] and rule.inputs.get("direction") == "INGRESS"
+    ]
+    assert rules == [
+        {
+            **rules[0],
+            "targetTags": pool.inputs["nodeConfig"]["tags"],
+            "allows": [{"protocol": "tcp", "ports": ["15017"]}],
+            "network": dev_plan.one(GCP_NETWORK).outputs["selfLink"],
+        }
+    ]
+    assert rules[0]["priority"] == 1000

@@ -9,7 +9,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from components.clusters.kubeconfig_specs import EXEC_API_VERSION, eks_kubeconfig, gke_kubeconfig, render
+from components.clusters.kubeconfig_specs import (
+    EXEC_API_VERSION,
+    eks_cluster_identifier,
+    eks_kubeconfig,
+    gke_cluster_identifier,
+    gke_kubeconfig,
+    render,
+)
 from offline.record import Plan, Secret, mask
 from tests.support.types import KUBERNETES_PROVIDER
 
@@ -105,12 +112,25 @@ def test_rendering_is_stable_so_unchanged_clusters_show_no_diff() -> None:
     assert first == second
 
 
+def test_a_cluster_identifier_changes_with_the_cluster_and_nothing_the_kubeconfig_holds() -> None:
+    arn = "arn:aws:eks:us-east-1:123456789012:cluster/cm-dev-eks"
+    first = eks_cluster_identifier(arn, "https://oidc.eks.us-east-1.amazonaws.com/id/AAAA")
+    again = eks_cluster_identifier(arn, "https://oidc.eks.us-east-1.amazonaws.com/id/BBBB")
+    assert first != again and arn in first
+    cluster_id = "projects/p/locations/us-east4/clusters/cm-dev-gke"
+    assert gke_cluster_identifier(cluster_id, "gke-1.us-east4.gke.goog") != gke_cluster_identifier(
+        cluster_id, "gke-2.us-east4.gke.goog"
+    )
+    assert gke_cluster_identifier(cluster_id, "") == cluster_id
+
+
 @pytest.mark.parametrize("stack", ["dev", "prod", "legacy"])
 def test_every_kubernetes_provider_gets_its_kubeconfig_as_a_secret(stack: str, plan_of: Any) -> None:
     plan: Plan = plan_of(stack)
     providers = [r for r in plan.resources if r.type == KUBERNETES_PROVIDER]
     assert len(providers) == 2
     assert all(isinstance(provider.inputs["kubeconfig"], Secret) for provider in providers)
+    assert all(provider.inputs["clusterIdentifier"] for provider in providers)
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod", "legacy"])

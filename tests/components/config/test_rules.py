@@ -184,8 +184,19 @@ def test_an_admin_role_listed_twice_is_rejected() -> None:
     arn = "arn:aws:iam::111122223333:role/admin"
     raw = with_change("clusters", {"eks": {"adminRoleArns": [arn, arn]}})
     assert problems_of(raw) == [
-        "crossmesh:clusters.eks.adminRoleArns: lists a role twice; each role gets one access entry"
+        f"crossmesh:clusters.eks.adminRoleArns: lists a role twice ({arn}, {arn}); each role gets one "
+        "access entry"
     ]
+    # The same role under another path is the same role: role names are unique in an account.
+    other_path = "arn:aws:iam::111122223333:role/team/admin"
+    raw = with_change("clusters", {"eks": {"adminRoleArns": [arn, other_path]}})
+    assert problems_of(raw) == [
+        f"crossmesh:clusters.eks.adminRoleArns: lists a role twice ({arn}, {other_path}); each role gets "
+        "one access entry"
+    ]
+    other_account = "arn:aws:iam::444455556666:role/admin"
+    loaded = load_config(with_change("clusters", {"eks": {"adminRoleArns": [arn, other_account]}}))
+    assert loaded.clusters.eks.admin_role_arns == [arn, other_account]
 
 
 def test_intermediate_outliving_root_is_rejected() -> None:
@@ -376,3 +387,88 @@ def test_retries_that_cannot_fit_in_the_timeout_are_rejected() -> None:
     assert problems_of(raw)[0].startswith(
         "crossmesh:trafficPolicy.retries.perTryTimeout: 2000ms x 4 tries exceeds timeout 5000ms"
     )
+
+
+def test_an_eks_version_without_a_recorded_autoscaler_release_is_rejected() -> None:
+    # EKS no longer runs 1.29 either (another problem of the same key); the autoscaler's is its own.
+    raw = with_change("clusters", {"eks": {"version": "1.29"}})
+    assert (
+        "crossmesh:clusters.eks.version: 1.29 has no cluster autoscaler release recorded "
+        "(components/data/cluster_autoscaler.json has 1.31, 1.32, 1.33, 1.34, 1.35, 1.36); refresh it with "
+        "scripts/refresh_cluster_autoscaler.py"
+    ) in problems_of(raw)
+
+
+def test_eks_bounds_beyond_a_managed_node_groups_quota_are_rejected() -> None:
+    raw = with_change("clusters", {"eks": {"nodes": {"min": 2, "desired": 3, "max": 451}}})
+    assert problems_of(raw) == [
+        "crossmesh:clusters.eks.nodes.max: 451 is above 450, EKS's default quota of nodes per managed node "
+        "group"
+    ]
+    # GKE's bounds are per zone and its own; the EKS limit is not theirs.
+    loaded = load_config(with_change("clusters", {"gke": {"nodes": {"min": 1, "desired": 1, "max": 500}}}))
+    assert loaded.clusters.gke.nodes.max == 500
+
+
+def test_pinned_zone_ids_set_the_zone_count() -> None:
+    aws = {key: value for key, value in VALID["aws"].items() if key != "azCount"}
+    pinned = {**aws, "availabilityZoneIds": ["use1-az1", "use1-az2"], "zoneSlots": 4}
+    config = load_config({**VALID, "aws": pinned})
+    assert config.aws.az_count == 2
+    assert config.aws.availability_zone_ids == ["use1-az1", "use1-az2"]
+
+
+def test_pinned_zones_must_be_distinct_accepted_by_eks_and_one_per_zone() -> None:
+    pinned = ["use1-az3", "use1-az1", "use1-az1"]
+    problems = problems_of(with_change("aws.availabilityZoneIds", pinned))
+    assert problems == [
+        "crossmesh:aws.availabilityZoneIds: use1-az1 listed more than once; each subnet needs its own zone",
+        "crossmesh:aws.availabilityZoneIds: 'use1-az3' is a zone EKS refuses cluster subnets in "
+        "(components/data/aws_az_exclusions.json); choose another zone ID",
+    ]
+    mismatch = with_change("aws.availabilityZoneIds", ["use1-az1", "use1-az2"])
+    mismatch["aws"]["azCount"] = 3
+    assert problems_of(mismatch) == [
+        "crossmesh:aws.availabilityZoneIds: 2 zones but crossmesh:aws.azCount is 3; give one zone ID per "
+        "zone, or leave azCount out"
+    ]
+
+
+def test_a_zone_name_is_not_a_zone_id() -> None:
+    problems = problems_of(with_change("aws.availabilityZoneIds", ["us-east-1a", "us-east-1b", "us-east-1c"]))
+    assert problems[0] == (
+        "crossmesh:aws.availabilityZoneIds[0]: 'us-east-1a' must be an Availability Zone ID such as use1-az1 "
+        "(not a zone name like us-east-1a)"
+    )
+
+
+@pytest.mark.parametrize(("az_count", "earlier"), [(2, 2), (5, 8), (6, 8)])
+def test_a_zone_count_that_earlier_releases_cut_other_slots_for_must_state_its_slots(
+    az_count: int, earlier: int
+) -> None:
+    raw = with_change("aws.azCount", az_count)
+    assert problems_of(raw) == [
+        f"crossmesh:aws.zoneSlots: must be set with crossmesh:aws.azCount {az_count}: set it to the slots "
+        f"the stack's subnets were cut for, 4 if it ran with 3 or 4 zones and no zoneSlots, {earlier} if a "
+        f"release before aws.zoneSlots deployed it with {az_count} zones; a new stack picks 4 or 8 "
+        "(docs/runbooks/change-zone-count.md)"
+    ]
+    raw["aws"]["zoneSlots"] = earlier
+    assert load_config(raw).aws.resolved_zone_slots() == earlier
+
+
+def test_three_or_four_zones_keep_the_four_slots_of_earlier_releases_unless_told() -> None:
+    assert load_config(with_change("aws.azCount", 3)).aws.resolved_zone_slots() == 4
+    assert load_config(with_change("aws.azCount", 4)).aws.resolved_zone_slots() == 4
+    raw = with_change("aws.azCount", 3)
+    raw["aws"]["zoneSlots"] = 8
+    assert load_config(raw).aws.resolved_zone_slots() == 8
+
+
+def test_more_zones_than_the_slots_hold_is_refused() -> None:
+    raw = with_change("aws.azCount", 5)
+    raw["aws"]["zoneSlots"] = 4
+    assert problems_of(raw) == [
+        "crossmesh:aws.zoneSlots: 4 cannot hold crossmesh:aws.azCount 5: the address plan is fixed for the "
+        "stack's life; more zones than it holds need a new VPC (docs/runbooks/change-zone-count.md)"
+    ]

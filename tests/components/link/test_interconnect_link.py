@@ -38,7 +38,7 @@ LINK = {
     },
 }
 # The GCP ranges and Cloud DNS forwarding source, whose answers come back over the interconnect too.
-GCP_PREFIXES = ["10.20.0.0/20", "10.24.0.0/14", "10.28.0.0/20", "172.16.0.0/28", "35.199.192.0/19"]
+GCP_PREFIXES = ["10.20.0.0/20", "10.24.0.0/14", "172.16.0.0/28", "35.199.192.0/19"]
 
 
 @pytest.fixture(scope="module")

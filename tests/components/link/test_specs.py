@@ -202,13 +202,13 @@ def test_unknown_bandwidth_is_refused() -> None:
         link_capacity(1, "huge")
 
 
-def test_gcp_prefixes_are_subnet_pods_services_master_then_the_cloud_dns_source() -> None:
-    assert gcp_prefixes("10.20.0.0/20", "10.24.0.0/14", "10.28.0.0/20", "172.16.0.0/28") == [
-        "10.20.0.0/20",
-        "10.24.0.0/14",
-        "10.28.0.0/20",
-        "172.16.0.0/28",
-        "35.199.192.0/19",
+def test_gcp_prefixes_are_subnet_pods_master_then_the_cloud_dns_source_and_never_cluster_ips() -> None:
+    prefixes = gcp_prefixes("10.20.0.0/20", "10.24.0.0/14", "172.16.0.0/28")
+    assert [(p.key, p.cidr) for p in prefixes] == [
+        ("subnet", "10.20.0.0/20"),
+        ("pods", "10.24.0.0/14"),
+        ("master", "172.16.0.0/28"),
+        ("dns", "35.199.192.0/19"),
     ]
 
 

@@ -12,6 +12,7 @@ import pytest
 import yaml
 
 from components.link.specs import PSK_SPEC, psk_problems
+from components.link.transit_hub import route_aliases, route_name
 from offline.commands.cli import main
 from offline.commands.exit_codes import INVALID_INPUT
 from offline.record import Plan, Registration, Secret, mask, reveal
@@ -31,6 +32,7 @@ from tests.support.types import (
     GCP_ROUTER,
     GCP_ROUTER_INTERFACE,
     GCP_ROUTER_PEER,
+    GCP_SUBNETWORK,
     GCP_VPN_TUNNEL,
     KMS_KEY,
     RANDOM_PASSWORD,
@@ -185,7 +187,7 @@ def test_every_private_route_table_routes_every_gcp_prefix_to_the_tgw(dev_plan: 
     tgw = dev_plan.one(TGW).id
     attachment = dev_plan.one(TGW_VPC_ATTACHMENT).urn
     private_tables = {r.id for r in dev_plan.of_type(AWS_ROUTE_TABLE) if "-private-" in r.name}
-    prefixes = {"10.20.0.0/20", "10.24.0.0/14", "10.28.0.0/20", "172.16.0.0/28", "35.199.192.0/19"}
+    prefixes = {"10.20.0.0/20", "10.24.0.0/14", "172.16.0.0/28", "35.199.192.0/19"}
     to_gcp = [r for r in dev_plan.of_type(AWS_ROUTE) if r.inputs.get("transitGatewayId") == tgw]
     assert len(to_gcp) >= 3
     assert {(r.inputs["routeTableId"], r.inputs["destinationCidrBlock"]) for r in to_gcp} == {
@@ -368,16 +370,27 @@ def test_tunnel_bandwidth_follows_config(dev_plan: Plan, prod_plan: Plan) -> Non
     assert {v.inputs["tunnelBandwidth"] for v in prod_plan.of_type(AWS_VPN_CONNECTION)} == {"large"}
 
 
-def test_bgp_peers_advertise_exactly_the_gcp_prefixes(dev_plan: Plan) -> None:
+def test_bgp_peers_advertise_exactly_the_gcp_prefixes_and_not_the_services_range(dev_plan: Plan) -> None:
+    services = dev_plan.one(GCP_SUBNETWORK).inputs["secondaryIpRanges"][1]
+    assert services["rangeName"] == "gke-services"
     for peer in dev_plan.of_type(GCP_ROUTER_PEER):
         assert peer.inputs["advertiseMode"] == "CUSTOM"
         assert [r["range"] for r in peer.inputs["advertisedIpRanges"]] == [
             "10.20.0.0/20",
             "10.24.0.0/14",
-            "10.28.0.0/20",
             "172.16.0.0/28",
             "35.199.192.0/19",
         ]
+    routed = {r.inputs["destinationCidrBlock"] for r in dev_plan.of_type(AWS_ROUTE)}
+    assert services["ipCidrRange"] not in routed
+
+
+def test_routes_to_gcp_are_named_by_range_and_keep_their_deployed_names_as_aliases() -> None:
+    assert route_name("link-hub", 1, "master") == "link-hub-to-gcp-1-master"
+    # The names a deployed stack holds, from when the GKE services range sat at position 2.
+    assert [alias.name for alias in route_aliases("link-hub", 1, "master")] == ["link-hub-to-gcp-1-3"]
+    assert [alias.name for alias in route_aliases("link-hub", 0, "dns")] == ["link-hub-to-gcp-0-4"]
+    assert route_aliases("link-hub", 0, "new-range") == []
 
 
 # --- dependencies and protection ---------------------------------------------------------------------
@@ -480,7 +493,7 @@ def test_invalid_link_config_exits_2_naming_the_key(
     stack = yaml.safe_load((PROJECT_DIR / "Pulumi.dev.yaml").read_text())
     stack["config"]["crossmesh:link"] = {"kind": "vpn", "awsAsn": 64512, "gcpAsn": 65515, **link}
     (tmp_path / "Pulumi.bad.yaml").write_text(yaml.safe_dump(stack))
-    assert main(["--project-dir", str(tmp_path), "plan", "--stack", "bad"]) == INVALID_INPUT
+    assert main(["-C", str(tmp_path), "plan", "--stack", "bad"]) == INVALID_INPUT
     assert expected in capsys.readouterr().err
 
 

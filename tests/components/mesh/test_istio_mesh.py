@@ -351,7 +351,8 @@ def test_with_app_mesh_on_aws_istio_runs_on_gke_alone(plan_of: Callable[..., Pla
     plan = plan_of("legacy")
     assert [r.name for r in plan.of_type(COMPONENT_ISTIO_MESH)] == ["istio-gcp"]
     assert plan.of_type(COMPONENT_ISTIO_PEERING) == []
-    assert [r.inputs["chart"] for r in in_cluster(plan, HELM_RELEASE, "aws")] == ["appmesh-controller"]
+    aws_charts = [r.inputs["chart"] for r in in_cluster(plan, HELM_RELEASE, "aws")]
+    assert sorted(aws_charts) == ["appmesh-controller", "cluster-autoscaler"]
 
 
 # --- pure renderings -----------------------------------------------------------------------------------

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from components.network.aws_specs import partition_of
-from components.network.specs import subnet_plan
+from components.network.specs import ZONE_SLOTS, legacy_zone_slots, subnet_plan
+from components.network.zone_specs import excluded_zone_ids
+from offline.fake_cloud import FAKE_AWS_ACCOUNT
+from offline.fakes.aws_base import zone_names_and_ids
 from offline.record import Plan
 from tests.support.plans import planned
-from tests.support.types import CLOUDWATCH_LOG_GROUP, IAM_ROLE, IAM_ROLE_POLICY, KMS_KEY
+from tests.support.types import AWS_SUBNET, CLOUDWATCH_LOG_GROUP, IAM_ROLE, IAM_ROLE_POLICY, KMS_KEY
 
 AWS = "aws:ec2"
 
@@ -115,13 +119,15 @@ def test_subnet_tags_tell_the_load_balancer_controller_where_to_place_load_balan
 @given(
     prefix=st.integers(min_value=16, max_value=22),
     az_count=st.integers(min_value=2, max_value=6),
+    slots=st.sampled_from(ZONE_SLOTS),
     base=st.sampled_from(["10.0.0.0", "172.16.0.0", "192.168.0.0"]),
 )
 def test_subnet_plan_is_disjoint_inside_the_vpc_for_every_allowed_size(
-    prefix: int, az_count: int, base: str
+    prefix: int, az_count: int, slots: int, base: str
 ) -> None:
+    assume(slots >= az_count)
     vpc = ipaddress.IPv4Network(f"{base}/{prefix}")
-    plan = subnet_plan(str(vpc), az_count)
+    plan = subnet_plan(str(vpc), az_count, slots)
     blocks = [ipaddress.IPv4Network(block) for block in plan.private + plan.public]
     assert len(plan.private) == len(plan.public) == az_count
     assert all(block.subnet_of(vpc) for block in blocks)
@@ -132,9 +138,38 @@ def test_subnet_plan_is_disjoint_inside_the_vpc_for_every_allowed_size(
     )
 
 
-def test_subnet_plan_rejects_zero_zones() -> None:
+def test_subnet_plan_rejects_zero_zones_and_too_few_slots() -> None:
     with pytest.raises(ValueError, match="az_count"):
-        subnet_plan("10.0.0.0/16", 0)
+        subnet_plan("10.0.0.0/16", 0, 4)
+    with pytest.raises(ValueError, match="zone_slots"):
+        subnet_plan("10.0.0.0/16", 5, 4)
+
+
+@given(
+    prefix=st.integers(min_value=16, max_value=22),
+    slots=st.sampled_from(ZONE_SLOTS),
+    counts=st.lists(st.integers(min_value=1, max_value=8), min_size=2, max_size=2),
+)
+def test_a_zones_subnets_do_not_move_when_zones_are_added_or_removed(
+    prefix: int, slots: int, counts: list[int]
+) -> None:
+    before, after = (min(count, slots) for count in counts)
+    first = subnet_plan(f"10.0.0.0/{prefix}", before, slots)
+    second = subnet_plan(f"10.0.0.0/{prefix}", after, slots)
+    shared = min(before, after)
+    assert first.private[:shared] == second.private[:shared]
+    assert first.public[:shared] == second.public[:shared]
+
+
+@pytest.mark.parametrize("az_count", [2, 3, 4, 5, 6])
+def test_the_slots_of_earlier_releases_reproduce_their_subnets(az_count: int) -> None:
+    # Earlier releases sized subnets for the zone count: the fewest powers of two that hold it.
+    bits = max(1, math.ceil(math.log2(az_count)))
+    private_half, public_half = ipaddress.IPv4Network("10.0.0.0/16").subnets(prefixlen_diff=1)
+    earlier_private = [str(n) for n in private_half.subnets(new_prefix=17 + bits)][:az_count]
+    earlier_public = [str(n) for n in public_half.subnets(new_prefix=19 + bits)][:az_count]
+    plan = subnet_plan("10.0.0.0/16", az_count, legacy_zone_slots(az_count))
+    assert (list(plan.private), list(plan.public)) == (earlier_private, earlier_public)
 
 
 @pytest.mark.parametrize(
@@ -142,3 +177,24 @@ def test_subnet_plan_rejects_zero_zones() -> None:
 )
 def test_partition_follows_the_region(region: str, partition: str) -> None:
     assert partition_of(region) == partition
+
+
+def test_subnets_sit_in_the_zones_the_stack_output_names_by_id(dev_plan: Plan) -> None:
+    ids = dev_plan.outputs["awsAvailabilityZoneIds"]
+    by_id = {zone_id: name for name, zone_id in zone_names_and_ids("us-east-1", FAKE_AWS_ACCOUNT)}
+    for kind in ("private", "public"):
+        zones = [
+            dev_plan.one(AWS_SUBNET, f"aws-network-{kind}-{i}").inputs["availabilityZone"] for i in range(3)
+        ]
+        assert zones == [by_id[zone_id] for zone_id in ids]
+    assert not set(ids) & set(excluded_zone_ids())
+
+
+def test_pinned_zone_ids_place_the_subnets_in_that_order() -> None:
+    aws = {"region": "us-east-1", "vpcCidr": "10.10.0.0/16", "serviceCidr": "172.20.0.0/16"}
+    pinned = ["use1-az6", "use1-az1", "use1-az5"]
+    plan = planned("dev", {"aws": {**aws, "availabilityZoneIds": pinned}})
+    by_id = {zone_id: name for name, zone_id in zone_names_and_ids("us-east-1", FAKE_AWS_ACCOUNT)}
+    zones = [plan.one(AWS_SUBNET, f"aws-network-private-{i}").inputs["availabilityZone"] for i in range(3)]
+    assert zones == [by_id[zone_id] for zone_id in pinned]
+    assert plan.outputs["awsAvailabilityZoneIds"] == pinned

@@ -34,16 +34,17 @@ def test_subnet_has_private_google_access_and_full_flow_logs() -> None:
     assert 0 < subnet["logConfig"]["flowSampling"] <= 1
 
 
-def test_router_speaks_bgp_with_the_configured_asn_and_advertises_the_control_plane_and_cloud_dns() -> None:
+def test_router_speaks_bgp_with_the_configured_asn_and_advertises_only_what_aws_can_reach() -> None:
     for stack, asn in (("dev", 65515), ("prod", 65520)):
         bgp = planned(stack).one(f"{GCP}/router:Router").inputs["bgp"]
         assert bgp["asn"] == asn
         assert bgp["advertiseMode"] == "CUSTOM"
-        assert bgp["advertisedGroups"] == ["ALL_SUBNETS"]
+        # ALL_SUBNETS would add the GKE services range, whose ClusterIPs nothing outside the cluster reaches.
+        assert "advertisedGroups" not in bgp
     ranges = [
         r["range"] for r in planned("dev").one(f"{GCP}/router:Router").inputs["bgp"]["advertisedIpRanges"]
     ]
-    assert ranges == ["172.16.0.0/28", "35.199.192.0/19"]
+    assert ranges == ["10.20.0.0/20", "10.24.0.0/14", "172.16.0.0/28", "35.199.192.0/19"]
 
 
 def test_cloud_nat_serves_only_the_cluster_subnet_and_logs_errors() -> None:

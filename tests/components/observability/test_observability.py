@@ -125,14 +125,15 @@ def test_the_tunnel_policy_names_every_cloud_vpn_tunnel_and_nothing_else(dev_pla
         assert body["filter"] == specs.tunnel_established_filter(names)
 
 
-def test_the_bgp_policy_watches_the_session_to_every_aws_inside_address(dev_plan: Plan) -> None:
-    peers = [p.inputs["peerIpAddress"] for p in dev_plan.of_type(GCP_ROUTER_PEER)]
-    rows = {row["awsInsideIp"] for row in dev_plan.outputs["tunnels"]}
-    assert set(peers) == rows
+def test_the_bgp_policy_watches_the_session_of_every_router_peer_by_its_name(dev_plan: Plan) -> None:
+    routers = dev_plan.of_type(GCP_ROUTER_PEER)
+    assert {p.inputs["peerIpAddress"] for p in routers} == {
+        row["awsInsideIp"] for row in dev_plan.outputs["tunnels"]
+    }
     (condition,) = policy(dev_plan, "bgp-sessions").inputs["conditions"]
     threshold = condition["conditionThreshold"]
-    assert threshold["filter"] == specs.bgp_session_filter(peers)
-    assert threshold["aggregations"][0]["groupByFields"] == ["metric.label.bgp_target_ip"]
+    assert threshold["filter"] == specs.bgp_session_filter([p.inputs["name"] for p in routers])
+    assert threshold["aggregations"][0]["groupByFields"] == ["metric.label.bgp_peer_name"]
 
 
 def test_an_interconnect_link_has_no_tunnel_alarms_but_keeps_the_request_alarms() -> None:
@@ -216,6 +217,16 @@ def test_the_gke_collector_exports_to_cloud_trace_as_a_workload_identity_account
         binding.inputs["member"]
         == "serviceAccount:crossmesh-dev-000000.svc.id.goog[observability/otel-collector]"
     )
+
+
+def test_the_workload_identity_binding_waits_for_the_cluster_that_creates_the_pool(dev_plan: Plan) -> None:
+    # The pool <project>.svc.id.goog exists only once a Workload Identity cluster does; a binding made
+    # earlier fails with "Identity Pool does not exist" (terraform-google-kubernetes-engine #916).
+    (binding,) = under(dev_plan, COMPONENT_GCP_OBSERVABILITY, GCP_SERVICE_ACCOUNT_IAM_MEMBER)
+    cluster = dev_plan.one(GKE_CLUSTER)
+    assert cluster.urn in binding.data_dependencies
+    pool = cluster.inputs["workloadIdentityConfig"]["workloadPool"]
+    assert binding.inputs["member"].startswith(f"serviceAccount:{pool}[")
 
 
 @pytest.mark.parametrize(("stack", "percent"), [("dev", 10), ("prod", 5)])
@@ -385,10 +396,7 @@ def test_the_cloud_monitoring_dashboard_charts_the_real_tunnels(dev_plan: Plan) 
     ]
     names = [tunnel.outputs["name"] for tunnel in dev_plan.of_type(GCP_VPN_TUNNEL)]
     assert specs.tunnel_established_filter(names) in filters
-    assert (
-        specs.bgp_session_filter([p.inputs["peerIpAddress"] for p in dev_plan.of_type(GCP_ROUTER_PEER)])
-        in filters
-    )
+    assert specs.bgp_session_filter([p.inputs["name"] for p in dev_plan.of_type(GCP_ROUTER_PEER)]) in filters
 
 
 # --- switches and independence -------------------------------------------------------------------------
@@ -405,7 +413,8 @@ def test_every_part_is_on_by_default(dev_plan: Plan) -> None:
         CLOUDWATCH_LOG_METRIC_FILTER,
     ):
         assert dev_plan.of_type(token), token
-    assert len(dev_plan.of_type(HELM_RELEASE)) == 6 + 2
+    # Istio's three per cluster, the collector per cloud, the EKS cluster autoscaler.
+    assert len(dev_plan.of_type(HELM_RELEASE)) == 6 + 2 + 1
 
 
 def test_switching_everything_off_leaves_no_observability_resource() -> None:

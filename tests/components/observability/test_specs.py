@@ -70,7 +70,7 @@ def test_the_xray_policy_allows_writing_traces_and_reading_sampling_rules_only()
 
 def test_the_workload_identity_member_is_the_collector_account_in_the_project_pool() -> None:
     assert (
-        specs.workload_identity_member("p-123456", "observability", "otel-collector")
+        specs.workload_identity_member("p-123456.svc.id.goog", "observability", "otel-collector")
         == "serviceAccount:p-123456.svc.id.goog[observability/otel-collector]"
     )
 
@@ -171,7 +171,7 @@ def test_the_tunnel_filter_names_every_tunnel_quoted() -> None:
     assert specs.tunnel_established_filter(["a-0", "a-1"]).endswith(
         'metric.label.tunnel_name = one_of("a-0", "a-1")'
     )
-    assert 'metric.label.bgp_target_ip = one_of("169.254.10.1")' in specs.bgp_session_filter(["169.254.10.1"])
+    assert 'metric.label.bgp_peer_name = one_of("cm-aws-0-0")' in specs.bgp_session_filter(["cm-aws-0-0"])
 
 
 # --- dashboards ---------------------------------------------------------------------------------------
@@ -189,7 +189,7 @@ def test_the_cloudwatch_dashboard_charts_state_and_throughput_of_each_tunnel() -
 
 
 def test_the_cloud_monitoring_dashboard_charts_the_link_and_the_cross_cloud_calls() -> None:
-    body = json.loads(specs.gcp_dashboard("t", ["tun-0"], ["169.254.10.1"], "cm-dev-gke", "cm-dev-eks"))
+    body = json.loads(specs.gcp_dashboard("t", ["tun-0"], ["cm-dev-aws-0-0"], "cm-dev-gke", "cm-dev-eks"))
     text = json.dumps(body)
     for needle in (
         "vpn.googleapis.com/tunnel_established",

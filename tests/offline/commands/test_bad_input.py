@@ -537,20 +537,25 @@ PLAN_FILE_CASES: list[tuple[str, str | bytes, str]] = [
 ]
 
 
+# Both commands that read saved plans read them through offline/plan_file.py.
+PLAN_READERS = {"check": ("check", "--plan", "{plan}"), "diff": ("diff", "{plan}", "{plan}")}
+
+
+@pytest.mark.parametrize("reader", sorted(PLAN_READERS))
 @pytest.mark.parametrize(
     ("content", "expected"), [c[1:] for c in PLAN_FILE_CASES], ids=[c[0] for c in PLAN_FILE_CASES]
 )
 def test_a_bad_plan_file_exits_2_naming_the_file_and_the_pointer(
-    content: str | bytes, expected: str, tmp_path: Path, run: Callable[..., Run]
+    reader: str, content: str | bytes, expected: str, tmp_path: Path, run: Callable[..., Run]
 ) -> None:
     plan_file = tmp_path / "plan.json"
     if isinstance(content, bytes):
         plan_file.write_bytes(content)
     else:
         plan_file.write_text(content)
-    result = run("check", "--plan", str(plan_file))
+    result = run(*(argument.format(plan=plan_file) for argument in PLAN_READERS[reader]))
     assert_refused(result, INVALID_INPUT, f"{plan_file}: {expected}")
-    assert "check failed" not in result.err
+    assert f"{reader} failed" not in result.err
 
 
 def test_a_plan_file_of_tens_of_megabytes_is_refused_unread(tmp_path: Path, run: Callable[..., Run]) -> None:

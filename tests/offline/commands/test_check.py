@@ -51,7 +51,7 @@ def cached_plans(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    code = main(["--project-dir", str(PROJECT_DIR), *argv])
+    code = main(["-C", str(PROJECT_DIR), *argv])
     out, err = capsys.readouterr()
     return code, out, err
 
@@ -157,7 +157,7 @@ def keys_from_config(c: dict[str, Any]) -> str:
 
 
 def missing_tgw_route(c: dict[str, Any]) -> str:
-    c["resources"] = [r for r in c["resources"] if r["name"] != "link-hub-to-gcp-0-1"]
+    c["resources"] = [r for r in c["resources"] if r["name"] != "link-hub-to-gcp-0-pods"]
     return "aws-network-private-rt-0"
 
 
@@ -200,7 +200,17 @@ def reserved_inside_cidr(c: dict[str, Any]) -> str:
     return "link-0-vpn-0"
 
 
+def binding_before_the_pool(c: dict[str, Any]) -> str:
+    """As the collector's Workload Identity binding was first written: a plain member string, so it did
+    not wait for the GKE cluster that creates the pool."""
+    binding = named(c, "gcp-observability-collector-workload-identity")
+    cluster = named(c, "gke-cluster")["urn"]
+    binding["dependencies"] = [urn for urn in binding["dependencies"] if urn != cluster]
+    return "gcp-observability-collector-workload-identity"
+
+
 UNDONE: dict[str, tuple[Callable[[dict[str, Any]], str | None], str]] = {
+    "binding-before-the-pool": (binding_before_the_pool, "xc-order-workload-identity-pool"),
     "keys-from-config": (keys_from_config, "xc-vpn-psk-secret"),
     "missing-tgw-route": (missing_tgw_route, "xc-x-routes-advertised"),
     "icmp-dropped": (icmp_dropped, "xc-x-icmp-pmtu"),

@@ -49,8 +49,11 @@ def test_the_plan_prints_each_fixed_line_with_its_arithmetic_and_its_resources()
         r"\$98\.55  NAT gateways: 3 x 730 h x \$0\.045/hour  \[aws-network-nat-\{0,1,2\}\]$", nat
     )
     nodes = next(line for line in lines if "EKS nodes, m6i.large" in line)
-    # An unverified price is marked, and a node line gives its figure at max nodes too.
-    assert "3 (max 6) x 730 h x $0.096/hour*; at max $420.48  [eks-nodes]" in nodes
+    # An unverified price is marked, and a node line gives its figure at max nodes too: the cluster
+    # autoscaler's bound (nodes.max), not the wide limit of the managed node group itself.
+    assert re.search(
+        r"3 \(max 6\) x 730 h x \$0\.096/hour\*; at max \$420\.48  \[eks-nodes-[0-9a-f]{8}\]$", nodes
+    )
     assert any("(cost.crossCloudGbPerMonth, the default)" in line for line in lines)
     assert any(line.startswith("  metered, not in the total") for line in lines)
 

@@ -146,7 +146,7 @@ def test_github_writes_annotations_and_appends_the_summary_for_the_step(
 @pytest.mark.parametrize(
     ("first", "second", "message"),
     [
-        ("not json", None, "is not JSON"),
+        ("not json", None, "not JSON: line 1 column 1"),
         ({"resources": "none"}, None, "not a crossmesh plan"),
         (contract(stack="prod"), None, "the plans are of different stacks: prod and dev"),
         (
@@ -172,7 +172,7 @@ def test_a_missing_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[st
     code, _, err = run(capsys, str(tmp_path / "gone.json"), write(tmp_path / "new.json", contract()))
     assert (
         code == INVALID_INPUT
-        and err == f"error: cannot read {tmp_path / 'gone.json'}: No such file or directory\n"
+        and err == f"error: {tmp_path / 'gone.json'}: cannot read it: No such file or directory\n"
     )
 
 

@@ -60,7 +60,7 @@ def test_an_unexpected_failure_is_a_program_error_in_one_line(
         raise KeyError("severity")
 
     monkeypatch.setattr("offline.commands.check.render", broken_render)
-    assert cli.main(["--project-dir", str(PROJECT_DIR), "check", "--plan", str(saved)]) == PROGRAM_ERROR
+    assert cli.main(["-C", str(PROJECT_DIR), "check", "--plan", str(saved)]) == PROGRAM_ERROR
     err = capsys.readouterr().err
     assert err == "error: crossmesh check failed: KeyError: 'severity'\n"
 
