@@ -703,7 +703,11 @@ class StackConfig(_Model):
     cost: CostConfig = Field(
         default_factory=CostConfig, description="Usage figures for the offline cost estimate only."
     )
-    protect: bool = Field(False, description="Protect clusters, keys and the root CA from deletion.")
+    protect: bool = Field(
+        False,
+        description="Protect the critical resources (components/protection_specs.py: networks, link, "
+        "clusters, root CA, KMS keys, namespaces) from deletion and replacement.",
+    )
 
     def effective_policy(self, service: ServiceConfig) -> TrafficPolicySpec:
         """The default policy with the service's overrides merged in, key by key."""

@@ -22,6 +22,18 @@ ISSUE_CASES = {
     "node-machine-types": 8,
     "eks-instance-types-protected-stack": 8,
 }
+TITLES = {
+    "api-endpoints-private": "Make both API endpoints private",
+    "admin-role-added-first-roles-and-instance-types-reordered": "Add an EKS admin role at the head, "
+    "reorder the others and the instance types",
+    "admin-role-removed-first": "Remove the first EKS admin role",
+    "node-bounds-and-desired": "Raise the node bounds and desired sizes",
+    "eks-minor-upgrade": "Upgrade EKS by one minor",
+    "node-machine-types": "Change the EKS instance types and the GKE machine type",
+    "aws-zone-removed": "Remove an AWS zone",
+    "aws-zone-added": "Add an AWS zone",
+    "eks-instance-types-protected-stack": "Change the EKS instance types of a protected stack",
+}
 RUNBOOKS = {
     1: "docs/runbooks/make-api-endpoints-private.md",
     5: "docs/runbooks/change-zone-count.md",
@@ -45,7 +57,7 @@ def as_case(case: Day2Case) -> Case:
     issue_case = ISSUE_CASES.get(case.id)
     return Case(
         id=case.id,
-        title=case.change[0].upper() + case.change[1:],
+        title=TITLES[case.id],
         steps=(Step(case.change, with_keys(case.edit), _effect(case), critical=critical),),
         stacks=(case.stack,),
         procedure=RUNBOOKS.get(issue_case or 0, ""),

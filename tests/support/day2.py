@@ -35,7 +35,7 @@ from offline.diff import (
     diff_plans,
     plan_snapshot,
 )
-from tests.support.plans import PROJECT_DIR, planned
+from tests.support.plans import PROJECT_DIR, planned, planned_against
 
 Config = dict[str, Any]
 """The `crossmesh:` keys of a stack file, without the prefix."""
@@ -158,7 +158,12 @@ def judge(case: Case, stack: str) -> list[StepResult]:
     results = []
     retained: dict[str, str] = {}
     for step, config in zip(case.steps, configs[1:], strict=True):
-        after = planned(stack, overrides(stack, config))
+        # A single step is planned as `plan --against` plans it, which shares the plan with tests that
+        # plan the same edit that way (tests/components/clusters/test_day2_clusters.py).
+        if len(case.steps) == 1:
+            after = planned_against(stack, overrides(stack, config), overrides(stack, configs[0]))
+        else:
+            after = planned(stack, overrides(stack, config))
         old, new = plan_snapshot(before.to_contract()), plan_snapshot(after.to_contract())
         diff = diff_plans(old, new)
         result = _result(step, stack, diff, refusals(old, new, diff))

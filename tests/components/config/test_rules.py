@@ -472,3 +472,33 @@ def test_more_zones_than_the_slots_hold_is_refused() -> None:
         "crossmesh:aws.zoneSlots: 4 cannot hold crossmesh:aws.azCount 5: the address plan is fixed for the "
         "stack's life; more zones than it holds need a new VPC (docs/runbooks/change-zone-count.md)"
     ]
+
+
+def test_istio_revisions_are_one_or_two_and_followed_only_where_installed() -> None:
+    three = {"default": "1.29.6", "1-30": "1.30.3", "1-31": "1.31.0"}
+    problems = problems_of(with_change("mesh.istio", {"revisions": three}))
+    assert problems == [
+        "crossmesh:mesh.istio.revisions: default, 1-30, 1-31 must be 2 revisions at most and at least one: "
+        "the current istiod, and its successor during an upgrade (docs/runbooks/upgrade-istio.md)"
+    ]
+    moved = {"revisions": {"default": "1.29.6", "1-30": "1.30.3"}, "injection": "1-31", "gateways": "1-30"}
+    assert problems_of(with_change("mesh.istio", moved)) == [
+        "crossmesh:mesh.istio.injection: '1-31' is not one of crossmesh:mesh.istio.revisions "
+        "(default, 1-30); it must name an installed istiod"
+    ]
+
+
+def test_the_newest_revision_gives_the_crds() -> None:
+    config = load_config(with_change("mesh.istio", {"revisions": {"default": "1.30.10", "1-30": "1.30.9"}}))
+    assert config.mesh.istio.newest() == "1.30.10"
+
+
+def test_a_trust_domain_alias_names_another_domain_once() -> None:
+    raw = with_change("mesh.trustDomainAliases", ["crossmesh.local", "old.local", "old.local"])
+    raw["mesh"]["trustDomain"] = "crossmesh.local"
+    assert problems_of(raw) == [
+        "crossmesh:mesh.trustDomainAliases: lists 'crossmesh.local', which is crossmesh:mesh.trustDomain "
+        "itself; aliases are the earlier trust domains",
+        "crossmesh:mesh.trustDomainAliases: ['crossmesh.local', 'old.local', 'old.local'] lists a domain "
+        "twice",
+    ]
