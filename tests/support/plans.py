@@ -5,12 +5,14 @@ the suite fast however many tests read the same plan. Each plan is kept in memor
 on disk (`.pytest_cache/crossmesh-plans/`) for the other test processes and the next run, under a
 fingerprint of everything a plan is made from: the program, the engine, their data, the stack files,
 the locked dependencies and the `CROSSMESH_*` environment. Any change to one of them starts a new
-cache. `CROSSMESH_TEST_PLAN_CACHE=off` keeps plans in memory only.
+cache. A plan two processes need at the same time is made by one of them while the other waits.
+`CROSSMESH_TEST_PLAN_CACHE=off` keeps plans in memory only.
 """
 
 from __future__ import annotations
 
 import copy
+import fcntl
 import hashlib
 import json
 import os
@@ -20,6 +22,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import Any, TypeVar
@@ -75,28 +78,56 @@ def _cache_dir() -> Path | None:
 
 def on_disk(key: str, make: Callable[[], T]) -> T:
     """What is stored under `key` for this fingerprint, or `make()`'s result, stored for the next reader:
-    a plan, or anything else computed only from the plan inputs."""
+    a plan, or anything else computed only from the plan inputs. One process makes it: another that asks
+    for the same key meanwhile waits for it and reads it (`make` must not ask for its own key)."""
     directory = _cache_dir()
     if directory is None:
         return make()
     path = directory / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.pickle"
+    found, stored = _read(path)
+    if found:
+        return stored  # type: ignore[no-any-return]
+    with _key_lock(path.with_suffix(".lock")):
+        found, stored = _read(path)
+        if found:
+            return stored  # type: ignore[no-any-return]
+        made = make()
+        _write(path, made)
+    return made
+
+
+def _read(path: Path) -> tuple[bool, Any]:
     try:
         with path.open("rb") as file:
-            stored: T = pickle.load(file)
-        return stored
+            return True, pickle.load(file)
     except (OSError, EOFError, pickle.UnpicklingError):
-        pass
-    made = make()
-    # Written aside and renamed, so a process reading at the same time sees the whole file or none; a
+        return False, None
+
+
+def _write(path: Path, value: object) -> None:
+    # Written aside and renamed, so a process reading without the lock sees the whole file or none; a
     # cache that cannot be written (a full disk, a directory another process pruned) only costs time.
     try:
-        handle, temporary = tempfile.mkstemp(dir=directory, suffix=".tmp")
+        handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
         with os.fdopen(handle, "wb") as file:
-            pickle.dump(made, file, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(value, file, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(temporary, path)
     except OSError:
         pass
-    return made
+
+
+@contextmanager
+def _key_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on one key, held while its value is made: two test processes that need the same
+    plan at once would otherwise both spend the seconds it takes. Without a lock file, no lock."""
+    try:
+        file = path.open("a")
+    except OSError:
+        yield
+        return
+    with file:
+        fcntl.flock(file, fcntl.LOCK_EX)
+        yield
 
 
 @cache
