@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from scripts import sdk_stubs
 from tests.support.plans import PROJECT_DIR
 
@@ -108,3 +110,29 @@ def test_with_the_stubs_mypy_still_catches_a_misspelt_provider_argument(tmp_path
     assert all(line.startswith("misspelt.py:") for line in errors), errors
     assert any(":3:" in line and "enable_key_rotaton" in line for line in errors), errors
     assert any(":4:" in line and '"Alias"' in line and '"int"' in line for line in errors), errors
+
+
+def test_stubs_made_from_the_same_code_are_not_made_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code = tmp_path / "program.py"
+    code.write_text("import pulumi_aws as aws\n\nkey = aws.kms.Key('k')\n")
+    output = tmp_path / "stubs"
+    arguments = ["--output", str(output), str(code)]
+    assert sdk_stubs.main(arguments) == 0
+    made = sdk_stubs.plan_stubs
+
+    def not_again(paths: set[str]) -> dict[str, sdk_stubs.Package]:
+        raise AssertionError(f"stubs made again for {sorted(paths)}")
+
+    monkeypatch.setattr(sdk_stubs, "plan_stubs", not_again)
+    assert sdk_stubs.main(arguments) == 0
+
+    # The code changes, or a stub goes missing: the stubs are made again.
+    monkeypatch.setattr(sdk_stubs, "plan_stubs", made)
+    code.write_text(code.read_text() + "role = aws.iam.Role('r', assume_role_policy='{}')\n")
+    assert sdk_stubs.main(arguments) == 0
+    assert (output / "pulumi_aws" / "iam" / "__init__.pyi").is_file()
+    (output / "pulumi_aws" / "iam" / "__init__.pyi").unlink()
+    assert sdk_stubs.main(arguments) == 0
+    assert (output / "pulumi_aws" / "iam" / "__init__.pyi").is_file()
