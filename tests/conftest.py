@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Callable
 
@@ -42,6 +43,12 @@ def pytest_configure(config: pytest.Config) -> None:
     # Support windows are judged on the day the calendars were read, so that plans and their warnings
     # do not change with the date the tests run on.
     os.environ.setdefault(TODAY_VARIABLE, eks_calendar().read.isoformat())
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    # The process ends next, and with it its heap (plans, SDK modules, certificates): the collector's pass
+    # over it at exit took seconds, while the xdist controller waited for each worker to end.
+    gc.freeze()
 
 
 def pytest_sessionfinish(session: pytest.Session) -> None:
