@@ -45,6 +45,20 @@ def pytest_configure(config: pytest.Config) -> None:
     os.environ.setdefault(TODAY_VARIABLE, eks_calendar().read.isoformat())
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Modules marked heavy first, then by number of tests (xdist's own order): a test process takes the
+    next module when it is nearly done, so the long modules must not be the last to start, or one process
+    runs one of them alone at the end."""
+    modules: dict[str, list[pytest.Item]] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::")[0], []).append(item)
+
+    def weight(tests: list[pytest.Item]) -> tuple[bool, int]:
+        return (tests[0].get_closest_marker("heavy") is None, -len(tests))
+
+    items[:] = [item for tests in sorted(modules.values(), key=weight) for item in tests]
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     # The process ends next, and with it its heap (plans, SDK modules, certificates): the collector's pass
     # over it at exit took seconds, while the xdist controller waited for each worker to end.

@@ -9,6 +9,8 @@ from tests.day2.matrix import check
 from tests.support.day2 import Case
 
 STACK = "legacy"
+# Each case plans the stack before and after its steps: the longest module of a cold run.
+pytestmark = pytest.mark.heavy
 
 
 @pytest.mark.parametrize("case", cases_for(STACK), ids=lambda case: case.id)

@@ -23,6 +23,9 @@ from offline import sdk_loading
 from offline.sdk_loading import ModuleCache, SdkModuleFinder, SdkModuleLoader, compile_module, exported_names
 from tests.support.plans import PROJECT_DIR, STACKS, on_disk, planned
 
+# A child process loads the SDKs the standard way and plans every stack: seconds, on a cold run.
+pytestmark = pytest.mark.heavy
+
 _package_numbers = count()
 
 PACKAGE_INIT = """\

@@ -16,6 +16,7 @@ import copy
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -127,13 +128,19 @@ class StepResult:
 
 
 def stack_file_config(stack: str) -> Config:
+    return copy.deepcopy(_stack_file_config(stack))
+
+
+@cache
+def _stack_file_config(stack: str) -> Config:
+    """Read once per process: every step of every case starts from it or compares with it."""
     document = yaml.safe_load((PROJECT_DIR / f"Pulumi.{stack}.yaml").read_text())
     return {key.removeprefix("crossmesh:"): value for key, value in document["config"].items()}
 
 
 def overrides(stack: str, config: Config) -> Config:
     """The top-level keys that differ from the stack file: what the plan is made with."""
-    base = stack_file_config(stack)
+    base = _stack_file_config(stack)
     return {key: value for key, value in config.items() if base.get(key) != value}
 
 
