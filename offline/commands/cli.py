@@ -365,6 +365,9 @@ def _check(args: argparse.Namespace, project_dir: Path) -> int:
             plan = _planned(args, project_dir)
             if isinstance(plan, ExitCode):
                 return plan
+            # What `pulumi up` would warn of (support windows of Kubernetes and Istio), as `plan` shows it.
+            for message in plan.warnings:
+                print(f"warning: {message}", file=sys.stderr)
             planned, now = check.from_plan(plan), plan
         violations = check.run_policies(planned, POLICIES, pack_config) + check.artefact_violations(planned)
         if args.against:
