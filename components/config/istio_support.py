@@ -116,7 +116,7 @@ def _support_warning(
     elif days == 0:
         when = f"reaches the end of Istio's community support today, {ends} ({firm})"
     else:
-        when = f"leaves Istio's community support on {ends} ({firm}), in {days} days"
+        when = f"leaves Istio's community support on {ends} ({firm}), in {days} day{'s' if days > 1 else ''}"
     return [f"{key}: {version!r}: Istio {found.minor} {when}; {_next_step(found, calendar, today)}"]
 
 
