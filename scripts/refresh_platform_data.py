@@ -134,7 +134,7 @@ def refresh_istio(today: str) -> None:
         newest = json.load(response)[0]
     tags = _run(["git", "ls-remote", "--tags", "--refs", ISTIO_REPO]).split()
     document = _read("istio_versions.json")
-    document["versions"] = istio_versions(rows, [t.removeprefix("refs/tags/") for t in tags], today)
+    document["versions"] = istio_versions(rows, [t.removeprefix("refs/tags/") for t in tags])
     document["source"] = [
         {
             "type": "repo",
@@ -149,9 +149,8 @@ def refresh_istio(today: str) -> None:
     _write("istio_versions.json", document, today)
 
 
-def istio_versions(rows: list[dict[str, Any]], tags: list[str], today: str) -> list[dict[str, Any]]:
+def istio_versions(rows: list[dict[str, Any]], tags: list[str]) -> list[dict[str, Any]]:
     """The calendar's rows from istio.io's support-status rows and istio/istio's tag names, oldest first."""
-    read = datetime.date.fromisoformat(today)
     versions = []
     for row in rows:
         minor = str(row["version"])
@@ -162,7 +161,7 @@ def istio_versions(rows: list[dict[str, Any]], tags: list[str], today: str) -> l
             {
                 "minor": minor,
                 "release": parse_istio_date(str(row["releaseDate"]))[0].isoformat(),
-                "endOfSupport": istio_end_of_support(row.get("eolDate"), read),
+                "endOfSupport": istio_end_of_support(row.get("eolDate")),
                 "kubernetes": [str(v) for v in row.get("k8sVersions") or []],
                 "newestPatch": max(patches, key=_minor_number) if patches else None,
                 "sources": {"all": f"{ISTIO_IO} {SUPPORT_STATUS}; {ISTIO_REPO} tags"},
@@ -171,14 +170,18 @@ def istio_versions(rows: list[dict[str, Any]], tags: list[str], today: str) -> l
     return sorted(versions, key=lambda v: _minor_number(v["minor"]))
 
 
-def istio_end_of_support(text: str | None, read: datetime.date) -> dict[str, Any] | None:
+def istio_end_of_support(text: str | None) -> dict[str, Any] | None:
     """An End of Life cell as the calendar keeps it: a month only ('~Nov 2026 (Expected)') is
-    `expected` and dated its last day; a day is `announced`, or `ended` once it has passed."""
+    `expected` and dated its last day; a day is `announced`. (`ended`, for a minor whose end istio.io
+    has announced as past, is set by hand from its announcements: the table does not say it.)"""
     if not text:
         return None
     day, precision = parse_istio_date(text)
-    status = "expected" if precision == "month" else "ended" if day <= read else "announced"
-    return {"date": day.isoformat(), "status": status, "asWritten": text}
+    return {
+        "date": day.isoformat(),
+        "status": "expected" if precision == "month" else "announced",
+        "asWritten": text,
+    }
 
 
 def parse_istio_date(text: str) -> tuple[datetime.date, str]:

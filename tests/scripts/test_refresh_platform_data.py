@@ -60,22 +60,17 @@ def test_a_date_istio_io_does_not_write_stops_the_refresh(text: str) -> None:
 
 
 def test_rows_become_the_calendar_oldest_first_with_how_firm_each_end_is() -> None:
-    versions = istio_versions(ROWS, TAGS, "2026-11-30")
+    versions = istio_versions(ROWS, TAGS)
     assert [v["minor"] for v in versions] == ["1.28", "1.29", "1.31"]
     by_minor = {v["minor"]: v for v in versions}
-    assert by_minor["1.28"]["endOfSupport"]["status"] == "ended"
+    assert by_minor["1.28"]["endOfSupport"]["status"] == "announced"
     assert by_minor["1.28"]["newestPatch"] == "1.28.10"
     assert by_minor["1.29"]["endOfSupport"] == {
         "date": "2026-10-12",
-        "status": "ended",
+        "status": "announced",
         "asWritten": "12 Oct 2026 (Expected)",
     }
     assert by_minor["1.31"]["endOfSupport"]["status"] == "expected"
     assert by_minor["1.31"]["endOfSupport"]["date"] == "2027-02-28"
     assert by_minor["1.31"]["newestPatch"] is None and by_minor["1.31"]["release"] == "2026-08-27"
     assert by_minor["1.29"]["kubernetes"] == ["1.31", "1.32", "1.33", "1.34", "1.35"]
-
-
-def test_a_day_still_ahead_is_announced() -> None:
-    (row,) = [v for v in istio_versions(ROWS, TAGS, "2026-09-01") if v["minor"] == "1.29"]
-    assert row["endOfSupport"]["status"] == "announced"

@@ -18,6 +18,8 @@ from components.config.schema import ISTIO_VERSION, StackConfig
 from tests.support.config_samples import VALID
 from tests.support.plans import PROJECT_DIR, planned
 
+MESH_DOC = PROJECT_DIR / "docs" / "mesh.md"
+DOC_START, DOC_END = "<!-- Istio support calendar", "<!-- end of Istio support calendar -->"
 CHART_INDEX = PROJECT_DIR / "offline" / "data" / "charts" / "index.json"
 ISTIO_CHARTS = "https://istio-release.storage.googleapis.com/charts"
 SIX_WEEKS = 42
@@ -130,6 +132,17 @@ def test_the_shipped_istio_runs_on_every_shipped_stacks_kubernetes() -> None:
     for stack_file in sorted(PROJECT_DIR.glob("Pulumi.*.yaml")):
         clusters = yaml.safe_load(stack_file.read_text())["config"]["crossmesh:clusters"]
         assert clusters["eks"]["version"] in found.kubernetes, stack_file.name
+
+
+def test_docs_mesh_shows_the_calendar_as_recorded() -> None:
+    rows = ["| Istio | released | end of support | how firm | Kubernetes |", "|---|---|---|---|---|"]
+    for version in istio_calendar().versions:
+        end = version.end_of_support.isoformat() if version.end_of_support else "not known"
+        span = f"{version.kubernetes[0]} to {version.kubernetes[-1]}"
+        rows.append(f"| {version.minor} | {version.release} | {end} | {version.end_status or ''} | {span} |")
+    text = MESH_DOC.read_text()
+    block = text[text.index(DOC_START) : text.index(DOC_END)].splitlines()[1:]
+    assert block == rows
 
 
 # --- warnings: a minor near or past its end of support -------------------------------------------------
