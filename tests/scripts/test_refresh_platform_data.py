@@ -4,6 +4,7 @@ become the calendar's rows (the network parts only run where a machine reaches t
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
 
@@ -11,7 +12,7 @@ from scripts.refresh_platform_data import istio_versions, parse_istio_date
 
 # Rows as data/compatibility/supportStatus.yml spells them: free-text dates, '~' and '(Expected)' for a
 # month istio.io expects, versions as strings.
-ROWS = [
+ROWS: list[dict[str, Any]] = [
     {"version": "master", "supported": "No, development only", "releaseDate": None, "eolDate": None},
     {
         "version": "1.31",
