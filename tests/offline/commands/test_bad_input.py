@@ -319,7 +319,8 @@ STACK_FILE_CASES = [
     Case(
         "istio-minor-unknown",
         BASE + "  crossmesh:mesh: {istio: {revisions: {default: 1.47.0}}}\n",
-        "crossmesh:mesh.istio.revisions.default: '1.47.0' is newer than any Istio minor in the support calendar",
+        "crossmesh:mesh.istio.revisions.default: '1.47.0' is newer than any Istio minor in the support "
+        "calendar",
     ),
     Case(
         "gke-version-retired",
