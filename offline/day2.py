@@ -28,7 +28,7 @@ stays in the cloud. `crossmesh check --against OLD.json` reports refusals as man
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -259,14 +259,10 @@ def _urn_names(plan: PlanSnapshot, urns: Iterable[str]) -> str:
 
 def _trust_domain(judgement: _Judgement) -> None:
     changed = []
-    for verdict in judgement.of(["update", REPLACE], [HELM_RELEASE]):
-        old = judgement.old.by_urn.get(verdict.renamed_from or verdict.urn)
-        new = judgement.new.by_urn.get(verdict.urn)
-        if old is None or new is None:
-            continue
+    for verdict, old, new in _changed_releases(judgement):
         before, after = _at(old, TRUST_DOMAIN_PATH), _at(new, TRUST_DOMAIN_PATH)
         aliases = _at(new, TRUST_DOMAIN_ALIASES_PATH) or []
-        if before is not None and after is not None and before != after and before not in aliases:
+        if _set_and_changed(before, after) and before not in aliases:
             changed.append((verdict, before, after))
     if changed:
         verdict, before, after = changed[0]
@@ -286,7 +282,9 @@ def _appmesh_identity(judgement: _Judgement) -> None:
         return
     renamed = judgement.of([REPLACE], [APPMESH_MESH])
     moved = [
-        v for v in judgement.of(["update", REPLACE], [HELM_RELEASE]) if _trust_domain_moved(judgement, v)
+        verdict
+        for verdict, old, new in _changed_releases(judgement)
+        if _set_and_changed(_at(old, TRUST_DOMAIN_PATH), _at(new, TRUST_DOMAIN_PATH))
     ]
     if renamed or moved:
         judgement.refuse(
@@ -298,13 +296,17 @@ def _appmesh_identity(judgement: _Judgement) -> None:
         )
 
 
-def _trust_domain_moved(judgement: _Judgement, verdict: Verdict) -> bool:
-    old = judgement.old.by_urn.get(verdict.renamed_from or verdict.urn)
-    new = judgement.new.by_urn.get(verdict.urn)
-    if old is None or new is None:
-        return False
-    before, after = _at(old, TRUST_DOMAIN_PATH), _at(new, TRUST_DOMAIN_PATH)
+def _set_and_changed(before: Any, after: Any) -> bool:
     return before is not None and after is not None and before != after
+
+
+def _changed_releases(judgement: _Judgement) -> Iterator[tuple[Verdict, Snapshot, Snapshot]]:
+    """Each Helm release the change updates or replaces, with its old and new snapshot."""
+    for verdict in judgement.of(["update", REPLACE], [HELM_RELEASE]):
+        old = judgement.old.by_urn.get(verdict.renamed_from or verdict.urn)
+        new = judgement.new.by_urn.get(verdict.urn)
+        if old is not None and new is not None:
+            yield verdict, old, new
 
 
 def _minor(version: Any) -> tuple[str, ...]:
@@ -313,10 +315,8 @@ def _minor(version: Any) -> tuple[str, ...]:
 
 def _istio_minor(judgement: _Judgement) -> None:
     moved = []
-    for verdict in judgement.of(["update", REPLACE], [HELM_RELEASE]):
-        old = judgement.old.by_urn.get(verdict.renamed_from or verdict.urn)
-        new = judgement.new.by_urn.get(verdict.urn)
-        if old is None or new is None or new.inputs.get("chart") != "istiod":
+    for verdict, old, new in _changed_releases(judgement):
+        if new.inputs.get("chart") != "istiod":
             continue
         before, after = old.inputs.get("version"), new.inputs.get("version")
         if _minor(before) != _minor(after):

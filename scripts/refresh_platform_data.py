@@ -5,6 +5,9 @@
                                                       # logged in, the minors each release channel offers
     python scripts/refresh_platform_data.py regions   # AWS regions from an installed botocore,
                                                       # Google Cloud regions with gcloud logged in
+    python scripts/refresh_platform_data.py istio     # Istio calendar: istio.io's support-status
+                                                      # table (data/compatibility/supportStatus.yml)
+                                                      # and istio/istio's release tags (git)
 
 Each file keeps its shape; its `read` date becomes today and its `source` names what was read. Review
 the diff before committing: a calendar date that moved changes what `pulumi up` accepts. Needs network
@@ -14,8 +17,10 @@ access (and gcloud for the Google parts); the offline tests never run it.
 from __future__ import annotations
 
 import argparse
+import calendar
 import datetime
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -24,17 +29,27 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 DATA = Path(__file__).resolve().parents[1] / "components" / "data"
 EOL_API = "https://endoflife.date/api/{product}.json"
 OLDEST_MINOR = (1, 28)
+ISTIO_IO = "istio/istio.io"
+SUPPORT_STATUS = "data/compatibility/supportStatus.yml"
+SUPPORT_STATUS_URL = f"https://raw.githubusercontent.com/{ISTIO_IO}/master/{SUPPORT_STATUS}"
+SUPPORT_STATUS_COMMITS = f"https://api.github.com/repos/{ISTIO_IO}/commits?path={SUPPORT_STATUS}&per_page=1"
+ISTIO_REPO = "https://github.com/istio/istio"
+OLDEST_ISTIO_MINOR = (1, 26)
+_MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_abbr) if name}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=["eks", "gke", "regions"])
+    parser.add_argument("what", choices=["eks", "gke", "regions", "istio"])
     args = parser.parse_args(argv)
     today = datetime.date.today().isoformat()
-    {"eks": refresh_eks, "gke": refresh_gke, "regions": refresh_regions}[args.what](today)
+    refresh = {"eks": refresh_eks, "gke": refresh_gke, "regions": refresh_regions, "istio": refresh_istio}
+    refresh[args.what](today)
     return 0
 
 
@@ -108,6 +123,85 @@ def refresh_regions(today: str) -> None:
     else:
         print("gcloud not found: the Google Cloud regions are kept as they were", file=sys.stderr)
     _write("regions.json", document, today)
+
+
+def refresh_istio(today: str) -> None:
+    """istio.io's support-status table, each minor's newest release tag; the files istio.io publishes
+    about each minor's end (announcements) are not read here: review the table's dates by them."""
+    with urllib.request.urlopen(SUPPORT_STATUS_URL, timeout=30) as response:
+        rows = yaml.safe_load(response.read())
+    with urllib.request.urlopen(SUPPORT_STATUS_COMMITS, timeout=30) as response:
+        newest = json.load(response)[0]
+    tags = _run(["git", "ls-remote", "--tags", "--refs", ISTIO_REPO]).split()
+    document = _read("istio_versions.json")
+    document["versions"] = istio_versions(rows, [t.removeprefix("refs/tags/") for t in tags])
+    document["source"] = [
+        {
+            "type": "repo",
+            "repo": ISTIO_IO,
+            "path": SUPPORT_STATUS,
+            "commit": newest["sha"],
+            "snapshot_date": newest["commit"]["committer"]["date"],
+            "read_on": today,
+        },
+        {"type": "command", "command": f"git ls-remote --tags {ISTIO_REPO}", "read_on": today},
+    ]
+    _write("istio_versions.json", document, today)
+
+
+def istio_versions(rows: list[dict[str, Any]], tags: list[str]) -> list[dict[str, Any]]:
+    """The calendar's rows from istio.io's support-status rows and istio/istio's tag names, oldest first."""
+    versions = []
+    for row in rows:
+        minor = str(row["version"])
+        if not re.fullmatch(r"\d+\.\d+", minor) or _minor_number(minor) < OLDEST_ISTIO_MINOR:
+            continue
+        patches = [t for t in tags if re.fullmatch(rf"{re.escape(minor)}\.\d+", t)]
+        versions.append(
+            {
+                "minor": minor,
+                "release": parse_istio_date(str(row["releaseDate"]))[0].isoformat(),
+                "endOfSupport": istio_end_of_support(row.get("eolDate")),
+                "kubernetes": [str(v) for v in row.get("k8sVersions") or []],
+                "newestPatch": max(patches, key=_minor_number) if patches else None,
+                "sources": {"all": f"{ISTIO_IO} {SUPPORT_STATUS}; {ISTIO_REPO} tags"},
+            }
+        )
+    return sorted(versions, key=lambda v: _minor_number(v["minor"]))
+
+
+def istio_end_of_support(text: str | None) -> dict[str, Any] | None:
+    """An End of Life cell as the calendar keeps it: a month only ('~Nov 2026 (Expected)') is
+    `expected` and dated its last day; a day is `announced`. (`ended`, for a minor whose end istio.io
+    has announced as past, is set by hand from its announcements: the table does not say it.)"""
+    if not text:
+        return None
+    day, precision = parse_istio_date(text)
+    return {
+        "date": day.isoformat(),
+        "status": "expected" if precision == "month" else "announced",
+        "asWritten": text,
+    }
+
+
+def parse_istio_date(text: str) -> tuple[datetime.date, str]:
+    """istio.io's free-text dates ('Sept 5, 2023', '12 Oct 2026 (Expected)', '~Feb 2027 (Expected)')
+    as a date and its precision, `day` or `month` (then the month's last day)."""
+    words = re.findall(r"[A-Za-z]+|\d+", text.replace("(Expected)", ""))
+    months = [w for w in words if w[:3].lower() in _MONTHS and not w.isdigit()]
+    numbers = [int(w) for w in words if w.isdigit()]
+    years = [n for n in numbers if n > 31]
+    days = [n for n in numbers if n <= 31]
+    if len(months) != 1 or len(years) != 1 or len(days) > 1:
+        raise ValueError(f"not a date istio.io writes: {text!r}")
+    month, year = _MONTHS[months[0][:3].lower()], years[0]
+    if days:
+        return datetime.date(year, month, days[0]), "day"
+    return datetime.date(year, month, calendar.monthrange(year, month)[1]), "month"
+
+
+def _minor_number(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
 
 
 def _minors(cycles: list[dict[str, Any]]) -> list[dict[str, Any]]:

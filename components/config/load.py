@@ -24,6 +24,7 @@ from pydantic import ValidationError
 
 from components.config import platform
 from components.config.cloud_rules import stack_name_problems, version_problems, version_warnings
+from components.config.istio_support import istio_support_problems, istio_support_warnings
 from components.config.keys import split_keys
 from components.config.messages import config_key, describe_error, loc_path
 from components.config.rules import cross_field_problems
@@ -70,7 +71,8 @@ def load_stack_config() -> StackConfig:
     """The program's config: every key of the runtime checked, the stack name with it, warnings logged.
 
     Raises ConfigError with every problem; the warnings (a Kubernetes version near or past the end of
-    its standard support) go to `pulumi.log.warn`, which `pulumi up` shows before it changes anything.
+    its standard support, an Istio minor near or past the end of its support) go to `pulumi.log.warn`,
+    which `pulumi up` shows before it changes anything.
     """
     own, key_problems = split_keys(read_all_config())
     try:
@@ -95,7 +97,8 @@ def _secret_warnings(keys: frozenset[str]) -> list[str]:
 
 def config_warnings(config: StackConfig, today: datetime.date | None = None) -> list[str]:
     """What a valid config should change soon, one line each."""
-    return version_warnings(config.clusters, today or platform.today())
+    day = today or platform.today()
+    return version_warnings(config.clusters, day) + istio_support_warnings(config, day)
 
 
 def load_config(
@@ -120,7 +123,9 @@ def load_config(
 
 
 def _rule_problems(config: StackConfig, day: datetime.date) -> list[str]:
-    return cross_field_problems(config) + version_problems(config.clusters, day)
+    return (
+        cross_field_problems(config) + version_problems(config.clusters, day) + istio_support_problems(config)
+    )
 
 
 def _cross_field_problems_despite(

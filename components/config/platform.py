@@ -102,6 +102,71 @@ def gke_channels_as_of() -> str:
     return str(_load("gke_versions.json")["channels"]["asOf"])
 
 
+@dataclass(frozen=True)
+class IstioMinor:
+    """One Istio minor release: when it came out, when its community support ends (UTC), and the
+    Kubernetes minors it supports. `end_status` says how firm the end is: `expected` (istio.io gives a
+    month; the date is that month's last day), `announced` (istio.io named the day) or `ended`."""
+
+    minor: str
+    release: datetime.date
+    end_of_support: datetime.date | None
+    end_status: str | None
+    kubernetes: tuple[str, ...]
+
+    @property
+    def number(self) -> tuple[int, int]:
+        major, minor = self.minor.split(".")
+        return int(major), int(minor)
+
+
+@dataclass(frozen=True)
+class IstioCalendar:
+    """Istio's minors, oldest first, and the day the calendar was read."""
+
+    versions: tuple[IstioMinor, ...]
+    read: datetime.date
+
+    def get(self, minor: str) -> IstioMinor | None:
+        return next((version for version in self.versions if version.minor == minor), None)
+
+    def successor(self, minor: str) -> IstioMinor | None:
+        """The next minor after `minor`: Istio upgrades go one minor at a time."""
+        found = self.get(minor)
+        return next((v for v in self.versions if found and v.number > found.number), None)
+
+    def next_supported(self, minor: str, today: datetime.date) -> IstioMinor | None:
+        """The oldest minor newer than `minor` that is out and still supported on `today`."""
+        found = self.get(minor)
+        return next(
+            (
+                version
+                for version in self.versions
+                if found
+                and version.number > found.number
+                and version.release <= today
+                and (version.end_of_support is None or version.end_of_support > today)
+            ),
+            None,
+        )
+
+
+@cache
+def istio_calendar() -> IstioCalendar:
+    data = _load("istio_versions.json")
+    versions = tuple(
+        IstioMinor(
+            minor=row["minor"],
+            release=datetime.date.fromisoformat(row["release"]),
+            end_of_support=_date(row["endOfSupport"]["date"]) if row["endOfSupport"] else None,
+            end_status=row["endOfSupport"]["status"] if row["endOfSupport"] else None,
+            kubernetes=tuple(row["kubernetes"]),
+        )
+        for row in data["versions"]
+    )
+    return IstioCalendar(versions, datetime.date.fromisoformat(data["read"]))
+
+
 @cache
 def aws_regions() -> dict[str, str]:
     """AWS region code -> partition, every partition the AWS SDK knows."""

@@ -488,7 +488,9 @@ class IstioConfig(_Model):
         description="The istiod revisions installed on each cluster, by revision name, with their Istio "
         "version: one, or two during an upgrade. `default` is the istiod installed without a revision "
         "(every stack starts with it); another name installs `istiod-<name>` beside it "
-        "(docs/runbooks/upgrade-istio.md). A patch version changes in place.",
+        "(docs/runbooks/upgrade-istio.md). A patch version changes in place. Each minor must be in "
+        "Istio's support calendar (components/data/istio_versions.json) and support the clusters' "
+        "Kubernetes; one near or past its end of support is a warning.",
         examples=[{"default": "1.30.3", "1-31": "1.31.1"}],
     )
     injection: IstioRevisionName = Field(

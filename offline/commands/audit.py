@@ -38,6 +38,8 @@ from offline.terraform_plan import Converted, convert, resources_of
 DISAGREEMENTS_PATH = Path("offline") / "data" / "checkov_disagreements.json"
 FRAMEWORKS = ("terraform_plan", "kubernetes")
 CHECKOV_TIMEOUT_SECONDS = 600
+WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob"})
+"""Kinds whose pod template Checkov also judges as a Pod of its own."""
 
 
 class CheckovUnavailable(RuntimeError):
@@ -150,10 +152,16 @@ def parse_reports(reports: Any, addresses: Mapping[str, str]) -> list[CheckovRes
 
 
 def _urn_of(resource: str, addresses: Mapping[str, str]) -> str | None:
-    """The URN behind a Checkov resource id; a Pod Checkov derives from a workload maps to it."""
+    """The URN behind a Checkov resource id; a Pod Checkov derives from a workload maps to it. Its id
+    is `Pod.<namespace>.<workload>`, followed by the template's labels when the template has them."""
     if resource in addresses:
         return addresses[resource]
-    candidates = [key for key in addresses if resource.endswith(key.split(".", 1)[-1])]
+    candidates = [
+        key
+        for key in addresses
+        if key.split(".", 1)[0] in WORKLOAD_KINDS
+        and (resource.endswith(key.split(".", 1)[-1]) or resource.startswith(f"Pod.{key.split('.', 1)[-1]}."))
+    ]
     return addresses[candidates[0]] if len(candidates) == 1 else None
 
 

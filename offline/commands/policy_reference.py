@@ -16,6 +16,7 @@ from offline.commands.exit_codes import (
 
 REFERENCE_PATH = Path("policies") / "README.md"
 DISAGREEMENTS = Path(__file__).resolve().parents[2] / "offline" / "data" / "checkov_disagreements.json"
+UNPROBED = Path(__file__).resolve().parents[2] / "offline" / "data" / "checkov_unprobed.json"
 
 CHECK_EXIT_CODES = (
     f"Exit {NO_MANDATORY_VIOLATION} when no mandatory rule is broken, {MANDATORY_VIOLATION} when one is, "
@@ -64,9 +65,10 @@ Terraform plan in JSON (Terraform names from the providers' bridge metadata,
 offline/data/terraform_names.json) and the Kubernetes objects to manifests, runs Checkov offline and
 reports, check by check and resource by resource, where both fail, where only Checkov fails and where
 only the pack does, joined by the anchors below. `make audit` installs Checkov (dependency group
-`audit`), audits every stack and runs the anchor probes (tests/fixtures/checkov_probes.json: a shipped
-resource with one setting changed, and the verdict each tool must reach). A disagreement not listed
-below fails the audit.
+`audit`), audits every stack and runs the anchor probes (tests/fixtures/checkov_probes.json): each a
+shipped resource with one setting changed, or removed, and the verdict each tool reaches on it, with
+the shipped resource as the other side (both tools pass it). `make test` holds the pack to every
+probe's verdict without Checkov. A disagreement not listed below fails the audit.
 """
 
 
@@ -99,6 +101,25 @@ def _disagreements() -> list[str]:
     return lines
 
 
+def _unprobed() -> list[str]:
+    """The cited Checkov checks no probe exercises, and why; the tests hold every other one to a probe."""
+    entries = json.loads(UNPROBED.read_text())["unprobed"]
+    cited = {a for p in POLICIES for a in p.anchors if a.startswith(("CKV_", "CKV2_"))}
+    lines = [
+        "",
+        "## Cited Checkov checks without a probe, and why",
+        "",
+        f"The rules cite {len(cited)} Checkov checks; each has a probe except these {len(entries)}.",
+        "",
+        "| Check | Rules | Why there is no probe |",
+        "|---|---|---|",
+    ]
+    for entry in entries:
+        rules = ", ".join(f"`{rule}`" for rule in entry["rules"])
+        lines.append(f"| {entry['check']} | {rules} | {entry['reason']} |")
+    return lines
+
+
 def render_policy_reference() -> str:
     mandatory = sum(1 for p in POLICIES if p.enforcement_level and p.enforcement_level.value == "mandatory")
     lines = [
@@ -109,6 +130,7 @@ def render_policy_reference() -> str:
         "|---|---|---|---|---|---|---|",
         *(_row(policy) for policy in POLICIES),
         *_disagreements(),
+        *_unprobed(),
     ]
     return "\n".join(lines) + "\n"
 

@@ -126,7 +126,7 @@ def master_authorized_networks(props: Props, _: Config) -> Iterator[str]:
     types=[CLUSTER],
 )
 def private_nodes(props: Props, _: Config) -> Iterator[str]:
-    """GKE nodes have no public IPs (stricter than CKV_GCP_25, which asks only for a
+    """GKE nodes have no public IPs (stricter than CKV_GCP_64 and CKV_GCP_25, which ask only for a
     privateClusterConfig block)."""
     if get(props, "privateClusterConfig.enablePrivateNodes") is not True:
         yield "nodes get public IPs: set privateClusterConfig.enablePrivateNodes."
@@ -160,7 +160,9 @@ def vpc_native(props: Props, _: Config) -> Iterator[str]:
 
 @resource_rule(
     id="xc-gke-workload-identity",
-    anchors=["CKV_GCP_69", "AVD-GCP-0057", "CIS GKE 5.2.2"],
+    # Not CKV_GCP_69: it reads the nodes' workloadMetadataConfig (xc-gke-metadata-server), and passes a
+    # cluster with no workload pool.
+    anchors=["AVD-GCP-0057", "CIS GKE 5.2.2"],
     severity=Severity.HIGH,
     level=MANDATORY,
     types=[CLUSTER],

@@ -211,7 +211,8 @@ def _namespace_name(resource: Any) -> Any:
 )
 def network_policy(stack: StackView, _: Config) -> Iterator[tuple[str, str | None]]:
     """Every namespace the program creates has a NetworkPolicy that selects all its pods (matched by
-    cluster provider and namespace name)."""
+    cluster provider and namespace name; stricter than CKV2_K8S_6, which takes a NetworkPolicy in any
+    namespace)."""
     fenced = {
         (policy.provider.urn if policy.provider else None, get(policy.props, "metadata.namespace"))
         for policy in stack.of_type(NETWORK_POLICY)

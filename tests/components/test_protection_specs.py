@@ -89,7 +89,7 @@ def test_app_mesh_retains_the_accounts_its_workloads_run_as() -> None:
     assert accounts["appmesh-crossmesh-bridge-account"] is False
 
 
-def test_prod_protects_what_the_issue_of_losing_data_names() -> None:
+def test_prod_protects_the_network_the_logs_key_the_namespaces_and_the_root() -> None:
     protected = {(r.type, r.name) for r in planned("prod").resources if r.protect}
     names = {name for _, name in protected}
     assert {"aws-network-vpc", "aws-network-logs-key"} <= names

@@ -4,6 +4,7 @@ verdicts on the probes and the shipped stacks (only where Checkov is installed: 
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 from collections.abc import Mapping
 from functools import cache
@@ -13,16 +14,19 @@ import pytest
 from crossmesh_policy import POLICIES
 
 from offline.commands import audit
-from offline.commands.check import Violation
-from offline.record import Plan, mask
+from offline.commands.check import Violation, from_plan, run_policies
+from offline.record import Plan, Registration, mask
 from offline.terraform_names import snake, terraform_types
 from offline.terraform_plan import Converted, Declared, convert
 from tests.support.plans import PROJECT_DIR, STACKS, planned
 from tests.support.policy_cases import BY_NAME, resource_violations
 
-PROBES: list[dict[str, Any]] = json.loads(
-    (PROJECT_DIR / "tests" / "fixtures" / "checkov_probes.json").read_text()
-)["probes"]
+FIXTURE: dict[str, Any] = json.loads((PROJECT_DIR / "tests" / "fixtures" / "checkov_probes.json").read_text())
+PROBES: list[dict[str, Any]] = FIXTURE["probes"]
+UNPROBED: list[dict[str, Any]] = json.loads(
+    (PROJECT_DIR / "offline" / "data" / "checkov_unprobed.json").read_text()
+)["unprobed"]
+"""Cited Checkov checks with no probe, each with the reason none can be made."""
 
 
 def declared(plan: Plan) -> list[Declared]:
@@ -124,27 +128,96 @@ def _set(target: Any, path: str, value: Any) -> None:
         target[leaf] = value
 
 
+def shipped(probe: Mapping[str, Any]) -> Registration:
+    """The resource of the shipped stack that the probe changes."""
+    return planned(probe["stack"]).one(probe["type"], probe["name"])
+
+
 def probe_inputs(probe: Mapping[str, Any]) -> dict[str, Any]:
-    base = planned(probe["stack"]).one(probe["type"], probe["name"])
-    inputs: dict[str, Any] = copy.deepcopy(base.plain_inputs)
-    for path, value in probe["set"].items():
+    inputs: dict[str, Any] = copy.deepcopy(shipped(probe).plain_inputs)
+    for path, value in probe.get("set", {}).items():
         _set(inputs, path, value)
     return inputs
 
 
-def test_every_probe_names_a_rule_that_cites_its_check_or_a_listed_disagreement() -> None:
+def probed_plan(probe: Mapping[str, Any]) -> Plan:
+    """The shipped plan with the probe's change: its resource removed, or its inputs changed."""
+    plan = planned(probe["stack"])
+    target = shipped(probe)
+    resources = [
+        dataclasses.replace(r, inputs=probe_inputs(probe)) if r is target else r
+        for r in plan.resources
+        if not (r is target and probe.get("remove"))
+    ]
+    return dataclasses.replace(plan, resources=resources)
+
+
+def judged(probe: Mapping[str, Any]) -> Registration:
+    """The resource whose verdict counts: the changed one, or the one a graph check or a stack rule
+    judges because of the change (a VPC for its flow log, a workload for its namespace's policy)."""
+    other = probe.get("judged")
+    return planned(probe["stack"]).one(other["type"], other["name"]) if other else shipped(probe)
+
+
+def pack_fails(probe: Mapping[str, Any], plan: Plan | None) -> bool:
+    """Whether the probe's rule fails the probe (plan None: the shipped stack's resource)."""
+    rule = BY_NAME[probe["rule"]]
+    if probe.get("scope") == "stack":
+        return bool(run_policies(from_plan(plan or planned(probe["stack"])), [rule]))
+    inputs = probe_inputs(probe) if plan else copy.deepcopy(shipped(probe).plain_inputs)
+    return bool(resource_violations(rule, probe["type"], inputs))
+
+
+def test_every_probe_names_a_rule_that_cites_its_check() -> None:
+    for probe in PROBES:
+        assert probe["check"] in BY_NAME[probe["rule"]].anchors, probe["id"]
+        assert probe.get("scope", "resource") in ("resource", "stack"), probe["id"]
+        assert ("set" in probe) != bool(probe.get("remove")), probe["id"]
+
+
+def test_probes_where_the_tools_differ_are_listed_disagreements() -> None:
     known = {(d["check"], d["verdict"]) for d in audit.load_disagreements(PROJECT_DIR)}
     for probe in PROBES:
-        rule = BY_NAME[probe["rule"]]
-        cites = probe["check"] in rule.anchors
-        disagreement = "pack-only" if probe["pack"] == "fail" and probe["checkov"] == "pass" else None
-        assert cites or (probe["check"], disagreement) in known, probe["id"]
+        if probe["pack"] != probe["checkov"]:
+            verdict = "pack-only" if probe["pack"] == "fail" else "checkov-only"
+            assert (probe["check"], verdict) in known, probe["id"]
+
+
+def _cited() -> set[tuple[str, str]]:
+    return {(p.name, a) for p in POLICIES for a in p.anchors if a.startswith(("CKV_", "CKV2_"))}
+
+
+def test_every_cited_checkov_anchor_has_a_probe_or_a_reason_it_has_none() -> None:
+    probed = {(p["rule"], p["check"]) for p in PROBES}
+    unprobed = {(rule, entry["check"]) for entry in UNPROBED for rule in entry["rules"]}
+    assert _cited() - probed == unprobed, "a cited Checkov check needs a probe or an unprobed entry"
+    assert not probed & unprobed, "an anchor with a probe is not unprobed"
+
+
+def test_unprobed_anchors_give_their_reason() -> None:
+    for entry in UNPROBED:
+        assert entry["kind"] in ("not-declared", "not-evaluated"), entry["check"]
+        assert len(entry["reason"]) > 60, entry["check"]
+        assert entry["kind"] != "not-declared" or entry["types"], entry["check"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_shipped_stack_declares_what_an_unprobed_check_fails_on(stack: str) -> None:
+    declared_types = {address.split(".", 1)[0] for address in converted(stack).addresses}
+    for entry in UNPROBED:
+        assert not declared_types & set(entry.get("types", ())), entry["check"]
 
 
 @pytest.mark.parametrize("probe", PROBES, ids=lambda p: p["id"])
 def test_the_pack_reaches_the_probe_s_verdict(probe: Mapping[str, Any]) -> None:
-    found = resource_violations(BY_NAME[probe["rule"]], probe["type"], probe_inputs(probe))
-    assert bool(found) == (probe["pack"] == "fail"), found
+    assert pack_fails(probe, probed_plan(probe)) == (probe["pack"] == "fail")
+
+
+@pytest.mark.parametrize("probe", PROBES, ids=lambda p: p["id"])
+def test_the_pack_reaches_the_shipped_resource_s_verdict(probe: Mapping[str, Any]) -> None:
+    """The other side of each probe: the shipped resource passes (or, for the few advisories every
+    stack fails on purpose, fails, and the probe is the compliant change)."""
+    assert pack_fails(probe, None) == (probe.get("shipped", "pass") == "fail")
 
 
 def test_disagreements_are_listed_with_their_reasons() -> None:
@@ -179,6 +252,18 @@ def test_compare_joins_the_tools_by_anchor() -> None:
     ]
 
 
+def test_a_pod_checkov_derives_from_a_workload_is_the_workload() -> None:
+    addresses = {"Deployment.ns.gw": "urn:deployment", "PodDisruptionBudget.ns.gw": "urn:budget"}
+    report = {
+        "results": {
+            "passed_checks": [{"check_id": "CKV2_K8S_6", "resource": "Pod.ns.gw.app-gw"}],
+            "failed_checks": [{"check_id": "CKV_K8S_8", "resource": "Deployment.ns.gw"}],
+        }
+    }
+    pod, deployment = audit.parse_reports(report, addresses)
+    assert pod.urn == deployment.urn == "urn:deployment"
+
+
 # --- Checkov itself ------------------------------------------------------------------------------------
 
 
@@ -190,41 +275,82 @@ def _checkov_installed() -> bool:
     return True
 
 
+needs_checkov = pytest.mark.skipif(
+    not _checkov_installed(), reason="Checkov is not installed (make audit installs it)"
+)
+
+
+def _verdicts(results: list[audit.CheckovResult]) -> dict[tuple[str, str], bool]:
+    """(urn, check) -> passed."""
+    return {(r.urn, r.check): r.passed for r in results if r.urn}
+
+
 @cache
-def checkov_on_probes() -> dict[str, dict[str, bool]]:
-    """Every probe as its own resource in one plan, through one Checkov run: probe id -> check -> passed."""
+def checkov_on_resource_probes() -> dict[tuple[str, str], bool]:
+    """Every resource probe as its own resource in one plan, through one Checkov run."""
     resources = []
     for probe in PROBES:
+        if probe.get("scope") == "stack":
+            continue
         inputs = probe_inputs(probe)
         if "metadata" in inputs:  # Kubernetes objects are known to Checkov by kind, namespace and name
             inputs["metadata"] = {**inputs["metadata"], "name": probe["id"]}
         resources.append(Declared(probe["id"], probe["type"], probe["id"], mask(inputs), None, None))
-    results = audit.run_checkov(convert(resources, terraform_types(PROJECT_DIR)))
-    verdicts: dict[str, dict[str, bool]] = {}
-    for result in results:
-        if result.urn:
-            verdicts.setdefault(result.urn, {})[result.check] = result.passed
-    return verdicts
+    return _verdicts(audit.run_checkov(convert(resources, terraform_types(PROJECT_DIR))))
+
+
+@cache
+def checkov_on_stack_probe(probe_id: str) -> dict[tuple[str, str], bool]:
+    """A stack probe's whole plan through Checkov: graph checks judge resources by their connections."""
+    probe = next(p for p in PROBES if p["id"] == probe_id)
+    plan = probed_plan(probe)
+    return _verdicts(audit.run_checkov(convert(declared(plan), terraform_types(PROJECT_DIR))))
+
+
+@cache
+def checkov_on_stack(stack: str) -> tuple[audit.CheckovResult, ...]:
+    return tuple(audit.run_checkov(converted(stack)))
 
 
 @pytest.mark.parametrize("probe", PROBES, ids=lambda p: p["id"])
 @pytest.mark.checkov
-@pytest.mark.skipif(not _checkov_installed(), reason="Checkov is not installed (make audit installs it)")
+@needs_checkov
 def test_checkov_reaches_the_probe_s_verdict(probe: Mapping[str, Any]) -> None:
-    passed = checkov_on_probes().get(probe["id"], {}).get(probe["check"])
+    if probe.get("scope") == "stack":
+        passed = checkov_on_stack_probe(probe["id"]).get((judged(probe).urn, probe["check"]))
+    else:
+        passed = checkov_on_resource_probes().get((probe["id"], probe["check"]))
     assert passed is not None, f"Checkov did not run {probe['check']} on {probe['id']}"
     assert passed == (probe["checkov"] == "pass")
 
 
+@pytest.mark.parametrize("probe", PROBES, ids=lambda p: p["id"])
+@pytest.mark.checkov
+@needs_checkov
+def test_checkov_reaches_the_shipped_resource_s_verdict(probe: Mapping[str, Any]) -> None:
+    """The compliant side, judged where it lives: the shipped stack's own Checkov run."""
+    passed = _verdicts(list(checkov_on_stack(probe["stack"]))).get((judged(probe).urn, probe["check"]))
+    assert passed is not None, f"Checkov did not run {probe['check']} on the shipped {probe['name']}"
+    assert passed == (probe.get("shipped", "pass") == "pass")
+
+
+@pytest.mark.checkov
+@needs_checkov
+def test_checkov_reaches_no_verdict_where_an_anchor_is_listed_as_not_evaluated() -> None:
+    evaluated = {r.check for stack in STACKS for r in checkov_on_stack(stack)}
+    for entry in UNPROBED:
+        if entry["kind"] == "not-evaluated":
+            assert entry["check"] not in evaluated, entry["check"]
+
+
 @pytest.mark.parametrize("stack", STACKS)
 @pytest.mark.checkov
-@pytest.mark.skipif(not _checkov_installed(), reason="Checkov is not installed (make audit installs it)")
+@needs_checkov
 def test_the_shipped_stacks_are_the_compliant_probes(stack: str) -> None:
-    plan = planned(stack)
-    from offline.commands.check import from_plan, run_policies
-
-    results = audit.run_checkov(converted(stack))
     findings = audit.compare(
-        results, run_policies(from_plan(plan)), POLICIES, audit.load_disagreements(PROJECT_DIR)
+        list(checkov_on_stack(stack)),
+        run_policies(from_plan(planned(stack))),
+        POLICIES,
+        audit.load_disagreements(PROJECT_DIR),
     )
     assert audit.new_disagreements(findings) == []

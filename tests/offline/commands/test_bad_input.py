@@ -310,6 +310,19 @@ STACK_FILE_CASES = [
         "Pulumi.t.yaml:17:30: crossmesh:clusters.eks.version: 1.3 is a number; it must be text",
     ),
     Case(
+        "istio-minor-not-for-the-eks-version",
+        BASE + '  crossmesh:clusters: {eks: {version: "1.35"}}\n'
+        "  crossmesh:mesh: {istio: {revisions: {default: 1.28.10}}}\n",
+        "crossmesh:mesh.istio.revisions.default: '1.28.10': Istio 1.28 supports Kubernetes 1.30 to 1.34, "
+        "not crossmesh:clusters.eks.version '1.35'",
+    ),
+    Case(
+        "istio-minor-unknown",
+        BASE + "  crossmesh:mesh: {istio: {revisions: {default: 1.47.0}}}\n",
+        "crossmesh:mesh.istio.revisions.default: '1.47.0' is newer than any Istio minor in the support "
+        "calendar",
+    ),
+    Case(
         "gke-version-retired",
         BASE + '  crossmesh:clusters: {gke: {minMasterVersion: "1.33"}}\n',
         "crossmesh:clusters.gke.minMasterVersion: '1.33': 1.33 reached the end of GKE standard support",
@@ -531,6 +544,7 @@ PLAN_FILE_CASES: list[tuple[str, str | bytes, str]] = [
     ),
     ("protect-a-string", _plan_text(protect="yes"), "/resources/0/protect: 'yes' must be a valid boolean"),
     ("outputs-a-list", '{"resources": [], "outputs": [1]}', "/outputs: [1] must be a valid dictionary"),
+    ("warnings-a-string", '{"resources": [], "warnings": "soon"}', "/warnings: 'soon' must be a valid list"),
     ("nan", '{"resources": [], "outputs": {"a": NaN}}', "not JSON"),
     ("nesting-past-the-parser", _nested_json(100_000), "nested deeper than the JSON parser's limit"),
     ("nesting-past-the-limit", _nested_json(80), "/outputs/a/0/0/0"),
