@@ -40,7 +40,7 @@ def pytest_configure(config: pytest.Config) -> None:
     prepare_process()
     # No cycle collector in test processes, as in the command: each collection walked every plan and SDK
     # object the process keeps, a third of the CPU of the tests that plan (the day-2 matrix). A test
-    # process's heap then peaks at about 1.3 GB instead of 0.8 GB, and is freed when it ends.
+    # process's heap then peaks at 1 to 1.3 GB instead of 0.8 GB, and is freed when it ends.
     gc.disable()
     # Taken before any test changes the environment, so every test process shares one plan cache.
     fingerprint()
