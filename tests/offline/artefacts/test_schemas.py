@@ -1,5 +1,5 @@
 """How a Kubernetes schema is applied: what the API server prunes is refused, what it keeps open is
-open, nullable and int-or-string admit what Kubernetes admits, and Istio's duration rule is evaluated."""
+open, nullable and int-or-string admit what Kubernetes admits, and a node's CEL rules are evaluated."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from offline.artefacts.schemas import StrictValidator, go_duration_seconds, problems, strict
+from offline.artefacts.kubernetes_cel import go_duration_seconds
+from offline.artefacts.schemas import StrictValidator, problems, strict
 
 NODE: dict[str, Any] = {
     "type": "object",
@@ -21,7 +22,7 @@ NODE: dict[str, Any] = {
             "type": "string",
             "x-kubernetes-validations": [
                 {"rule": "duration(self) >= duration('1ms')", "message": "must be a valid duration"},
-                {"rule": "self.size() < 10", "message": "not evaluated"},
+                {"rule": "self.size() < 10", "message": "at most 9 characters"},
             ],
         },
         "mode": {"type": "string", "enum": ["A", "B"], "nullable": True},
@@ -63,11 +64,20 @@ def test_int_or_string_nullable_enum_and_one_of_branches() -> None:
     )
 
 
-def test_istio_duration_rule_is_evaluated_and_other_cel_rules_are_not() -> None:
+def test_every_cel_rule_of_a_node_is_evaluated_with_go_durations() -> None:
     assert check({"timeout": "1.5s"}) == []
     assert check({"timeout": "0.5ms"}) == ["timeout: '0.5ms': must be a valid duration"]
-    assert check({"timeout": "10 seconds"}) == ["timeout: '10 seconds': must be a valid duration"]
-    assert check({"timeout": "1h2m3s4ms5"}) == ["timeout: '1h2m3s4ms5': must be a valid duration"]
+    assert check({"timeout": "10 seconds"}) == [
+        "timeout: '10 seconds': at most 9 characters",
+        "timeout: '10 seconds': must be a valid duration",
+    ]
+    # Go's grammar, which the library's own duration() does not follow.
+    assert check({"timeout": "1h2m3s4ms5"}) == [
+        "timeout: '1h2m3s4ms5': at most 9 characters",
+        "timeout: '1h2m3s4ms5': must be a valid duration",
+    ]
+    assert check({"timeout": "1h-2m"}) == ["timeout: '1h-2m': must be a valid duration"]
+    assert check({"timeout": "1µs1ms"}) == []
 
 
 @pytest.mark.parametrize(
