@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from offline.artefacts import data, kubernetes_cel, schemas
+from offline.artefacts.kubernetes_cel import go_duration_seconds
 from offline.artefacts.objects import api_version_and_kind
 from offline.artefacts.plan_view import PlanView
 from offline.commands.check import from_plan
@@ -123,6 +124,27 @@ def test_urls_are_read_as_kubernetes_reads_them(text: str, is_url: bool, scheme:
 
     assert passes("isURL(self)") is is_url
     assert passes(f"url(self).getScheme() == '{scheme}'") is is_url
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [("10s", 10.0), ("1h30m", 5400.0), ("1.5ms", 0.0015), (".5s", 0.5), ("0", 0.0), ("-2m", -120.0)],
+)
+def test_go_durations_parse(text: str, seconds: float) -> None:
+    assert go_duration_seconds(text) == pytest.approx(seconds)
+
+
+@pytest.mark.parametrize("text", ["", "5", "10 seconds", "1d", "s", "1.s5", "1h-2m"])
+def test_what_is_not_a_go_duration(text: str) -> None:
+    assert go_duration_seconds(text) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("1w", 604800.0), ("7d", 604800.0), ("1d12h", 129600.0), ("30s", 30.0)]
+)
+def test_format_durations_also_take_days_and_weeks(text: str, seconds: float) -> None:
+    assert kubernetes_cel.format_duration_seconds(text) == pytest.approx(seconds)
+    assert kubernetes_cel.format_duration_seconds(text + "x") is None
 
 
 # --- every rule the rendered objects meet is evaluated ------------------------------------------------

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
-from offline.artefacts.kubernetes_cel import go_duration_seconds
 from offline.artefacts.schemas import StrictValidator, problems, strict
 
 NODE: dict[str, Any] = {
@@ -78,16 +75,3 @@ def test_every_cel_rule_of_a_node_is_evaluated_with_go_durations() -> None:
     ]
     assert check({"timeout": "1h-2m"}) == ["timeout: '1h-2m': must be a valid duration"]
     assert check({"timeout": "1µs1ms"}) == []
-
-
-@pytest.mark.parametrize(
-    ("text", "seconds"),
-    [("10s", 10.0), ("1h30m", 5400.0), ("1.5ms", 0.0015), (".5s", 0.5), ("0", 0.0), ("-2m", -120.0)],
-)
-def test_go_durations_parse(text: str, seconds: float) -> None:
-    assert go_duration_seconds(text) == pytest.approx(seconds)
-
-
-@pytest.mark.parametrize("text", ["", "5", "10 seconds", "1d", "s", "1.s5", "1h-2m"])
-def test_what_is_not_a_go_duration(text: str) -> None:
-    assert go_duration_seconds(text) is None
