@@ -104,6 +104,7 @@ def _duration_text(value: timedelta) -> str:
 # --- format (cel-go's strings extension) ------------------------------------------------------------
 
 _VERB = re.compile(r"%(?:\.([0-9]+))?([sdfeboxX%])")
+_MISSING = object()
 
 
 def _text(value: Any) -> str:
@@ -131,7 +132,9 @@ def _format(template: str, args: list[Any]) -> str:
         precision, kind = match.group(1), match.group(2)
         if kind == "%":
             return "%"
-        value = next(remaining)
+        value = next(remaining, _MISSING)
+        if value is _MISSING:
+            raise IndexError(f"format: more verbs than the {len(args)} arguments in {template!r}")
         if kind == "s":
             return _text(value)
         if kind == "f":
@@ -436,7 +439,9 @@ def refusals(
     schema: Mapping[str, Any],
 ) -> Iterator[Refusal]:
     """Each rule of `validations` (one schema node's) that `value`, at a node of this schema, breaks
-    on create."""
+    on create. A null is not evaluated, as the API server does not."""
+    if value is None:
+        return
     variables: dict[str, Any] | None = None
     for validation in validations:
         problem = compile_problem(validation)
