@@ -51,6 +51,7 @@ class PlanContract(_Contract):
     stack: str = "unknown"
     resources: list[PlannedResourceContract]
     outputs: dict[str, Any] = Field(default_factory=dict)
+    warnings: list[str] = Field(default_factory=list)
 
 
 def load_plan_file(path: Path) -> dict[str, Any]:

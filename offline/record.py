@@ -166,4 +166,5 @@ class Plan:
             "stack": self.stack,
             "resources": [resource.to_contract(self.secret_salt) for resource in self.resources],
             "outputs": mask(self.outputs),
+            "warnings": list(self.warnings),
         }

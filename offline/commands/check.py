@@ -68,6 +68,8 @@ class PlannedStack:
     stack: str
     resources: tuple[PlannedResource, ...]
     outputs: Mapping[str, Any]
+    warnings: tuple[str, ...] = ()
+    """What `pulumi up` would warn of (support windows of Kubernetes and Istio), as the plan said it."""
 
     @property
     def stack_urn(self) -> str:
@@ -102,7 +104,7 @@ def from_plan(plan: Plan) -> PlannedStack:
         )
         for r in plan.resources
     )
-    return PlannedStack(plan.project, plan.stack, resources, mask(plan.outputs))
+    return PlannedStack(plan.project, plan.stack, resources, mask(plan.outputs), tuple(plan.warnings))
 
 
 def from_contract(contract: Any) -> PlannedStack:
@@ -132,6 +134,7 @@ def from_contract(contract: Any) -> PlannedStack:
         str(contract.get("stack", "unknown")),
         tuple(resources),
         dict(contract.get("outputs") or {}),
+        tuple(str(warning) for warning in contract.get("warnings") or ()),
     )
 
 

@@ -365,10 +365,10 @@ def _check(args: argparse.Namespace, project_dir: Path) -> int:
             plan = _planned(args, project_dir)
             if isinstance(plan, ExitCode):
                 return plan
-            # What `pulumi up` would warn of (support windows of Kubernetes and Istio), as `plan` shows it.
-            for message in plan.warnings:
-                print(f"warning: {message}", file=sys.stderr)
             planned, now = check.from_plan(plan), plan
+        # What `pulumi up` would warn of (support windows of Kubernetes and Istio), as `plan` shows it.
+        for message in planned.warnings:
+            print(f"warning: {message}", file=sys.stderr)
         violations = check.run_policies(planned, POLICIES, pack_config) + check.artefact_violations(planned)
         if args.against:
             saved = diff_command.saved_plan_of(args.against, planned.stack)

@@ -17,7 +17,7 @@ from offline.record import SECRET_MASK, Registration, Secret, mask, reveal, secr
 from tests.support.plans import PROJECT_DIR, STACKS, planned
 from tests.support.types import AWS_EIP, AWS_SUBNET, AWS_VPC, RANDOM_PASSWORD, STACK
 
-CONTRACT_KEYS = {"project", "stack", "resources", "outputs"}
+CONTRACT_KEYS = {"project", "stack", "resources", "outputs", "warnings"}
 RESOURCE_KEYS = {
     "urn",
     "type",

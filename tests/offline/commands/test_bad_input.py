@@ -544,6 +544,7 @@ PLAN_FILE_CASES: list[tuple[str, str | bytes, str]] = [
     ),
     ("protect-a-string", _plan_text(protect="yes"), "/resources/0/protect: 'yes' must be a valid boolean"),
     ("outputs-a-list", '{"resources": [], "outputs": [1]}', "/outputs: [1] must be a valid dictionary"),
+    ("warnings-a-string", '{"resources": [], "warnings": "soon"}', "/warnings: 'soon' must be a valid list"),
     ("nan", '{"resources": [], "outputs": {"a": NaN}}', "not JSON"),
     ("nesting-past-the-parser", _nested_json(100_000), "nested deeper than the JSON parser's limit"),
     ("nesting-past-the-limit", _nested_json(80), "/outputs/a/0/0/0"),
