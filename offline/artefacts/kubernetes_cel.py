@@ -132,7 +132,7 @@ def _format(template: str, args: list[Any]) -> str:
         precision, kind = match.group(1), match.group(2)
         if kind == "%":
             return "%"
-        value = next(remaining, _MISSING)
+        value: Any = next(remaining, _MISSING)
         if value is _MISSING:
             raise IndexError(f"format: more verbs than the {len(args)} arguments in {template!r}")
         if kind == "s":
