@@ -2,7 +2,8 @@
 
 - chart-version-published: every Helm release pins a chart version its repository's index publishes;
 - helm-values-known: every value passed to a chart is a key of that chart version;
-- kubernetes-object-schema: every Kubernetes object fits the schema of the version that will run it.
+- kubernetes-object-schema: every Kubernetes object fits the schema of the version that will run it,
+  CEL rules included.
 
 docs/upstream-data.md says where the data comes from and what these checks prove.
 """
@@ -24,8 +25,8 @@ CHECKS: Mapping[str, str] = {
     "(values.yaml, values.schema.json, the paths its templates read) and fits its values schema; Helm "
     "silently ignores unknown keys.",
     "kubernetes-object-schema": "Every Kubernetes object fits the schema of the version that will run it: "
-    "CRD schemas of the chart that installs them, OpenAPI of the cluster's Kubernetes minors; unknown "
-    "fields are errors, as the API server prunes or drops them.",
+    "CRD schemas of the chart that installs them, with their CEL rules, OpenAPI of the cluster's Kubernetes "
+    "minors; unknown fields are errors, as the API server prunes or drops them.",
 }
 
 

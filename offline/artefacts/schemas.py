@@ -7,14 +7,14 @@ the OpenAPI definition of its kind in each Kubernetes minor its cluster may run.
 
 The schemas are made strict the way the API server is: a structural schema prunes fields it does not
 declare (so they are reported, unless the node has x-kubernetes-preserve-unknown-fields), a built-in kind
-drops unknown fields, `nullable` admits null, x-kubernetes-int-or-string admits both. CEL rules
-(x-kubernetes-validations) are not evaluated, except the duration rule Istio's CRDs carry on every
-duration field, whose text is recognised exactly.
+drops unknown fields, `nullable` admits null, x-kubernetes-int-or-string admits both. Every CEL rule
+(x-kubernetes-validations) on a node the object reaches is evaluated as the API server does on create
+(kubernetes_cel.py); a rule that cannot be evaluated is reported, never passed.
 """
 
 from __future__ import annotations
 
-import re
+from collections import deque
 from collections.abc import Iterator, Mapping
 from functools import cache
 from typing import Any
@@ -24,55 +24,20 @@ from jsonschema import Draft4Validator
 from jsonschema.exceptions import ValidationError
 from jsonschema.protocols import Validator
 
-from offline.artefacts import data
+from offline.artefacts import data, kubernetes_cel
 
 QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
 SECRET_MASK = "[secret]"
-
-_GO_DURATION = re.compile(r"([0-9]*(?:\.[0-9]*)?)(ns|us|µs|μs|ms|s|m|h)")
-_DURATION_UNITS = {
-    "ns": 1e-9,
-    "us": 1e-6,
-    "µs": 1e-6,
-    "μs": 1e-6,
-    "ms": 1e-3,
-    "s": 1.0,
-    "m": 60.0,
-    "h": 3600.0,
-}
-
-
-def go_duration_seconds(text: str) -> float | None:
-    """Seconds in a Go duration string (`1h30m`, `10s`, `0.5ms`), or None when it is not one."""
-    body = text.lstrip("+-")
-    if body == "0":
-        return 0.0
-    total, position = 0.0, 0
-    for match in _GO_DURATION.finditer(body):
-        if match.start() != position or match.group(1) in ("", "."):
-            return None
-        total += float(match.group(1)) * _DURATION_UNITS[match.group(2)]
-        position = match.end()
-    if position != len(body) or not body:
-        return None
-    return -total if text.startswith("-") else total
-
-
-# The CEL rules evaluated, by their exact text: each a check of the value and the error it reports.
-CEL_RULES = {
-    "duration(self) >= duration('1ms')": lambda value: (
-        isinstance(value, str) and (go_duration_seconds(value) or 0.0) >= 1e-3
-    ),
-}
 
 
 def _cel(
     validator: Validator, rules: Any, instance: Any, schema: Mapping[str, Any]
 ) -> Iterator[ValidationError]:
-    for rule in rules:
-        check = CEL_RULES.get(rule.get("rule", ""))
-        if check is not None and not check(instance):
-            yield ValidationError(f"{instance!r}: {rule.get('message', rule['rule'])}")
+    for refusal in kubernetes_cel.refusals(rules, instance, schema):
+        shown = (
+            refusal.message if isinstance(instance, Mapping | list) else f"{instance!r}: {refusal.message}"
+        )
+        yield ValidationError(shown, path=deque(refusal.field_path))
 
 
 StrictValidator = jsonschema.validators.extend(  # type: ignore[no-untyped-call]

@@ -1,4 +1,4 @@
-"""Traffic policy renderers: field-by-field Istio specs, exact value carry-over, Istio schema validity."""
+"""Traffic policy renderers: field-by-field Istio specs, exact carry-over, Istio schema and CEL validity."""
 
 from __future__ import annotations
 
@@ -222,7 +222,7 @@ services = st.builds(
 
 
 @given(policy=policies(), svc=services)
-def test_any_valid_policy_renders_to_schema_valid_istio_objects(
+def test_any_valid_policy_renders_istio_objects_that_meet_their_schemas_and_cel_rules(
     policy: TrafficPolicySpec, svc: ServiceConfig
 ) -> None:
     assert istio_problems("DestinationRule", destination_rule_spec(svc, policy, EAST)) == []
