@@ -17,6 +17,10 @@ or data down in a way a stack file edit should never do in one step, however the
 - appmesh-identity-changed: the trust domain or meshId changed on a stack that runs App Mesh;
 - istio-minor-in-place: an istiod moved to another minor version where it stands, rather than a new
   revision installed beside it;
+- kubernetes-minor-skipped: the EKS cluster's Kubernetes moved back, or forward by more than one
+  minor, which EKS refuses once `pulumi up` has begun (GKE's minMasterVersion is only a floor under a
+  release channel that upgrades the cluster by itself: the provider never moves a control plane back
+  for it, and the channel may already run the next minor, so it is not judged);
 - critical-replaced / critical-deleted: any other critical resource (components/protection_specs.py)
   replaced or deleted, unless a routine change replaces it (a node group rolled onto a new one, an
   intermediate renewed) or a procedure removes it (a zone's subnets while others stay).
@@ -38,6 +42,7 @@ from offline.diff import DELETE, REPLACE, DiffResult, PlanSnapshot, Snapshot, Ve
 
 ROTATE_CA = "docs/runbooks/rotate-ca.md"
 UPGRADE_ISTIO = "docs/runbooks/upgrade-istio.md"
+UPGRADE_KUBERNETES = "docs/runbooks/upgrade-kubernetes.md"
 CHANGE_LINK = "docs/runbooks/change-tunnel-bandwidth.md"
 DAY2 = "docs/day2.md"
 
@@ -59,6 +64,7 @@ TRUST_DOMAIN_PATH = "values.meshConfig.trustDomain"
 TRUST_DOMAIN_ALIASES_PATH = "values.meshConfig.trustDomainAliases"
 APPMESH_TYPE_PREFIX = "kubernetes:appmesh.k8s.aws/"
 APPMESH_MESH = "kubernetes:appmesh.k8s.aws/v1beta2:Mesh"
+EKS_CLUSTER = "aws:eks/cluster:Cluster"
 MESH_IDENTITY = "docs/mesh.md#changing-the-meshs-identity"
 
 
@@ -111,6 +117,12 @@ RULES: Mapping[str, Rule] = {
             "An istiod changes minor version only as a new revision beside the old one: namespaces, then "
             "gateways, move to it before the old revision goes.",
             UPGRADE_ISTIO,
+        ),
+        Rule(
+            "kubernetes-minor-skipped",
+            "The EKS cluster's Kubernetes moves one minor up at a time, never back: EKS refuses any "
+            "other step.",
+            UPGRADE_KUBERNETES,
         ),
         Rule(
             "critical-replaced",
@@ -259,7 +271,7 @@ def _urn_names(plan: PlanSnapshot, urns: Iterable[str]) -> str:
 
 def _trust_domain(judgement: _Judgement) -> None:
     changed = []
-    for verdict, old, new in _changed_releases(judgement):
+    for verdict, old, new in _changed(judgement, HELM_RELEASE):
         before, after = _at(old, TRUST_DOMAIN_PATH), _at(new, TRUST_DOMAIN_PATH)
         aliases = _at(new, TRUST_DOMAIN_ALIASES_PATH) or []
         if _set_and_changed(before, after) and before not in aliases:
@@ -283,7 +295,7 @@ def _appmesh_identity(judgement: _Judgement) -> None:
     renamed = judgement.of([REPLACE], [APPMESH_MESH])
     moved = [
         verdict
-        for verdict, old, new in _changed_releases(judgement)
+        for verdict, old, new in _changed(judgement, HELM_RELEASE)
         if _set_and_changed(_at(old, TRUST_DOMAIN_PATH), _at(new, TRUST_DOMAIN_PATH))
     ]
     if renamed or moved:
@@ -300,9 +312,9 @@ def _set_and_changed(before: Any, after: Any) -> bool:
     return before is not None and after is not None and before != after
 
 
-def _changed_releases(judgement: _Judgement) -> Iterator[tuple[Verdict, Snapshot, Snapshot]]:
-    """Each Helm release the change updates or replaces, with its old and new snapshot."""
-    for verdict in judgement.of(["update", REPLACE], [HELM_RELEASE]):
+def _changed(judgement: _Judgement, type_: str) -> Iterator[tuple[Verdict, Snapshot, Snapshot]]:
+    """Each resource of a type that the change updates or replaces, with its old and new snapshot."""
+    for verdict in judgement.of(["update", REPLACE], [type_]):
         old = judgement.old.by_urn.get(verdict.renamed_from or verdict.urn)
         new = judgement.new.by_urn.get(verdict.urn)
         if old is not None and new is not None:
@@ -315,7 +327,7 @@ def _minor(version: Any) -> tuple[str, ...]:
 
 def _istio_minor(judgement: _Judgement) -> None:
     moved = []
-    for verdict, old, new in _changed_releases(judgement):
+    for verdict, old, new in _changed(judgement, HELM_RELEASE):
         if new.inputs.get("chart") != "istiod":
             continue
         before, after = old.inputs.get("version"), new.inputs.get("version")
@@ -335,6 +347,39 @@ def _istio_minor(judgement: _Judgement) -> None:
 def _at(resource: Snapshot, path: str) -> Any:
     present, value = paths.get(resource.inputs, path)
     return value if present else None
+
+
+def _kubernetes_minor(version: Any) -> tuple[int, int] | None:
+    """(major, minor) of an EKS version (`1.34`)."""
+    parts = str(version).split(".")
+    try:
+        return int(parts[0]), int(parts[1])
+    except (IndexError, ValueError):
+        return None
+
+
+def _kubernetes_versions(judgement: _Judgement) -> None:
+    key = "clusters.eks.version"
+    for verdict, old, new in _changed(judgement, EKS_CLUSTER):
+        before, after = old.inputs.get("version"), new.inputs.get("version")
+        start, end = _kubernetes_minor(before), _kubernetes_minor(after)
+        if start is None or end is None or end == start:
+            continue
+        if end < start:
+            why = f"a control plane never moves back a minor: keep {key} at {before}"
+        elif end[0] != start[0] or end[1] - start[1] > 1:
+            why = (
+                f"a control plane moves one minor at a time: set {key} to {start[0]}.{start[1] + 1}, "
+                "and the next minor in a later `pulumi up`"
+            )
+        else:
+            continue
+        judgement.refuse(
+            "kubernetes-minor-skipped",
+            f"{verdict.name} would go from Kubernetes {before} to {after}, which EKS refuses once "
+            f"`pulumi up` has begun; {why}",
+            [verdict],
+        )
 
 
 def _critical(judgement: _Judgement) -> None:
@@ -369,6 +414,7 @@ CHECKS: Sequence[Callable[[_Judgement], None]] = (
     _trust_domain,
     _appmesh_identity,
     _istio_minor,
+    _kubernetes_versions,
     _critical,
 )
 

@@ -151,3 +151,18 @@ def test_a_zones_subnets_go_with_it_but_not_every_subnet_at_once() -> None:
     group = resource(EKS_NODE_GROUP, "eks-nodes-a", {"clusterName": "cm-dev-eks"})
     rolled = resource(EKS_NODE_GROUP, "eks-nodes-b", {"clusterName": "cm-dev-eks"})
     assert rules([group], [rolled]) == []
+
+
+def eks(version: str) -> dict[str, Any]:
+    return resource(EKS_CLUSTER, "eks-cluster", {"name": "cm-dev-eks", "version": version})
+
+
+def test_eks_moves_one_minor_up_at_a_time_and_never_back() -> None:
+    assert rules([eks("1.34")], [eks("1.35")]) == []
+    [skipped] = judged([eks("1.34")], [eks("1.36")])
+    assert skipped.rule == "kubernetes-minor-skipped" and skipped.resources == ("eks-cluster",)
+    assert "set clusters.eks.version to 1.35" in skipped.message
+    assert skipped.line().endswith("see docs/runbooks/upgrade-kubernetes.md")
+    [back] = judged([eks("1.35")], [eks("1.34")])
+    assert "never moves back a minor: keep clusters.eks.version at 1.35" in back.message
+    assert rules([eks("1.34")], [eks("2.0")]) == ["kubernetes-minor-skipped"]
