@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from offline.artefacts.chart_values import values_problems
 from offline.artefacts.objects import object_problems
 from offline.artefacts.pins import pin_problem
-from offline.artefacts.plan_view import PlanView, Resource
+from offline.artefacts.plan_view import PlanView
+from offline.planned import PlannedResource
 
 CHECKS: Mapping[str, str] = {
     "chart-version-published": "Every Helm release pins a chart version that its repository's recorded "
@@ -39,12 +40,12 @@ class Finding:
     message: str
 
 
-def check_artefacts(resources: Sequence[Resource]) -> list[Finding]:
+def check_artefacts(resources: Sequence[PlannedResource]) -> list[Finding]:
     """Every finding of the three checks over the plan's resources, in plan order."""
     view = PlanView(resources)
     findings: list[Finding] = []
 
-    def found(check: str, resource: Resource, messages: Sequence[str]) -> None:
+    def found(check: str, resource: PlannedResource, messages: Sequence[str]) -> None:
         findings.extend(Finding(check, resource.urn, resource.type, resource.name, m) for m in messages)
 
     for release in view.releases():

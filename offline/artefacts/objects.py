@@ -8,17 +8,18 @@ from typing import Any
 
 from offline.artefacts import data, schemas
 from offline.artefacts.pins import REFRESH
-from offline.artefacts.plan_view import Cluster, PlanView, Resource, enabled
+from offline.artefacts.plan_view import Cluster, PlanView, enabled
+from offline.planned import PlannedResource
 
 
-def api_version_and_kind(resource: Resource) -> tuple[str, str]:
+def api_version_and_kind(resource: PlannedResource) -> tuple[str, str]:
     """From the inputs, or from the type token (`kubernetes:core/v1:Namespace` is v1 Namespace)."""
     _, group_version, kind = resource.type.split(":")
     api_version = resource.inputs.get("apiVersion") or group_version.removeprefix("core/")
     return str(api_version), str(resource.inputs.get("kind") or kind)
 
 
-def object_problems(view: PlanView, resource: Resource) -> list[str]:
+def object_problems(view: PlanView, resource: PlannedResource) -> list[str]:
     """Each way the object breaks its schema on the minors its cluster may run; a minor is named only
     when the problem is not on every one of them."""
     cluster = view.cluster_of(resource)
@@ -36,7 +37,7 @@ def object_problems(view: PlanView, resource: Resource) -> list[str]:
 
 
 def _problems_on(
-    view: PlanView, resource: Resource, cluster: Cluster, minor: str, api_version: str, kind: str
+    view: PlanView, resource: PlannedResource, cluster: Cluster, minor: str, api_version: str, kind: str
 ) -> list[str]:
     minor_data = data.kubernetes(minor)
     if minor_data is None:
@@ -56,7 +57,7 @@ def _problems_on(
 
 
 def _crd(
-    view: PlanView, resource: Resource, cluster: Cluster, api_version: str, kind: str
+    view: PlanView, resource: PlannedResource, cluster: Cluster, api_version: str, kind: str
 ) -> tuple[str, Mapping[str, Any]] | str:
     """The CRD of the object's kind that this cluster gets (from a chart release of the plan or from
     the cluster itself), or why there is none."""
@@ -102,5 +103,5 @@ def _installs_here(by: Mapping[str, Any], installed_here: set[tuple[str, str]], 
     )
 
 
-def all_object_problems(view: PlanView, objects: Sequence[Resource]) -> dict[str, list[str]]:
+def all_object_problems(view: PlanView, objects: Sequence[PlannedResource]) -> dict[str, list[str]]:
     return {resource.urn: object_problems(view, resource) for resource in objects}

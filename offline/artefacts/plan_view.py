@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from offline.artefacts import data
+from offline.planned import PlannedResource
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 EKS_CLUSTER = "aws:eks/cluster:Cluster"
@@ -16,28 +17,11 @@ GKE_CLUSTER = "gcp:container/cluster:Cluster"
 NOT_OBJECTS = ("kubernetes:helm.sh/", "kubernetes:yaml", "kubernetes:kustomize", "pulumi:providers:")
 
 
-class Resource(Protocol):
-    """A planned resource as a live plan and a saved plan contract both hold it."""
-
-    @property
-    def urn(self) -> str: ...
-    @property
-    def type(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def parent(self) -> str | None: ...
-    @property
-    def provider(self) -> str | None: ...
-    @property
-    def inputs(self) -> Mapping[str, Any]: ...
-
-
 @dataclass(frozen=True)
 class Cluster:
     """A cluster of the plan: its resource, and the minors its objects must be valid on."""
 
-    resource: Resource | None
+    resource: PlannedResource | None
     minors: tuple[str, ...]
     problem: str | None = None  # why the minors are unknown
 
@@ -45,35 +29,35 @@ class Cluster:
 class PlanView:
     """The plan's resources, looked up by URN, with the cluster of each provider worked out once."""
 
-    def __init__(self, resources: Sequence[Resource]) -> None:
+    def __init__(self, resources: Sequence[PlannedResource]) -> None:
         self.resources = resources
         self._by_urn = {r.urn: r for r in resources}
         self._clusters: dict[str, Cluster] = {}
 
-    def by_urn(self, urn: str | None) -> Resource | None:
+    def by_urn(self, urn: str | None) -> PlannedResource | None:
         if urn is None:
             return None
         # A provider reference is `urn::id` under `pulumi preview`, the URN alone in an offline plan.
         return self._by_urn.get(urn) or self._by_urn.get(urn.rsplit("::", 1)[0])
 
-    def releases(self) -> list[Resource]:
+    def releases(self) -> list[PlannedResource]:
         return [r for r in self.resources if r.type == HELM_RELEASE]
 
-    def objects(self) -> list[Resource]:
+    def objects(self) -> list[PlannedResource]:
         return [
             r
             for r in self.resources
             if r.type.startswith("kubernetes:") and not r.type.startswith(NOT_OBJECTS)
         ]
 
-    def releases_beside(self, resource: Resource) -> list[Resource]:
+    def releases_beside(self, resource: PlannedResource) -> list[PlannedResource]:
         """The Helm releases installed into the cluster `resource` goes to."""
         return [r for r in self.releases() if self._same_cluster(r, resource)]
 
-    def _same_cluster(self, one: Resource, other: Resource) -> bool:
+    def _same_cluster(self, one: PlannedResource, other: PlannedResource) -> bool:
         return one.provider is not None and self.by_urn(one.provider) is self.by_urn(other.provider)
 
-    def cluster_of(self, resource: Resource) -> Cluster:
+    def cluster_of(self, resource: PlannedResource) -> Cluster:
         """The cluster behind the Kubernetes provider `resource` uses: the one EKS or GKE cluster in
         the nearest component above the provider that holds one."""
         provider = self.by_urn(resource.provider)
@@ -83,7 +67,7 @@ class PlanView:
             self._clusters[provider.urn] = self._find_cluster(provider)
         return self._clusters[provider.urn]
 
-    def _find_cluster(self, provider: Resource) -> Cluster:
+    def _find_cluster(self, provider: PlannedResource) -> Cluster:
         clusters = [r for r in self.resources if r.type in (EKS_CLUSTER, GKE_CLUSTER)]
         for ancestor in self._ancestors(provider):
             inside = [c for c in clusters if ancestor in self._ancestors(c)]
@@ -91,7 +75,7 @@ class PlanView:
                 return _cluster(inside[0])
         return Cluster(None, (), f"no EKS or GKE cluster shares a component with provider {provider.name}")
 
-    def _ancestors(self, resource: Resource) -> list[str]:
+    def _ancestors(self, resource: PlannedResource) -> list[str]:
         chain = []
         parent = resource.parent
         while parent is not None:
@@ -106,7 +90,7 @@ def _minor(version: str) -> tuple[int, int]:
     return int(major), int("".join(ch for ch in minor if ch.isdigit()))
 
 
-def _cluster(resource: Resource) -> Cluster:
+def _cluster(resource: PlannedResource) -> Cluster:
     inputs = resource.inputs
     if resource.type == EKS_CLUSTER:
         version = inputs.get("version")

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 from offline.flows.flows import EXPOSURE, NEEDED, Flow, Hop, every_flow
 from offline.flows.model import Model
-from offline.flows.plan import PlannedResource
+from offline.planned import PlannedResource
 
 
 def check_flows(resources: Iterable[PlannedResource]) -> list[Flow]:

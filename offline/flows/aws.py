@@ -9,9 +9,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from offline.flows.facts import default_source
-from offline.flows.plan import Plan, PlannedResource, get, items
+from offline.flows.plan import Plan, get, items
 from offline.flows.ranges import ANYWHERE, Net, covered, net, nets, text, uncovered
 from offline.flows.verdict import Verdict
+from offline.planned import PlannedResource
 
 VPC = "aws:ec2/vpc:Vpc"
 VPC_CIDR = "aws:ec2/vpcIpv4CidrBlockAssociation:VpcIpv4CidrBlockAssociation"

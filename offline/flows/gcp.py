@@ -8,9 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from offline.flows.facts import default_source, facts
-from offline.flows.plan import Plan, PlannedResource, get, items, last_segment
+from offline.flows.plan import Plan, get, items, last_segment
 from offline.flows.ranges import ANYWHERE, Net, net, nets, text, uncovered
 from offline.flows.verdict import Verdict
+from offline.planned import PlannedResource
 
 NETWORK = "gcp:compute/network:Network"
 SUBNETWORK = "gcp:compute/subnetwork:Subnetwork"

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from offline.flows.aws import EKS_CLUSTER
 from offline.flows.facts import ports
 from offline.flows.gcp import GKE_CLUSTER
-from offline.flows.plan import Plan, PlannedResource, get, items
+from offline.flows.plan import Plan, get, items
 from offline.flows.ranges import Net, nets
+from offline.planned import PlannedResource
 
 HELM_RELEASE = "kubernetes:helm.sh/v3:Release"
 K8S_SERVICE = "kubernetes:core/v1:Service"

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 
 from offline.flows.aws import VPC, AwsNetwork, Subnet
 from offline.flows.gcp import ROUTER, GcpNetwork
-from offline.flows.plan import Plan, PlannedResource, get, items, last_segment
+from offline.flows.plan import Plan, get, items, last_segment
 from offline.flows.ranges import Net, covered, net, nets, text, uncovered
 from offline.flows.verdict import Verdict
+from offline.planned import PlannedResource
 
 TRANSIT_GATEWAY = "aws:ec2transitgateway/transitGateway:TransitGateway"
 TGW_ROUTE_TABLE = "aws:ec2transitgateway/routeTable:RouteTable"

@@ -9,7 +9,8 @@ from offline.flows.aws import AwsNetwork
 from offline.flows.gcp import GcpNetwork
 from offline.flows.kube import Kube
 from offline.flows.link import Link
-from offline.flows.plan import Plan, PlannedResource
+from offline.flows.plan import Plan
+from offline.planned import PlannedResource
 
 
 class Model:

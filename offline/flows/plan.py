@@ -8,28 +8,10 @@ resource's recorded dependencies. A live plan and a saved plan contract read the
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from typing import Any, Protocol
+from collections.abc import Iterable, Iterator, Mapping
+from typing import Any
 
-
-class PlannedResource(Protocol):
-    """What the flow check needs of each resource: offline.record.Registration and the check command's
-    PlannedResource both have it."""
-
-    @property
-    def urn(self) -> str: ...
-    @property
-    def type(self) -> str: ...
-    @property
-    def name(self) -> str: ...
-    @property
-    def id(self) -> str | None: ...
-    @property
-    def provider(self) -> str | None: ...
-    @property
-    def inputs(self) -> Mapping[str, Any]: ...
-    @property
-    def dependencies(self) -> Sequence[str]: ...
+from offline.planned import PlannedResource
 
 
 def get(value: Any, path: str, default: Any = None) -> Any:

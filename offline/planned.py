@@ -1,0 +1,26 @@
+"""A planned resource as the offline checks read it: a live plan's `offline.record.Registration` and a
+saved plan's `offline.commands.check.PlannedResource` both have these, so every check runs on either."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Protocol
+
+
+class PlannedResource(Protocol):
+    @property
+    def urn(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def name(self) -> str: ...
+    @property
+    def id(self) -> str | None: ...
+    @property
+    def parent(self) -> str | None: ...
+    @property
+    def provider(self) -> str | None: ...
+    @property
+    def inputs(self) -> Mapping[str, Any]: ...
+    @property
+    def dependencies(self) -> Sequence[str]: ...
