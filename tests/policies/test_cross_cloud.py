@@ -97,6 +97,7 @@ GCP_AGGREGATE = tgw_route("10.16.0.0/12")
 CONTROL_PLANE = tgw_route("172.16.0.0/28")
 LINKED = [*NETWORKS, TGW_R, PEER, TABLE, NAT_ROUTE, GCP_AGGREGATE, CONTROL_PLANE]
 
+
 ISTIOD = res(HELM_RELEASE, "istiod", {"chart": "istiod", "namespace": "istio-system"})
 GCP_MESH_FW = res(
     GCP_FIREWALL,
@@ -132,6 +133,15 @@ def swap(resources: list[PolicyResource], name: str, **changes: object) -> list[
         res(r.resource_type, r.name, changed(r.props, **changes), r.dependencies) if r.name == name else r
         for r in resources
     ]
+
+
+def advertising(*ranges: str) -> list[PolicyResource]:
+    """The linked plan with its Cloud Router advertising exactly these ranges."""
+    return swap(
+        LINKED,
+        "router",
+        bgp={"asn": 65515, "advertiseMode": "CUSTOM", "advertisedIpRanges": [{"range": r} for r in ranges]},
+    )
 
 
 def drop(resources: list[PolicyResource], *names: str) -> list[PolicyResource]:
@@ -197,15 +207,7 @@ CASES: list[PolicyCase] = [
     ),
     StackCase(
         "xc-x-routes-advertised",
-        swap(
-            LINKED,
-            "router",
-            bgp={
-                "asn": 65515,
-                "advertiseMode": "CUSTOM",
-                "advertisedIpRanges": [{"range": "10.16.0.0/12"}, {"range": "172.16.0.0/28"}],
-            },
-        ),
+        advertising("10.16.0.0/12", "172.16.0.0/28"),
         False,
         "custom-aggregate-covers",
     ),
@@ -214,38 +216,13 @@ CASES: list[PolicyCase] = [
     ),
     StackCase(
         "xc-x-routes-advertised",
-        swap(
-            LINKED,
-            "router",
-            bgp={
-                "asn": 65515,
-                "advertiseMode": "CUSTOM",
-                "advertisedIpRanges": [
-                    {"range": "10.20.0.0/20"},
-                    {"range": "10.24.0.0/14"},
-                    {"range": "172.16.0.0/28"},
-                ],
-            },
-        ),
+        advertising("10.20.0.0/20", "10.24.0.0/14", "172.16.0.0/28"),
         False,
         "every-reachable-range-and-no-cluster-ips",
     ),
     StackCase(
         "xc-x-routes-advertised",
-        swap(
-            LINKED,
-            "router",
-            bgp={
-                "asn": 65515,
-                "advertiseMode": "CUSTOM",
-                "advertisedIpRanges": [
-                    {"range": "10.20.0.0/20"},
-                    {"range": "10.24.0.0/14"},
-                    {"range": "10.28.0.0/20"},
-                    {"range": "172.16.0.0/28"},
-                ],
-            },
-        ),
+        advertising("10.20.0.0/20", "10.24.0.0/14", "10.28.0.0/20", "172.16.0.0/28"),
         True,
         "cluster-ips-advertised",
     ),
